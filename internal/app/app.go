@@ -1,0 +1,144 @@
+// Package app assembles an imbridge process: listeners, the gRPC server,
+// the HTTP gateway, and the order in which they start and stop.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/imbridge/imbridge/gateway"
+	"github.com/imbridge/imbridge/internal/config"
+	"github.com/imbridge/imbridge/server"
+)
+
+// App is one imbridge process.
+type App struct {
+	cfg     config.Config
+	log     *slog.Logger
+	grpcLis net.Listener
+	httpLis net.Listener
+	grpc    *server.Server
+	gateway *gateway.Gateway
+}
+
+// New checks the configuration, opens the listeners and builds the servers.
+// Nothing is served until Run.
+func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
+	if len(cfg.APIKeys) == 0 {
+		if !cfg.Loopback() {
+			return nil, fmt.Errorf("refusing to start: no api_keys are configured and a listener is not on loopback "+
+				"(grpc_addr %q, http_addr %q); set api_keys (IMBRIDGE_API_KEYS) or bind both to 127.0.0.1", cfg.GRPCAddr, cfg.HTTPAddr)
+		}
+		log.Warn("no api_keys configured: the API is open to every caller on this machine (loopback only)")
+	}
+	a := &App{cfg: cfg, log: log}
+	defer func() {
+		if err != nil {
+			a.closeListeners()
+		}
+	}()
+	if a.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+		return nil, fmt.Errorf("grpc_addr: %w", err)
+	}
+	if a.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		return nil, fmt.Errorf("http_addr: %w", err)
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.grpc, err = server.New(server.Options{
+		Logger:     log,
+		Keys:       server.NewAPIKeys(cfg.APIKeys),
+		Registerer: reg,
+		Events:     &server.EventService{},
+		Chatrooms:  &server.ChatroomService{},
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.gateway, err = gateway.New(gateway.Options{
+		GRPCTarget: dialTarget(a.grpcLis.Addr()),
+		Logger:     log,
+		Gatherer:   reg,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// GRPCAddr is the address the gRPC server listens on.
+func (a *App) GRPCAddr() net.Addr { return a.grpcLis.Addr() }
+
+// HTTPAddr is the address the HTTP gateway listens on.
+func (a *App) HTTPAddr() net.Addr { return a.httpLis.Addr() }
+
+// Run serves until ctx ends or a server fails, then shuts down in order:
+// HTTP (bounded), open streams, gRPC (graceful, then hard), all within the
+// configured shutdown timeout.
+func (a *App) Run(ctx context.Context) error {
+	a.log.Info("imbridge serving", "grpc_addr", a.grpcLis.Addr().String(), "http_addr", a.httpLis.Addr().String())
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return a.grpc.Serve(a.grpcLis) })
+	g.Go(func() error { return a.gateway.Serve(a.httpLis) })
+	g.Go(func() error {
+		<-gctx.Done()
+		a.shutdown()
+		return nil
+	})
+	err := g.Wait()
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+func (a *App) shutdown() {
+	start := time.Now()
+	timeout := time.Duration(a.cfg.ShutdownTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	a.log.Info("shutting down", "timeout", timeout.String())
+	a.grpc.SetNotServing()
+
+	// HTTP gets half the budget: requests in flight finish, idle
+	// connections close; streams still open after that are cut.
+	httpCtx, httpCancel := context.WithTimeout(ctx, timeout/2)
+	if err := a.gateway.Shutdown(httpCtx); err != nil {
+		a.log.Warn("HTTP shutdown cut requests still open", "err", err)
+	}
+	httpCancel()
+	// Then gRPC: streams end at once, unary calls get the rest.
+	a.grpc.Shutdown(ctx)
+	a.log.Info("shutdown complete", "took", time.Since(start).Round(time.Millisecond).String())
+}
+
+func (a *App) closeListeners() {
+	for _, l := range []net.Listener{a.grpcLis, a.httpLis} {
+		if l != nil {
+			_ = l.Close()
+		}
+	}
+}
+
+// dialTarget is how the gateway reaches the gRPC listener: a wildcard
+// listen address is dialled on loopback.
+func dialTarget(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return addr.String()
+	}
+	host := tcp.IP.String()
+	if tcp.IP == nil || tcp.IP.IsUnspecified() {
+		host = "127.0.0.1" // a wildcard listener also accepts on IPv4 loopback
+	}
+	return net.JoinHostPort(host, fmt.Sprint(tcp.Port))
+}

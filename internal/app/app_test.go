@@ -1,0 +1,305 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/grpc/status"
+
+	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
+	"github.com/imbridge/imbridge/internal/app"
+	"github.com/imbridge/imbridge/internal/config"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+const testKey = "test-key-0123456789"
+
+// running is an imbridge process started by a test on random loopback ports.
+type running struct {
+	app  *app.App
+	conn *grpc.ClientConn
+	stop func() time.Duration // cancels Run and returns how long it took to return
+	done chan error
+}
+
+func testConfig(t *testing.T) config.Config {
+	t.Helper()
+	cfg := config.Default()
+	cfg.GRPCAddr = "127.0.0.1:0"
+	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.DataDir = t.TempDir()
+	cfg.APIKeys = []string{testKey}
+	cfg.ShutdownTimeout = config.Duration(2 * time.Second)
+	return cfg
+}
+
+func start(t *testing.T, cfg config.Config) *running {
+	t.Helper()
+	a, err := app.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatalf("app.New: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{app: a, done: make(chan error, 1)}
+	go func() { r.done <- a.Run(ctx) }()
+	var stopped bool
+	r.stop = func() time.Duration {
+		if stopped {
+			return 0
+		}
+		stopped = true
+		begin := time.Now()
+		cancel()
+		if err := <-r.done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		return time.Since(begin)
+	}
+	conn, err := grpc.NewClient(a.GRPCAddr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.conn = conn
+	t.Cleanup(func() {
+		_ = conn.Close()
+		r.stop()
+	})
+	return r
+}
+
+func withKey(ctx context.Context, key string) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+key)
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestHealthIsServing(t *testing.T) {
+	r := start(t, testConfig(t))
+	ctx := ctxT(t)
+	hc := healthpb.NewHealthClient(r.conn)
+	for _, svc := range []string{"", "imbridge.v1.EventService", "imbridge.v1.ChatroomService"} {
+		// Health needs no key.
+		resp, err := hc.Check(ctx, &healthpb.HealthCheckRequest{Service: svc})
+		if err != nil {
+			t.Fatalf("Check(%q): %v", svc, err)
+		}
+		if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+			t.Errorf("Check(%q) = %v, want SERVING", svc, resp.GetStatus())
+		}
+	}
+	res := httpGet(t, "http://"+r.app.HTTPAddr().String()+"/healthz", "")
+	if res.code != http.StatusOK {
+		t.Errorf("GET /healthz = %d %s, want 200", res.code, res.body)
+	}
+}
+
+func TestReflectionListsBothServices(t *testing.T) {
+	r := start(t, testConfig(t))
+	list := func(ctx context.Context) ([]string, error) {
+		stream, err := reflectionpb.NewServerReflectionClient(r.conn).ServerReflectionInfo(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if err := stream.Send(&reflectionpb.ServerReflectionRequest{
+			MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{},
+		}); err != nil {
+			return nil, err
+		}
+		resp, err := stream.Recv()
+		if err != nil {
+			return nil, err
+		}
+		_ = stream.CloseSend()
+		var names []string
+		for _, s := range resp.GetListServicesResponse().GetService() {
+			names = append(names, s.GetName())
+		}
+		return names, nil
+	}
+	if _, err := list(ctxT(t)); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("reflection without a key: %v, want Unauthenticated", err)
+	}
+	names, err := list(withKey(ctxT(t), testKey))
+	if err != nil {
+		t.Fatalf("reflection: %v", err)
+	}
+	got := strings.Join(names, " ")
+	for _, want := range []string{"imbridge.v1.EventService", "imbridge.v1.ChatroomService", "grpc.health.v1.Health"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("reflection lists %q, want %s among them", got, want)
+		}
+	}
+}
+
+func TestAPIKeyIsRequired(t *testing.T) {
+	r := start(t, testConfig(t))
+	events := imbridgev1.NewEventServiceClient(r.conn)
+	for name, ctx := range map[string]context.Context{
+		"no key":    ctxT(t),
+		"wrong key": withKey(ctxT(t), "not-the-key"),
+		"empty key": withKey(ctxT(t), ""),
+		"key+1":     withKey(ctxT(t), testKey+"x"),
+	} {
+		_, err := events.ListEvents(ctx, &imbridgev1.ListEventsRequest{})
+		if status.Code(err) != codes.Unauthenticated {
+			t.Errorf("%s: ListEvents = %v, want Unauthenticated", name, err)
+			continue
+		}
+		if reason := errorReason(err); reason != "UNAUTHENTICATED" {
+			t.Errorf("%s: ErrorInfo reason %q, want UNAUTHENTICATED", name, reason)
+		}
+	}
+	// With the key the call reaches the RPC, which is not built yet.
+	_, err := events.ListEvents(withKey(ctxT(t), testKey), &imbridgev1.ListEventsRequest{})
+	if status.Code(err) != codes.Unimplemented {
+		t.Errorf("ListEvents with key = %v, want Unimplemented (the RPC itself)", err)
+	}
+	_, err = imbridgev1.NewChatroomServiceClient(r.conn).GetChatroom(ctxT(t), &imbridgev1.GetChatroomRequest{Name: "orgs/o/apps/a/chatrooms/1"})
+	if status.Code(err) != codes.Unauthenticated {
+		t.Errorf("GetChatroom without key = %v, want Unauthenticated", err)
+	}
+}
+
+func TestGatewayMapsRESTToRPC(t *testing.T) {
+	r := start(t, testConfig(t))
+	base := "http://" + r.app.HTTPAddr().String()
+	cases := []struct {
+		method, path, body string
+		rpc                string
+	}{
+		{"GET", "/v1/orgs/acme/apps/chat/chatrooms/1234", "", "GetChatroom"},
+		{"GET", "/v1/orgs/acme/apps/chat/chatrooms", "", "ListChatrooms"},
+		{"POST", "/v1/orgs/acme/apps/chat/chatrooms", `{"displayName":"room","owner":"u1"}`, "CreateChatroom"},
+		{"DELETE", "/v1/orgs/acme/apps/chat/chatrooms/1234/members/u2", "", "RemoveChatroomMember"},
+		{"POST", "/v1/orgs/acme/apps/chat/chatrooms/1234/mutes:batchAdd", `{"usernames":["u2"],"permanent":true}`, "MuteChatroomMembers"},
+		{"GET", "/v1/events", "", "ListEvents"},
+		{"GET", "/v1/events/42", "", "GetEvent"},
+	}
+	for _, c := range cases {
+		res := httpDo(t, c.method, base+c.path, c.body, "")
+		if res.code != http.StatusUnauthorized {
+			t.Errorf("%s %s without key = %d, want 401", c.method, c.path, res.code)
+		}
+		res = httpDo(t, c.method, base+c.path, c.body, testKey)
+		// 501 is Unimplemented: the call went through auth and reached the
+		// RPC the path is bound to, which names itself in the message.
+		if res.code != http.StatusNotImplemented || !strings.Contains(res.body, "method "+c.rpc+" not implemented") {
+			t.Errorf("%s %s = %d %s, want 501 from %s", c.method, c.path, res.code, res.body, c.rpc)
+		}
+	}
+	res := httpGet(t, base+"/metrics", "")
+	if res.code != http.StatusOK || !strings.Contains(res.body, `grpc_server_handled_total{grpc_code="Unimplemented",grpc_method="GetChatroom"`) {
+		t.Errorf("GET /metrics lacks per-RPC counters: %d", res.code)
+	}
+	res = httpGet(t, base+"/openapi.json", "")
+	var doc struct {
+		Swagger string                    `json:"swagger"`
+		Paths   map[string]map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal([]byte(res.body), &doc); err != nil || doc.Swagger != "2.0" {
+		t.Fatalf("GET /openapi.json: %d %v", res.code, err)
+	}
+	if _, ok := doc.Paths["/v1/events"]["get"]; !ok {
+		t.Errorf("OpenAPI document lacks GET /v1/events")
+	}
+}
+
+func TestShutdownIsBoundedWithOpenStreams(t *testing.T) {
+	cfg := testConfig(t)
+	r := start(t, cfg)
+	ctx := ctxT(t)
+	// Health Watch is a server stream that stays open until the server ends it.
+	watch, err := healthpb.NewHealthClient(r.conn).Watch(ctx, &healthpb.HealthCheckRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first, err := watch.Recv(); err != nil || first.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("Watch first message: %v %v", first, err)
+	}
+
+	took := r.stop()
+	bound := time.Duration(cfg.ShutdownTimeout) + time.Second
+	if took > bound {
+		t.Errorf("shutdown took %v with a stream open, want at most %v", took, bound)
+	}
+	for {
+		_, err := watch.Recv()
+		if err == nil {
+			continue // NOT_SERVING is announced before the stream ends
+		}
+		// The server ends the stream itself, with a reason the client can
+		// act on, rather than leaving GracefulStop to time out.
+		if c, reason := status.Code(err), errorReason(err); c != codes.Unavailable || reason != "SHUTTING_DOWN" {
+			t.Errorf("open stream ended with %v (reason %q), want Unavailable SHUTTING_DOWN", err, reason)
+		}
+		break
+	}
+}
+
+func TestNoKeysRunsOpenOnlyOnLoopback(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.APIKeys = nil
+	cfg.GRPCAddr = ":0"
+	if _, err := app.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil || !strings.Contains(err.Error(), "api_keys") {
+		t.Fatalf("app.New without keys on a wildcard address = %v, want a refusal naming api_keys", err)
+	}
+	cfg.GRPCAddr = "127.0.0.1:0"
+	r := start(t, cfg)
+	_, err := imbridgev1.NewEventServiceClient(r.conn).ListEvents(ctxT(t), &imbridgev1.ListEventsRequest{})
+	if status.Code(err) != codes.Unimplemented {
+		t.Errorf("open loopback server: ListEvents without key = %v, want to reach the RPC", err)
+	}
+}
+
+func errorReason(err error) string {
+	for _, d := range status.Convert(err).Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info.GetReason()
+		}
+	}
+	return ""
+}
+
+type httpResult struct {
+	code int
+	body string
+}
+
+func httpGet(t *testing.T, url, key string) httpResult { return httpDo(t, http.MethodGet, url, "", key) }
+
+func httpDo(t *testing.T, method, url, body, key string) httpResult {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctxT(t), method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return httpResult{resp.StatusCode, string(b)}
+}

@@ -1,0 +1,157 @@
+// Package server is imbridge's gRPC server: its services, the interceptor
+// chain (metrics → logging → auth → recovery), health, reflection and a
+// shutdown that stays bounded while streams are open.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"runtime/debug"
+
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/auth"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/selector"
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+
+	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
+)
+
+// Options are what the gRPC server is built from.
+type Options struct {
+	// Logger receives one line per RPC and every recovered panic.
+	Logger *slog.Logger
+	// Keys authenticate callers of EventService and ChatroomService.
+	Keys *APIKeys
+	// Registerer receives the per-RPC metrics.
+	Registerer prometheus.Registerer
+	// Events serves EventService.
+	Events imbridgev1.EventServiceServer
+	// Chatrooms serves ChatroomService.
+	Chatrooms imbridgev1.ChatroomServiceServer
+}
+
+// Server is the gRPC server of imbridge.
+type Server struct {
+	grpc   *grpc.Server
+	health *health.Server
+	log    *slog.Logger
+
+	// streams is the parent of every stream's context: cancelling it ends
+	// all open streams, which GracefulStop would otherwise wait for.
+	streams    context.Context
+	endStreams context.CancelFunc
+}
+
+// New builds the server and registers every service.
+func New(opts Options) (*Server, error) {
+	metrics := grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram(
+		grpcprom.WithHistogramBuckets([]float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}),
+	))
+	if err := opts.Registerer.Register(metrics); err != nil {
+		return nil, fmt.Errorf("register gRPC metrics: %w", err)
+	}
+	streams, endStreams := context.WithCancel(context.Background())
+	s := &Server{health: health.NewServer(), log: opts.Logger, streams: streams, endStreams: endStreams}
+
+	logger := logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
+		opts.Logger.Log(ctx, slog.Level(lvl), msg, fields...)
+	})
+	// Only the outcome is logged: never payloads or metadata, which carry
+	// bearer keys.
+	logOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall)}
+	authRequired := selector.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool { return requiresAuth(c.FullMethod()) })
+	recoverOpts := []recovery.Option{recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
+		opts.Logger.ErrorContext(ctx, "panic in RPC handler", "panic", p, "stack", string(debug.Stack()))
+		return statusError(codes.Internal, ReasonInternal, "internal error", nil)
+	})}
+
+	s.grpc = grpc.NewServer(
+		grpc.ChainUnaryInterceptor(
+			metrics.UnaryServerInterceptor(),
+			logging.UnaryServerInterceptor(logger, logOpts...),
+			selector.UnaryServerInterceptor(auth.UnaryServerInterceptor(opts.Keys.authenticate), authRequired),
+			recovery.UnaryServerInterceptor(recoverOpts...),
+		),
+		grpc.ChainStreamInterceptor(
+			metrics.StreamServerInterceptor(),
+			s.endOnShutdown,
+			logging.StreamServerInterceptor(logger, logOpts...),
+			selector.StreamServerInterceptor(auth.StreamServerInterceptor(opts.Keys.authenticate), authRequired),
+			recovery.StreamServerInterceptor(recoverOpts...),
+		),
+	)
+	imbridgev1.RegisterEventServiceServer(s.grpc, opts.Events)
+	imbridgev1.RegisterChatroomServiceServer(s.grpc, opts.Chatrooms)
+	healthpb.RegisterHealthServer(s.grpc, s.health)
+	reflection.Register(s.grpc)
+	metrics.InitializeMetrics(s.grpc)
+	for name := range s.grpc.GetServiceInfo() {
+		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	}
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	return s, nil
+}
+
+// Serve accepts connections on lis until Shutdown.
+func (s *Server) Serve(lis net.Listener) error {
+	if err := s.grpc.Serve(lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+		return err
+	}
+	return nil
+}
+
+// SetNotServing tells health checkers to stop sending traffic here.
+func (s *Server) SetNotServing() { s.health.Shutdown() }
+
+// Shutdown ends every open stream, then stops gracefully: in-flight unary
+// calls finish unless ctx ends first, when the server stops hard.
+func (s *Server) Shutdown(ctx context.Context) {
+	s.health.Shutdown()
+	s.endStreams()
+	done := make(chan struct{})
+	go func() {
+		s.grpc.GracefulStop()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.log.Warn("graceful stop timed out; closing remaining connections")
+		s.grpc.Stop()
+		<-done
+	}
+}
+
+// endOnShutdown gives each stream a context that also ends when the server
+// shuts down, so that long-lived streams cannot hold GracefulStop open.
+func (s *Server) endOnShutdown(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	ctx, cancel := context.WithCancelCause(ss.Context())
+	defer cancel(nil)
+	stop := context.AfterFunc(s.streams, func() { cancel(errShuttingDown) })
+	defer stop()
+	err := handler(srv, &contextStream{ServerStream: ss, ctx: ctx})
+	if context.Cause(ctx) == errShuttingDown {
+		return statusError(codes.Unavailable, ReasonShuttingDown, "server is shutting down; reconnect and resume from your last cursor", nil)
+	}
+	return err
+}
+
+var errShuttingDown = errors.New("server shutting down")
+
+type contextStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (c *contextStream) Context() context.Context { return c.ctx }
