@@ -284,7 +284,9 @@ type httpResult struct {
 	body string
 }
 
-func httpGet(t *testing.T, url, key string) httpResult { return httpDo(t, http.MethodGet, url, "", key) }
+func httpGet(t *testing.T, url, key string) httpResult {
+	return httpDo(t, http.MethodGet, url, "", key)
+}
 
 func httpDo(t *testing.T, method, url, body, key string) httpResult {
 	t.Helper()
