@@ -17,10 +17,13 @@ import (
 	"net"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/imbridge/imbridge/internal/selector"
 )
 
 // Config is the whole configuration of an imbridge process.
@@ -39,6 +42,62 @@ type Config struct {
 	ShutdownTimeout Duration `json:"shutdown_timeout"`
 	// APIKeys are the bearer keys callers of our own API present.
 	APIKeys []string `json:"api_keys"`
+	// Apps are the Easemob applications whose callbacks are accepted.
+	Apps []App `json:"apps"`
+	// Webhook tunes the callback route.
+	Webhook Webhook `json:"webhook"`
+	// EventLog is where accepted callbacks are stored.
+	EventLog EventLog `json:"event_log"`
+}
+
+// App is one Easemob application whose callbacks imbridge accepts.
+type App struct {
+	// Appkey is `org#app`, as callbacks carry it.
+	Appkey string `json:"appkey"`
+	// Secrets are the callback rules' secrets; a callback signed with any of
+	// them is accepted (one per rule, two while rotating).
+	Secrets []string `json:"secrets"`
+	// UnsignedSelectors are selectors accepted without a signature. The
+	// vendor sends reaction and thread callbacks unsigned; anyone who can
+	// reach the webhook can forge events of these selectors.
+	UnsignedSelectors []string `json:"unsigned_selectors"`
+	// Keep, when set, stores only events these selectors choose.
+	Keep []string `json:"keep"`
+	// Drop never stores events these selectors choose (applied after Keep).
+	Drop []string `json:"drop"`
+}
+
+// Webhook tunes the callback route.
+type Webhook struct {
+	// MaxBodyBytes bounds a callback body; larger ones get 413.
+	MaxBodyBytes int64 `json:"max_body_bytes"`
+	// AppendTimeout bounds the wait for the event log; past it the answer
+	// is 503, so the vendor retries.
+	AppendTimeout Duration `json:"append_timeout"`
+	// TimestampTolerance, when positive, rejects callbacks whose vendor
+	// timestamp is further than this from now. Off by default: the vendor
+	// redelivers stored failed callbacks up to days later.
+	TimestampTolerance Duration `json:"timestamp_tolerance"`
+}
+
+// EventLog is the JetStream event log's configuration.
+type EventLog struct {
+	// NATSURL, when set, uses that NATS cluster instead of the embedded
+	// server.
+	NATSURL string `json:"nats_url"`
+	// Replicas is the stream's replica count on an external cluster.
+	Replicas int `json:"replicas"`
+	// MaxAge drops events older than this; 0 keeps them forever.
+	MaxAge Duration `json:"max_age"`
+	// MaxBytes drops the oldest events past this size; 0 is unlimited.
+	MaxBytes int64 `json:"max_bytes"`
+	// SyncAlways fsyncs every append before it is acknowledged.
+	SyncAlways bool `json:"sync_always"`
+	// DuplicateWindow is how long a callId is remembered by JetStream's
+	// message-id deduplication; at least 10m.
+	DuplicateWindow Duration `json:"duplicate_window"`
+	// Listen, when set, opens a NATS client listener on the embedded server.
+	Listen string `json:"listen"`
 }
 
 // Duration is a time.Duration written as text ("10s", "1m30s") in YAML.
@@ -71,6 +130,16 @@ func Default() Config {
 		LogLevel:        "info",
 		LogFormat:       "json",
 		ShutdownTimeout: Duration(10 * time.Second),
+		Webhook: Webhook{
+			MaxBodyBytes:  1 << 20,
+			AppendTimeout: Duration(5 * time.Second),
+		},
+		EventLog: EventLog{
+			Replicas:        1,
+			MaxAge:          Duration(7 * 24 * time.Hour),
+			MaxBytes:        10 << 30,
+			DuplicateWindow: Duration(10 * time.Minute),
+		},
 	}
 }
 
@@ -86,22 +155,58 @@ func str(field func(*Config) *string) func(*Config, string) error {
 	return func(c *Config, v string) error { *field(c) = v; return nil }
 }
 
+func dur(field func(*Config) *Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		*field(c) = Duration(d)
+		return err
+	}
+}
+
+func integer(field func(*Config) *int64) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		*field(c) = n
+		return err
+	}
+}
+
 var settings = []setting{
 	{"grpc-addr", "IMBRIDGE_GRPC_ADDR", "gRPC listen address (default :9090)", str(func(c *Config) *string { return &c.GRPCAddr })},
 	{"http-addr", "IMBRIDGE_HTTP_ADDR", "HTTP gateway listen address (default :8080)", str(func(c *Config) *string { return &c.HTTPAddr })},
 	{"data-dir", "IMBRIDGE_DATA_DIR", "directory of the embedded event log (default data)", str(func(c *Config) *string { return &c.DataDir })},
 	{"log-level", "IMBRIDGE_LOG_LEVEL", "log level: debug, info, warn, error (default info)", str(func(c *Config) *string { return &c.LogLevel })},
 	{"log-format", "IMBRIDGE_LOG_FORMAT", "log format: json or text (default json)", str(func(c *Config) *string { return &c.LogFormat })},
-	{"shutdown-timeout", "IMBRIDGE_SHUTDOWN_TIMEOUT", "bound of a graceful shutdown (default 10s)", func(c *Config, v string) error {
-		d, err := time.ParseDuration(v)
-		c.ShutdownTimeout = Duration(d)
-		return err
-	}},
+	{"shutdown-timeout", "IMBRIDGE_SHUTDOWN_TIMEOUT", "bound of a graceful shutdown (default 10s)", dur(func(c *Config) *Duration { return &c.ShutdownTimeout })},
 	{"api-keys", "IMBRIDGE_API_KEYS", "comma-separated bearer keys for the gRPC and REST API", func(c *Config, v string) error {
 		c.APIKeys = splitList(v)
 		return nil
 	}},
+	{"max-body-bytes", "IMBRIDGE_MAX_BODY_BYTES", "largest callback body accepted; larger gets 413 (default 1048576)", integer(func(c *Config) *int64 { return &c.Webhook.MaxBodyBytes })},
+	{"append-timeout", "IMBRIDGE_APPEND_TIMEOUT", "wait for the event log before answering 503 (default 5s)", dur(func(c *Config) *Duration { return &c.Webhook.AppendTimeout })},
+	{"timestamp-tolerance", "IMBRIDGE_TIMESTAMP_TOLERANCE", "reject callbacks whose timestamp is further from now (default 0: off)", dur(func(c *Config) *Duration { return &c.Webhook.TimestampTolerance })},
+	{"nats-url", "IMBRIDGE_NATS_URL", "external NATS cluster URL; empty embeds JetStream (default empty)", str(func(c *Config) *string { return &c.EventLog.NATSURL })},
+	{"nats-replicas", "IMBRIDGE_NATS_REPLICAS", "stream replicas on an external cluster (default 1)", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		c.EventLog.Replicas = n
+		return err
+	}},
+	{"retention-max-age", "IMBRIDGE_RETENTION_MAX_AGE", "drop events older than this; 0 keeps them (default 168h)", dur(func(c *Config) *Duration { return &c.EventLog.MaxAge })},
+	{"retention-max-bytes", "IMBRIDGE_RETENTION_MAX_BYTES", "drop the oldest events past this size; 0 is unlimited (default 10 GiB)", integer(func(c *Config) *int64 { return &c.EventLog.MaxBytes })},
+	{"sync-always", "IMBRIDGE_SYNC_ALWAYS", "fsync every append before answering 200 (default false)", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		c.EventLog.SyncAlways = b
+		return err
+	}},
+	{"duplicate-window", "IMBRIDGE_DUPLICATE_WINDOW", "how long JetStream remembers a callId, at least 10m (default 10m)", dur(func(c *Config) *Duration { return &c.EventLog.DuplicateWindow })},
 }
+
+// Single-app environment: container deployments configure one app with
+// these two variables instead of a file.
+const (
+	AppKeyEnv          = "IMBRIDGE_APP_KEY"
+	CallbackSecretsEnv = "IMBRIDGE_CALLBACK_SECRETS"
+)
 
 // ConfigFileEnv names the environment variable that points at the YAML file.
 const ConfigFileEnv = "IMBRIDGE_CONFIG"
@@ -148,6 +253,9 @@ func Load(name string, args []string, getenv func(string) string, usageOut io.Wr
 			}
 		}
 	}
+	if err := cfg.applyAppEnv(getenv); err != nil {
+		return Config{}, err
+	}
 	for _, g := range given {
 		if err := g.s.apply(&cfg, g.v); err != nil {
 			return Config{}, fmt.Errorf("--%s: %w", g.s.flag, err)
@@ -167,6 +275,26 @@ func (c *Config) readFile(path string) error {
 	if err := yaml.UnmarshalStrict(b, c); err != nil {
 		return fmt.Errorf("config file %s: %w", path, err)
 	}
+	return nil
+}
+
+// applyAppEnv adds (or replaces the secrets of) the app named by
+// IMBRIDGE_APP_KEY with IMBRIDGE_CALLBACK_SECRETS.
+func (c *Config) applyAppEnv(getenv func(string) string) error {
+	appkey, secrets := getenv(AppKeyEnv), splitList(getenv(CallbackSecretsEnv))
+	switch {
+	case appkey == "" && len(secrets) == 0:
+		return nil
+	case appkey == "" || len(secrets) == 0:
+		return fmt.Errorf("%s and %s go together: set both or neither", AppKeyEnv, CallbackSecretsEnv)
+	}
+	for i := range c.Apps {
+		if c.Apps[i].Appkey == appkey {
+			c.Apps[i].Secrets = secrets
+			return nil
+		}
+	}
+	c.Apps = append(c.Apps, App{Appkey: appkey, Secrets: secrets})
 	return nil
 }
 
@@ -210,7 +338,67 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("api_keys[%d] is empty", i))
 		}
 	}
+	errs = append(errs, c.validateApps()...)
+	if c.Webhook.MaxBodyBytes <= 0 {
+		errs = append(errs, fmt.Errorf("webhook.max_body_bytes must be positive"))
+	}
+	if c.Webhook.AppendTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("webhook.append_timeout must be positive"))
+	}
+	if c.Webhook.TimestampTolerance < 0 {
+		errs = append(errs, fmt.Errorf("webhook.timestamp_tolerance must not be negative"))
+	}
+	if c.EventLog.Replicas < 1 || c.EventLog.Replicas > 5 {
+		errs = append(errs, fmt.Errorf("event_log.replicas %d: want 1 to 5", c.EventLog.Replicas))
+	}
+	if c.EventLog.NATSURL == "" && c.EventLog.Replicas != 1 {
+		errs = append(errs, fmt.Errorf("event_log.replicas %d needs event_log.nats_url: the embedded server has one replica", c.EventLog.Replicas))
+	}
+	if c.EventLog.MaxAge < 0 || c.EventLog.MaxBytes < 0 {
+		errs = append(errs, fmt.Errorf("event_log.max_age and event_log.max_bytes must not be negative"))
+	}
+	if time.Duration(c.EventLog.DuplicateWindow) < 10*time.Minute {
+		errs = append(errs, fmt.Errorf("event_log.duplicate_window %v: want at least 10m (the vendor retries and redelivers)", time.Duration(c.EventLog.DuplicateWindow)))
+	}
+	if c.EventLog.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.EventLog.Listen); err != nil {
+			errs = append(errs, fmt.Errorf("event_log.listen %q: %w", c.EventLog.Listen, err))
+		}
+	}
 	return errors.Join(errs...)
+}
+
+func (c *Config) validateApps() []error {
+	var errs []error
+	seen := map[string]bool{}
+	for i, a := range c.Apps {
+		name := fmt.Sprintf("apps[%d]", i)
+		org, app, ok := strings.Cut(a.Appkey, "#")
+		if !ok || org == "" || app == "" {
+			errs = append(errs, fmt.Errorf("%s.appkey %q: want org#app", name, a.Appkey))
+		}
+		if seen[a.Appkey] {
+			errs = append(errs, fmt.Errorf("%s.appkey %q is configured twice", name, a.Appkey))
+		}
+		seen[a.Appkey] = true
+		if len(a.Secrets) == 0 {
+			errs = append(errs, fmt.Errorf("%s.secrets: at least one callback secret is required", name))
+		}
+		for j, s := range a.Secrets {
+			if s == "" {
+				errs = append(errs, fmt.Errorf("%s.secrets[%d] is empty", name, j))
+			}
+		}
+		for _, list := range []struct {
+			key string
+			sel []string
+		}{{"unsigned_selectors", a.UnsignedSelectors}, {"keep", a.Keep}, {"drop", a.Drop}} {
+			if _, err := selector.ParseAll(list.sel); err != nil {
+				errs = append(errs, fmt.Errorf("%s.%s: %w", name, list.key, err))
+			}
+		}
+	}
+	return errs
 }
 
 // ParseLevel reads a log level name.

@@ -1,0 +1,309 @@
+package callback_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/testing/protocmp"
+
+	"github.com/google/go-cmp/cmp"
+
+	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
+	"github.com/imbridge/imbridge/internal/callback"
+	"github.com/imbridge/imbridge/internal/callback/examples"
+	"github.com/imbridge/imbridge/internal/selector"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files from the decoder's output")
+
+var receiveTime = time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+
+// rooms is a chatroom set for tests: the example chatroom-message fixture
+// is in a group id learned as a chatroom.
+type rooms map[string]bool
+
+func (r rooms) IsChatroom(appkey, groupID string) bool { return r[appkey+"/"+groupID] }
+
+// The vendor documents its group and chatroom messages with the same body
+// (chat_type groupchat, group id 16934809238921545): only what imbridge has
+// learned tells them apart. The chatroom example is decoded as if that group
+// id had been learned as a chatroom, the group example as if not.
+func roomsFor(name string) rooms {
+	if strings.HasPrefix(name, "008_") {
+		return rooms{"/16934809238921545": true}
+	}
+	return nil
+}
+
+func exampleFiles(t testing.TB) []string {
+	t.Helper()
+	names, err := fs.Glob(examples.FS, "[0-9]*.json")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	return names
+}
+
+func decodeExample(t testing.TB, name string) *imbridgev1.Event {
+	t.Helper()
+	raw, err := examples.FS.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, err := callback.Parse(raw)
+	if err != nil {
+		t.Fatalf("%s: Parse: %v", name, err)
+	}
+	ev := cb.Decode(receiveTime, roomsFor(name))
+	if !bytes.Equal(ev.GetRawBody(), raw) {
+		t.Fatalf("%s: raw_body is not the request body byte for byte", name)
+	}
+	return ev
+}
+
+// TestExamplesMatchGolden decodes every example request body of the vendor
+// documents and compares the event, semantically, with its golden
+// protojson (raw_body left out: it is checked byte for byte above).
+func TestExamplesMatchGolden(t *testing.T) {
+	for _, name := range exampleFiles(t) {
+		t.Run(strings.TrimSuffix(name, ".json"), func(t *testing.T) {
+			ev := decodeExample(t, name)
+			ev.RawBody = nil
+			golden := filepath.Join("testdata", "golden", strings.TrimSuffix(name, ".json")+".golden.json")
+			if *update {
+				b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(ev)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, append(b, '\n'), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			b, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("golden file: %v (run go test -update to create it, then review it)", err)
+			}
+			want := &imbridgev1.Event{}
+			if err := protojson.Unmarshal(b, want); err != nil {
+				t.Fatalf("golden %s: %v", golden, err)
+			}
+			if diff := cmp.Diff(want, ev, protocmp.Transform()); diff != "" {
+				t.Errorf("decoded event differs from %s (-want +got):\n%s", golden, diff)
+			}
+		})
+	}
+}
+
+// TestEverySelectorFamilyHasAnExample keeps the fixtures honest: each
+// vendor family that has a documented example decodes to its selector.
+func TestEverySelectorFamilyHasAnExample(t *testing.T) {
+	seen := map[string]bool{}
+	for _, name := range exampleFiles(t) {
+		seen[decodeExample(t, name).GetSelector()] = true
+	}
+	for _, want := range []string{
+		"chat:txt", "chat:img", "chat:audio", "chat:loc", "chat:video", "chat:file", "chat:cmd", "chat:custom", "chat:unknown",
+		"groupchat:txt", "chatroom:txt", "recall",
+		"muc:create", "muc:destroy", "muc:apply", "muc:apply_accept", "muc:invite", "muc:invite_accept", "muc:invite_decline",
+		"muc:kick", "muc:ban", "muc:allow", "muc:update", "muc:block", "muc:unblock", "muc:presence", "muc:absence",
+		"muc:leave", "muc:assing_owner", "muc:add_admin", "muc:remove_admin", "muc:add_mute",
+		"muc:remove_mute", "muc:update_announcement", "muc:delete_announcement", "muc:upload_file", "muc:delete_file",
+		"muc:add_user_white_list", "muc:remove_user_white_list", "muc:ban_group", "muc:remove_ban_group",
+		"muc:set_metadata", "muc:delete_metadata", "muc:group_member_metadata_update",
+		"roster:add", "roster:remove", "roster:accept", "roster:decline", "roster:ban", "roster:allow",
+		"read_ack", "channel_ack", "userStatus:login", "userStatus:logout", "userStatus:replaced",
+		"keyword_alert", "reaction", "thread",
+	} {
+		if !seen[want] {
+			t.Errorf("no example decodes to %s", want)
+		}
+		if !selector.IsCanonical(want) {
+			t.Errorf("%s is not in the selector vocabulary", want)
+		}
+	}
+}
+
+// TestVendorQuirks pins the behaviours the vendor's documents get wrong or
+// leave ambiguous, each asserted on the example that shows it.
+func TestVendorQuirks(t *testing.T) {
+	ex := func(prefix string) *imbridgev1.Event {
+		t.Helper()
+		for _, name := range exampleFiles(t) {
+			if strings.HasPrefix(name, prefix) {
+				return decodeExample(t, name)
+			}
+		}
+		t.Fatalf("no example %s*", prefix)
+		return nil
+	}
+	t.Run("roster decline arrives as remote_decline", func(t *testing.T) {
+		r := findBy(t, func(e *imbridgev1.Event) bool { return e.GetRoster().GetOperationName() == "remote_decline" })
+		if r.GetSelector() != "roster:decline" || r.GetRoster().GetOperation() != imbridgev1.RosterOperation_ROSTER_OPERATION_DECLINE {
+			t.Errorf("remote_decline decoded as %s / %v", r.GetSelector(), r.GetRoster().GetOperation())
+		}
+	})
+	t.Run("add_mute example carries operation ban and is decoded as sent", func(t *testing.T) {
+		e := ex("037_")
+		if e.GetMuc().GetOperationName() != "ban" || e.GetSelector() != "muc:ban" {
+			t.Errorf("got %q / %s, want the operation sent (ban)", e.GetMuc().GetOperationName(), e.GetSelector())
+		}
+	})
+	t.Run("audio length read from lower-case length", func(t *testing.T) {
+		if l := ex("003_").GetMessage().GetBodies()[0].GetAudio().GetLength(); l != 4 {
+			t.Errorf("audio length = %d, want 4", l)
+		}
+	})
+	t.Run("lat and lng sent as numbers", func(t *testing.T) {
+		loc := ex("005_").GetMessage().GetBodies()[0].GetLoc()
+		if loc.GetLat() != 39.96612729238626 || loc.GetLng() != 116.32309156766605 {
+			t.Errorf("loc = %v, %v", loc.GetLat(), loc.GetLng())
+		}
+	})
+	t.Run("muc_id with and without the conference suffix", func(t *testing.T) {
+		create := ex("010_").GetMuc().GetMucId()
+		if create.GetAppkey() != "XXXX#XXXX" || create.GetGroupId() != "173556296122369" {
+			t.Errorf("muc_id split = %q / %q", create.GetAppkey(), create.GetGroupId())
+		}
+		bare := findBy(t, func(e *imbridgev1.Event) bool { return e.GetMuc().GetMucId().GetRaw() == "XXXX#XXXX" })
+		if bare.GetMuc().GetMucId().GetAppkey() != "XXXX#XXXX" || bare.GetMuc().GetMucId().GetGroupId() != "" {
+			t.Errorf("bare muc_id split = %v", bare.GetMuc().GetMucId())
+		}
+	})
+	t.Run("reason as shared-file object, as file id and as text", func(t *testing.T) {
+		up := findBy(t, func(e *imbridgev1.Event) bool { return e.GetSelector() == "muc:upload_file" }).GetMuc().GetSharedFile()
+		if up.GetFileName() != "a.csv" || up.GetFileSize() != 6787 || up.GetCreateTime().AsTime().UnixMilli() != 1644909510085 {
+			t.Errorf("shared file = %v", up)
+		}
+		del := findBy(t, func(e *imbridgev1.Event) bool { return e.GetSelector() == "muc:delete_file" }).GetMuc()
+		if del.GetFileId() != "79ddf840-8e2f-11ec-bec3-ad40868b03f9" {
+			t.Errorf("delete_file reason = %v, want the file id", del.GetReason())
+		}
+		apply := findBy(t, func(e *imbridgev1.Event) bool { return e.GetSelector() == "muc:apply" }).GetMuc()
+		if apply.GetReasonText() != "join group123" {
+			t.Errorf("apply reason = %v", apply.GetReason())
+		}
+	})
+	t.Run("event_info.ext is JSON inside a string, odd keys kept", func(t *testing.T) {
+		info := findBy(t, func(e *imbridgev1.Event) bool { return e.GetSelector() == "muc:set_metadata" }).GetMuc().GetEventInfo()
+		ext := info.GetExt().GetFields()
+		if ext["operator "].GetStringValue() != "user1" || ext["muc_name"].GetStringValue() != "Take" || info.GetType() != "event_none" {
+			t.Errorf("event_info = %v", info)
+		}
+		if ext["properties"].GetStructValue().GetFields()["key2"].GetStringValue() != "value2 " {
+			t.Errorf("nested properties lost: %v", ext["properties"])
+		}
+	})
+	t.Run("user status has no chat_type; JID split", func(t *testing.T) {
+		e := findBy(t, func(e *imbridgev1.Event) bool { return e.GetSelector() == "userStatus:replaced" })
+		u := e.GetUserStatus()
+		if e.GetChatType() != "" || u.GetOnline() || u.GetUser().GetDeviceOs() != "ios" ||
+			u.GetUser().GetDeviceId() != "a5fa01fd-b5a4-84d5-ebeb-bf10e8950442" || u.GetUser().GetAppkey() != "XXXX#XXXX" ||
+			u.GetIp() != "223.71.97.198:52709" {
+			t.Errorf("user status = %v", u)
+		}
+	})
+	t.Run("keyword alert uses camel case chatType and eventType", func(t *testing.T) {
+		e := findBy(t, func(e *imbridgev1.Event) bool { return e.GetKeywordAlert().GetAction() == "refuse" })
+		k := e.GetKeywordAlert()
+		if e.GetChatType() != "chat:user:text" || e.GetEventType() != imbridgev1.EventType_EVENT_TYPE_KEYWORD_ALERT ||
+			k.GetContentMsgId() != "1232040174779635136" || k.GetContentOwner().GetUsername() != "test2" ||
+			len(k.GetSensitiveWords()) != 1 {
+			t.Errorf("keyword alert = %v / %v", e.GetChatType(), k)
+		}
+	})
+	t.Run("recall arrives as chat_type recall", func(t *testing.T) {
+		r := ex("009_")
+		if r.GetSelector() != "recall" || r.GetRecall().GetRecallId() != "966475220900644860" {
+			t.Errorf("recall = %v", r.GetRecall())
+		}
+	})
+	t.Run("customExts array beside v2:customExts map", func(t *testing.T) {
+		c := ex("006_").GetMessage().GetBodies()[0].GetCustom()
+		if c.GetCustomEvent() != "flower" || c.GetV2CustomExts()["k1"] != "v1" ||
+			c.GetCustomExts().GetValues()[0].GetStructValue().GetFields()["name"].GetNumberValue() != 1 {
+			t.Errorf("custom = %v", c)
+		}
+	})
+	t.Run("groupchat in a known chatroom selects chatroom", func(t *testing.T) {
+		if s := ex("008_").GetSelector(); s != "chatroom:txt" {
+			t.Errorf("selector = %s, want chatroom:txt", s)
+		}
+		if s := ex("007_").GetSelector(); s != "groupchat:txt" {
+			t.Errorf("selector = %s, want groupchat:txt", s)
+		}
+	})
+}
+
+func findBy(t *testing.T, match func(*imbridgev1.Event) bool) *imbridgev1.Event {
+	t.Helper()
+	for _, name := range exampleFiles(t) {
+		if e := decodeExample(t, name); match(e) {
+			return e
+		}
+	}
+	t.Fatal("no example matches")
+	return nil
+}
+
+// TestNewerFormatsAreKeptAsUnknown: formats the vendor introduced later
+// (callback-contract.md) are stored as UnknownEvent with the whole body.
+func TestNewerFormatsAreKeptAsUnknown(t *testing.T) {
+	cases := map[string]string{
+		"group_op_event": `{"callId":"k#a_1","event":"group_op_event","type":"GROUP","operation":"MUTE","payload":{"type":"ADD"},"timestamp":1,"appkey":"k#a"}`,
+		"edit":           `{"callId":"k#a_2","chat_type":"edit","eventType":"chat","timestamp":2,"appkey":"k#a","payload":{}}`,
+		"moderation":     `{"callId":"k#a_3","eventType":"moderation","timestamp":3,"appkey":"k#a"}`,
+		"offline push":   `{"callId":"k#a_4","step":"push","timestamp":4,"appkey":"k#a"}`,
+		"unknown muc op": `{"callId":"k#a_5","chat_type":"muc","payload":{"operation":"transfer_everything"},"timestamp":5,"appkey":"k#a"}`,
+	}
+	for name, body := range cases {
+		cb, err := callback.Parse([]byte(body))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		ev := cb.Decode(receiveTime, nil)
+		if name == "unknown muc op" {
+			if ev.GetSelector() != "muc:unknown" || ev.GetMuc().GetOperationName() != "transfer_everything" {
+				t.Errorf("%s: %s %v", name, ev.GetSelector(), ev.GetMuc())
+			}
+			continue
+		}
+		if ev.GetSelector() != "unknown" || ev.GetUnknown().GetReason() == "" || ev.GetUnknown().GetBody().GetFields()["callId"] == nil {
+			t.Errorf("%s: selector %s, unknown %v", name, ev.GetSelector(), ev.GetUnknown())
+		}
+	}
+}
+
+func TestParseRejectsNonObjects(t *testing.T) {
+	for _, body := range []string{``, `{`, `[]`, `"callId"`, `{"callId":"a",}`, strings.Repeat("[", 20000) + strings.Repeat("]", 20000)} {
+		if _, err := callback.Parse([]byte(body)); err == nil {
+			t.Errorf("Parse(%.40q) accepted", body)
+		}
+	}
+}
+
+// The JSON encoding of goldens must stay readable: a guard that protojson
+// output of an example keeps the selector and call id visible.
+func TestEventJSONShowsSelectorCallIDAndBody(t *testing.T) {
+	ev := decodeExample(t, "009_recall.json")
+	var m map[string]any
+	b, _ := protojson.Marshal(ev)
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m["selector"] != "recall" || m["callId"] == nil || m["recall"] == nil {
+		t.Errorf("event JSON = %s", b)
+	}
+	if !proto.Equal(ev, decodeExample(t, "009_recall.json")) {
+		t.Error("decoding is not deterministic")
+	}
+}
