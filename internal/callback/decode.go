@@ -314,7 +314,8 @@ func body(raw json.RawMessage) *imbridgev1.MessageBody {
 }
 
 // stringMap reads a JSON object of scalars as strings; numbers and booleans
-// keep their JSON text, nested values their JSON encoding.
+// keep their JSON text, nested values their JSON encoding (with any invalid
+// UTF-8 replaced, as encoding/json does for strings).
 func stringMap(raw json.RawMessage) map[string]string {
 	var m map[string]json.RawMessage
 	if json.Unmarshal(raw, &m) != nil || len(m) == 0 {
@@ -325,7 +326,7 @@ func stringMap(raw json.RawMessage) map[string]string {
 		if s, ok := text(v); ok {
 			out[k] = s
 		} else {
-			out[k] = string(bytes.TrimSpace(v))
+			out[k] = strings.ToValidUTF8(string(bytes.TrimSpace(v)), "\uFFFD")
 		}
 	}
 	return out
