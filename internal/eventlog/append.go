@@ -1,0 +1,313 @@
+package eventlog
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+
+	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
+	"github.com/imbridge/imbridge/internal/selector"
+)
+
+// ErrNotFound is returned by Get and GetByCallID for an event the log does
+// not hold (never stored, or dropped by retention).
+var ErrNotFound = errors.New("eventlog: event not found")
+
+// cursorField is Event.cursor's field number; it is never stored.
+const cursorField protowire.Number = 1
+
+var marshalOpts = proto.MarshalOptions{}
+
+// bufPool holds marshalling buffers: the connection copies a message out
+// before the publish returns, so a buffer can be reused after each Append.
+const maxPooledBuf = 64 << 10
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// Append stores ev under selector.Subject(SubjectPrefix, ev.Appkey,
+// ev.Selector) with ev.CallId as its JetStream message id, and returns once
+// JetStream has acknowledged it. ev.Cursor is not stored (the cursor is the
+// stream sequence), and ev is not modified.
+//
+// duplicate is true when the call id was stored before; cursor is then the
+// original event's. Within the duplicate window JetStream itself detects
+// it; beyond the window the call id index (checked before publishing) does.
+//
+// An error means the event may or may not be stored: appending the same
+// event again is always safe. If the event was stored but the index could
+// not be updated, the error comes with the event's cursor. ctx bounds the
+// whole call.
+func (l *Log) Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, duplicate bool, err error) {
+	callID := ev.GetCallId()
+	if callID == "" {
+		return 0, false, errors.New("eventlog: Append: empty call id")
+	}
+	subject, err := l.subjects.get(ev.GetAppkey(), ev.GetSelector())
+	if err != nil {
+		return 0, false, err
+	}
+	key := callIDKey(callID)
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultTimeout)
+		defer cancel()
+	}
+	c := &l.appendConns[l.nextConn.Add(1)%uint32(len(l.appendConns))]
+
+	// Beyond the duplicate window only the index knows the call id.
+	if seq, err := lookupCallID(ctx, c.nc, key); err == nil {
+		return seq, true, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return 0, false, fmt.Errorf("eventlog: Append %s: call id index: %w", callID, err)
+	}
+
+	bp := bufPool.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= maxPooledBuf {
+			bufPool.Put(bp)
+		}
+	}()
+	data, err := marshalOpts.MarshalAppend((*bp)[:0], ev)
+	if err != nil {
+		return 0, false, fmt.Errorf("eventlog: Append %s: marshal: %w", callID, err)
+	}
+	*bp = data
+	if ev.GetCursor() != 0 {
+		data = stripField(data, cursorField)
+	}
+
+	ack, err := c.js.PublishMsg(ctx, &nats.Msg{
+		Subject: subject,
+		Data:    data,
+		Header:  nats.Header{jetstream.MsgIDHeader: []string{callID}},
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("eventlog: Append %s: %w", callID, err)
+	}
+	// Record the cursor. A duplicate reported by JetStream was missing from
+	// the index a moment ago (a concurrent append, or one that failed to
+	// record it): recording it again is harmless and heals the index.
+	if err := recordCallID(ctx, c.js, key, ack.Sequence); err != nil {
+		return ack.Sequence, ack.Duplicate, fmt.Errorf("eventlog: Append %s: stored at cursor %d, but the call id index was not updated: %w", callID, ack.Sequence, err)
+	}
+	return ack.Sequence, ack.Duplicate, nil
+}
+
+// Get returns the event stored at cursor, with Cursor set; ErrNotFound when
+// there is none (never stored, or dropped by retention).
+func (l *Log) Get(ctx context.Context, cursor uint64) (*imbridgev1.Event, error) {
+	if cursor == 0 {
+		return nil, ErrNotFound
+	}
+	var data []byte
+	m, err := l.stream.GetMsg(ctx, cursor)
+	if err == nil {
+		data = m.Data
+	} else if errors.Is(err, jetstream.ErrMsgNotFound) && l.replicas > 1 {
+		// A direct get may be answered by a replica that has not caught up
+		// with a just-acknowledged append: ask the leader.
+		data, err = l.leaderGet(ctx, StreamName, msgGetRequest{Seq: cursor})
+	}
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("eventlog: Get %d: %w", cursor, err)
+	}
+	return decodeEvent(data, cursor)
+}
+
+// GetByCallID returns the event stored for callID, found through the call id
+// index; ErrNotFound when there is none.
+func (l *Log) GetByCallID(ctx context.Context, callID string) (*imbridgev1.Event, error) {
+	if callID == "" {
+		return nil, ErrNotFound
+	}
+	key := callIDKey(callID)
+	seq, err := lookupCallID(ctx, l.nc, key)
+	if errors.Is(err, ErrNotFound) && l.replicas > 1 {
+		// As in Get: the replica that answered may be behind the leader.
+		var data []byte
+		if data, err = l.leaderGet(ctx, "KV_"+CallIDBucket, msgGetRequest{LastFor: indexSubjectPrefix + key}); err == nil {
+			seq, err = parseCursor(data, key)
+		} else if errors.Is(err, jetstream.ErrMsgNotFound) {
+			err = ErrNotFound
+		}
+	}
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return nil, ErrNotFound
+		}
+		return nil, fmt.Errorf("eventlog: GetByCallID %s: %w", callID, err)
+	}
+	ev, err := l.Get(ctx, seq)
+	if err != nil {
+		return nil, err
+	}
+	if ev.GetCallId() != callID { // a hash collision: not this call id
+		return nil, ErrNotFound
+	}
+	return ev, nil
+}
+
+func decodeEvent(data []byte, seq uint64) (*imbridgev1.Event, error) {
+	ev := new(imbridgev1.Event)
+	if err := proto.Unmarshal(data, ev); err != nil {
+		return nil, fmt.Errorf("eventlog: event at cursor %d: %w", seq, err)
+	}
+	ev.Cursor = seq
+	return ev, nil
+}
+
+// callIDKey is the call id index key: hex of the first 16 bytes of the call
+// id's SHA-256 (call ids hold characters KV keys may not).
+func callIDKey(callID string) string {
+	sum := sha256.Sum256([]byte(callID))
+	return hex.EncodeToString(sum[:16])
+}
+
+const (
+	indexSubjectPrefix = "$KV." + CallIDBucket + "."
+	indexGetPrefix     = jetstream.DefaultAPIPrefix + "DIRECT.GET.KV_" + CallIDBucket + "." + indexSubjectPrefix
+)
+
+// lookupCallID reads the cursor recorded for key with a direct get on nc;
+// ErrNotFound when none.
+func lookupCallID(ctx context.Context, nc *nats.Conn, key string) (uint64, error) {
+	m, err := nc.RequestWithContext(ctx, indexGetPrefix+key, nil)
+	if err != nil {
+		return 0, err
+	}
+	if status := m.Header.Get(statusHeader); status != "" {
+		if status == "404" {
+			return 0, ErrNotFound
+		}
+		return 0, fmt.Errorf("direct get: %s %s", status, m.Header.Get(descHeader))
+	}
+	if m.Header.Get(kvOperationHeader) != "" || m.Header.Get(jetstream.MarkerReasonHeader) != "" {
+		return 0, ErrNotFound // a delete or purge marker
+	}
+	return parseCursor(m.Data, key)
+}
+
+const kvOperationHeader = "KV-Operation"
+
+func recordCallID(ctx context.Context, js jetstream.JetStream, key string, seq uint64) error {
+	var b [20]byte
+	_, err := js.PublishMsg(ctx, &nats.Msg{Subject: indexSubjectPrefix + key, Data: strconv.AppendUint(b[:0], seq, 10)})
+	return err
+}
+
+func parseCursor(v []byte, key string) (uint64, error) {
+	seq, err := strconv.ParseUint(string(v), 10, 64)
+	if err != nil || seq == 0 {
+		return 0, fmt.Errorf("bad call id index entry %q for key %s", v, key)
+	}
+	return seq, nil
+}
+
+// msgGetRequest is JetStream's message get request (JSApiMsgGetRequest).
+type msgGetRequest struct {
+	Seq     uint64 `json:"seq,omitempty"`
+	LastFor string `json:"last_by_subj,omitempty"`
+}
+
+// leaderGet reads one message through the stream leader
+// ($JS.API.STREAM.MSG.GET), which, unlike a direct get, every replica of
+// which may answer, sees every acknowledged write. It returns the payload,
+// or jetstream.ErrMsgNotFound.
+func (l *Log) leaderGet(ctx context.Context, stream string, req msgGetRequest) ([]byte, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := l.nc.RequestWithContext(ctx, jetstream.DefaultAPIPrefix+"STREAM.MSG.GET."+stream, body)
+	if err != nil {
+		return nil, err
+	}
+	var r struct {
+		Error   *jetstream.APIError `json:"error"`
+		Message *struct {
+			Data []byte `json:"data"`
+		} `json:"message"`
+	}
+	if err := json.Unmarshal(resp.Data, &r); err != nil {
+		return nil, fmt.Errorf("message get response: %w", err)
+	}
+	switch {
+	case r.Error != nil && r.Error.ErrorCode == jetstream.JSErrCodeMessageNotFound:
+		return nil, jetstream.ErrMsgNotFound
+	case r.Error != nil:
+		return nil, r.Error
+	case r.Message == nil:
+		return nil, errors.New("message get response without a message")
+	}
+	return r.Message.Data, nil
+}
+
+// stripField removes every occurrence of top-level field num from the
+// encoded message b, in place.
+func stripField(b []byte, num protowire.Number) []byte {
+	out := b[:0]
+	for rest := b; len(rest) > 0; {
+		n, typ, tagLen := protowire.ConsumeTag(rest)
+		if tagLen < 0 {
+			return b // not reached for proto.Marshal output
+		}
+		valLen := protowire.ConsumeFieldValue(n, typ, rest[tagLen:])
+		if valLen < 0 {
+			return b
+		}
+		field := rest[:tagLen+valLen]
+		rest = rest[tagLen+valLen:]
+		if n != num {
+			out = append(out, field...)
+		}
+	}
+	return out
+}
+
+// subjectCache maps (appkey, canonical selector) to the event subject, so
+// that Append neither re-validates nor rebuilds it. It stops growing at
+// maxCachedSubjects entries (appkeys are configured, so it never should).
+type subjectCache struct {
+	mu sync.RWMutex
+	m  map[subjectKey]string
+}
+
+type subjectKey struct{ appkey, selector string }
+
+const maxCachedSubjects = 1 << 14
+
+func (c *subjectCache) get(appkey, sel string) (string, error) {
+	k := subjectKey{appkey, sel}
+	c.mu.RLock()
+	s, ok := c.m[k]
+	c.mu.RUnlock()
+	if ok {
+		return s, nil
+	}
+	if !selector.IsCanonical(sel) {
+		return "", fmt.Errorf("eventlog: Append: selector %q is not canonical", sel)
+	}
+	s = selector.Subject(SubjectPrefix, appkey, sel)
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[subjectKey]string{}
+	}
+	if len(c.m) < maxCachedSubjects {
+		c.m[k] = s
+	}
+	c.mu.Unlock()
+	return s, nil
+}

@@ -1,0 +1,103 @@
+// Package eventlog is imbridge's durable event log: every accepted vendor
+// callback, stored once, on NATS JetStream.
+//
+// # Layout
+//
+// Events live in the stream IMBRIDGE_EVENTS (file storage, limits
+// retention, discard old, direct gets allowed) under the subject
+// `imbridge.events.<app token>.<family>.<op or _>` built by
+// selector.Subject, so that choosing events by selector and application is
+// a subject filter. Each message is proto.Marshal of an imbridgev1.Event
+// without its cursor, with the vendor's call id as its JetStream message id
+// (Nats-Msg-Id). An event's cursor is its stream sequence: strictly
+// increasing in storage order and never reused, even after retention or a
+// purge removed events.
+//
+// Two KV buckets sit beside the stream: IMBRIDGE_CALL_IDS maps a call id
+// (hex of the first 16 bytes of its SHA-256) to the cursor it was stored
+// at, and IMBRIDGE_CHATROOMS holds the group ids learned to be chatrooms.
+// Every Log keeps the chatroom set in memory, kept current by a watcher on
+// the bucket, so that several imbridge processes on one external cluster
+// agree.
+//
+// The log runs either on a NATS server embedded in the process (Config
+// DataDir; connected in-process, with no network listener unless
+// Config.ListenAddr asks for one) or on an external NATS cluster
+// (Config.NATSURL, with Config.Replicas). External servers must run NATS
+// Server 2.11 or later (batched direct gets).
+//
+// # What an acknowledged Append survives
+//
+// Append returns only after JetStream acknowledged the event. On the
+// embedded server (one replica, file storage) the acknowledgement comes
+// after the server wrote the message into its block file with write(2): the
+// event is then in the operating system's page cache, and survives a crash
+// of the imbridge process (the embedded server included) — the kernel
+// writes it out. It survives a power loss or kernel crash only with
+// Config.SyncAlways, which makes the server fsync every write before it
+// acknowledges it (fewer appends per second: see BenchmarkAppend).
+// Without it the file store fsyncs in the background every SyncInterval,
+// 2 minutes by default in nats-server v2.15 (`defaultSyncInterval`; the
+// first sync of a store comes between 1 and 2 minutes after it opens), so a
+// power loss can lose up to about 2 minutes of acknowledged events. The
+// kernel's own write-back (dirty pages older than 30 s, by default on
+// Linux) usually writes them sooner, but nothing guarantees it.
+//
+// On an external cluster an acknowledgement means the stream's leader and
+// a quorum of its replicas stored the event; with 3 replicas it survives
+// the loss of any one server. Power loss of every replica at once behaves
+// as above, per the servers' own sync_interval setting.
+//
+// The call id index is written after the event is acknowledged. If the
+// process dies between the two, that event's call id is missing from the
+// index: a retry within the duplicate window is still caught by JetStream,
+// and the first such retry records it; a retry only later would be stored
+// a second time.
+//
+// # Memory and disk costs of deduplication
+//
+// JetStream's duplicate window (Config.DuplicateWindow, at least and by
+// default 10 minutes) keeps every message id stored within the window in
+// the server's memory — in embedded mode, imbridge's own memory; in
+// external mode, on every replica. Measured on nats-server v2.15.2 it costs
+// about the id's length plus 80 bytes per message (a map entry, an entry
+// struct and a slot in an array; up to about 40 bytes more right after the
+// map grows). Worked example: 1,000 callbacks/s with a 10 minute window is
+// 600,000 ids; Easemob call ids such as `org#app_966475585536657404` run
+// 25 to 45 bytes, so about 600,000 × 120 B ≈ 72 MB. After a restart the
+// server rebuilds this state by reading back every message stored within
+// the window, at the first append.
+//
+// The call id index has one entry per stored event, kept for
+// Config.CallIDIndexTTL (default: MaxAge; forever when MaxAge is 0). Each
+// entry is about 100 bytes on disk, and JetStream keeps per-key state in
+// memory for every key of a bucket: about 150 bytes per entry, measured. It
+// also costs a lookup before, and a second stream write after, every
+// append. Worked example: 1,000 callbacks/s kept 7 days is 605 million
+// entries, about 60 GB of disk and 90 GB of server memory — unworkable, so
+// at that rate set CallIDIndexTTL to what the vendor's retries need (1 hour:
+// 3.6 million entries, about 540 MB of memory). At 10 callbacks/s, 7 days is
+// 6 million entries, about 900 MB. An event dropped by retention stays
+// known as a duplicate while its index entry lives; GetByCallID then
+// reports ErrNotFound.
+//
+// # Reading
+//
+// Get and List read with direct gets, which every replica may answer; with
+// more than one replica a just-acknowledged event may not be visible to a
+// List yet, while Get and GetByCallID fall back to the stream leader. List
+// walks the stream oldest first with JetStream applying the subject
+// filter, and newest first in windows of sequences read backwards, checking
+// subjects in process; Query.MaxScan bounds the work of one call either
+// way. It assumes an event's receive_time is no more than ClockSlack ahead
+// of the NATS server's clock when it is stored, which holds for events
+// stamped on receipt.
+//
+// # Closing
+//
+// A Log is safe for concurrent use. Close it once every caller has
+// returned (after the HTTP and gRPC servers stopped): it stops the
+// chatroom watcher, drains the connections — waiting for requests in
+// flight — and in embedded mode shuts the server down and waits for it.
+// Calls after Close fail with NATS's connection-closed error.
+package eventlog

@@ -1,0 +1,432 @@
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Subject prefix of every event and stream/bucket names.
+const (
+	// SubjectPrefix begins the subject of every stored event:
+	// `imbridge.events.<app token>.<family>.<op or _>`.
+	SubjectPrefix = "imbridge.events"
+	// StreamName is the JetStream stream that holds the events.
+	StreamName = "IMBRIDGE_EVENTS"
+	// CallIDBucket is the KV bucket that maps a call id (hashed) to the
+	// cursor it was stored at.
+	CallIDBucket = "IMBRIDGE_CALL_IDS"
+	// ChatroomBucket is the KV bucket of group ids known to be chatrooms.
+	ChatroomBucket = "IMBRIDGE_CHATROOMS"
+)
+
+// MinDuplicateWindow is the shortest duplicate window Open accepts, and the
+// window used when Config.DuplicateWindow is 0.
+const MinDuplicateWindow = 10 * time.Minute
+
+// Config chooses where the log lives and how long it keeps events.
+type Config struct {
+	// DataDir is the embedded server's JetStream store directory
+	// (StoreDir). Required in embedded mode; ignored in external mode.
+	DataDir string
+	// NATSURL, when set, connects to this external NATS (cluster) instead
+	// of embedding a server.
+	NATSURL string
+	// Replicas of the stream and buckets in external mode (0 = 1). The
+	// embedded server has one replica: any other value is an error there.
+	Replicas int
+	// MaxAge drops events older than this; 0 = unlimited. When set it must
+	// be at least the duplicate window.
+	MaxAge time.Duration
+	// MaxBytes drops the oldest events once the stream is larger than this;
+	// 0 = unlimited.
+	MaxBytes int64
+	// SyncAlways makes the embedded server fsync every write before it
+	// acknowledges it (JetStream SyncAlways). Default false: OS-buffered,
+	// synced every 2 minutes. An error in external mode: configure
+	// `sync_interval: always` on those servers.
+	SyncAlways bool
+	// DuplicateWindow is JetStream's duplicate window; 0 = 10m. Values under
+	// 10m are rejected.
+	DuplicateWindow time.Duration
+	// CallIDIndexTTL is how long the call id index remembers a call id
+	// (and so how long dedupe beyond the duplicate window and GetByCallID
+	// work); 0 = MaxAge (forever when MaxAge is 0). When set it must be at
+	// least the duplicate window. Every remembered id costs server memory:
+	// see the package documentation.
+	CallIDIndexTTL time.Duration
+	// ListenAddr, embedded mode only, opens a NATS client listener
+	// "host:port" (port 0 or -1 = a random port, see Log.ClientURL);
+	// "" = no listener.
+	ListenAddr string
+	// Logger receives the embedded server's warnings and errors and the
+	// log's own; nil = slog.Default().
+	Logger *slog.Logger
+}
+
+// Log is the durable event log. It is safe for concurrent use.
+type Log struct {
+	cfg      Config
+	log      *slog.Logger
+	srv      *server.Server // nil in external mode
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	stream   jetstream.Stream
+	rooms    jetstream.KeyValue
+	replicas int
+
+	subjects subjectCache
+	// Appends spread over several connections: one connection is one
+	// reader goroutine in the server, which caps throughput.
+	appendConns []appendConn
+	nextConn    atomic.Uint32
+	chatrooms   chatrooms // the in-memory chatroom set
+	watchDone   chan struct{}
+	watcher     jetstream.KeyWatcher
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// EmbeddedMaxPayload is the embedded server's largest message. A decoded
+// event can be several times its raw body (JSON numbers become protobuf
+// Values), so it is well above the webhook's body limit. NATS warns above
+// 8 MiB.
+const EmbeddedMaxPayload = 8 << 20
+
+// MaxEventBytes is the largest marshalled event the log accepts: the
+// server's max_payload less room for headers. An external cluster's
+// max_payload (1 MiB by default) may be lower than the embedded one.
+func (l *Log) MaxEventBytes() int {
+	return int(l.nc.MaxPayload()) - 4<<10
+}
+
+func (c *Config) validate() error {
+	external := c.NATSURL != ""
+	var errs []error
+	if !external && c.DataDir == "" {
+		errs = append(errs, errors.New("DataDir is required for the embedded server (or set NATSURL)"))
+	}
+	if c.Replicas < 0 {
+		errs = append(errs, fmt.Errorf("negative Replicas %d", c.Replicas))
+	}
+	if !external && c.Replicas > 1 {
+		errs = append(errs, fmt.Errorf("bad Replicas %d: the embedded server keeps one replica (more need NATSURL)", c.Replicas))
+	}
+	if external && c.SyncAlways {
+		errs = append(errs, errors.New("SyncAlways applies to the embedded server only: set sync_interval: always on the external NATS servers"))
+	}
+	if external && c.ListenAddr != "" {
+		errs = append(errs, fmt.Errorf("ListenAddr %q applies to the embedded server only", c.ListenAddr))
+	}
+	if c.MaxAge < 0 {
+		errs = append(errs, fmt.Errorf("MaxAge %v must not be negative", c.MaxAge))
+	}
+	if c.MaxBytes < 0 {
+		errs = append(errs, fmt.Errorf("MaxBytes %d must not be negative (0 = unlimited)", c.MaxBytes))
+	}
+	if c.DuplicateWindow != 0 && c.DuplicateWindow < MinDuplicateWindow {
+		errs = append(errs, fmt.Errorf("DuplicateWindow %v is shorter than the minimum %v: the vendor retries and redelivers callbacks", c.DuplicateWindow, MinDuplicateWindow))
+	}
+	if c.CallIDIndexTTL < 0 {
+		errs = append(errs, fmt.Errorf("CallIDIndexTTL %v must not be negative", c.CallIDIndexTTL))
+	}
+	if win := c.window(); c.CallIDIndexTTL > 0 && c.CallIDIndexTTL < win {
+		errs = append(errs, fmt.Errorf("CallIDIndexTTL %v is shorter than the duplicate window %v", c.CallIDIndexTTL, win))
+	}
+	if win := c.window(); c.MaxAge > 0 && c.MaxAge < win {
+		errs = append(errs, fmt.Errorf("MaxAge %v is shorter than the duplicate window %v: a retried callback could be stored twice", c.MaxAge, win))
+	}
+	if c.ListenAddr != "" {
+		if _, _, err := listenHostPort(c.ListenAddr); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("eventlog: bad config: %w", err)
+	}
+	return nil
+}
+
+func (c *Config) window() time.Duration {
+	if c.DuplicateWindow == 0 {
+		return MinDuplicateWindow
+	}
+	return c.DuplicateWindow
+}
+
+func (c *Config) indexTTL() time.Duration {
+	if c.CallIDIndexTTL > 0 {
+		return c.CallIDIndexTTL
+	}
+	return c.MaxAge
+}
+
+func listenHostPort(addr string) (string, int, error) {
+	host, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("ListenAddr %q: %w", addr, err)
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil || port < -1 || port > 65535 {
+		return "", 0, fmt.Errorf("ListenAddr %q: bad port %q", addr, p)
+	}
+	if port == 0 {
+		port = server.RANDOM_PORT // Go's convention; NATS would read 0 as 4222
+	}
+	return host, port, nil
+}
+
+// Open starts the embedded server (unless cfg.NATSURL is set), connects,
+// creates or updates the stream and the KV buckets, and loads the known
+// chatrooms. It is idempotent: opening an existing log keeps its events and
+// applies changed retention settings. ctx bounds the whole call.
+func Open(ctx context.Context, cfg Config) (_ *Log, err error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	l := &Log{cfg: cfg, log: cfg.Logger, replicas: 1}
+	if l.log == nil {
+		l.log = slog.Default()
+	}
+	if cfg.NATSURL != "" && cfg.Replicas > 0 {
+		l.replicas = cfg.Replicas
+	}
+	l.chatrooms.init()
+	defer func() {
+		if err != nil {
+			l.shutdown()
+		}
+	}()
+
+	connTimeout := 10 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		connTimeout = max(time.Until(dl), time.Millisecond)
+	}
+	opts := []nats.Option{
+		nats.Name("imbridge-eventlog"),
+		nats.Timeout(connTimeout),
+		nats.DrainTimeout(10 * time.Second),
+	}
+	if cfg.NATSURL == "" {
+		if err := l.startServer(); err != nil {
+			return nil, err
+		}
+		opts = append(opts, nats.InProcessServer(l.srv), nats.NoReconnect())
+	} else {
+		opts = append(opts, nats.MaxReconnects(-1))
+	}
+	mainOpts := append(slices.Clip(opts),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				l.log.Warn("eventlog: disconnected from NATS", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			l.log.Info("eventlog: reconnected to NATS", "url", nc.ConnectedUrlRedacted())
+		}))
+	l.nc, err = nats.Connect(cfg.NATSURL, mainOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("eventlog: connect: %w", err)
+	}
+	if l.js, err = jetstream.New(l.nc); err != nil {
+		return nil, fmt.Errorf("eventlog: jetstream: %w", err)
+	}
+	if err := l.setup(ctx); err != nil {
+		return nil, err
+	}
+	for range appendConnCount {
+		nc, err := nats.Connect(cfg.NATSURL, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("eventlog: connect: %w", err)
+		}
+		js, err := jetstream.New(nc)
+		if err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("eventlog: jetstream: %w", err)
+		}
+		l.appendConns = append(l.appendConns, appendConn{nc, js})
+	}
+	if err := l.startWatcher(ctx); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func (l *Log) startServer() error {
+	opts := &server.Options{
+		ServerName: "imbridge",
+		JetStream:  true,
+		StoreDir:   l.cfg.DataDir,
+		DontListen: true,
+		NoSigs:     true,
+		NoLog:      true,
+		SyncAlways: l.cfg.SyncAlways,
+		MaxPayload: EmbeddedMaxPayload,
+	}
+	if l.cfg.ListenAddr != "" {
+		host, port, _ := listenHostPort(l.cfg.ListenAddr) // validated
+		opts.DontListen, opts.Host, opts.Port = false, host, port
+	}
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		return fmt.Errorf("eventlog: embedded NATS server: %w", err)
+	}
+	srv.SetLoggerV2(serverLogger{l.log}, false, false, false)
+	l.srv = srv
+	srv.Start()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		return errors.New("eventlog: embedded NATS server not ready after 10s")
+	}
+	if !srv.JetStreamEnabled() {
+		return errors.New("eventlog: embedded NATS server started without JetStream (see the log)")
+	}
+	return nil
+}
+
+func (l *Log) setup(ctx context.Context) error {
+	storage := jetstream.FileStorage
+	maxBytes := l.cfg.MaxBytes
+	if maxBytes == 0 {
+		maxBytes = -1
+	}
+	var err error
+	l.stream, err = l.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:         StreamName,
+		Description:  "imbridge: every accepted vendor callback, as imbridge.v1.Event",
+		Subjects:     []string{SubjectPrefix + ".>"},
+		Retention:    jetstream.LimitsPolicy,
+		MaxConsumers: -1,
+		MaxMsgs:      -1,
+		MaxBytes:     maxBytes,
+		MaxAge:       l.cfg.MaxAge,
+		MaxMsgSize:   -1,
+		Discard:      jetstream.DiscardOld,
+		Storage:      storage,
+		Replicas:     l.replicas,
+		Duplicates:   l.cfg.window(),
+		AllowDirect:  true,
+	})
+	if err != nil {
+		return fmt.Errorf("eventlog: create or update stream %s: %w", StreamName, err)
+	}
+	_, err = l.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      CallIDBucket,
+		Description: "imbridge: call id (hex of the first 16 bytes of its SHA-256) → event cursor",
+		History:     1,
+		TTL:         l.cfg.indexTTL(),
+		Storage:     storage,
+		Replicas:    l.replicas,
+	})
+	if err != nil {
+		return fmt.Errorf("eventlog: create or update bucket %s: %w", CallIDBucket, err)
+	}
+	l.rooms, err = l.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      ChatroomBucket,
+		Description: "imbridge: group ids known to be chatrooms",
+		History:     1,
+		Storage:     storage,
+		Replicas:    l.replicas,
+	})
+	if err != nil {
+		return fmt.Errorf("eventlog: create or update bucket %s: %w", ChatroomBucket, err)
+	}
+	return nil
+}
+
+// ClientURL is the embedded server's client URL when Config.ListenAddr
+// opened a listener, "" otherwise (no listener, or external mode).
+func (l *Log) ClientURL() string {
+	if l.srv == nil || l.cfg.ListenAddr == "" {
+		return ""
+	}
+	return l.srv.ClientURL()
+}
+
+// Close stops the chatroom watcher, drains the connection (waiting for
+// in-flight requests) and, in embedded mode, shuts the server down and waits
+// for it. Call it after every caller of the Log has returned; calls after
+// Close fail. Close is idempotent.
+func (l *Log) Close() error {
+	l.closeOnce.Do(func() { l.closeErr = l.shutdown() })
+	return l.closeErr
+}
+
+func (l *Log) shutdown() error {
+	var errs []error
+	if l.watcher != nil {
+		if err := l.watcher.Stop(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+			errs = append(errs, fmt.Errorf("eventlog: stop chatroom watcher: %w", err))
+		}
+	}
+	if l.watchDone != nil {
+		<-l.watchDone
+	}
+	for _, c := range l.appendConns {
+		errs = append(errs, drain(c.nc))
+	}
+	if l.nc != nil {
+		errs = append(errs, drain(l.nc))
+	}
+	if l.srv != nil {
+		l.srv.Shutdown()
+		l.srv.WaitForShutdown()
+	}
+	return errors.Join(errs...)
+}
+
+// drain drains nc and waits until it is closed.
+func drain(nc *nats.Conn) error {
+	if nc.IsClosed() {
+		return nil
+	}
+	closed := make(chan struct{})
+	var once sync.Once
+	nc.SetClosedHandler(func(*nats.Conn) { once.Do(func() { close(closed) }) })
+	if err := nc.Drain(); err != nil {
+		nc.Close()
+		if !errors.Is(err, nats.ErrConnectionClosed) {
+			return fmt.Errorf("eventlog: drain: %w", err)
+		}
+	}
+	if !nc.IsClosed() {
+		<-closed
+	}
+	return nil
+}
+
+// appendConnCount is how many connections Append spreads over.
+const appendConnCount = 4
+
+type appendConn struct {
+	nc *nats.Conn
+	js jetstream.JetStream
+}
+
+// serverLogger hands the embedded server's warnings and errors to slog;
+// notices, debug and trace lines are dropped.
+type serverLogger struct{ l *slog.Logger }
+
+func (s serverLogger) Noticef(string, ...any) {}
+func (s serverLogger) Debugf(string, ...any)  {}
+func (s serverLogger) Tracef(string, ...any)  {}
+func (s serverLogger) Warnf(format string, v ...any) {
+	s.l.Warn("nats-server: " + fmt.Sprintf(format, v...))
+}
+func (s serverLogger) Errorf(format string, v ...any) {
+	s.l.Error("nats-server: " + fmt.Sprintf(format, v...))
+}
+func (s serverLogger) Fatalf(format string, v ...any) {
+	s.l.Error("nats-server fatal: " + fmt.Sprintf(format, v...))
+}

@@ -1,0 +1,383 @@
+package eventlog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
+	"github.com/imbridge/imbridge/internal/selector"
+)
+
+// MaxLimit is the largest Query.Limit.
+const MaxLimit = 1000
+
+// ClockSlack is how far ahead of the NATS server's clock an event's
+// receive_time may be. List skips events stored more than ClockSlack
+// before Query.StartTime without reading them: their receive_time
+// (stamped by imbridge before Append) is earlier than StartTime.
+const ClockSlack = time.Minute
+
+// batchSize is how many messages one direct-get batch request asks for.
+const batchSize = 256
+
+// Query chooses events for List.
+type Query struct {
+	// Selectors choose events by selector; empty = all.
+	Selectors []selector.Selector
+	// Appkey chooses one application; "" = all.
+	Appkey string
+	// From, To and GroupID match Event fields exactly; "" = any.
+	From, To, GroupID string
+	// EventTypes choose event types; empty = any.
+	EventTypes []imbridgev1.EventType
+	// StartTime and EndTime bound Event.receive_time to [start, end); zero
+	// = unbounded. An event without receive_time matches only when both are
+	// zero.
+	StartTime, EndTime time.Time
+	// OldestFirst lists in storage order; the default is newest first.
+	OldestFirst bool
+	// After continues a listing: only cursors strictly after (oldest
+	// first) or strictly before (newest first) this one; 0 = from the
+	// chosen end of the log.
+	After uint64
+	// Limit is the most events to return: 1 to MaxLimit.
+	Limit int
+	// MaxScan bounds the work: List stops after examining this many stored
+	// messages (0 = 10*Limit+1000), and reports where to continue.
+	// Oldest first JetStream filters by subject before List sees a
+	// message, so only messages of the chosen selector (of one) or app (of
+	// several selectors) count; newest first every stored message walked
+	// over counts.
+	MaxScan int
+}
+
+// List returns up to q.Limit events matching q, in the requested order,
+// and next: the cursor to put in q.After to continue, or 0 when the end of
+// the log was reached. A page may be shorter than Limit, even empty, with
+// next != 0 when MaxScan was reached. Events appended after the end was
+// reached are found by listing again oldest first with After set to the
+// last cursor seen.
+func (l *Log) List(ctx context.Context, q Query) (events []*imbridgev1.Event, next uint64, err error) {
+	if q.Limit < 1 || q.Limit > MaxLimit {
+		return nil, 0, fmt.Errorf("eventlog: List: Limit %d: want 1 to %d", q.Limit, MaxLimit)
+	}
+	if q.MaxScan < 0 {
+		return nil, 0, fmt.Errorf("eventlog: List: MaxScan %d must not be negative", q.MaxScan)
+	}
+	if q.MaxScan == 0 {
+		q.MaxScan = 10*q.Limit + 1000
+	}
+	if !q.StartTime.IsZero() && !q.EndTime.IsZero() && !q.EndTime.After(q.StartTime) {
+		return nil, 0, nil // an empty range
+	}
+	s := &scan{l: l, q: &q, filters: selector.FilterSubjects(SubjectPrefix, q.Appkey, q.Selectors)}
+	if q.OldestFirst {
+		err = s.forward(ctx)
+	} else {
+		err = s.backward(ctx)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("eventlog: List: %w", err)
+	}
+	return s.events, s.next, nil
+}
+
+// scan is one List call's state.
+type scan struct {
+	l       *Log
+	q       *Query
+	filters []string
+	scanned int
+	events  []*imbridgev1.Event
+	next    uint64
+}
+
+// take examines one stored message and reports whether the page is full.
+func (s *scan) take(m *rawMsg) (bool, error) {
+	s.scanned++
+	if !matchesAnySubject(s.filters, m.subject) {
+		return false, nil
+	}
+	ev, err := decodeEvent(m.data, m.seq)
+	if err != nil {
+		return false, err
+	}
+	if !s.q.matches(ev) {
+		return false, nil
+	}
+	s.events = append(s.events, ev)
+	return len(s.events) == s.q.Limit, nil
+}
+
+// forward lists oldest first with batched direct gets filtered by subject.
+func (s *scan) forward(ctx context.Context) error {
+	start := s.q.After + 1
+	if !s.q.StartTime.IsZero() {
+		// Nothing stored before StartTime-ClockSlack can match.
+		seq, err := s.l.seqAtTime(ctx, s.q.StartTime.Add(-ClockSlack))
+		if err != nil {
+			return err
+		}
+		if seq == 0 {
+			return nil // nothing stored since
+		}
+		start = max(start, seq)
+	}
+	filter := s.filters[0]
+	if len(s.filters) > 1 { // one request filter covering them all
+		filter = SubjectPrefix + ".>"
+		if s.q.Appkey != "" {
+			filter = SubjectPrefix + "." + selector.AppToken(s.q.Appkey) + ".>"
+		}
+	}
+	for {
+		n := min(batchSize, max(s.q.MaxScan-s.scanned, 1))
+		var full bool
+		var last uint64
+		pending, err := s.l.directBatch(ctx, directRequest{Seq: start, NextFor: filter, Batch: n}, false,
+			func(m *rawMsg) (bool, error) {
+				last = m.seq
+				var err error
+				full, err = s.take(m)
+				return !full, err
+			})
+		switch {
+		case errors.Is(err, jetstream.ErrMsgNotFound):
+			return nil // nothing at or after start
+		case err != nil:
+			return err
+		case full:
+			// Whether anything matching follows is not known without reading
+			// on: the next page may be empty (with next 0).
+			s.next = last
+			return nil
+		case pending == 0 || last == 0:
+			return nil // the end of the log
+		case s.scanned >= s.q.MaxScan:
+			s.next = last
+			return nil
+		}
+		start = last + 1
+	}
+}
+
+// backward lists newest first: JetStream has no reverse read, so it walks
+// windows of sequences downward, each read in one batched direct get, and
+// checks subjects here.
+func (s *scan) backward(ctx context.Context) error {
+	info, err := s.l.stream.Info(ctx)
+	if err != nil {
+		return err
+	}
+	first, hi := max(info.State.FirstSeq, 1), info.State.LastSeq
+	if s.q.After > 0 && s.q.After-1 < hi {
+		hi = s.q.After - 1
+	}
+	var notBefore time.Time // stored earlier than this: cannot match
+	if !s.q.StartTime.IsZero() {
+		notBefore = s.q.StartTime.Add(-ClockSlack)
+	}
+	window := make([]*rawMsg, 0, batchSize)
+	for hi >= first {
+		n := min(uint64(batchSize), uint64(max(s.q.MaxScan-s.scanned, 1)), hi-first+1)
+		lo := hi - n + 1
+		window = window[:0]
+		_, err := s.l.directBatch(ctx, directRequest{Seq: lo, Batch: int(n)}, !notBefore.IsZero(),
+			func(m *rawMsg) (bool, error) {
+				if m.seq > hi { // past deleted sequences, into the previous window
+					return false, nil
+				}
+				window = append(window, m)
+				return true, nil
+			})
+		if err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+			return err
+		}
+		if len(window) == 0 {
+			s.scanned++ // an empty window still costs a request
+		}
+		for i := len(window) - 1; i >= 0; i-- {
+			m := window[i]
+			if !notBefore.IsZero() && m.time.Before(notBefore) {
+				return nil // everything older is older still
+			}
+			full, err := s.take(m)
+			if err != nil {
+				return err
+			}
+			if full {
+				if m.seq > first {
+					s.next = m.seq
+				}
+				return nil
+			}
+		}
+		if lo <= first {
+			return nil
+		}
+		if s.scanned >= s.q.MaxScan {
+			s.next = lo
+			return nil
+		}
+		hi = lo - 1
+	}
+	return nil
+}
+
+// matches applies the filters JetStream cannot.
+func (q *Query) matches(ev *imbridgev1.Event) bool {
+	if q.From != "" && ev.GetFrom() != q.From ||
+		q.To != "" && ev.GetTo() != q.To ||
+		q.GroupID != "" && ev.GetGroupId() != q.GroupID {
+		return false
+	}
+	if len(q.EventTypes) > 0 && !slices.Contains(q.EventTypes, ev.GetEventType()) {
+		return false
+	}
+	if q.StartTime.IsZero() && q.EndTime.IsZero() {
+		return true
+	}
+	rt := ev.GetReceiveTime()
+	if rt == nil {
+		return false
+	}
+	t := rt.AsTime()
+	return (q.StartTime.IsZero() || !t.Before(q.StartTime)) && (q.EndTime.IsZero() || t.Before(q.EndTime))
+}
+
+// matchesAnySubject reports whether subj matches any of the subject filters.
+func matchesAnySubject(filters []string, subj string) bool {
+	for _, f := range filters {
+		if subjectMatches(f, subj) {
+			return true
+		}
+	}
+	return false
+}
+
+// subjectMatches reports whether the literal subject subj matches filter,
+// whose tokens may be `*` (one token) or a final `>` (one or more).
+func subjectMatches(filter, subj string) bool {
+	for {
+		ft, frest, fmore := strings.Cut(filter, ".")
+		st, srest, smore := strings.Cut(subj, ".")
+		switch {
+		case ft == ">":
+			return !fmore && st != ""
+		case ft != "*" && ft != st:
+			return false
+		case !fmore || !smore:
+			return fmore == smore
+		}
+		filter, subj = frest, srest
+	}
+}
+
+// rawMsg is one stored message read by a direct get.
+type rawMsg struct {
+	seq     uint64
+	subject string
+	time    time.Time // only when asked for
+	data    []byte
+}
+
+// directRequest is the JetStream direct get request (JSApiMsgGetRequest).
+type directRequest struct {
+	Seq       uint64     `json:"seq,omitempty"`
+	NextFor   string     `json:"next_by_subj,omitempty"`
+	Batch     int        `json:"batch,omitempty"`
+	StartTime *time.Time `json:"start_time,omitempty"`
+}
+
+const (
+	directGetSubject = jetstream.DefaultAPIPrefix + "DIRECT.GET." + StreamName
+	statusHeader     = "Status"
+	descHeader       = "Description"
+	numPendingHeader = "Nats-Num-Pending"
+	defaultTimeout   = 10 * time.Second
+)
+
+// directBatch sends a direct get and hands each message to fn in stream
+// order until fn returns false. For batch requests it returns the number
+// of matching messages after the last one sent (when fn did not stop
+// early). No message at all is jetstream.ErrMsgNotFound.
+func (l *Log) directBatch(ctx context.Context, req directRequest, withTime bool, fn func(*rawMsg) (bool, error)) (pending uint64, err error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return 0, err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultTimeout)
+		defer cancel()
+	}
+	inbox := l.nc.NewInbox()
+	sub, err := l.nc.SubscribeSync(inbox)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	if err := l.nc.PublishRequest(directGetSubject, inbox, body); err != nil {
+		return 0, err
+	}
+	got := 0
+	for {
+		m, err := sub.NextMsgWithContext(ctx)
+		if err != nil {
+			return 0, err
+		}
+		switch status := m.Header.Get(statusHeader); status {
+		case "":
+		case "204": // end of batch
+			pending, _ = strconv.ParseUint(m.Header.Get(numPendingHeader), 10, 64)
+			return pending, nil
+		case "404":
+			if got > 0 {
+				return 0, nil
+			}
+			return 0, jetstream.ErrMsgNotFound
+		case "503":
+			return 0, nats.ErrNoResponders
+		default:
+			return 0, fmt.Errorf("direct get: %s %s", status, m.Header.Get(descHeader))
+		}
+		got++
+		rm := &rawMsg{subject: m.Header.Get(jetstream.SubjectHeader), data: m.Data}
+		if rm.seq, err = strconv.ParseUint(m.Header.Get(jetstream.SequenceHeader), 10, 64); err != nil {
+			return 0, fmt.Errorf("direct get: bad %s header %q", jetstream.SequenceHeader, m.Header.Get(jetstream.SequenceHeader))
+		}
+		if withTime {
+			if rm.time, err = time.Parse(time.RFC3339Nano, m.Header.Get(jetstream.TimeStampHeaer)); err != nil {
+				return 0, fmt.Errorf("direct get: bad %s header: %w", jetstream.TimeStampHeaer, err)
+			}
+		}
+		more, err := fn(rm)
+		if err != nil {
+			return 0, err
+		}
+		if !more || req.Batch == 0 {
+			return 0, nil
+		}
+	}
+}
+
+// seqAtTime returns the first sequence stored at or after t, or 0 when
+// nothing was.
+func (l *Log) seqAtTime(ctx context.Context, t time.Time) (uint64, error) {
+	var seq uint64
+	_, err := l.directBatch(ctx, directRequest{NextFor: SubjectPrefix + ".>", StartTime: &t}, false,
+		func(m *rawMsg) (bool, error) { seq = m.seq; return false, nil })
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return 0, nil
+	}
+	return seq, err
+}
