@@ -22,6 +22,8 @@ GOOGLE_PROTOS := api/annotations api/http api/field_behavior api/resource
 
 GO_TEST_FLAGS ?= -race -count=1 -timeout 10m
 RUN_FLAGS ?= --config configs/dev.yaml
+BENCH_FLAGS ?=
+FUZZTIME ?= 60s
 
 .PHONY: help
 help: ## Describe each target.
@@ -34,6 +36,14 @@ run: ## Run the service on its embedded defaults (configs/dev.yaml: gRPC 127.0.0
 .PHONY: test
 test: ## Run every test with the race detector.
 	go test $(GO_TEST_FLAGS) ./...
+
+.PHONY: bench-ingest
+bench-ingest: ## Measure callback ingest against a bare net/http handler: throughput ratio, p99 at fixed rates.
+	go run ./cmd/benchingest $(BENCH_FLAGS)
+
+.PHONY: fuzz
+fuzz: ## Fuzz verify+decode of callbacks for FUZZTIME (default 60s).
+	go test ./internal/callback -run '^$$' -fuzz FuzzVerifyDecode -fuzztime $(FUZZTIME)
 
 .PHONY: build
 build: ## Build the imbridge binary into .build/bin.

@@ -2,12 +2,6 @@ package server
 
 import imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
 
-// EventService serves stored callbacks. Its RPCs answer UNIMPLEMENTED until
-// the event log lands.
-type EventService struct {
-	imbridgev1.UnimplementedEventServiceServer
-}
-
 // ChatroomService forwards chatroom administration to Easemob. Its RPCs
 // answer UNIMPLEMENTED until the Easemob client lands.
 type ChatroomService struct {

@@ -19,6 +19,13 @@ const (
 	ReasonShuttingDown = "SHUTTING_DOWN"
 	// ReasonInternal: a fault inside imbridge; the log has the details.
 	ReasonInternal = "INTERNAL"
+	// ReasonInvalidArgument: a request field is wrong; metadata "field"
+	// names it.
+	ReasonInvalidArgument = "INVALID_ARGUMENT"
+	// ReasonEventNotFound: no stored event has that cursor or call id.
+	ReasonEventNotFound = "EVENT_NOT_FOUND"
+	// ReasonStoreUnavailable: the event log did not answer; retry.
+	ReasonStoreUnavailable = "STORE_UNAVAILABLE"
 )
 
 // statusError is the one place that builds an RPC error: a canonical code,

@@ -1,6 +1,7 @@
 // Command imbridge bridges the Easemob IM cloud to internal services.
 //
 //	imbridge [serve] [flags]   run the service (the default command)
+//	imbridge send SELECTOR     send a signed example callback to a running bridge
 //	imbridge version           print the version
 //
 // Run `imbridge serve -h` for every setting.
@@ -39,11 +40,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "serve":
 		return serve(ctx, args, getenv, stderr)
+	case "send":
+		return send(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, version())
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q: want serve or version", cmd)
+		return fmt.Errorf("unknown command %q: want serve, send or version", cmd)
 	}
 }
 

@@ -16,6 +16,8 @@ import (
 
 	"github.com/imbridge/imbridge/gateway"
 	"github.com/imbridge/imbridge/internal/config"
+	"github.com/imbridge/imbridge/internal/eventlog"
+	"github.com/imbridge/imbridge/internal/ingest"
 	"github.com/imbridge/imbridge/server"
 )
 
@@ -27,6 +29,7 @@ type App struct {
 	httpLis net.Listener
 	grpc    *server.Server
 	gateway *gateway.Gateway
+	events  *eventlog.Log
 }
 
 // New checks the configuration, opens the listeners and builds the servers.
@@ -39,10 +42,16 @@ func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
 		}
 		log.Warn("no api_keys configured: the API is open to every caller on this machine (loopback only)")
 	}
+	if len(cfg.Apps) == 0 {
+		log.Warn("no apps configured: every callback will be rejected as from an unknown appkey")
+	}
 	a := &App{cfg: cfg, log: log}
 	defer func() {
 		if err != nil {
 			a.closeListeners()
+			if a.events != nil {
+				_ = a.events.Close()
+			}
 		}
 	}()
 	if a.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
@@ -52,13 +61,40 @@ func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
 		return nil, fmt.Errorf("http_addr: %w", err)
 	}
 
+	openCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a.events, err = eventlog.Open(openCtx, eventlog.Config{
+		DataDir:         cfg.DataDir,
+		NATSURL:         cfg.EventLog.NATSURL,
+		Replicas:        cfg.EventLog.Replicas,
+		MaxAge:          time.Duration(cfg.EventLog.MaxAge),
+		MaxBytes:        cfg.EventLog.MaxBytes,
+		SyncAlways:      cfg.EventLog.SyncAlways,
+		DuplicateWindow: time.Duration(cfg.EventLog.DuplicateWindow),
+		CallIDIndexTTL:  time.Duration(cfg.EventLog.CallIDIndexTTL),
+		ListenAddr:      cfg.EventLog.Listen,
+		Logger:          log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("event log: %w", err)
+	}
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ingester, err := ingest.New(cfg.Apps, a.events, ingest.Options{
+		AppendTimeout:      time.Duration(cfg.Webhook.AppendTimeout),
+		TimestampTolerance: time.Duration(cfg.Webhook.TimestampTolerance),
+		Logger:             log,
+		Registerer:         reg,
+	})
+	if err != nil {
+		return nil, err
+	}
 	a.grpc, err = server.New(server.Options{
 		Logger:     log,
 		Keys:       server.NewAPIKeys(cfg.APIKeys),
 		Registerer: reg,
-		Events:     &server.EventService{},
+		Events:     &server.EventService{Store: a.events},
 		Chatrooms:  &server.ChatroomService{},
 	})
 	if err != nil {
@@ -70,6 +106,9 @@ func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
 		Gatherer:   reg,
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := a.gateway.HandlePath("POST", gateway.WebhookPath, gateway.Webhook(ingester, cfg.Webhook.MaxBodyBytes)); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -118,6 +157,10 @@ func (a *App) shutdown() {
 	httpCancel()
 	// Then gRPC: streams end at once, unary calls get the rest.
 	a.grpc.Shutdown(ctx)
+	// Last the event log, once nothing can append or read any more.
+	if err := a.events.Close(); err != nil {
+		a.log.Warn("event log close", "err", err)
+	}
 	a.log.Info("shutdown complete", "took", time.Since(start).Round(time.Millisecond).String())
 }
 

@@ -96,6 +96,9 @@ type EventLog struct {
 	// DuplicateWindow is how long a callId is remembered by JetStream's
 	// message-id deduplication; at least 10m.
 	DuplicateWindow Duration `json:"duplicate_window"`
+	// CallIDIndexTTL is how long the durable callId index remembers a
+	// callId (duplicates beyond the window, GetEvent by call id).
+	CallIDIndexTTL Duration `json:"call_id_index_ttl"`
 	// Listen, when set, opens a NATS client listener on the embedded server.
 	Listen string `json:"listen"`
 }
@@ -139,6 +142,9 @@ func Default() Config {
 			MaxAge:          Duration(7 * 24 * time.Hour),
 			MaxBytes:        10 << 30,
 			DuplicateWindow: Duration(10 * time.Minute),
+			// The vendor's exception storage keeps failed callbacks 3 days
+			// for redelivery.
+			CallIDIndexTTL: Duration(72 * time.Hour),
 		},
 	}
 }
@@ -198,6 +204,7 @@ var settings = []setting{
 		c.EventLog.SyncAlways = b
 		return err
 	}},
+	{"call-id-index-ttl", "IMBRIDGE_CALL_ID_INDEX_TTL", "how long the callId index remembers a callId (default 72h)", dur(func(c *Config) *Duration { return &c.EventLog.CallIDIndexTTL })},
 	{"duplicate-window", "IMBRIDGE_DUPLICATE_WINDOW", "how long JetStream remembers a callId, at least 10m (default 10m)", dur(func(c *Config) *Duration { return &c.EventLog.DuplicateWindow })},
 }
 
@@ -360,6 +367,9 @@ func (c *Config) Validate() error {
 	if time.Duration(c.EventLog.DuplicateWindow) < 10*time.Minute {
 		errs = append(errs, fmt.Errorf("event_log.duplicate_window %v: want at least 10m (the vendor retries and redelivers)", time.Duration(c.EventLog.DuplicateWindow)))
 	}
+	if c.EventLog.CallIDIndexTTL != 0 && c.EventLog.CallIDIndexTTL < c.EventLog.DuplicateWindow {
+		errs = append(errs, fmt.Errorf("event_log.call_id_index_ttl %v is shorter than event_log.duplicate_window", time.Duration(c.EventLog.CallIDIndexTTL)))
+	}
 	if c.EventLog.Listen != "" {
 		if _, _, err := net.SplitHostPort(c.EventLog.Listen); err != nil {
 			errs = append(errs, fmt.Errorf("event_log.listen %q: %w", c.EventLog.Listen, err))
@@ -424,7 +434,11 @@ func (c *Config) NewLogger(w io.Writer) *slog.Logger {
 // interface (127.0.0.0/8, ::1 or localhost); an empty host binds every
 // interface and is not loopback.
 func (c *Config) Loopback() bool {
-	for _, addr := range []string{c.GRPCAddr, c.HTTPAddr} {
+	addrs := []string{c.GRPCAddr, c.HTTPAddr}
+	if c.EventLog.Listen != "" {
+		addrs = append(addrs, c.EventLog.Listen)
+	}
+	for _, addr := range addrs {
 		if !IsLoopback(addr) {
 			return false
 		}

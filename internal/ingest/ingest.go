@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/protobuf/proto"
 
 	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
 	"github.com/imbridge/imbridge/internal/callback"
@@ -25,6 +26,8 @@ import (
 type Store interface {
 	Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, duplicate bool, err error)
 	MarkChatroom(ctx context.Context, appkey, groupID string) error
+	// MaxEventBytes is the largest marshalled event Append takes.
+	MaxEventBytes() int
 	callback.Chatrooms
 }
 
@@ -104,6 +107,10 @@ type Outcome struct {
 	Selector string
 }
 
+// MaxEventBytes bounds a stored event so that any gRPC client can read it
+// back with its default 4 MiB receive limit.
+const MaxEventBytes = 3 << 20
+
 // Rejection reasons, the `reason` label of the rejected counter.
 const (
 	ReasonMalformed     = "malformed"
@@ -172,6 +179,12 @@ func (in *Ingester) Ingest(ctx context.Context, body []byte, receiveTime time.Ti
 
 func (in *Ingester) append(ctx context.Context, ev *imbridgev1.Event) Outcome {
 	sel := ev.GetSelector()
+	if proto.Size(ev) > min(in.store.MaxEventBytes(), MaxEventBytes) {
+		// A body under the webhook limit can still decode into several
+		// times its size (JSON numbers grow as protobuf Values). Keep the
+		// raw body rather than refusing the callback forever.
+		keepRawOnly(ev)
+	}
 	ctx, cancel := context.WithTimeout(ctx, in.opts.AppendTimeout)
 	defer cancel()
 	if m := ev.GetMuc(); m.GetIsChatroom() {
@@ -199,6 +212,14 @@ func (in *Ingester) append(ctx context.Context, ev *imbridgev1.Event) Outcome {
 	}
 	in.metrics.stored.WithLabelValues(family(sel)).Inc()
 	return Outcome{Status: http.StatusOK, Result: "stored", Cursor: cursor, Selector: sel}
+}
+
+// keepRawOnly replaces an event's typed body by an UnknownEvent that names
+// why; the selector and envelope stay, and raw_body has every byte.
+func keepRawOnly(ev *imbridgev1.Event) {
+	ev.Body = &imbridgev1.Event_Unknown{Unknown: &imbridgev1.UnknownEvent{
+		Reason: "decoded event too large for the event log; the typed body is left out, raw_body has the request",
+	}}
 }
 
 func (in *Ingester) unavailable(sel string, err error) Outcome {

@@ -1,0 +1,165 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+
+	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
+	"github.com/imbridge/imbridge/internal/eventlog"
+	"github.com/imbridge/imbridge/internal/selector"
+)
+
+// EventStore is the event log as EventService reads it.
+type EventStore interface {
+	Get(ctx context.Context, cursor uint64) (*imbridgev1.Event, error)
+	GetByCallID(ctx context.Context, callID string) (*imbridgev1.Event, error)
+	List(ctx context.Context, q eventlog.Query) ([]*imbridgev1.Event, uint64, error)
+}
+
+// EventService serves stored callbacks.
+type EventService struct {
+	imbridgev1.UnimplementedEventServiceServer
+	Store EventStore
+}
+
+// Page sizes of ListEvents.
+const (
+	defaultPageSize = 100
+	maxPageSize     = 1000
+	maxPageBytes    = 3<<20 + 512<<10
+)
+
+// ListEvents returns one page of stored events.
+func (s *EventService) ListEvents(ctx context.Context, req *imbridgev1.ListEventsRequest) (*imbridgev1.ListEventsResponse, error) {
+	q, err := queryOf(req.GetFilter())
+	if err != nil {
+		return nil, err
+	}
+	switch size := req.GetPageSize(); {
+	case size < 0:
+		return nil, invalidArgument("page_size", fmt.Sprintf("page_size %d must not be negative", size))
+	case size == 0:
+		q.Limit = defaultPageSize
+	case size > maxPageSize:
+		q.Limit = maxPageSize
+	default:
+		q.Limit = int(size)
+	}
+	q.OldestFirst = req.GetOrder() == imbridgev1.ListOrder_LIST_ORDER_OLDEST_FIRST
+	if t := req.GetStartTime(); t != nil {
+		q.StartTime = t.AsTime()
+	}
+	if t := req.GetEndTime(); t != nil {
+		q.EndTime = t.AsTime()
+	}
+	if q.After, err = readPageToken(req); err != nil {
+		return nil, err
+	}
+	events, next, err := s.Store.List(ctx, q)
+	if err != nil {
+		return nil, storeError(err)
+	}
+	// A page stays within what a gRPC client receives by default (4 MiB):
+	// the events past the budget come on the next page.
+	size := 0
+	for i, ev := range events {
+		if size += proto.Size(ev) + 8; size > maxPageBytes && i > 0 {
+			events, next = events[:i], events[i-1].GetCursor()
+			break
+		}
+	}
+	resp := &imbridgev1.ListEventsResponse{Events: events}
+	if next != 0 {
+		resp.NextPageToken = pageToken(req, next)
+	}
+	return resp, nil
+}
+
+// GetEvent returns one stored event by cursor or call id.
+func (s *EventService) GetEvent(ctx context.Context, req *imbridgev1.GetEventRequest) (*imbridgev1.GetEventResponse, error) {
+	var (
+		ev  *imbridgev1.Event
+		err error
+	)
+	switch {
+	case req.GetCursor() != 0 && req.GetCallId() != "":
+		return nil, invalidArgument("cursor", "set exactly one of cursor and call_id, not both")
+	case req.GetCursor() != 0:
+		ev, err = s.Store.Get(ctx, req.GetCursor())
+	case req.GetCallId() != "":
+		ev, err = s.Store.GetByCallID(ctx, req.GetCallId())
+	default:
+		return nil, invalidArgument("cursor", "set one of cursor and call_id")
+	}
+	if errors.Is(err, eventlog.ErrNotFound) {
+		return nil, statusError(codes.NotFound, ReasonEventNotFound, "no stored event has that cursor or call_id (it may have passed retention)",
+			map[string]string{"cursor": strconv.FormatUint(req.GetCursor(), 10), "call_id": req.GetCallId()})
+	}
+	if err != nil {
+		return nil, storeError(err)
+	}
+	return &imbridgev1.GetEventResponse{Event: ev}, nil
+}
+
+// queryOf checks a filter and turns it into an event log query.
+func queryOf(f *imbridgev1.EventFilter) (eventlog.Query, error) {
+	q := eventlog.Query{Appkey: f.GetAppkey(), From: f.GetFrom(), To: f.GetTo(), GroupID: f.GetGroupId(), EventTypes: f.GetEventTypes()}
+	for i, s := range f.GetSelectors() {
+		sel, err := selector.Parse(s)
+		if err != nil {
+			return q, invalidArgument(fmt.Sprintf("filter.selectors[%d]", i), err.Error())
+		}
+		q.Selectors = append(q.Selectors, sel)
+	}
+	return q, nil
+}
+
+// A page token is the cursor to continue from and a digest of the request
+// it belongs to, so that a token cannot silently be reused with another
+// filter or order.
+func pageToken(req *imbridgev1.ListEventsRequest, next uint64) string {
+	b := binary.BigEndian.AppendUint64(nil, next)
+	b = append(b, requestDigest(req)...)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func readPageToken(req *imbridgev1.ListEventsRequest) (uint64, error) {
+	if req.GetPageToken() == "" {
+		return 0, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(req.GetPageToken())
+	if err != nil || len(b) != 16 || string(b[8:]) != string(requestDigest(req)) {
+		return 0, invalidArgument("page_token", "page_token is not one this listing returned: keep every other field as in the call that returned it")
+	}
+	return binary.BigEndian.Uint64(b[:8]), nil
+}
+
+func requestDigest(req *imbridgev1.ListEventsRequest) []byte {
+	r := proto.Clone(req).(*imbridgev1.ListEventsRequest)
+	r.PageToken, r.PageSize = "", 0
+	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(r)
+	sum := sha256.Sum256(b)
+	return sum[:8]
+}
+
+func invalidArgument(field, msg string) error {
+	return statusError(codes.InvalidArgument, ReasonInvalidArgument, msg, map[string]string{"field": field})
+}
+
+func storeError(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return statusError(codes.DeadlineExceeded, ReasonStoreUnavailable, "event log did not answer in time", nil)
+	}
+	if errors.Is(err, context.Canceled) {
+		return statusError(codes.Canceled, ReasonStoreUnavailable, "request canceled", nil)
+	}
+	return statusError(codes.Unavailable, ReasonStoreUnavailable, "event log unavailable; retry", nil)
+}
