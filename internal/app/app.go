@@ -78,6 +78,10 @@ func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("event log: %w", err)
 	}
+	if max := a.events.MaxEventBytes(); int64(max) < cfg.Webhook.MaxBodyBytes*2 {
+		log.Warn("the NATS server's max_payload is small for webhook.max_body_bytes: large callbacks will be refused with 503; raise max_payload to at least 4MB",
+			"max_event_bytes", max, "max_body_bytes", cfg.Webhook.MaxBodyBytes)
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
