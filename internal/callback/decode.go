@@ -234,7 +234,9 @@ func value(raw json.RawMessage) *structpb.Value {
 	return v
 }
 
-var bodyTypes = map[string]bool{"txt": true, "img": true, "audio": true, "loc": true, "video": true, "file": true, "cmd": true, "custom": true}
+// bodyKind is MessageBody's oneof, whose field names are the vendor body
+// types and so the selectors' operations (`txt` … `unknown`).
+var bodyKind = (&imbridgev1.MessageBody{}).ProtoReflect().Descriptor().Oneofs().ByName("kind")
 
 func (c *Callback) message(ev *imbridgev1.Event, p *wirePayload, rooms Chatrooms) string {
 	m := &imbridgev1.MessageEvent{Ext: object(p.Ext)}
@@ -255,11 +257,9 @@ func (c *Callback) message(ev *imbridgev1.Event, p *wirePayload, rooms Chatrooms
 	}
 	ev.Body = &imbridgev1.Event_Message{Message: m}
 	op := selector.Unknown
-	if len(raws) > 0 {
-		var b wireBody
-		_ = json.Unmarshal(raws[0], &b)
-		if bodyTypes[b.Type] {
-			op = b.Type
+	if len(m.Bodies) > 0 {
+		if f := m.Bodies[0].ProtoReflect().WhichOneof(bodyKind); f != nil {
+			op = string(f.Name())
 		}
 	}
 	return selector.Of(family, op)
