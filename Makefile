@@ -29,9 +29,12 @@ FUZZTIME ?= 60s
 help: ## Describe each target.
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-15s %s\n", $$1, $$2}'
 
+# run builds the binary and then execs it, rather than `go run`: on Ctrl-C the
+# server shuts down and exits 0, but `go run` would still exit 1, which make
+# reports as an error.
 .PHONY: run
-run: ## Run the service on its embedded defaults (configs/dev.yaml: gRPC 127.0.0.1:9090, HTTP 127.0.0.1:8080).
-	go run ./cmd/imbridge serve $(RUN_FLAGS)
+run: build ## Run the service on its embedded defaults (configs/dev.yaml: gRPC 127.0.0.1:9090, HTTP 127.0.0.1:8080).
+	exec $(BIN)/imbridge serve $(RUN_FLAGS)
 
 .PHONY: test
 test: ## Run every test with the race detector.
@@ -78,6 +81,10 @@ checkgenerate: generate ## Fail when gen/ differs from what proto/ generates.
 	@if [ -n "$$(git status --porcelain -- gen)" ]; then \
 	  echo "gen/ is stale: run 'make generate' and commit the result"; \
 	  git status --porcelain -- gen; git --no-pager diff --stat -- gen; exit 1; fi
+
+.PHONY: typecheck-ts
+typecheck-ts: $(NPM_STAMP) ## Type-check the generated TypeScript in gen/ts (pinned tsc, strict).
+	node_modules/.bin/tsc --project tsconfig.json --noEmit
 
 .PHONY: tools
 tools: $(GO_TOOL_BINS) $(NPM_STAMP) ## Build the pinned code-generation and lint tools.

@@ -70,6 +70,10 @@ const (
 //
 // ChatroomService manages the chat rooms of an Easemob (EasyIM) app.
 //
+// Not built yet: every RPC of this service answers UNIMPLEMENTED until
+// chatroom administration is built. The rest of this documentation describes
+// the planned behaviour.
+//
 // Every RPC forwards to one call of the Easemob chat-room REST API
 // (`https://{host}/{org}/{app}/...`). imbridge obtains, caches and refreshes
 // the vendor app (admin) token itself; callers never see or send it. In
@@ -743,6 +747,10 @@ func (c *chatroomServiceClient) ForceDeleteChatroomAttributes(ctx context.Contex
 // for forward compatibility.
 //
 // ChatroomService manages the chat rooms of an Easemob (EasyIM) app.
+//
+// Not built yet: every RPC of this service answers UNIMPLEMENTED until
+// chatroom administration is built. The rest of this documentation describes
+// the planned behaviour.
 //
 // Every RPC forwards to one call of the Easemob chat-room REST API
 // (`https://{host}/{org}/{app}/...`). imbridge obtains, caches and refreshes

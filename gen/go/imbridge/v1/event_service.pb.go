@@ -225,7 +225,8 @@ func (x *EventFilter) GetEventTypes() []EventType {
 	return nil
 }
 
-// SubscribeEventsRequest opens an event stream.
+// SubscribeEventsRequest opens an event stream (planned: SubscribeEvents
+// answers UNIMPLEMENTED today).
 type SubscribeEventsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Which events to send.

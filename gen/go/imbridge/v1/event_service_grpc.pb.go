@@ -28,25 +28,21 @@ const (
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// EventService serves the callbacks imbridge has stored: live, as a stream
-// that resumes from a cursor without gaps, and as history.
+// EventService serves the callbacks imbridge has stored, as history
+// (ListEvents, GetEvent). The live stream, SubscribeEvents, is not built yet
+// and answers UNIMPLEMENTED.
 //
 // Callers authenticate with `authorization: Bearer <key>` (gRPC metadata or
 // HTTP header). Errors are google.rpc canonical codes with a
 // google.rpc.ErrorInfo whose domain is `imbridge.dev`.
 type EventServiceClient interface {
-	// SubscribeEvents streams the stored events that match the filter, in log
-	// order, starting at the requested position and continuing with new
-	// events as they are stored. The stream never ends on its own.
+	// SubscribeEvents is not built yet: every call answers UNIMPLEMENTED. Read
+	// stored events with ListEvents and GetEvent meanwhile.
 	//
-	// To resume after a disconnect (UNAVAILABLE, a deploy, a network error),
-	// call again with `after_cursor` set to the cursor of the last event you
-	// processed: you receive every matching event after it, none twice. Events
-	// older than the log's retention are gone; a cursor before the oldest
-	// retained event resumes at the oldest one.
-	//
-	// Over HTTP the stream is served as newline-delimited JSON, one
-	// `{"result": …}` object a line.
+	// Planned: stream the stored events that match the filter, in log order,
+	// from the requested start and then as they are stored; after a
+	// disconnect, call again with `after_cursor` set to the last cursor
+	// processed to resume without gaps. Over HTTP: newline-delimited JSON.
 	SubscribeEvents(ctx context.Context, in *SubscribeEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeEventsResponse], error)
 	// ListEvents returns stored events that match the filter, a page at a
 	// time, newest first unless asked otherwise.
@@ -107,25 +103,21 @@ func (c *eventServiceClient) GetEvent(ctx context.Context, in *GetEventRequest, 
 // All implementations must embed UnimplementedEventServiceServer
 // for forward compatibility.
 //
-// EventService serves the callbacks imbridge has stored: live, as a stream
-// that resumes from a cursor without gaps, and as history.
+// EventService serves the callbacks imbridge has stored, as history
+// (ListEvents, GetEvent). The live stream, SubscribeEvents, is not built yet
+// and answers UNIMPLEMENTED.
 //
 // Callers authenticate with `authorization: Bearer <key>` (gRPC metadata or
 // HTTP header). Errors are google.rpc canonical codes with a
 // google.rpc.ErrorInfo whose domain is `imbridge.dev`.
 type EventServiceServer interface {
-	// SubscribeEvents streams the stored events that match the filter, in log
-	// order, starting at the requested position and continuing with new
-	// events as they are stored. The stream never ends on its own.
+	// SubscribeEvents is not built yet: every call answers UNIMPLEMENTED. Read
+	// stored events with ListEvents and GetEvent meanwhile.
 	//
-	// To resume after a disconnect (UNAVAILABLE, a deploy, a network error),
-	// call again with `after_cursor` set to the cursor of the last event you
-	// processed: you receive every matching event after it, none twice. Events
-	// older than the log's retention are gone; a cursor before the oldest
-	// retained event resumes at the oldest one.
-	//
-	// Over HTTP the stream is served as newline-delimited JSON, one
-	// `{"result": …}` object a line.
+	// Planned: stream the stored events that match the filter, in log order,
+	// from the requested start and then as they are stored; after a
+	// disconnect, call again with `after_cursor` set to the last cursor
+	// processed to resume without gaps. Over HTTP: newline-delimited JSON.
 	SubscribeEvents(*SubscribeEventsRequest, grpc.ServerStreamingServer[SubscribeEventsResponse]) error
 	// ListEvents returns stored events that match the filter, a page at a
 	// time, newest first unless asked otherwise.
