@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/nats-io/nats.go"
@@ -18,10 +19,6 @@ import (
 	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
 	"github.com/imbridge/imbridge/internal/selector"
 )
-
-// ErrNotFound is returned by Get and GetByCallID for an event the log does
-// not hold (never stored, or dropped by retention).
-var ErrNotFound = errors.New("eventlog: event not found")
 
 // cursorField is Event.cursor's field number; it is never stored.
 const cursorField protowire.Number = 1
@@ -34,9 +31,9 @@ const maxPooledBuf = 64 << 10
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
-// Append stores ev under selector.Subject(SubjectPrefix, ev.Appkey,
-// ev.Selector) with ev.CallId as its JetStream message id, and returns once
-// JetStream has acknowledged it. ev.Cursor is not stored (the cursor is the
+// Append stores ev under its subject (subjects.go) with MsgID(ev.CallId)
+// as its JetStream message id, and returns once JetStream has acknowledged
+// it. ev.Cursor is not stored (the cursor is the
 // stream sequence), and ev is not modified.
 //
 // duplicate is true when the call id was stored before; cursor is then the
@@ -46,7 +43,7 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b 
 // An error means the event may or may not be stored: appending the same
 // event again is always safe. If the event was stored but the index could
 // not be updated, the error comes with the event's cursor. ctx bounds the
-// whole call.
+// whole call. Errors name the call id shortened (ShortID), never whole.
 func (l *Log) Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, duplicate bool, err error) {
 	callID := ev.GetCallId()
 	if callID == "" {
@@ -68,7 +65,7 @@ func (l *Log) Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, 
 	if seq, err := lookupCallID(ctx, c.nc, key); err == nil {
 		return seq, true, nil
 	} else if !errors.Is(err, ErrNotFound) {
-		return 0, false, fmt.Errorf("eventlog: Append %s: call id index: %w", callID, err)
+		return 0, false, fmt.Errorf("eventlog: Append %s: call id index: %w", ShortID(callID), unavailable(err))
 	}
 
 	bp := bufPool.Get().(*[]byte)
@@ -79,7 +76,7 @@ func (l *Log) Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, 
 	}()
 	data, err := marshalOpts.MarshalAppend((*bp)[:0], ev)
 	if err != nil {
-		return 0, false, fmt.Errorf("eventlog: Append %s: marshal: %w", callID, err)
+		return 0, false, fmt.Errorf("eventlog: Append %s: marshal: %w", ShortID(callID), err)
 	}
 	*bp = data
 	if ev.GetCursor() != 0 {
@@ -89,16 +86,16 @@ func (l *Log) Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, 
 	ack, err := c.js.PublishMsg(ctx, &nats.Msg{
 		Subject: subject,
 		Data:    data,
-		Header:  nats.Header{jetstream.MsgIDHeader: []string{callID}},
+		Header:  nats.Header{jetstream.MsgIDHeader: []string{MsgID(callID)}},
 	})
 	if err != nil {
-		return 0, false, fmt.Errorf("eventlog: Append %s: %w", callID, err)
+		return 0, false, fmt.Errorf("eventlog: Append %s: %w", ShortID(callID), unavailable(err))
 	}
 	// Record the cursor. A duplicate reported by JetStream was missing from
 	// the index a moment ago (a concurrent append, or one that failed to
 	// record it): recording it again is harmless and heals the index.
 	if err := recordCallID(ctx, c.js, key, ack.Sequence); err != nil {
-		return ack.Sequence, ack.Duplicate, fmt.Errorf("eventlog: Append %s: stored at cursor %d, but the call id index was not updated: %w", callID, ack.Sequence, err)
+		return ack.Sequence, ack.Duplicate, fmt.Errorf("eventlog: Append %s: stored at cursor %d, but the call id index was not updated: %w", ShortID(callID), ack.Sequence, unavailable(err))
 	}
 	return ack.Sequence, ack.Duplicate, nil
 }
@@ -122,7 +119,7 @@ func (l *Log) Get(ctx context.Context, cursor uint64) (*imbridgev1.Event, error)
 		return nil, ErrNotFound
 	}
 	if err != nil {
-		return nil, fmt.Errorf("eventlog: Get %d: %w", cursor, err)
+		return nil, fmt.Errorf("eventlog: Get %d: %w", cursor, unavailable(err))
 	}
 	return decodeEvent(data, cursor)
 }
@@ -148,7 +145,7 @@ func (l *Log) GetByCallID(ctx context.Context, callID string) (*imbridgev1.Event
 		if errors.Is(err, ErrNotFound) {
 			return nil, ErrNotFound
 		}
-		return nil, fmt.Errorf("eventlog: GetByCallID %s: %w", callID, err)
+		return nil, fmt.Errorf("eventlog: GetByCallID %s: %w", ShortID(callID), unavailable(err))
 	}
 	ev, err := l.Get(ctx, seq)
 	if err != nil {
@@ -163,7 +160,7 @@ func (l *Log) GetByCallID(ctx context.Context, callID string) (*imbridgev1.Event
 func decodeEvent(data []byte, seq uint64) (*imbridgev1.Event, error) {
 	ev := new(imbridgev1.Event)
 	if err := proto.Unmarshal(data, ev); err != nil {
-		return nil, fmt.Errorf("eventlog: event at cursor %d: %w", seq, err)
+		return nil, fmt.Errorf("%w: cursor %d: %v", ErrCorrupt, seq, err)
 	}
 	ev.Cursor = seq
 	return ev, nil
@@ -176,11 +173,6 @@ func callIDKey(callID string) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-const (
-	indexSubjectPrefix = "$KV." + CallIDBucket + "."
-	indexGetPrefix     = jetstream.DefaultAPIPrefix + "DIRECT.GET.KV_" + CallIDBucket + "." + indexSubjectPrefix
-)
-
 // lookupCallID reads the cursor recorded for key with a direct get on nc;
 // ErrNotFound when none.
 func lookupCallID(ctx context.Context, nc *nats.Conn, key string) (uint64, error) {
@@ -188,11 +180,10 @@ func lookupCallID(ctx context.Context, nc *nats.Conn, key string) (uint64, error
 	if err != nil {
 		return 0, err
 	}
-	if status := m.Header.Get(statusHeader); status != "" {
-		if status == "404" {
-			return 0, ErrNotFound
-		}
-		return 0, fmt.Errorf("direct get: %s %s", status, m.Header.Get(descHeader))
+	if _, err := directStatus(m); errors.Is(err, jetstream.ErrMsgNotFound) {
+		return 0, ErrNotFound
+	} else if err != nil {
+		return 0, err
 	}
 	if m.Header.Get(kvOperationHeader) != "" || m.Header.Get(jetstream.MarkerReasonHeader) != "" {
 		return 0, ErrNotFound // a delete or purge marker
@@ -216,12 +207,6 @@ func parseCursor(v []byte, key string) (uint64, error) {
 	return seq, nil
 }
 
-// msgGetRequest is JetStream's message get request (JSApiMsgGetRequest).
-type msgGetRequest struct {
-	Seq     uint64 `json:"seq,omitempty"`
-	LastFor string `json:"last_by_subj,omitempty"`
-}
-
 // leaderGet reads one message through the stream leader
 // ($JS.API.STREAM.MSG.GET), which, unlike a direct get, every replica of
 // which may answer, sees every acknowledged write. It returns the payload,
@@ -231,7 +216,7 @@ func (l *Log) leaderGet(ctx context.Context, stream string, req msgGetRequest) (
 	if err != nil {
 		return nil, err
 	}
-	resp, err := l.nc.RequestWithContext(ctx, jetstream.DefaultAPIPrefix+"STREAM.MSG.GET."+stream, body)
+	resp, err := l.nc.RequestWithContext(ctx, msgGetPrefix+stream, body)
 	if err != nil {
 		return nil, err
 	}
@@ -300,7 +285,7 @@ func (c *subjectCache) get(appkey, sel string) (string, error) {
 	if !selector.IsCanonical(sel) {
 		return "", fmt.Errorf("eventlog: Append: selector %q is not canonical", sel)
 	}
-	s = selector.Subject(SubjectPrefix, appkey, sel)
+	s = eventSubject(appkey, sel)
 	c.mu.Lock()
 	if c.m == nil {
 		c.m = map[subjectKey]string{}
@@ -310,4 +295,32 @@ func (c *subjectCache) get(appkey, sel string) (string, error) {
 	}
 	c.mu.Unlock()
 	return s, nil
+}
+
+// maxMsgIDBytes bounds a JetStream message id: NATS headers are limited
+// (64 KiB in all), and the id is kept in server memory for the duplicate
+// window.
+const maxMsgIDBytes = 128
+
+// MsgID is the JetStream message id a call id is stored under: the call id
+// itself when it is at most 128 bytes of printable ASCII without spaces
+// (every call id the vendor documents), otherwise `sha256:` and the hex of
+// its SHA-256. Either way the same call id always gives the same id, so
+// deduplication is exact; the event keeps the whole call id.
+func MsgID(callID string) string {
+	if len(callID) <= maxMsgIDBytes && !strings.ContainsFunc(callID, func(r rune) bool { return r <= ' ' || r >= 0x7f }) {
+		return callID
+	}
+	sum := sha256.Sum256([]byte(callID))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// ShortID is a call id fit for an error or a log line: at most 64 bytes,
+// with invalid UTF-8 and control characters replaced.
+func ShortID(callID string) string {
+	const max = 64
+	if len(callID) > max {
+		callID = callID[:max] + "…"
+	}
+	return strconv.QuoteToGraphic(callID)
 }

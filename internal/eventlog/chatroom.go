@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
 )
 
 // chatroomID names one chatroom: group ids are unique per application.
@@ -85,7 +87,7 @@ func (l *Log) MarkChatroom(ctx context.Context, appkey, groupID string) error {
 		return fmt.Errorf("eventlog: MarkChatroom: %w", err)
 	}
 	if _, err := l.rooms.Put(ctx, key, val); err != nil {
-		return fmt.Errorf("eventlog: MarkChatroom %s %s: %w", appkey, groupID, err)
+		return fmt.Errorf("eventlog: MarkChatroom %s %s: %w", appkey, ShortID(groupID), unavailable(err))
 	}
 	l.chatrooms.add(key, id)
 	return nil
@@ -144,4 +146,30 @@ func (l *Log) applyChatroom(e jetstream.KeyValueEntry) {
 		return
 	}
 	l.chatrooms.add(e.Key(), chatroomID{v.Appkey, v.GroupID})
+}
+
+// maxGroupIDBytes bounds a learned group id: the vendor's ids are numbers
+// of about 18 digits, and each learned id is kept in every process's
+// memory and in the bucket.
+const maxGroupIDBytes = 256
+
+// LearnChatroom records the group of ev as a chatroom when ev says it is
+// one: a muc event with is_chatroom set (presence, kick, update…). It is
+// the one place that decides what teaches imbridge a chatroom. Call it
+// before appending ev, so that once ev is acknowledged every later message
+// in the room is classified `chatroom:…`. Events that teach nothing, and
+// group ids over 256 bytes, are no-ops.
+func (l *Log) LearnChatroom(ctx context.Context, ev *imbridgev1.Event) error {
+	m := ev.GetMuc()
+	if !m.GetIsChatroom() {
+		return nil
+	}
+	gid := ev.GetGroupId()
+	if gid == "" {
+		gid = m.GetMucId().GetGroupId()
+	}
+	if gid == "" || len(gid) > maxGroupIDBytes {
+		return nil
+	}
+	return l.MarkChatroom(ctx, ev.GetAppkey(), gid)
 }

@@ -17,20 +17,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Subject prefix of every event and stream/bucket names.
-const (
-	// SubjectPrefix begins the subject of every stored event:
-	// `imbridge.events.<app token>.<family>.<op or _>`.
-	SubjectPrefix = "imbridge.events"
-	// StreamName is the JetStream stream that holds the events.
-	StreamName = "IMBRIDGE_EVENTS"
-	// CallIDBucket is the KV bucket that maps a call id (hashed) to the
-	// cursor it was stored at.
-	CallIDBucket = "IMBRIDGE_CALL_IDS"
-	// ChatroomBucket is the KV bucket of group ids known to be chatrooms.
-	ChatroomBucket = "IMBRIDGE_CHATROOMS"
-)
-
 // MinDuplicateWindow is the shortest duplicate window Open accepts, and the
 // window used when Config.DuplicateWindow is 0.
 const MinDuplicateWindow = 10 * time.Minute
@@ -99,64 +85,65 @@ type Log struct {
 	closeErr  error
 }
 
-// EmbeddedMaxPayload is the embedded server's largest message. A decoded
-// event can be several times its raw body (JSON numbers become protobuf
-// Values), so it is well above the webhook's body limit. NATS warns above
-// 8 MiB.
-const EmbeddedMaxPayload = 8 << 20
-
-// MaxEventBytes is the largest marshalled event the log accepts: the
-// server's max_payload less room for headers. An external cluster's
-// max_payload (1 MiB by default) may be lower than the embedded one.
-func (l *Log) MaxEventBytes() int {
-	return int(l.nc.MaxPayload()) - 4<<10
+// ConfigError is one setting of Config that cannot work. Field is the
+// Config field's name, so that a caller that took the setting from a user
+// can name it as the user wrote it.
+type ConfigError struct {
+	Field string
+	// Problem completes a sentence that begins with the setting's name.
+	Problem string
 }
 
-func (c *Config) validate() error {
+func (e *ConfigError) Error() string { return "eventlog: " + e.Field + " " + e.Problem }
+
+// Validate reports every setting that cannot work, each as a *ConfigError
+// (joined). Open calls it; a caller that builds a Config from user input
+// calls it first to name the user's settings in its errors.
+func (c *Config) Validate() error {
 	external := c.NATSURL != ""
 	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, &ConfigError{Field: field, Problem: fmt.Sprintf(format, args...)})
+	}
 	if !external && c.DataDir == "" {
-		errs = append(errs, errors.New("DataDir is required for the embedded server (or set NATSURL)"))
+		bad("DataDir", "is required for the embedded server (or set NATSURL)")
 	}
 	if c.Replicas < 0 {
-		errs = append(errs, fmt.Errorf("negative Replicas %d", c.Replicas))
+		bad("Replicas", "%d must not be negative", c.Replicas)
 	}
 	if !external && c.Replicas > 1 {
-		errs = append(errs, fmt.Errorf("bad Replicas %d: the embedded server keeps one replica (more need NATSURL)", c.Replicas))
+		bad("Replicas", "%d: the embedded server keeps one replica (more need NATSURL)", c.Replicas)
 	}
 	if external && c.SyncAlways {
-		errs = append(errs, errors.New("SyncAlways applies to the embedded server only: set sync_interval: always on the external NATS servers"))
+		bad("SyncAlways", "applies to the embedded server only: set sync_interval: always on the external NATS servers")
 	}
 	if external && c.ListenAddr != "" {
-		errs = append(errs, fmt.Errorf("ListenAddr %q applies to the embedded server only", c.ListenAddr))
+		bad("ListenAddr", "%q applies to the embedded server only", c.ListenAddr)
 	}
 	if c.MaxAge < 0 {
-		errs = append(errs, fmt.Errorf("MaxAge %v must not be negative", c.MaxAge))
+		bad("MaxAge", "%v must not be negative (0 keeps events forever)", c.MaxAge)
 	}
 	if c.MaxBytes < 0 {
-		errs = append(errs, fmt.Errorf("MaxBytes %d must not be negative (0 = unlimited)", c.MaxBytes))
+		bad("MaxBytes", "%d must not be negative (0 is unlimited)", c.MaxBytes)
 	}
 	if c.DuplicateWindow != 0 && c.DuplicateWindow < MinDuplicateWindow {
-		errs = append(errs, fmt.Errorf("DuplicateWindow %v is shorter than the minimum %v: the vendor retries and redelivers callbacks", c.DuplicateWindow, MinDuplicateWindow))
+		bad("DuplicateWindow", "%v is shorter than the minimum %v: the vendor retries and redelivers callbacks", c.DuplicateWindow, MinDuplicateWindow)
 	}
 	if c.CallIDIndexTTL < 0 {
-		errs = append(errs, fmt.Errorf("CallIDIndexTTL %v must not be negative", c.CallIDIndexTTL))
+		bad("CallIDIndexTTL", "%v must not be negative", c.CallIDIndexTTL)
 	}
 	if win := c.window(); c.CallIDIndexTTL > 0 && c.CallIDIndexTTL < win {
-		errs = append(errs, fmt.Errorf("CallIDIndexTTL %v is shorter than the duplicate window %v", c.CallIDIndexTTL, win))
+		bad("CallIDIndexTTL", "%v is shorter than the duplicate window %v", c.CallIDIndexTTL, win)
 	}
 	if win := c.window(); c.MaxAge > 0 && c.MaxAge < win {
-		errs = append(errs, fmt.Errorf("MaxAge %v is shorter than the duplicate window %v: a retried callback could be stored twice", c.MaxAge, win))
+		bad("MaxAge", "%v is shorter than the duplicate window %v: a retried callback could be stored twice", c.MaxAge, win)
 	}
 	if c.ListenAddr != "" {
 		if _, _, err := listenHostPort(c.ListenAddr); err != nil {
-			errs = append(errs, err)
+			bad("ListenAddr", "%v", err)
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("eventlog: bad config: %w", err)
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 func (c *Config) window() time.Duration {
@@ -176,11 +163,11 @@ func (c *Config) indexTTL() time.Duration {
 func listenHostPort(addr string) (string, int, error) {
 	host, p, err := net.SplitHostPort(addr)
 	if err != nil {
-		return "", 0, fmt.Errorf("ListenAddr %q: %w", addr, err)
+		return "", 0, fmt.Errorf("%q: %w", addr, err)
 	}
 	port, err := strconv.Atoi(p)
 	if err != nil || port < -1 || port > 65535 {
-		return "", 0, fmt.Errorf("ListenAddr %q: bad port %q", addr, p)
+		return "", 0, fmt.Errorf("%q: bad port %q", addr, p)
 	}
 	if port == 0 {
 		port = server.RANDOM_PORT // Go's convention; NATS would read 0 as 4222
@@ -193,7 +180,7 @@ func listenHostPort(addr string) (string, int, error) {
 // chatrooms. It is idempotent: opening an existing log keeps its events and
 // applies changed retention settings. ctx bounds the whole call.
 func Open(ctx context.Context, cfg Config) (_ *Log, err error) {
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	l := &Log{cfg: cfg, log: cfg.Logger, replicas: 1}

@@ -1,7 +1,4 @@
 package eventlog
 
 // Exported for the tests in package eventlog_test.
-var (
-	SubjectMatches = subjectMatches
-	StripField     = stripField
-)
+var StripField = stripField

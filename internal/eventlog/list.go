@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -79,14 +79,14 @@ func (l *Log) List(ctx context.Context, q Query) (events []*imbridgev1.Event, ne
 	if !q.StartTime.IsZero() && !q.EndTime.IsZero() && !q.EndTime.After(q.StartTime) {
 		return nil, 0, nil // an empty range
 	}
-	s := &scan{l: l, q: &q, filters: selector.FilterSubjects(SubjectPrefix, q.Appkey, q.Selectors)}
+	s := &scan{l: l, q: &q, filters: filterSubjects(q.Appkey, q.Selectors)}
 	if q.OldestFirst {
 		err = s.forward(ctx)
 	} else {
 		err = s.backward(ctx)
 	}
 	if err != nil {
-		return nil, 0, fmt.Errorf("eventlog: List: %w", err)
+		return nil, 0, fmt.Errorf("eventlog: List: %w", unavailable(err))
 	}
 	return s.events, s.next, nil
 }
@@ -134,16 +134,13 @@ func (s *scan) forward(ctx context.Context) error {
 	}
 	filter := s.filters[0]
 	if len(s.filters) > 1 { // one request filter covering them all
-		filter = SubjectPrefix + ".>"
-		if s.q.Appkey != "" {
-			filter = SubjectPrefix + "." + selector.AppToken(s.q.Appkey) + ".>"
-		}
+		filter = appFilter(s.q.Appkey)
 	}
 	for {
 		n := min(batchSize, max(s.q.MaxScan-s.scanned, 1))
 		var full bool
 		var last uint64
-		pending, err := s.l.directBatch(ctx, directRequest{Seq: start, NextFor: filter, Batch: n}, false,
+		pending, err := s.l.directBatch(ctx, msgGetRequest{Seq: start, NextFor: filter, Batch: n}, false,
 			func(m *rawMsg) (bool, error) {
 				last = m.seq
 				var err error
@@ -191,7 +188,7 @@ func (s *scan) backward(ctx context.Context) error {
 		n := min(uint64(batchSize), uint64(max(s.q.MaxScan-s.scanned, 1)), hi-first+1)
 		lo := hi - n + 1
 		window = window[:0]
-		_, err := s.l.directBatch(ctx, directRequest{Seq: lo, Batch: int(n)}, !notBefore.IsZero(),
+		_, err := s.l.directBatch(ctx, msgGetRequest{Seq: lo, Batch: int(n)}, !notBefore.IsZero(),
 			func(m *rawMsg) (bool, error) {
 				if m.seq > hi { // past deleted sequences, into the previous window
 					return false, nil
@@ -254,32 +251,15 @@ func (q *Query) matches(ev *imbridgev1.Event) bool {
 	return (q.StartTime.IsZero() || !t.Before(q.StartTime)) && (q.EndTime.IsZero() || t.Before(q.EndTime))
 }
 
-// matchesAnySubject reports whether subj matches any of the subject filters.
+// matchesAnySubject reports whether subj matches any of the subject
+// filters, by NATS's own rules.
 func matchesAnySubject(filters []string, subj string) bool {
 	for _, f := range filters {
-		if subjectMatches(f, subj) {
+		if server.SubjectMatchesFilter(subj, f) {
 			return true
 		}
 	}
 	return false
-}
-
-// subjectMatches reports whether the literal subject subj matches filter,
-// whose tokens may be `*` (one token) or a final `>` (one or more).
-func subjectMatches(filter, subj string) bool {
-	for {
-		ft, frest, fmore := strings.Cut(filter, ".")
-		st, srest, smore := strings.Cut(subj, ".")
-		switch {
-		case ft == ">":
-			return !fmore && st != ""
-		case ft != "*" && ft != st:
-			return false
-		case !fmore || !smore:
-			return fmore == smore
-		}
-		filter, subj = frest, srest
-	}
 }
 
 // rawMsg is one stored message read by a direct get.
@@ -290,18 +270,11 @@ type rawMsg struct {
 	data    []byte
 }
 
-// directRequest is the JetStream direct get request (JSApiMsgGetRequest).
-type directRequest struct {
-	Seq       uint64     `json:"seq,omitempty"`
-	NextFor   string     `json:"next_by_subj,omitempty"`
-	Batch     int        `json:"batch,omitempty"`
-	StartTime *time.Time `json:"start_time,omitempty"`
-}
+// msgGetRequest is JetStream's message get request, direct or through the
+// stream leader.
+type msgGetRequest = server.JSApiMsgGetRequest
 
 const (
-	directGetSubject = jetstream.DefaultAPIPrefix + "DIRECT.GET." + StreamName
-	statusHeader     = "Status"
-	descHeader       = "Description"
 	numPendingHeader = "Nats-Num-Pending"
 	defaultTimeout   = 10 * time.Second
 )
@@ -310,7 +283,7 @@ const (
 // order until fn returns false. For batch requests it returns the number
 // of matching messages after the last one sent (when fn did not stop
 // early). No message at all is jetstream.ErrMsgNotFound.
-func (l *Log) directBatch(ctx context.Context, req directRequest, withTime bool, fn func(*rawMsg) (bool, error)) (pending uint64, err error) {
+func (l *Log) directBatch(ctx context.Context, req msgGetRequest, withTime bool, fn func(*rawMsg) (bool, error)) (pending uint64, err error) {
 	body, err := json.Marshal(req)
 	if err != nil {
 		return 0, err
@@ -335,20 +308,14 @@ func (l *Log) directBatch(ctx context.Context, req directRequest, withTime bool,
 		if err != nil {
 			return 0, err
 		}
-		switch status := m.Header.Get(statusHeader); status {
-		case "":
-		case "204": // end of batch
+		switch status, err := directStatus(m); {
+		case status == statusEndOfBatch:
 			pending, _ = strconv.ParseUint(m.Header.Get(numPendingHeader), 10, 64)
 			return pending, nil
-		case "404":
-			if got > 0 {
-				return 0, nil
-			}
-			return 0, jetstream.ErrMsgNotFound
-		case "503":
-			return 0, nats.ErrNoResponders
-		default:
-			return 0, fmt.Errorf("direct get: %s %s", status, m.Header.Get(descHeader))
+		case errors.Is(err, jetstream.ErrMsgNotFound) && got > 0:
+			return 0, nil
+		case err != nil:
+			return 0, err
 		}
 		got++
 		rm := &rawMsg{subject: m.Header.Get(jetstream.SubjectHeader), data: m.Data}
@@ -374,10 +341,33 @@ func (l *Log) directBatch(ctx context.Context, req directRequest, withTime bool,
 // nothing was.
 func (l *Log) seqAtTime(ctx context.Context, t time.Time) (uint64, error) {
 	var seq uint64
-	_, err := l.directBatch(ctx, directRequest{NextFor: SubjectPrefix + ".>", StartTime: &t}, false,
+	_, err := l.directBatch(ctx, msgGetRequest{NextFor: allEvents, StartTime: &t}, false,
 		func(m *rawMsg) (bool, error) { seq = m.seq; return false, nil })
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return 0, nil
 	}
 	return seq, err
+}
+
+// Status codes of direct get answers.
+const (
+	statusEndOfBatch = "204"
+	statusNotFound   = "404"
+	statusNoServer   = "503"
+)
+
+// directStatus reads the status header of a direct get answer: "" for a
+// message, statusEndOfBatch, or an error (jetstream.ErrMsgNotFound for
+// 404, ErrUnavailable for the rest).
+func directStatus(m *nats.Msg) (string, error) {
+	switch status := m.Header.Get("Status"); status {
+	case "", statusEndOfBatch:
+		return status, nil
+	case statusNotFound:
+		return status, jetstream.ErrMsgNotFound
+	case statusNoServer:
+		return status, fmt.Errorf("%w: direct get: %w", ErrUnavailable, nats.ErrNoResponders)
+	default:
+		return status, fmt.Errorf("%w: direct get: %s %s", ErrUnavailable, status, m.Header.Get("Description"))
+	}
 }

@@ -1,7 +1,8 @@
 // Package selector is the vocabulary imbridge uses to name and choose
 // events: the rule selectors of the Easemob console (`chat:txt`, `muc:kick`,
-// `roster:add`, `userStatus:login`…), and how they map onto the event log's
-// subjects so that choosing events by selector is a subject filter.
+// `roster:add`, `userStatus:login`…) and what each one chooses. How they
+// map onto the event log's subjects is the event log's business
+// (internal/eventlog/subjects.go).
 package selector
 
 import (
@@ -46,9 +47,6 @@ const Unknown = "unknown"
 
 // All is the selector that chooses every event.
 const All = "*"
-
-// noOp is the subject token of selectors that have no operation.
-const noOp = "_"
 
 // List returns every canonical selector, in documentation order.
 func List() []string {
@@ -168,76 +166,19 @@ func MatchesAny(list []Selector, c string) bool {
 	return false
 }
 
-// Subject is the event log subject of an event of application appkey with
-// the canonical selector c: `<prefix>.<app token>.<family>.<op or _>`.
-func Subject(prefix, appkey, c string) string {
-	family, op, _ := strings.Cut(c, ":")
-	if op == "" {
-		op = noOp
-	}
-	return prefix + "." + AppToken(appkey) + "." + family + "." + op
-}
+// Family is the family the selector chooses ("" for `*`).
+func (s Selector) Family() string { return s.family }
 
-// FilterSubject is the subject filter that chooses what s chooses, for one
-// application or (appkey "") for all.
-func (s Selector) FilterSubject(prefix, appkey string) string {
-	app := "*"
-	if appkey != "" {
-		app = AppToken(appkey)
-	}
-	switch {
-	case s.family == "":
-		return prefix + "." + app + ".*.*"
-	case s.op == "" && hasOps(s.family):
-		return prefix + "." + app + "." + s.family + ".*"
-	case s.op == "":
-		return prefix + "." + app + "." + s.family + "." + noOp
-	}
-	return prefix + "." + app + "." + s.family + "." + s.op
-}
+// Op is the operation the selector chooses ("" for a whole family or `*`).
+func (s Selector) Op() string { return s.op }
 
-// FilterSubjects is the set of subject filters for a list of selectors; an
-// empty list chooses everything. Duplicates are removed.
-func FilterSubjects(prefix, appkey string, list []Selector) []string {
-	if len(list) == 0 {
-		list = []Selector{{}}
-	}
-	var out []string
-	for _, s := range list {
-		if s.family == "" { // `*` covers every other filter
-			return []string{s.FilterSubject(prefix, appkey)}
-		}
-		if f := s.FilterSubject(prefix, appkey); !slices.Contains(out, f) {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-func hasOps(family string) bool {
+// HasOps reports whether the family's selectors carry an operation
+// (`chat:txt`) rather than being the family name alone (`recall`).
+func HasOps(family string) bool {
 	for _, f := range families {
 		if f.name == family {
 			return len(f.ops) > 0
 		}
 	}
 	return false
-}
-
-// AppToken is appkey as one subject token: letters, digits, `-`, `_` and
-// `#` stay; every other byte (NATS reserves `.`, `*`, `>` and white space)
-// is written as `%XX`. An empty appkey is `%`.
-func AppToken(appkey string) string {
-	if appkey == "" {
-		return "%"
-	}
-	var b strings.Builder
-	for i := 0; i < len(appkey); i++ {
-		c := appkey[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '#' {
-			b.WriteByte(c)
-			continue
-		}
-		fmt.Fprintf(&b, "%%%02X", c)
-	}
-	return b.String()
 }

@@ -1,0 +1,319 @@
+package eventlog_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
+
+	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
+	"github.com/imbridge/imbridge/internal/eventlog"
+)
+
+func TestAppendGet(t *testing.T) {
+	l := openLog(t, embedded(t))
+	ctx := t.Context()
+	var prev uint64
+	var stored []*imbridgev1.Event
+	for i, sel := range []string{"chat:txt", "groupchat:img", "muc:kick", "roster:add", "userStatus:login", "recall", "unknown"} {
+		ev := newEvent(fmt.Sprintf("org#app_%d", i), "org#app", sel)
+		c := mustAppend(t, l, ev)
+		if c <= prev {
+			t.Fatalf("cursor %d after %d: want increasing", c, prev)
+		}
+		prev = c
+		stored = append(stored, withCursor(ev, c))
+	}
+	for _, want := range stored {
+		got, err := l.Get(ctx, want.Cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkEvent(t, got, want)
+		got, err = l.GetByCallID(ctx, want.CallId)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkEvent(t, got, want)
+	}
+	for _, c := range []uint64{0, prev + 1, 1 << 40} {
+		if _, err := l.Get(ctx, c); !errors.Is(err, eventlog.ErrNotFound) {
+			t.Errorf("Get(%d) = %v, want ErrNotFound", c, err)
+		}
+	}
+	for _, id := range []string{"", "org#app_never"} {
+		if _, err := l.GetByCallID(ctx, id); !errors.Is(err, eventlog.ErrNotFound) {
+			t.Errorf("GetByCallID(%q) = %v, want ErrNotFound", id, err)
+		}
+	}
+}
+
+func TestAppendIgnoresCursorAndKeepsEvent(t *testing.T) {
+	l := openLog(t, embedded(t))
+	ev := newEvent("org#app_cursor", "org#app", "chat:txt")
+	ev.Cursor = 987654321
+	before := proto.Clone(ev)
+	c := mustAppend(t, l, ev)
+	if !proto.Equal(ev, before) {
+		t.Fatal("Append modified the event")
+	}
+	got, err := l.Get(t.Context(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkEvent(t, got, withCursor(ev, c))
+}
+
+func TestStripField(t *testing.T) {
+	ev := newEvent("org#app_strip", "org#app", "muc:kick")
+	ev.Cursor = 1 << 50
+	b, err := proto.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got imbridgev1.Event
+	if err := proto.Unmarshal(eventlog.StripField(b, 1), &got); err != nil {
+		t.Fatal(err)
+	}
+	checkEvent(t, &got, withCursor(ev, 0))
+}
+
+func TestAppendErrors(t *testing.T) {
+	l := openLog(t, embedded(t))
+	ctx := t.Context()
+	if _, _, err := l.Append(ctx, newEvent("", "org#app", "chat:txt")); err == nil || !strings.Contains(err.Error(), "call id") {
+		t.Errorf("empty call id: err = %v", err)
+	}
+	for _, sel := range []string{"", "chat", "*", "chat:nope"} {
+		if _, _, err := l.Append(ctx, newEvent("org#app_sel"+sel, "org#app", sel)); err == nil || !strings.Contains(err.Error(), "selector") {
+			t.Errorf("selector %q: err = %v", sel, err)
+		}
+	}
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, _, err := l.Append(canceled, newEvent("org#app_canceled", "org#app", "chat:txt")); !errors.Is(err, context.Canceled) {
+		t.Errorf("canceled context: err = %v", err)
+	}
+}
+
+func TestDuplicateSequential(t *testing.T) {
+	l := openLog(t, embedded(t))
+	ev := newEvent("org#app_dup", "org#app", "chat:txt")
+	first := mustAppend(t, l, ev)
+	for i := range 99 {
+		ev := newEvent("org#app_dup", "org#app", "chat:img") // a retry may differ
+		c, dup, err := l.Append(t.Context(), ev)
+		if err != nil || !dup || c != first {
+			t.Fatalf("append #%d: cursor %d duplicate %v err %v; want %d true nil", i+2, c, dup, err, first)
+		}
+	}
+	all := listAll(t, l, eventlog.Query{OldestFirst: true, Limit: 1000})
+	if len(all) != 1 {
+		t.Fatalf("stored %d events, want 1", len(all))
+	}
+	checkEvent(t, all[0], withCursor(ev, first))
+}
+
+func TestDuplicateConcurrent(t *testing.T) {
+	l := openLog(t, embedded(t))
+	const ids, workers, per = 5, 8, 13 // 104 appends of each id
+	type result struct {
+		cursor uint64
+		dup    bool
+	}
+	results := make([][]result, ids)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	errs := make(chan error, ids*workers)
+	for w := range workers {
+		wg.Go(func() {
+			for i := range per * ids {
+				id := (i + w) % ids
+				c, dup, err := l.Append(context.Background(), newEvent("org#app_c"+strconv.Itoa(id), "org#app", "chat:txt"))
+				if err != nil {
+					errs <- err
+					return
+				}
+				mu.Lock()
+				results[id] = append(results[id], result{c, dup})
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	seen := map[uint64]bool{}
+	for id, rs := range results {
+		fresh := 0
+		for _, r := range rs {
+			if !r.dup {
+				fresh++
+			}
+			if r.cursor != rs[0].cursor {
+				t.Errorf("id %d: cursors %d and %d", id, rs[0].cursor, r.cursor)
+			}
+		}
+		if fresh != 1 || len(rs) != workers*per {
+			t.Errorf("id %d: %d appends, %d fresh; want %d and 1", id, len(rs), fresh, workers*per)
+		}
+		seen[rs[0].cursor] = true
+	}
+	all := listAll(t, l, eventlog.Query{OldestFirst: true, Limit: 1000})
+	if len(all) != ids || len(seen) != ids {
+		t.Fatalf("stored %d events under %d cursors, want %d", len(all), len(seen), ids)
+	}
+	for _, ev := range all {
+		if !seen[ev.Cursor] {
+			t.Errorf("stored cursor %d was never reported", ev.Cursor)
+		}
+	}
+}
+
+// TestDedupeBeyondWindow makes JetStream forget a call id (the event is
+// purged and the server restarted, so its duplicate window holds nothing),
+// checks that it did forget it, and that Append still reports the
+// duplicate through the call id index.
+func TestDedupeBeyondWindow(t *testing.T) {
+	cfg := embedded(t)
+	cfg.ListenAddr = "127.0.0.1:-1"
+	cfg.Logger = quiet
+	l, err := eventlog.Open(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evA := newEvent("org#app_A", "org#app", "chat:txt")
+	evB := newEvent("org#app_B", "org#app", "chat:txt")
+	curA, curB := mustAppend(t, l, evA), mustAppend(t, l, evB)
+	withRawJS(t, l.ClientURL(), func(js jetstream.JetStream) {
+		s, err := js.Stream(t.Context(), eventlog.StreamName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Purge(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	l = openLog(t, cfg)
+	// Control: JetStream alone no longer knows B.
+	withRawJS(t, l.ClientURL(), func(js jetstream.JetStream) {
+		ack, err := js.Publish(t.Context(), eventlog.SubjectPrefix+".org#app.chat.txt", []byte("x"), jetstream.WithMsgID(evB.CallId))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ack.Duplicate {
+			t.Fatal("JetStream still remembers the call id: the test proves nothing")
+		}
+	})
+	c, dup, err := l.Append(t.Context(), evA)
+	if err != nil || !dup || c != curA {
+		t.Fatalf("Append after JetStream forgot the id: %d %v %v; want %d true nil", c, dup, err, curA)
+	}
+	c, dup, err = l.Append(t.Context(), evB)
+	if err != nil || !dup || c != curB {
+		t.Fatalf("Append B: %d %v %v; want %d true nil", c, dup, err, curB)
+	}
+	if _, err := l.GetByCallID(t.Context(), evA.CallId); !errors.Is(err, eventlog.ErrNotFound) {
+		t.Errorf("GetByCallID of a purged event: %v, want ErrNotFound", err)
+	}
+}
+
+// A call id of any length and content is stored, deduplicated and found
+// again: the JetStream message id is bounded (NATS headers are limited),
+// and errors never carry the whole id.
+func TestLongOrOddCallIDs(t *testing.T) {
+	l := openLog(t, embedded(t))
+	for _, id := range []string{
+		strings.Repeat("x", 70_000),
+		"org#app_line\r\nNats-Msg-Id: forged",
+		"org#app_sp ace",
+		strings.Repeat("y", 128),
+	} {
+		ev := newEvent(id, "org#app", "chat:txt")
+		c := mustAppend(t, l, ev)
+		again, dup, err := l.Append(t.Context(), ev)
+		if err != nil || !dup || again != c {
+			t.Fatalf("%.20q again: cursor %d dup %v err %v, want %d duplicate", id, again, dup, err, c)
+		}
+		got, err := l.GetByCallID(t.Context(), id)
+		if err != nil || got.GetCallId() != id || got.GetCursor() != c {
+			t.Fatalf("%.20q: GetByCallID = %v, %v", id, got.GetCursor(), err)
+		}
+		if m := eventlog.MsgID(id); len(m) > 128 || strings.ContainsAny(m, " \r\n") {
+			t.Errorf("MsgID(%.20q) = %q: not a bounded header value", id, m)
+		}
+	}
+	if got := eventlog.MsgID("org#app_1"); got != "org#app_1" {
+		t.Errorf("MsgID of a plain call id = %q, want it unchanged", got)
+	}
+	if s := eventlog.ShortID(strings.Repeat("z", 10_000)); len(s) > 80 {
+		t.Errorf("ShortID is %d bytes", len(s))
+	}
+}
+
+// A stored message that is not an event is ErrCorrupt, which no retry
+// mends, and a listing over it says so rather than skipping it silently.
+func TestCorruptEventIsErrCorrupt(t *testing.T) {
+	cfg := embedded(t)
+	cfg.ListenAddr = "127.0.0.1:0"
+	l := openLog(t, cfg)
+	var seq uint64
+	withRawJS(t, l.ClientURL(), func(js jetstream.JetStream) {
+		ack, err := js.Publish(t.Context(), eventlog.SubjectPrefix+".org#app.chat.txt", []byte{0xff, 0xff, 0xff})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seq = ack.Sequence
+	})
+	if _, err := l.Get(t.Context(), seq); !errors.Is(err, eventlog.ErrCorrupt) || errors.Is(err, eventlog.ErrUnavailable) {
+		t.Errorf("Get of a corrupt event: %v, want ErrCorrupt", err)
+	}
+	if _, _, err := l.List(t.Context(), eventlog.Query{Limit: 10}); !errors.Is(err, eventlog.ErrCorrupt) {
+		t.Errorf("List over a corrupt event: %v, want ErrCorrupt", err)
+	}
+}
+
+// BenchmarkAppend measures Append of unique call ids on the embedded
+// server: with the default sync and with SyncAlways, from GOMAXPROCS and
+// from 16×GOMAXPROCS goroutines (callbacks arrive concurrently).
+func BenchmarkAppend(b *testing.B) {
+	for _, sync := range []bool{false, true} {
+		for _, par := range []int{1, 16} {
+			name := fmt.Sprintf("sync=default/goroutines=%dxGOMAXPROCS", par)
+			if sync {
+				name = fmt.Sprintf("sync=always/goroutines=%dxGOMAXPROCS", par)
+			}
+			b.Run(name, func(b *testing.B) {
+				l := openLog(b, eventlog.Config{DataDir: b.TempDir(), SyncAlways: sync})
+				var n atomic.Uint64
+				b.ReportAllocs()
+				b.SetParallelism(par)
+				b.ResetTimer()
+				b.RunParallel(func(pb *testing.PB) {
+					ev := newEvent("", "org#app", "chat:txt")
+					for pb.Next() {
+						ev.CallId = "org#app_" + strconv.FormatUint(n.Add(1), 10)
+						if _, dup, err := l.Append(context.Background(), ev); err != nil || dup {
+							b.Errorf("Append: dup %v err %v", dup, err)
+							return
+						}
+					}
+				})
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
+			})
+		}
+	}
+}
