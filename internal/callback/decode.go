@@ -16,12 +16,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tidwall/gjson"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
-	"github.com/imbridge/imbridge/internal/selector"
 )
 
 // ErrMalformed wraps every reason a body is not a callback at all: not
@@ -36,43 +36,51 @@ type Chatrooms interface {
 // Callback is a parsed request body: enough to route and verify it before
 // the rest is decoded.
 type Callback struct {
-	raw []byte
-	w   wire
+	raw  []byte
+	head Head
+	w    wire
 }
 
 // Parse reads a request body. It fails only when the body is not a JSON
-// object; every other oddity is left to Decode.
+// object; every other oddity is left to Decode. Its errors say what is
+// wrong with the body, in the terms of JSON.
 func Parse(raw []byte) (*Callback, error) {
 	c := &Callback{raw: raw}
-	if err := json.Unmarshal(raw, &c.w); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) && typeErr.Field != "" {
-			// A known key of an unexpected type (say a numeric callId) is
-			// still a callback; keep what decoded and let the raw body speak.
-			return c, nil
-		}
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	err := json.Unmarshal(raw, &c.w)
+	var syntaxErr *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntaxErr):
+		return nil, fmt.Errorf("%w: invalid JSON at byte %d: %s", ErrMalformed, syntaxErr.Offset, syntaxErr)
+	case !isObject(raw):
+		return nil, fmt.Errorf("%w: body is not a JSON object", ErrMalformed)
+	case err != nil && !errors.As(err, &typeErr):
+		return nil, fmt.Errorf("%w: body cannot be read", ErrMalformed)
 	}
+	// A known key of an unexpected type (say a numeric from) is still a
+	// callback; keep what decoded and let the raw body speak.
+	c.head = Peek(raw)
 	return c, nil
 }
 
+// isObject reports whether valid JSON is an object.
+func isObject(raw []byte) bool {
+	raw = bytes.TrimLeft(raw, " \t\r\n")
+	return len(raw) > 0 && raw[0] == '{'
+}
+
 // CallID is the vendor's callId ("" when absent).
-func (c *Callback) CallID() string { return c.w.CallID }
+func (c *Callback) CallID() string { return c.head.CallID() }
 
 // Appkey is the vendor's appkey ("" when absent).
-func (c *Callback) Appkey() string { return c.w.Appkey }
+func (c *Callback) Appkey() string { return c.head.Appkey() }
 
 // Signed reports whether the callback carries a signature at all.
-func (c *Callback) Signed() bool { return c.w.Security != "" }
+func (c *Callback) Signed() bool { return c.head.Signed() }
 
 // TimestampText is the timestamp exactly as the decimal digits sent, which
 // the signature covers.
-func (c *Callback) TimestampText() string {
-	if s, ok := text(c.w.Timestamp); ok {
-		return s
-	}
-	return string(bytes.TrimSpace(c.w.Timestamp))
-}
+func (c *Callback) TimestampText() string { return c.head.f.timestamp }
 
 // VendorTime is the vendor's timestamp, or false when it is absent or not
 // a number of milliseconds.
@@ -88,8 +96,8 @@ func (c *Callback) VendorTime() (time.Time, bool) {
 // unsigned families that carry none (reaction, thread), a digest of the
 // body, so that a retried delivery is still stored once.
 func (c *Callback) DedupeID() string {
-	if c.w.CallID != "" {
-		return c.w.CallID
+	if id := c.CallID(); id != "" {
+		return id
 	}
 	sum := sha256.Sum256(c.raw)
 	return "imbridge:sha256:" + hex.EncodeToString(sum[:16])
@@ -97,18 +105,20 @@ func (c *Callback) DedupeID() string {
 
 // Decode builds the typed event: the envelope, the family's body and the
 // canonical selector. receiveTime is when imbridge received the request.
+// The selector is the head's (Head.Selector), and the typed body is the one
+// it names: an UnknownEvent whenever the selector is unknown.
 func (c *Callback) Decode(receiveTime time.Time, rooms Chatrooms) *imbridgev1.Event {
-	w := &c.w
+	f, w := &c.head.f, &c.w
 	ev := &imbridgev1.Event{
-		CallId:          w.CallID,
-		EventTypeName:   w.EventType,
-		EventType:       eventType(w.EventType),
-		ChatType:        w.ChatType,
-		GroupId:         string(w.GroupID),
+		CallId:          f.callID,
+		EventTypeName:   f.eventType,
+		EventType:       eventType(f.eventType),
+		ChatType:        f.chatType,
+		GroupId:         f.groupID,
 		From:            string(w.From),
 		To:              string(w.To),
 		MsgId:           string(w.MsgID),
-		Appkey:          w.Appkey,
+		Appkey:          f.appkey,
 		Host:            w.Host,
 		SecurityVersion: w.SecurityVersion,
 		ReceiveTime:     timestamppb.New(receiveTime),
@@ -120,7 +130,9 @@ func (c *Callback) Decode(receiveTime time.Time, rooms Chatrooms) *imbridgev1.Ev
 	if t, ok := c.VendorTime(); ok {
 		ev.VendorTime = timestamppb.New(t)
 	}
-	ev.Selector = c.decodeBody(ev, rooms)
+	cl := c.head.classify(rooms)
+	c.setBody(ev, cl)
+	ev.Selector = cl.selector
 	return ev
 }
 
@@ -138,75 +150,55 @@ func eventType(s string) imbridgev1.EventType {
 	return imbridgev1.EventType_EVENT_TYPE_OTHER
 }
 
-// decodeBody sets the oneof and returns the canonical selector.
-func (c *Callback) decodeBody(ev *imbridgev1.Event, rooms Chatrooms) string {
-	w := &c.w
-	if w.EventType == "keyword_alert" {
+// setBody sets the oneof the class names.
+func (c *Callback) setBody(ev *imbridgev1.Event, cl class) {
+	switch cl.kind {
+	case kindUnknown:
+		c.unknown(ev, cl.reason)
+	case kindKeywordAlert:
 		ev.Body = &imbridgev1.Event_KeywordAlert{KeywordAlert: c.keywordAlert()}
-		return "keyword_alert"
-	}
-	var p wirePayload
-	if len(w.Payload) > 0 && w.Payload[0] == '{' {
-		if err := json.Unmarshal(w.Payload, &p); err != nil {
-			var typeErr *json.UnmarshalTypeError
-			if !errors.As(err, &typeErr) {
-				return c.unknown(ev, fmt.Sprintf("undecodable payload: %v", err))
-			}
-		}
-	}
-	switch w.ChatType {
-	case "chat", "groupchat":
-		return c.message(ev, &p, rooms)
-	case "recall":
+	case kindUserStatus:
+		ev.Body = &imbridgev1.Event_UserStatus{UserStatus: c.userStatus()}
+	case kindMessage:
+		ev.Body = &imbridgev1.Event_Message{Message: c.message(cl.conversation)}
+	case kindRecall:
+		p := c.payload()
 		ev.Body = &imbridgev1.Event_Recall{Recall: &imbridgev1.RecallEvent{
-			RecallId:     string(w.RecallID),
+			RecallId:     string(c.w.RecallID),
 			AckMessageId: string(p.AckMessageID),
 			Ext:          object(p.Ext),
 		}}
-		return "recall"
-	case "muc":
-		return c.muc(ev, &p)
-	case "roster":
-		return c.roster(ev, &p)
-	case "read_ack":
-		ev.Body = &imbridgev1.Event_ReadAck{ReadAck: ack(&p)}
-		return "read_ack"
-	case "channel_ack":
-		ev.Body = &imbridgev1.Event_ChannelAck{ChannelAck: ack(&p)}
-		return "channel_ack"
-	case "notify":
-		switch p.Type {
-		case "reaction":
-			ev.Body = &imbridgev1.Event_Reaction{Reaction: reaction(&p)}
-			return "reaction"
-		case "thread":
-			ev.Body = &imbridgev1.Event_Thread{Thread: thread(&p)}
-			return "thread"
-		}
-		return c.unknown(ev, fmt.Sprintf("unknown notify type %q", p.Type))
-	case "":
-		if w.Event == "" && w.User != "" && len(w.Status) > 0 {
-			return c.userStatus(ev)
-		}
+	case kindMuc:
+		ev.Body = &imbridgev1.Event_Muc{Muc: c.muc()}
+	case kindRoster:
+		ev.Body = &imbridgev1.Event_Roster{Roster: c.roster()}
+	case kindReadAck:
+		ev.Body = &imbridgev1.Event_ReadAck{ReadAck: c.ack()}
+	case kindChannelAck:
+		ev.Body = &imbridgev1.Event_ChannelAck{ChannelAck: c.ack()}
+	case kindReaction:
+		ev.Body = &imbridgev1.Event_Reaction{Reaction: reaction(c.payload())}
+	case kindThread:
+		ev.Body = &imbridgev1.Event_Thread{Thread: thread(c.payload())}
 	}
-	switch {
-	case w.Event != "":
-		return c.unknown(ev, fmt.Sprintf("event %q is not decoded yet", w.Event))
-	case w.ChatType != "":
-		return c.unknown(ev, fmt.Sprintf("unknown chat_type %q", w.ChatType))
-	case w.EventType != "":
-		return c.unknown(ev, fmt.Sprintf("unknown eventType %q", w.EventType))
-	}
-	return c.unknown(ev, "no chat_type, eventType or event")
 }
 
-func (c *Callback) unknown(ev *imbridgev1.Event, reason string) string {
+// payload decodes the payload object the head read (empty when there is
+// none). A key of an unexpected type is left zero.
+func (c *Callback) payload() *wirePayload {
+	var p wirePayload
+	if raw := c.head.payload.of(c.raw); raw != nil {
+		_ = json.Unmarshal(raw, &p)
+	}
+	return &p
+}
+
+func (c *Callback) unknown(ev *imbridgev1.Event, reason string) {
 	u := &imbridgev1.UnknownEvent{Reason: reason}
 	if s := object(c.raw); s != nil {
 		u.Body = s
 	}
 	ev.Body = &imbridgev1.Event_Unknown{Unknown: u}
-	return selector.Unknown
 }
 
 // object decodes a JSON object into a Struct; anything else is nil.
@@ -234,49 +226,32 @@ func value(raw json.RawMessage) *structpb.Value {
 	return v
 }
 
-// bodyKind is MessageBody's oneof, whose field names are the vendor body
-// types and so the selectors' operations (`txt` … `unknown`).
-var bodyKind = (&imbridgev1.MessageBody{}).ProtoReflect().Descriptor().Oneofs().ByName("kind")
-
-func (c *Callback) message(ev *imbridgev1.Event, p *wirePayload, rooms Chatrooms) string {
-	m := &imbridgev1.MessageEvent{Ext: object(p.Ext)}
-	family := "chat"
-	m.Conversation = imbridgev1.Conversation_CONVERSATION_CHAT
-	if c.w.ChatType == "groupchat" {
-		family = "groupchat"
-		m.Conversation = imbridgev1.Conversation_CONVERSATION_GROUPCHAT
-		if rooms != nil && rooms.IsChatroom(ev.GetAppkey(), ev.GetGroupId()) {
-			family = "chatroom"
-			m.Conversation = imbridgev1.Conversation_CONVERSATION_CHATROOM
-		}
+func (c *Callback) message(conv imbridgev1.Conversation) *imbridgev1.MessageEvent {
+	m := &imbridgev1.MessageEvent{Ext: object(c.payload().Ext), Conversation: conv}
+	if raw := c.head.bodies.of(c.raw); raw != nil {
+		gjson.Parse(view(raw)).ForEach(func(_, elem gjson.Result) bool {
+			m.Bodies = append(m.Bodies, body([]byte(elem.Raw), bodyType(elem)))
+			return true
+		})
 	}
-	var raws []json.RawMessage
-	_ = json.Unmarshal(p.Bodies, &raws)
-	for _, raw := range raws {
-		m.Bodies = append(m.Bodies, body(raw))
-	}
-	ev.Body = &imbridgev1.Event_Message{Message: m}
-	op := selector.Unknown
-	if len(m.Bodies) > 0 {
-		if f := m.Bodies[0].ProtoReflect().WhichOneof(bodyKind); f != nil {
-			op = string(f.Name())
-		}
-	}
-	return selector.Of(family, op)
+	return m
 }
 
-func body(raw json.RawMessage) *imbridgev1.MessageBody {
-	var b wireBody
-	if json.Unmarshal(raw, &b) != nil && object(raw) == nil {
+// body decodes one element of `payload.bodies` whose type (see bodyType)
+// is typ.
+func body(raw json.RawMessage, typ string) *imbridgev1.MessageBody {
+	if !isObject(raw) {
 		return &imbridgev1.MessageBody{Kind: &imbridgev1.MessageBody_Unknown{Unknown: &imbridgev1.UnknownBody{}}}
 	}
+	var b wireBody
+	_ = json.Unmarshal(raw, &b) // a key of an unexpected type is left zero
 	size := func() *imbridgev1.Size {
 		if b.Size == nil {
 			return nil
 		}
 		return &imbridgev1.Size{Width: int32(b.Size.Width), Height: int32(b.Size.Height)}
 	}
-	switch b.Type {
+	switch messageOp(typ) {
 	case "txt":
 		return &imbridgev1.MessageBody{Kind: &imbridgev1.MessageBody_Txt{Txt: &imbridgev1.TextBody{Msg: string(b.Msg)}}}
 	case "img":
@@ -310,7 +285,7 @@ func body(raw json.RawMessage) *imbridgev1.MessageBody {
 		cb.V2CustomExts = stringMap(b.V2CustomExts)
 		return &imbridgev1.MessageBody{Kind: &imbridgev1.MessageBody_Custom{Custom: cb}}
 	}
-	return &imbridgev1.MessageBody{Kind: &imbridgev1.MessageBody_Unknown{Unknown: &imbridgev1.UnknownBody{Type: b.Type, Fields: object(raw)}}}
+	return &imbridgev1.MessageBody{Kind: &imbridgev1.MessageBody_Unknown{Unknown: &imbridgev1.UnknownBody{Type: typ, Fields: object(raw)}}}
 }
 
 // stringMap reads a JSON object of scalars as strings; numbers and booleans
@@ -332,8 +307,9 @@ func stringMap(raw json.RawMessage) map[string]string {
 	return out
 }
 
-func ack(p *wirePayload) *imbridgev1.AckEvent {
-	return &imbridgev1.AckEvent{AckMessageId: string(p.AckMessageID), AckType: p.Type, Ext: object(p.Ext)}
+func (c *Callback) ack() *imbridgev1.AckEvent {
+	p := c.payload()
+	return &imbridgev1.AckEvent{AckMessageId: string(p.AckMessageID), AckType: c.head.f.payloadType, Ext: object(p.Ext)}
 }
 
 var mucOperations = func() map[string]imbridgev1.MucOperation {
@@ -346,10 +322,11 @@ var mucOperations = func() map[string]imbridgev1.MucOperation {
 	return m
 }()
 
-func (c *Callback) muc(ev *imbridgev1.Event, p *wirePayload) string {
+func (c *Callback) muc() *imbridgev1.MucEvent {
+	p, op := c.payload(), c.head.f.operation
 	m := &imbridgev1.MucEvent{
-		OperationName: p.Operation,
-		Operation:     mucOperations[p.Operation],
+		OperationName: op,
+		Operation:     mucOperations[op],
 		IsChatroom:    bool(p.IsChatroom),
 		MucId:         parseMucID(p.MucID),
 	}
@@ -368,11 +345,7 @@ func (c *Callback) muc(ev *imbridgev1.Event, p *wirePayload) string {
 		m.EventInfo = info
 	}
 	setMucReason(m, p.Reason)
-	ev.Body = &imbridgev1.Event_Muc{Muc: m}
-	if m.Operation == imbridgev1.MucOperation_MUC_OPERATION_UNSPECIFIED {
-		return selector.Of("muc", selector.Unknown)
-	}
-	return selector.Of("muc", p.Operation)
+	return m
 }
 
 // setMucReason reads `payload.reason`: a text, a file id (delete_file), a
@@ -415,21 +388,18 @@ var rosterOperations = map[string]imbridgev1.RosterOperation{
 	"allow":          imbridgev1.RosterOperation_ROSTER_OPERATION_ALLOW,
 }
 
-func (c *Callback) roster(ev *imbridgev1.Event, p *wirePayload) string {
+func (c *Callback) roster() *imbridgev1.RosterEvent {
+	p, op := c.payload(), c.head.f.operation
 	r := &imbridgev1.RosterEvent{
-		Operation:     rosterOperations[p.Operation],
-		OperationName: p.Operation,
+		Operation:     rosterOperations[op],
+		OperationName: op,
 		RosterVersion: p.RosterVer,
 		Reason:        value(p.Reason),
 	}
 	if p.Status != nil {
 		r.Status = &imbridgev1.OperationStatus{Description: p.Status.Description, ErrorCode: p.Status.ErrorCode}
 	}
-	ev.Body = &imbridgev1.Event_Roster{Roster: r}
-	if r.Operation == imbridgev1.RosterOperation_ROSTER_OPERATION_UNSPECIFIED {
-		return selector.Of("roster", selector.Unknown)
-	}
-	return selector.Of("roster", strings.ToLower(strings.TrimPrefix(r.Operation.String(), "ROSTER_OPERATION_")))
+	return r
 }
 
 var userStatusReasons = map[string]imbridgev1.UserStatusReason{
@@ -438,33 +408,26 @@ var userStatusReasons = map[string]imbridgev1.UserStatusReason{
 	"replaced": imbridgev1.UserStatusReason_USER_STATUS_REASON_REPLACED,
 }
 
-func (c *Callback) userStatus(ev *imbridgev1.Event) string {
-	w := &c.w
-	reason, _ := text(w.Reason)
-	status, _ := text(w.Status)
-	u := &imbridgev1.UserStatusEvent{
+func (c *Callback) userStatus() *imbridgev1.UserStatusEvent {
+	w, f := &c.w, &c.head.f
+	reason, status := f.reason, f.status
+	return &imbridgev1.UserStatusEvent{
 		Reason:     userStatusReasons[reason],
 		ReasonName: reason,
 		Online:     status == "online",
 		StatusName: status,
-		User:       ParseJid(w.User),
+		User:       ParseJid(f.user),
 		Os:         w.OS,
 		Ip:         w.IP,
 		Version:    w.Version,
 	}
-	ev.Body = &imbridgev1.Event_UserStatus{UserStatus: u}
-	if u.Reason == imbridgev1.UserStatusReason_USER_STATUS_REASON_UNSPECIFIED {
-		return selector.Of("userStatus", selector.Unknown)
-	}
-	return selector.Of("userStatus", reason)
 }
 
 func (c *Callback) keywordAlert() *imbridgev1.KeywordAlertEvent {
 	w := &c.w
-	status, _ := text(w.Status)
 	k := &imbridgev1.KeywordAlertEvent{
 		AlertReason:     w.AlertReason,
-		Action:          status,
+		Action:          c.head.f.status,
 		SensitiveWords:  w.SensitiveWords,
 		ContentUri:      w.ContentURI,
 		ContentType:     w.ContentType,

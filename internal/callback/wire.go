@@ -6,35 +6,28 @@ import (
 	"strconv"
 )
 
-// wire is the union of every top-level key the vendor's callback families
-// use. encoding/json matches keys case-insensitively, which is what the
-// vendor's own `Length`/`length` disagreement needs; keys that differ by
-// more than case (`chat_type`/`chatType`) are separate fields.
+// wire is the union of the top-level keys of the vendor's callback
+// families that the head (see Head) does not read. encoding/json matches
+// keys case-insensitively, which is what the vendor's own `Length`/`length`
+// disagreement needs; keys that differ by more than case (`chat_type`/
+// `chatType`) are separate fields. Every key the head reads (appkey,
+// callId, security, timestamp, eventType, chat_type, event, group_id, user,
+// status, reason, payload, and in payload type, operation and bodies, and
+// each body's type) is left out here, so that it is read once, by exact
+// name.
 type wire struct {
-	CallID          string          `json:"callId"`
-	EventType       string          `json:"eventType"`
-	Timestamp       json.RawMessage `json:"timestamp"`
-	ChatType        string          `json:"chat_type"`
-	ChatTypeCamel   string          `json:"chatType"`
-	GroupID         flexString      `json:"group_id"`
-	From            flexString      `json:"from"`
-	To              flexString      `json:"to"`
-	MsgID           flexString      `json:"msg_id"`
-	Payload         json.RawMessage `json:"payload"`
-	SecurityVersion string          `json:"securityVersion"`
-	Security        string          `json:"security"`
-	Appkey          string          `json:"appkey"`
-	Host            string          `json:"host"`
-	RecallID        flexString      `json:"recall_id"`
-	Event           string          `json:"event"`
+	ChatTypeCamel   string     `json:"chatType"`
+	From            flexString `json:"from"`
+	To              flexString `json:"to"`
+	MsgID           flexString `json:"msg_id"`
+	SecurityVersion string     `json:"securityVersion"`
+	Host            string     `json:"host"`
+	RecallID        flexString `json:"recall_id"`
 
 	// User status.
-	Reason  json.RawMessage `json:"reason"`
-	Status  json.RawMessage `json:"status"`
-	User    string          `json:"user"`
-	OS      string          `json:"os"`
-	IP      string          `json:"ip"`
-	Version string          `json:"version"`
+	OS      string `json:"os"`
+	IP      string `json:"ip"`
+	Version string `json:"version"`
 
 	// Keyword alert.
 	AlertReason     string   `json:"alertReason"`
@@ -45,18 +38,16 @@ type wire struct {
 	SensitiveWords  []string `json:"sensitiveWords"`
 }
 
-// wirePayload is the union of the payload keys of the chat_type families.
+// wirePayload is the union of the payload keys of the chat_type families,
+// but for type, operation and bodies, which the head reads.
 type wirePayload struct {
 	Ext          json.RawMessage `json:"ext"`
-	Bodies       json.RawMessage `json:"bodies"`
 	AckMessageID flexString      `json:"ack_message_id"`
-	Type         string          `json:"type"`
 
 	// muc
 	MucID      string          `json:"muc_id"`
 	Reason     json.RawMessage `json:"reason"`
 	IsChatroom flexBool        `json:"is_chatroom"`
-	Operation  string          `json:"operation"`
 	Status     *wireStatus     `json:"status"`
 	EventInfo  *wireEventInfo  `json:"event_info"`
 	RosterVer  string          `json:"roster_ver"`
@@ -77,8 +68,9 @@ type wireEventInfo struct {
 	Type string          `json:"type"`
 }
 
+// wireBody is the union of the keys of message bodies, but for type,
+// which bodyType reads.
 type wireBody struct {
-	Type         string          `json:"type"`
 	Msg          flexString      `json:"msg"`
 	Filename     string          `json:"filename"`
 	Secret       string          `json:"secret"`

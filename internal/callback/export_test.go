@@ -1,0 +1,67 @@
+package callback
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// WatchTokenDecodes calls watch with the size of every input Peek hands
+// encoding/json, until restore is called. Not safe beside parallel tests.
+func WatchTokenDecodes(watch func(n int)) (restore func()) {
+	saved := unmarshalToken
+	unmarshalToken = func(data []byte, v any) error {
+		watch(len(data))
+		return saved(data, v)
+	}
+	return func() { unmarshalToken = saved }
+}
+
+// DescribeHead renders everything a head read, and the bytes of the
+// payload and bodies it found in raw.
+func DescribeHead(h Head, raw []byte) string {
+	return fmt.Sprintf("%+v payload=%q bodies=%q", h.f, h.payload.of(raw), h.bodies.of(raw))
+}
+
+// ReferenceHead reads what Peek reads with encoding/json instead of gjson,
+// the exact key names in maps (which encoding/json matches exactly, the
+// last of repeated keys winning), and renders it as DescribeHead does. It
+// is false when raw is not a JSON object.
+func ReferenceHead(raw []byte) (string, bool) {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(raw, &top) != nil || top == nil {
+		return "", false
+	}
+	s := func(m map[string]json.RawMessage, k string) string {
+		v, _ := text(m[k])
+		return v
+	}
+	f := facts{
+		appkey: s(top, "appkey"), callID: s(top, "callId"), security: s(top, "security"),
+		eventType: s(top, "eventType"), chatType: s(top, "chat_type"), event: s(top, "event"),
+		groupID: s(top, "group_id"), user: s(top, "user"), status: s(top, "status"), reason: s(top, "reason"),
+	}
+	if ts, ok := top["timestamp"]; ok {
+		if f.timestamp, ok = text(ts); !ok {
+			f.timestamp = string(ts)
+		}
+	}
+	if g := top["group_id"]; len(g) > 0 && (g[0] == '-' || g[0] >= '0' && g[0] <= '9') {
+		f.groupID = string(g)
+	}
+	_, f.hasStatus = top["status"]
+	var payload, bodies json.RawMessage
+	var p map[string]json.RawMessage
+	if raw := top["payload"]; len(raw) > 0 && raw[0] == '{' && json.Unmarshal(raw, &p) == nil {
+		payload = raw
+		f.payloadType, f.operation = s(p, "type"), s(p, "operation")
+		var elems []json.RawMessage
+		if b := p["bodies"]; len(b) > 0 && b[0] == '[' && json.Unmarshal(b, &elems) == nil {
+			bodies = b
+			var first map[string]json.RawMessage
+			if len(elems) > 0 && len(elems[0]) > 0 && elems[0][0] == '{' && json.Unmarshal(elems[0], &first) == nil {
+				f.bodyType = s(first, "type")
+			}
+		}
+	}
+	return fmt.Sprintf("%+v payload=%q bodies=%q", f, []byte(payload), []byte(bodies)), true
+}

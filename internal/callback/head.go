@@ -1,0 +1,316 @@
+package callback
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/tidwall/gjson"
+
+	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
+	"github.com/imbridge/imbridge/internal/selector"
+)
+
+// Head is what can be read off a body cheaply, without decoding it: enough
+// to find the app, tell signed from unsigned, verify the signature, and
+// classify the body (its canonical selector).
+//
+// The head reads the vendor's exact key names: `chat_type` is read, while
+// `Chat_Type` or `CHAT_TYPE` is not (encoding/json, which decodes the rest
+// of a body, would match those case-insensitively). Where a key is
+// repeated, the last one counts, as with encoding/json. A string value is
+// decoded exactly as encoding/json decodes it; a value of another JSON
+// kind where a string is expected reads as empty. Decode takes every key
+// the head reads from the head, so a selector and the event it names are
+// read from the same bytes.
+type Head struct {
+	f facts
+	// payload is where the `payload` object the head read lies in the
+	// body, and bodies where its `bodies` array lies: Decode builds the
+	// typed body from these same bytes.
+	payload, bodies span
+}
+
+// facts is everything the head reads off a body, each value decoded as
+// encoding/json decodes a string ("" when absent or not a string).
+type facts struct {
+	appkey, callID, security string
+	// timestamp is the timestamp as the signature covers it: the decimal
+	// digits sent, whether as a JSON number or a string.
+	timestamp string
+
+	eventType, chatType, event string
+	// groupID is a JSON string, or a JSON number kept as its text.
+	groupID string
+	// User status: user, status (present at all, and its text) and reason.
+	user           string
+	hasStatus      bool
+	status, reason string
+
+	// payloadType, operation and bodyType are `payload.type`,
+	// `payload.operation` and `payload.bodies[0].type`, read only when
+	// payload is an object and bodies an array.
+	payloadType, operation, bodyType string
+}
+
+// span is where a value lies in a body; the zero span is no value.
+type span struct{ start, end int }
+
+func (s span) of(raw []byte) []byte {
+	if s.end == 0 {
+		return nil
+	}
+	return raw[s.start:s.end]
+}
+
+func spanOf(r gjson.Result) span { return span{r.Index, r.Index + len(r.Raw)} }
+
+// Peek reads the head of a body in one pass over its top-level keys and one
+// over the keys of its payload (and of its first body), stepping over
+// nested values without decoding them. It never fails: a key that is
+// absent, or a body that is not a JSON object, reads as empty. It does not
+// validate the JSON (Parse does). It allocates the few values it keeps;
+// the one other allocation is gjson's, which unescapes each string value
+// it steps over at those levels when the string has escapes.
+func Peek(raw []byte) Head {
+	var h Head
+	doc := gjson.Parse(view(raw))
+	if !doc.IsObject() {
+		return h
+	}
+	var payload gjson.Result
+	doc.ForEach(func(key, v gjson.Result) bool {
+		switch key.Str {
+		case "appkey":
+			h.f.appkey = str(v)
+		case "callId":
+			h.f.callID = str(v)
+		case "security":
+			h.f.security = str(v)
+		case "timestamp":
+			h.f.timestamp = str(v)
+			if v.Type != gjson.String {
+				h.f.timestamp = strings.Clone(v.Raw)
+			}
+		case "eventType":
+			h.f.eventType = str(v)
+		case "chat_type":
+			h.f.chatType = str(v)
+		case "event":
+			h.f.event = str(v)
+		case "group_id":
+			h.f.groupID = str(v)
+			if v.Type == gjson.Number && v.Raw != "" && (v.Raw[0] == '-' || v.Raw[0] >= '0' && v.Raw[0] <= '9') {
+				h.f.groupID = strings.Clone(v.Raw)
+			}
+		case "user":
+			h.f.user = str(v)
+		case "status":
+			h.f.hasStatus, h.f.status = true, str(v)
+		case "reason":
+			h.f.reason = str(v)
+		case "payload":
+			payload = v
+		}
+		return true
+	})
+	if !payload.IsObject() {
+		return h
+	}
+	h.payload = spanOf(payload)
+	var bodies gjson.Result
+	payload.ForEach(func(key, v gjson.Result) bool {
+		switch key.Str {
+		case "type":
+			h.f.payloadType = str(v)
+		case "operation":
+			h.f.operation = str(v)
+		case "bodies":
+			bodies = v
+		}
+		return true
+	})
+	if !bodies.IsArray() {
+		return h
+	}
+	h.bodies = spanOf(bodies)
+	bodies.ForEach(func(_, first gjson.Result) bool {
+		h.f.bodyType = bodyType(first)
+		return false
+	})
+	return h
+}
+
+// bodyType is the `type` of one element of `payload.bodies` ("" when the
+// element is not an object or has no string type). Both the selector and
+// the typed message body read it here.
+func bodyType(elem gjson.Result) string {
+	var t string
+	if elem.IsObject() {
+		elem.ForEach(func(key, v gjson.Result) bool {
+			if key.Str == "type" {
+				t = str(v)
+			}
+			return true
+		})
+	}
+	return t
+}
+
+// Appkey is the vendor's appkey ("" when absent).
+func (h Head) Appkey() string { return h.f.appkey }
+
+// CallID is the vendor's callId ("" when absent).
+func (h Head) CallID() string { return h.f.callID }
+
+// Signed reports whether the body carries a signature at all: a non-empty
+// top-level `security`.
+func (h Head) Signed() bool { return h.f.security != "" }
+
+// Selector is the body's canonical selector, the same Decode gives it.
+// rooms tells a chatroom message from a group message.
+func (h Head) Selector(rooms Chatrooms) string { return h.classify(rooms).selector }
+
+// kind is which typed body an event gets.
+type kind int
+
+const (
+	kindUnknown kind = iota
+	kindMessage
+	kindRecall
+	kindMuc
+	kindRoster
+	kindReadAck
+	kindChannelAck
+	kindReaction
+	kindThread
+	kindUserStatus
+	kindKeywordAlert
+)
+
+// class is what a body is: its typed body, its selector, and for a
+// message its conversation, for an unknown event why.
+type class struct {
+	kind         kind
+	selector     string
+	conversation imbridgev1.Conversation
+	reason       string
+}
+
+// classify is the one place that decides what a body is; Head.Selector and
+// Decode both ask it.
+func (h Head) classify(rooms Chatrooms) class {
+	f := &h.f
+	if f.eventType == "keyword_alert" {
+		return class{kind: kindKeywordAlert, selector: "keyword_alert"}
+	}
+	switch f.chatType {
+	case "chat", "groupchat":
+		family, conv := "chat", imbridgev1.Conversation_CONVERSATION_CHAT
+		if f.chatType == "groupchat" {
+			family, conv = "groupchat", imbridgev1.Conversation_CONVERSATION_GROUPCHAT
+			if rooms != nil && rooms.IsChatroom(f.appkey, f.groupID) {
+				family, conv = "chatroom", imbridgev1.Conversation_CONVERSATION_CHATROOM
+			}
+		}
+		return class{kind: kindMessage, selector: selector.Of(family, messageOp(f.bodyType)), conversation: conv}
+	case "recall":
+		return class{kind: kindRecall, selector: "recall"}
+	case "muc":
+		op := selector.Unknown
+		if _, ok := mucOperations[f.operation]; ok {
+			op = f.operation
+		}
+		return class{kind: kindMuc, selector: selector.Of("muc", op)}
+	case "roster":
+		op := selector.Unknown
+		if r, ok := rosterOperations[f.operation]; ok {
+			op = strings.ToLower(strings.TrimPrefix(r.String(), "ROSTER_OPERATION_"))
+		}
+		return class{kind: kindRoster, selector: selector.Of("roster", op)}
+	case "read_ack":
+		return class{kind: kindReadAck, selector: "read_ack"}
+	case "channel_ack":
+		return class{kind: kindChannelAck, selector: "channel_ack"}
+	case "notify":
+		switch f.payloadType {
+		case "reaction":
+			return class{kind: kindReaction, selector: "reaction"}
+		case "thread":
+			return class{kind: kindThread, selector: "thread"}
+		}
+		return unknown(fmt.Sprintf("unknown notify type %q", f.payloadType))
+	case "":
+		// User status callbacks have no chat_type at all.
+		if f.event == "" && f.user != "" && f.hasStatus {
+			op := selector.Unknown
+			if _, ok := userStatusReasons[f.reason]; ok {
+				op = f.reason
+			}
+			return class{kind: kindUserStatus, selector: selector.Of("userStatus", op)}
+		}
+	}
+	switch {
+	case f.event != "":
+		return unknown(fmt.Sprintf("event %q is not decoded yet", f.event))
+	case f.chatType != "":
+		return unknown(fmt.Sprintf("unknown chat_type %q", f.chatType))
+	case f.eventType != "":
+		return unknown(fmt.Sprintf("unknown eventType %q", f.eventType))
+	}
+	return unknown("no chat_type, eventType or event")
+}
+
+func unknown(reason string) class {
+	return class{kind: kindUnknown, selector: selector.Unknown, reason: reason}
+}
+
+// messageOp is the selector operation of a message whose first body has
+// this type: the type itself for the body types imbridge decodes (the
+// field names of MessageBody's oneof), unknown for any other.
+func messageOp(bodyType string) string {
+	switch bodyType {
+	case "txt", "img", "audio", "loc", "video", "file", "cmd", "custom":
+		return bodyType
+	}
+	return selector.Unknown
+}
+
+// view is raw as a string, without copying it, for gjson to read. Nothing
+// read from a view outlives the call that made it (str and strings.Clone copy
+// what is kept), so raw may be reused once the call returns.
+func view(raw []byte) string { return unsafe.String(unsafe.SliceData(raw), len(raw)) }
+
+// str is a JSON string value decoded as encoding/json decodes it (escapes,
+// and each byte of invalid UTF-8 as U+FFFD), or "" for any other kind.
+func str(v gjson.Result) string {
+	if v.Type != gjson.String || len(v.Raw) < 2 {
+		return ""
+	}
+	inner := v.Raw[1 : len(v.Raw)-1]
+	plain := utf8.ValidString(inner)
+	for i := 0; plain && i < len(inner); i++ {
+		plain = inner[i] != '\\' && inner[i] >= ' '
+	}
+	if plain {
+		return strings.Clone(inner)
+	}
+	var s string
+	if unmarshalToken([]byte(v.Raw), &s) != nil {
+		// Not a valid JSON string; Parse refuses such a body.
+		return ""
+	}
+	return s
+}
+
+// unmarshalToken decodes one JSON string token. It is Peek's only use of
+// encoding/json, and a variable so that a test can show Peek never hands
+// it anything larger than such a token.
+var unmarshalToken = json.Unmarshal
+
+// Valid reports whether raw is valid JSON, with gjson's validator: about a
+// fifth of what encoding/json takes to check the same bytes, and nothing
+// decoded. It tells a broken body from one that lacks an appkey.
+func Valid(raw []byte) bool { return gjson.ValidBytes(raw) }
