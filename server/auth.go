@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/auth"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health/grpc_health_v1"
 )
 
@@ -49,16 +48,18 @@ func (k *APIKeys) authenticate(ctx context.Context) (context.Context, error) {
 	}
 	token, err := auth.AuthFromMD(ctx, "bearer")
 	if err != nil {
-		return nil, statusError(codes.Unauthenticated, ReasonUnauthenticated,
-			"missing bearer key: send the header \"authorization: Bearer <key>\"", nil)
+		return nil, &authError{"missing bearer key: send the header \"authorization: Bearer <key>\""}
 	}
 	if !k.Valid(strings.TrimSpace(token)) {
-		return nil, statusError(codes.Unauthenticated, ReasonUnauthenticated, "invalid bearer key", nil)
+		return nil, &authError{"invalid bearer key"}
 	}
 	return ctx, nil
 }
 
 // requiresAuth tells which methods need a key: everything but health.
-func requiresAuth(fullMethod string) bool {
-	return !strings.HasPrefix(fullMethod, "/"+grpc_health_v1.Health_ServiceDesc.ServiceName+"/")
+func requiresAuth(fullMethod string) bool { return !isHealth(fullMethod) }
+
+// isHealth tells the methods of grpc.health.v1.Health.
+func isHealth(fullMethod string) bool {
+	return strings.HasPrefix(fullMethod, "/"+grpc_health_v1.Health_ServiceDesc.ServiceName+"/")
 }

@@ -5,11 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"strconv"
 
-	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 
 	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
@@ -65,7 +62,7 @@ func (s *EventService) ListEvents(ctx context.Context, req *imbridgev1.ListEvent
 	}
 	events, next, err := s.Store.List(ctx, q)
 	if err != nil {
-		return nil, storeError(err)
+		return nil, fmt.Errorf("list events: %w", err)
 	}
 	// A page stays within what a gRPC client receives by default (4 MiB):
 	// the events past the budget come on the next page.
@@ -99,12 +96,8 @@ func (s *EventService) GetEvent(ctx context.Context, req *imbridgev1.GetEventReq
 	default:
 		return nil, invalidArgument("cursor", "set one of cursor and call_id")
 	}
-	if errors.Is(err, eventlog.ErrNotFound) {
-		return nil, statusError(codes.NotFound, ReasonEventNotFound, "no stored event has that cursor or call_id (it may have passed retention)",
-			map[string]string{"cursor": strconv.FormatUint(req.GetCursor(), 10), "call_id": req.GetCallId()})
-	}
 	if err != nil {
-		return nil, storeError(err)
+		return nil, &eventError{cursor: req.GetCursor(), callID: req.GetCallId(), err: err}
 	}
 	return &imbridgev1.GetEventResponse{Event: ev}, nil
 }
@@ -115,7 +108,8 @@ func queryOf(f *imbridgev1.EventFilter) (eventlog.Query, error) {
 	for i, s := range f.GetSelectors() {
 		sel, err := selector.Parse(s)
 		if err != nil {
-			return q, invalidArgument(fmt.Sprintf("filter.selectors[%d]", i), err.Error())
+			field := fmt.Sprintf("filter.selectors[%d]", i)
+			return q, invalidArgument(field, field+": "+err.Error())
 		}
 		q.Selectors = append(q.Selectors, sel)
 	}
@@ -148,18 +142,4 @@ func requestDigest(req *imbridgev1.ListEventsRequest) []byte {
 	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(r)
 	sum := sha256.Sum256(b)
 	return sum[:8]
-}
-
-func invalidArgument(field, msg string) error {
-	return statusError(codes.InvalidArgument, ReasonInvalidArgument, msg, map[string]string{"field": field})
-}
-
-func storeError(err error) error {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return statusError(codes.DeadlineExceeded, ReasonStoreUnavailable, "event log did not answer in time", nil)
-	}
-	if errors.Is(err, context.Canceled) {
-		return statusError(codes.Canceled, ReasonStoreUnavailable, "request canceled", nil)
-	}
-	return statusError(codes.Unavailable, ReasonStoreUnavailable, "event log unavailable; retry", nil)
 }

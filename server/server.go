@@ -1,6 +1,12 @@
 // Package server is imbridge's gRPC server: its services, the interceptor
-// chain (metrics → logging → auth → recovery), health, reflection and a
-// shutdown that stays bounded while streams are open.
+// chain (metrics → logging → error translation → auth → recovery), health,
+// reflection and a shutdown that stays bounded while streams are open.
+//
+// Services, auth and the shutdown interceptor return domain errors; the
+// error translation interceptor (errors.go) is the one place that turns
+// them, and anything else, into a status with an ErrorInfo. It sits inside
+// metrics and logging, so that they see the code the caller gets, and
+// outside auth and recovery, so that their errors pass through it too.
 package server
 
 import (
@@ -9,7 +15,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"runtime/debug"
 
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
@@ -68,27 +73,35 @@ func New(opts Options) (*Server, error) {
 		opts.Logger.Log(ctx, slog.Level(lvl), msg, fields...)
 	})
 	// Only the outcome is logged: never payloads or metadata, which carry
-	// bearer keys.
+	// bearer keys. Health probes come every few seconds: they are logged
+	// at DEBUG, every other RPC by its code.
 	logOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall)}
+	probeLogOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall),
+		logging.WithLevels(func(codes.Code) logging.Level { return logging.LevelDebug })}
+	probes := selector.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool { return isHealth(c.FullMethod()) })
+	notProbes := selector.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool { return !isHealth(c.FullMethod()) })
 	authRequired := selector.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool { return requiresAuth(c.FullMethod()) })
-	recoverOpts := []recovery.Option{recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
-		opts.Logger.ErrorContext(ctx, "panic in RPC handler", "panic", p, "stack", string(debug.Stack()))
-		return statusError(codes.Internal, ReasonInternal, "internal error", nil)
-	})}
+	// Without a handler of ours, recovery returns a *recovery.PanicError
+	// (value and stack), which the translator logs once and hides.
+	errs := errorTranslator{log: opts.Logger}
 
 	s.grpc = grpc.NewServer(
 		grpc.ChainUnaryInterceptor(
 			metrics.UnaryServerInterceptor(),
-			logging.UnaryServerInterceptor(logger, logOpts...),
+			selector.UnaryServerInterceptor(logging.UnaryServerInterceptor(logger, logOpts...), notProbes),
+			selector.UnaryServerInterceptor(logging.UnaryServerInterceptor(logger, probeLogOpts...), probes),
+			errs.unary,
 			selector.UnaryServerInterceptor(auth.UnaryServerInterceptor(opts.Keys.authenticate), authRequired),
-			recovery.UnaryServerInterceptor(recoverOpts...),
+			recovery.UnaryServerInterceptor(),
 		),
 		grpc.ChainStreamInterceptor(
 			metrics.StreamServerInterceptor(),
+			selector.StreamServerInterceptor(logging.StreamServerInterceptor(logger, logOpts...), notProbes),
+			selector.StreamServerInterceptor(logging.StreamServerInterceptor(logger, probeLogOpts...), probes),
+			errs.stream,
 			s.endOnShutdown,
-			logging.StreamServerInterceptor(logger, logOpts...),
 			selector.StreamServerInterceptor(auth.StreamServerInterceptor(opts.Keys.authenticate), authRequired),
-			recovery.StreamServerInterceptor(recoverOpts...),
+			recovery.StreamServerInterceptor(),
 		),
 	)
 	imbridgev1.RegisterEventServiceServer(s.grpc, opts.Events)
@@ -142,12 +155,10 @@ func (s *Server) endOnShutdown(srv any, ss grpc.ServerStream, info *grpc.StreamS
 	defer stop()
 	err := handler(srv, &contextStream{ServerStream: ss, ctx: ctx})
 	if context.Cause(ctx) == errShuttingDown {
-		return statusError(codes.Unavailable, ReasonShuttingDown, "server is shutting down; reconnect and resume from your last cursor", nil)
+		return errShuttingDown
 	}
 	return err
 }
-
-var errShuttingDown = errors.New("server shutting down")
 
 type contextStream struct {
 	grpc.ServerStream
