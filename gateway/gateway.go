@@ -1,6 +1,11 @@
 // Package gateway is imbridge's HTTP front: the REST/JSON form of every RPC
 // (grpc-gateway, dialling the gRPC server so that interceptors and streams
 // work as over gRPC), the OpenAPI document, /healthz and /metrics.
+//
+// Every error it answers, whether from the gRPC server or from the gateway
+// itself (an unknown path, a wrong method, a parameter that does not parse),
+// is a google.rpc.Status in JSON with a google.rpc.ErrorInfo of domain
+// imbridge.dev; see errors.go.
 package gateway
 
 import (
@@ -10,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -19,10 +25,15 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
 	"github.com/imbridge/imbridge/gen/openapiv2"
 )
+
+// DefaultReadHeaderTimeout is how long a client may take to send a
+// request's headers when Options.ReadHeaderTimeout is 0.
+const DefaultReadHeaderTimeout = 10 * time.Second
 
 // Options are what the gateway is built from.
 type Options struct {
@@ -32,6 +43,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Gatherer is served at /metrics.
 	Gatherer prometheus.Gatherer
+	// ReadHeaderTimeout bounds how long a client may take to send a
+	// request's headers (http.Server.ReadHeaderTimeout), so that slow or
+	// idle clients cannot hold connections open; 0 means
+	// DefaultReadHeaderTimeout (10s).
+	ReadHeaderTimeout time.Duration
 }
 
 // Gateway is the HTTP server.
@@ -39,7 +55,27 @@ type Gateway struct {
 	http *http.Server
 	conn *grpc.ClientConn
 	mux  *runtime.ServeMux
+	// routes is a copy of mux's route table that runs no handler; it
+	// answers which methods a path allows (the Allow header of a 405).
+	routes *routeTable
 }
+
+// register adds the REST form of every service to a mux.
+var register = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
+	imbridgev1.RegisterEventServiceHandler,
+	imbridgev1.RegisterChatroomServiceHandler,
+}
+
+// services are the services registered above: their response messages
+// get the JSON treatment of jsonMarshaler.
+var services = []protoreflect.FileDescriptor{
+	imbridgev1.File_imbridge_v1_event_service_proto,
+	imbridgev1.File_imbridge_v1_chatroom_service_proto,
+}
+
+// setQueryParser installs the query parameter parser. grpc-gateway keeps
+// it in a package variable, not per mux, so it is set once per process.
+var setQueryParser sync.Once
 
 // New builds the gateway and its client connection to the gRPC server.
 func New(opts Options) (*Gateway, error) {
@@ -47,37 +83,45 @@ func New(opts Options) (*Gateway, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: dial gRPC server %s: %w", opts.GRPCTarget, err)
 	}
-	mux := runtime.NewServeMux(
+	setQueryParser.Do(func() { runtime.NewServeMux(runtime.SetQueryParameterParser(queryParser{})) })
+	g := &Gateway{conn: conn, routes: newRouteTable()}
+	g.mux = runtime.NewServeMux(
+		// First, so that it wraps every route added after it.
+		runtime.WithMiddlewares(rememberPathParams),
 		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(conn)),
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, newJSONMarshaler(&runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: false},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
-		}),
+		}, services...)),
+		runtime.WithErrorHandler(handleError),
+		runtime.WithStreamErrorHandler(handleStreamError),
+		runtime.WithRoutingErrorHandler(g.handleRoutingError),
 	)
-	g := &Gateway{conn: conn, mux: mux}
 	ctx := context.Background()
-	for _, register := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
-		imbridgev1.RegisterEventServiceHandler,
-		imbridgev1.RegisterChatroomServiceHandler,
-	} {
-		if err := register(ctx, mux, conn); err != nil {
+	for _, r := range register {
+		if err := errors.Join(r(ctx, g.mux, conn), r(ctx, g.routes.mux, conn)); err != nil {
 			_ = conn.Close()
 			return nil, fmt.Errorf("gateway: register handlers: %w", err)
 		}
 	}
 	metrics := promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{})
 	if err := errors.Join(
-		mux.HandlePath(http.MethodGet, "/metrics", func(w http.ResponseWriter, r *http.Request, _ map[string]string) {
+		g.routes.mux.HandlePath(http.MethodGet, "/healthz", nil),
+		g.HandlePath(http.MethodGet, "/metrics", func(w http.ResponseWriter, r *http.Request, _ map[string]string) {
 			metrics.ServeHTTP(w, r)
 		}),
-		mux.HandlePath(http.MethodGet, "/openapi.json", serveOpenAPI),
+		g.HandlePath(http.MethodGet, "/openapi.json", serveOpenAPI),
 	); err != nil {
 		_ = conn.Close()
 		return nil, fmt.Errorf("gateway: routes: %w", err)
 	}
+	readHeaderTimeout := opts.ReadHeaderTimeout
+	if readHeaderTimeout == 0 {
+		readHeaderTimeout = DefaultReadHeaderTimeout
+	}
 	g.http = &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler:           g.mux,
+		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
 	}
@@ -87,7 +131,10 @@ func New(opts Options) (*Gateway, error) {
 // HandlePath adds a non-RPC route, such as the vendor webhook, whose wire
 // format is not ours.
 func (g *Gateway) HandlePath(method, pattern string, h runtime.HandlerFunc) error {
-	return g.mux.HandlePath(method, pattern, h)
+	if err := g.mux.HandlePath(method, pattern, h); err != nil {
+		return err
+	}
+	return g.routes.mux.HandlePath(method, pattern, nil)
 }
 
 // Serve accepts connections on lis until Shutdown.

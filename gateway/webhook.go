@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
@@ -14,6 +15,16 @@ import (
 // WebhookPath is the route Easemob posts callbacks to.
 const WebhookPath = "/v1/callbacks/easemob"
 
+// WebhookOptions tune the webhook route.
+type WebhookOptions struct {
+	// MaxBodyBytes bounds a body; a larger one is answered 413.
+	MaxBodyBytes int64
+	// BodyReadTimeout bounds reading the body once the headers are in; a
+	// body that has not arrived by then is answered 408 and the connection
+	// closed, so that a slow client cannot hold the route.
+	BodyReadTimeout time.Duration
+}
+
 // webhookAnswer is the body of every answer: small (the vendor counts a
 // body over 1,000 characters as a failure) and never echoing the request.
 type webhookAnswer struct {
@@ -22,31 +33,73 @@ type webhookAnswer struct {
 	Error  string `json:"error,omitempty"`
 }
 
+// refusalStatus is the HTTP contract of the webhook: the status of each
+// refusal. Only what retrying can fix gets a 5xx, since the vendor retries
+// those; every other refusal is final.
+var refusalStatus = map[ingest.Refusal]int{
+	ingest.RefusalMalformed:     http.StatusBadRequest,
+	ingest.RefusalMissingCallID: http.StatusBadRequest,
+	ingest.RefusalTooLarge:      http.StatusRequestEntityTooLarge,
+	ingest.RefusalTimeout:       http.StatusRequestTimeout,
+	ingest.RefusalUnknownApp:    http.StatusUnauthorized,
+	ingest.RefusalBadSignature:  http.StatusUnauthorized,
+	ingest.RefusalUnsigned:      http.StatusUnauthorized,
+	ingest.RefusalStale:         http.StatusUnauthorized,
+	ingest.RefusalUnavailable:   http.StatusServiceUnavailable,
+	ingest.RefusalInternal:      http.StatusInternalServerError,
+}
+
+// resultText is the `result` of an accepted callback's answer.
+var resultText = map[ingest.Result]string{
+	ingest.Stored:    "stored",
+	ingest.Duplicate: "duplicate",
+	ingest.Dropped:   "dropped",
+}
+
 // Webhook returns the handler of POST /v1/callbacks/easemob. It reads the
-// raw body under maxBody (the signature is checked on those bytes) and
-// answers what ingest decided; 200 only once the event log acknowledged the
-// append.
-func Webhook(in *ingest.Ingester, maxBody int64) func(http.ResponseWriter, *http.Request, map[string]string) {
+// raw body within the size limit and the read deadline (the signature is
+// checked on those bytes), runs it through ingest, and answers: 200 only
+// once the event log acknowledged the append (or the callback was a
+// duplicate or dropped by a rule), the status of refusalStatus otherwise.
+func Webhook(in *ingest.Ingester, opts WebhookOptions) func(http.ResponseWriter, *http.Request, map[string]string) {
 	return func(w http.ResponseWriter, r *http.Request, _ map[string]string) {
 		received := time.Now()
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		rc := http.NewResponseController(w)
+		if opts.BodyReadTimeout > 0 {
+			_ = rc.SetReadDeadline(received.Add(opts.BodyReadTimeout))
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, opts.MaxBodyBytes))
 		var out ingest.Outcome
 		var tooLarge *http.MaxBytesError
 		switch {
 		case errors.As(err, &tooLarge):
-			out = in.RejectTooLarge(maxBody)
+			out = in.Refuse(ingest.RefusalTooLarge, "body over "+strconv.FormatInt(opts.MaxBodyBytes, 10)+" bytes")
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			out = in.Refuse(ingest.RefusalTimeout, "body not received within "+opts.BodyReadTimeout.String())
+			w.Header().Set("Connection", "close")
 		case err != nil:
-			// The vendor hung up mid-body; nothing to answer to.
+			// The client hung up mid-body; nothing to answer to.
 			return
 		default:
+			_ = rc.SetReadDeadline(time.Time{})
 			out = in.Ingest(r.Context(), body, received)
 		}
-		a := webhookAnswer{Result: out.Result, Error: out.Message}
-		if out.Cursor != 0 {
-			a.Cursor = strconv.FormatUint(out.Cursor, 10)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(out.Status)
-		_ = json.NewEncoder(w).Encode(a)
+		writeAnswer(w, out)
 	}
+}
+
+func writeAnswer(w http.ResponseWriter, out ingest.Outcome) {
+	status, a := http.StatusOK, webhookAnswer{Result: resultText[out.Result]}
+	if out.Result == ingest.Refused {
+		status, a = refusalStatus[out.Refusal], webhookAnswer{Result: string(out.Refusal), Error: out.Detail}
+		if status == 0 {
+			status = http.StatusInternalServerError
+		}
+	}
+	if out.Cursor != 0 {
+		a.Cursor = strconv.FormatUint(out.Cursor, 10)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(a)
 }

@@ -1,0 +1,417 @@
+package gateway_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/goleak"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/imbridge/imbridge/gateway"
+	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
+	"github.com/imbridge/imbridge/internal/eventlog"
+	"github.com/imbridge/imbridge/internal/ingest"
+	"github.com/imbridge/imbridge/server"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// stack is imbridge's gRPC server and HTTP gateway, built as internal/app
+// builds them, on random loopback ports with the event log in a temp dir.
+type stack struct {
+	base   string // http://127.0.0.1:port
+	events *eventlog.Log
+}
+
+func startStack(t *testing.T, opts gateway.Options) *stack {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	events, err := eventlog.Open(ctx, eventlog.Config{DataDir: t.TempDir(), Logger: quiet})
+	if err != nil {
+		t.Fatalf("eventlog.Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := events.Close(); err != nil {
+			t.Errorf("event log Close: %v", err)
+		}
+	})
+	reg := prometheus.NewRegistry()
+	srv, err := server.New(server.Options{
+		Logger:     quiet,
+		Keys:       server.NewAPIKeys(nil),
+		Registerer: reg,
+		Events:     &server.EventService{Store: events},
+		Chatrooms:  &server.ChatroomService{},
+	})
+	if err != nil {
+		t.Fatalf("server.New: %v", err)
+	}
+	grpcLis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve(t, func() error { return srv.Serve(grpcLis) }, func(ctx context.Context) error { srv.Shutdown(ctx); return nil })
+
+	if opts.GRPCTarget == "" {
+		opts.GRPCTarget = grpcLis.Addr().String()
+	}
+	opts.Logger, opts.Gatherer = quiet, reg
+	gw, err := gateway.New(opts)
+	if err != nil {
+		t.Fatalf("gateway.New: %v", err)
+	}
+	ingester, err := ingest.New(nil, events, ingest.Options{Logger: quiet, Registerer: reg})
+	if err != nil {
+		t.Fatalf("ingest.New: %v", err)
+	}
+	// As internal/app registers it: POST only.
+	if err := gw.HandlePath(http.MethodPost, gateway.WebhookPath, gateway.Webhook(ingester, gateway.WebhookOptions{MaxBodyBytes: 1 << 20, BodyReadTimeout: time.Minute})); err != nil {
+		t.Fatalf("HandlePath: %v", err)
+	}
+	httpLis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve(t, func() error { return gw.Serve(httpLis) }, gw.Shutdown)
+	return &stack{base: "http://" + httpLis.Addr().String(), events: events}
+}
+
+// serve runs run in a goroutine until the test ends, then stops it with
+// stop and waits for run to return.
+func serve(t *testing.T, run func() error, stop func(context.Context) error) {
+	done := make(chan error, 1)
+	go func() { done <- run() }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := stop(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-ctx.Done():
+			t.Errorf("serve did not return after shutdown")
+		}
+	})
+}
+
+type answer struct {
+	code   int
+	header http.Header
+	body   string
+}
+
+var client = &http.Client{Timeout: 20 * time.Second}
+
+func (s *stack) do(t *testing.T, method, path string) answer {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, s.base+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read body: %v", method, path, err)
+	}
+	return answer{code: res.StatusCode, header: res.Header, body: string(b)}
+}
+
+func (s *stack) get(t *testing.T, path string) answer { return s.do(t, http.MethodGet, path) }
+
+// statusJSON is the documented error shape.
+type statusJSON struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+	Details []struct {
+		Type     string            `json:"@type"`
+		Reason   string            `json:"reason"`
+		Domain   string            `json:"domain"`
+		Metadata map[string]string `json:"metadata"`
+	} `json:"details"`
+}
+
+// wantError checks that a is an error in the documented shape: HTTP status
+// httpCode, gRPC code grpcCode, and exactly one ErrorInfo of domain
+// imbridge.dev with reason and (a subset of) metadata.
+func wantError(t *testing.T, what string, a answer, httpCode, grpcCode int, reason string, metadata map[string]string) statusJSON {
+	t.Helper()
+	if a.code != httpCode {
+		t.Errorf("%s: HTTP %d %s, want %d", what, a.code, a.body, httpCode)
+	}
+	if ct := a.header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("%s: Content-Type %q, want application/json", what, ct)
+	}
+	var st statusJSON
+	dec := json.NewDecoder(strings.NewReader(a.body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&st); err != nil {
+		t.Fatalf("%s: body %s is not a status: %v", what, a.body, err)
+	}
+	if st.Code != grpcCode {
+		t.Errorf("%s: code %d, want %d", what, st.Code, grpcCode)
+	}
+	if st.Message == "" {
+		t.Errorf("%s: empty message", what)
+	}
+	checkMessage(t, what, st.Message)
+	if len(st.Details) != 1 {
+		t.Fatalf("%s: details %+v, want one ErrorInfo", what, st.Details)
+	}
+	d := st.Details[0]
+	if d.Type != "type.googleapis.com/google.rpc.ErrorInfo" || d.Domain != server.ErrorDomain || d.Reason != reason {
+		t.Errorf("%s: detail %+v, want ErrorInfo %s in %s", what, d, reason, server.ErrorDomain)
+	}
+	for k, v := range metadata {
+		if got := d.Metadata[k]; got != v {
+			t.Errorf("%s: metadata[%q] = %q, want %q", what, k, got, v)
+		}
+	}
+	return st
+}
+
+// checkMessage fails on Go internals in a message meant for people.
+func checkMessage(t *testing.T, what, msg string) {
+	t.Helper()
+	for _, bad := range []string{"strconv.", "invalid syntax", "imbridgev1", "*imbridge", "proto:", "type mismatch", "Go value"} {
+		if strings.Contains(msg, bad) {
+			t.Errorf("%s: message %q contains %q", what, msg, bad)
+		}
+	}
+}
+
+func TestEmptyListIsAnEmptyArray(t *testing.T) {
+	t.Parallel()
+	s := startStack(t, gateway.Options{})
+	a := s.get(t, "/v1/events")
+	if a.code != http.StatusOK || a.body != `{"events":[]}` {
+		t.Errorf("GET /v1/events on an empty log = %d %s, want 200 {\"events\":[]}", a.code, a.body)
+	}
+}
+
+func newEvent(callID string, typ imbridgev1.EventType, name string) *imbridgev1.Event {
+	return &imbridgev1.Event{
+		CallId:        callID,
+		EventType:     typ,
+		EventTypeName: name,
+		VendorTime:    timestamppb.New(time.UnixMilli(1700000000000)),
+		From:          "alice",
+		To:            "bob",
+		MsgId:         "msg-" + callID,
+		Appkey:        "org#app",
+		ChatType:      "chat",
+		ReceiveTime:   timestamppb.Now(),
+		Selector:      "chat:txt",
+		RawBody:       []byte(`{"callId":"` + callID + `"}`),
+	}
+}
+
+type listJSON struct {
+	Events []struct {
+		Cursor        string `json:"cursor"`
+		CallID        string `json:"callId"`
+		EventType     string `json:"eventType"`
+		EventTypeName string `json:"eventTypeName"`
+	} `json:"events"`
+	NextPageToken string `json:"nextPageToken"`
+}
+
+func TestEnumFilterAcceptsWhatEventsShow(t *testing.T) {
+	t.Parallel()
+	s := startStack(t, gateway.Options{})
+	for _, ev := range []*imbridgev1.Event{
+		newEvent("org#app_chat", imbridgev1.EventType_EVENT_TYPE_CHAT, "chat"),
+		newEvent("org#app_alert", imbridgev1.EventType_EVENT_TYPE_KEYWORD_ALERT, "keyword_alert"),
+	} {
+		if _, _, err := s.events.Append(t.Context(), ev); err != nil {
+			t.Fatalf("Append: %v", err)
+		}
+	}
+	for _, v := range []string{"keyword_alert", "KEYWORD_ALERT", "Keyword_Alert", "EVENT_TYPE_KEYWORD_ALERT", "event_type_keyword_alert", "3"} {
+		for _, key := range []string{"filter.eventTypes", "filter.event_types"} {
+			a := s.get(t, "/v1/events?"+key+"="+v)
+			var l listJSON
+			if err := json.Unmarshal([]byte(a.body), &l); err != nil || a.code != http.StatusOK {
+				t.Fatalf("%s=%s: %d %s (%v)", key, v, a.code, a.body, err)
+			}
+			if len(l.Events) != 1 || l.Events[0].CallID != "org#app_alert" || l.Events[0].EventType != "EVENT_TYPE_KEYWORD_ALERT" {
+				t.Errorf("%s=%s: %s, want only the keyword alert", key, v, a.body)
+			}
+		}
+	}
+	// Two types, and another enum (order) in its short form.
+	a := s.get(t, "/v1/events?filter.eventTypes=chat&filter.eventTypes=keyword_alert&order=oldest_first")
+	var l listJSON
+	if err := json.Unmarshal([]byte(a.body), &l); err != nil || a.code != http.StatusOK {
+		t.Fatalf("two types: %d %s (%v)", a.code, a.body, err)
+	}
+	if len(l.Events) != 2 || l.Events[0].CallID != "org#app_chat" || l.Events[1].CallID != "org#app_alert" {
+		t.Errorf("two types, oldest first: %s", a.body)
+	}
+	// A non-empty list is protojson's output: no empty lists added inside
+	// events, no "events" twice.
+	if strings.Contains(a.body, "[]") || strings.Count(a.body, `"events"`) != 1 {
+		t.Errorf("list with events: %s", a.body)
+	}
+
+	st := wantError(t, "unknown event type", s.get(t, "/v1/events?filter.eventTypes=keyword"),
+		http.StatusBadRequest, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "filter.eventTypes"})
+	for _, want := range []string{"filter.eventTypes:", "chat, chat_offline, keyword_alert, other", `"keyword"`} {
+		if !strings.Contains(st.Message, want) {
+			t.Errorf("unknown event type: message %q, want it to contain %q", st.Message, want)
+		}
+	}
+}
+
+func TestErrorsCarryErrorInfo(t *testing.T) {
+	t.Parallel()
+	s := startStack(t, gateway.Options{})
+	cases := []struct {
+		name, method, path string
+		http, code         int
+		reason             string
+		metadata           map[string]string
+		message            string
+	}{
+		{"unknown path", "GET", "/v1/nothing/here", 404, 5, gateway.ReasonNotFound, map[string]string{"path": "/v1/nothing/here"}, ""},
+		{"unknown verb", "GET", "/v1/events:nothing", 404, 5, gateway.ReasonNotFound, map[string]string{"path": "/v1/events:nothing"}, ""},
+		{"bad cursor", "GET", "/v1/events/abc", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "cursor"}, `cursor: want a positive integer, got "abc"`},
+		{"negative cursor", "GET", "/v1/events/-1", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "cursor"}, `cursor: want a positive integer, got "-1"`},
+		{"bad page size", "GET", "/v1/events?pageSize=x", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "pageSize"}, `pageSize: want an integer, got "x"`},
+		{"bad page_size", "GET", "/v1/events?page_size=x", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "page_size"}, `page_size: want an integer, got "x"`},
+		{"page size too large", "GET", "/v1/events?pageSize=99999999999", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "pageSize"}, `pageSize: want an integer from -2147483648 to 2147483647, got "99999999999"`},
+		{"two page sizes", "GET", "/v1/events?pageSize=1&pageSize=2", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "pageSize"}, "pageSize: want one value, got 2"},
+		{"page size twice", "GET", "/v1/events?pageSize=1&page_size=2", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "page_size"}, "page_size: set twice, as pageSize and as page_size"},
+		{"bad time", "GET", "/v1/events?startTime=yesterday", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "startTime"}, `startTime: want an RFC 3339 time such as 2025-01-31T15:04:05Z, got "yesterday"`},
+		{"bad order", "GET", "/v1/events?order=sideways", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "order"}, `order: want one of newest_first, oldest_first, got "sideways"`},
+		{"subfield of a scalar", "GET", "/v1/events?pageSize.x=1", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "pageSize.x"}, ""},
+		{"message as a value", "GET", "/v1/events?filter=x", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "filter"}, "filter: want its fields set one at a time, as filter.<field>=…"},
+		{"bad call id lookup param", "GET", "/v1/events:lookup?cursor=x", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "cursor"}, `cursor: want a positive integer, got "x"`},
+		// From the server, with its own ErrorInfo, unchanged.
+		{"no such event", "GET", "/v1/events/999", 404, 5, server.ReasonEventNotFound, map[string]string{"cursor": "999"}, ""},
+		{"bad selector", "GET", "/v1/events?filter.selectors=nope:nope", 400, 3, server.ReasonInvalidArgument, nil, ""},
+		// Not built yet: UNIMPLEMENTED gets its code's name as reason.
+		{"unimplemented", "GET", "/v1/orgs/o/apps/a/chatrooms/c", 501, 12, "UNIMPLEMENTED", nil, ""},
+		// The webhook is POST only.
+		{"webhook GET", "GET", gateway.WebhookPath, 405, 12, gateway.ReasonMethodNotAllowed, map[string]string{"method": "GET"}, ""},
+		{"list DELETE", "DELETE", "/v1/events", 405, 12, gateway.ReasonMethodNotAllowed, map[string]string{"method": "DELETE"}, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			st := wantError(t, c.method+" "+c.path, s.do(t, c.method, c.path), c.http, c.code, c.reason, c.metadata)
+			if c.message != "" && st.Message != c.message {
+				t.Errorf("message %q, want %q", st.Message, c.message)
+			}
+		})
+	}
+}
+
+func TestMethodNotAllowedListsAllowedMethods(t *testing.T) {
+	t.Parallel()
+	s := startStack(t, gateway.Options{})
+	for path, allow := range map[string]string{
+		gateway.WebhookPath:             "POST",
+		"/v1/events":                    "GET",
+		"/v1/events/1":                  "GET",
+		"/v1/orgs/o/apps/a/chatrooms/c": "GET, PATCH, DELETE",
+	} {
+		a := s.do(t, http.MethodPut, path)
+		wantError(t, "PUT "+path, a, http.StatusMethodNotAllowed, 12, gateway.ReasonMethodNotAllowed, map[string]string{"method": "PUT"})
+		if got := a.header.Get("Allow"); got != allow {
+			t.Errorf("PUT %s: Allow %q, want %q", path, got, allow)
+		}
+	}
+}
+
+func TestStreamErrorCarriesErrorInfo(t *testing.T) {
+	t.Parallel()
+	s := startStack(t, gateway.Options{})
+	a := s.get(t, "/v1/events:subscribe?position=earliest")
+	if a.code != http.StatusNotImplemented {
+		t.Fatalf("GET /v1/events:subscribe = %d %s, want 501 while SubscribeEvents is not built", a.code, a.body)
+	}
+	// The error is either the whole answer or a line {"error": …} of the
+	// newline-delimited stream; in both it has the documented shape.
+	body := strings.TrimSpace(a.body)
+	var line struct {
+		Error json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal([]byte(body), &line) == nil && line.Error != nil {
+		body = string(line.Error)
+	}
+	wantError(t, "subscribe", answer{code: a.code, header: a.header, body: body}, http.StatusNotImplemented, 12, "UNIMPLEMENTED", nil)
+
+	wantError(t, "subscribe with a bad cursor", s.get(t, "/v1/events:subscribe?afterCursor=x"),
+		http.StatusBadRequest, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "afterCursor"})
+	st := wantError(t, "subscribe with two starts", s.get(t, "/v1/events:subscribe?afterCursor=1&position=latest"),
+		http.StatusBadRequest, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "position"})
+	if !strings.Contains(st.Message, "set only one of position, afterCursor, startTime") {
+		t.Errorf("two starts: message %q", st.Message)
+	}
+}
+
+// An error raised in the gateway without an ErrorInfo (here: the gRPC
+// server cannot be reached) gets one named after its code.
+func TestGatewaySideErrorGetsErrorInfo(t *testing.T) {
+	t.Parallel()
+	// A listener that hangs up on every connection: not a gRPC server, and
+	// its port stays taken until the test ends.
+	hangUp, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve(t, func() error {
+		for {
+			c, err := hangUp.Accept()
+			if err != nil {
+				return nil
+			}
+			_ = c.Close()
+		}
+	}, func(context.Context) error { return hangUp.Close() })
+	s := startStack(t, gateway.Options{GRPCTarget: hangUp.Addr().String()})
+	wantError(t, "gRPC server down", s.get(t, "/v1/events"), http.StatusServiceUnavailable, 14, "UNAVAILABLE", nil)
+}
+
+func TestReadHeaderTimeout(t *testing.T) {
+	t.Parallel()
+	s := startStack(t, gateway.Options{ReadHeaderTimeout: 50 * time.Millisecond})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	// Headers never end: the server closes the connection after
+	// ReadHeaderTimeout, far before this bound (the default is 10s, the
+	// bound 30s only guards against a hang).
+	if err := conn.SetReadDeadline(time.Now().Add(30 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = io.ReadAll(conn)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatalf("connection still open: ReadHeaderTimeout not applied")
+	}
+}
