@@ -2,7 +2,8 @@
 //
 //	imbridge [serve] [flags]   run the service (the default command)
 //	imbridge send SELECTOR     send a signed example callback to a running bridge
-//	imbridge version           print the version
+//	imbridge version           print the version and the source revision
+//	imbridge help              list the commands
 //
 // Run `imbridge serve -h` for every setting.
 package main
@@ -32,10 +33,24 @@ func main() {
 	}
 }
 
+const usage = `imbridge bridges the Easemob IM cloud to internal services.
+
+Usage:
+  imbridge [serve] [flags]   run the service (the default command)
+  imbridge send SELECTOR     send a signed example callback to a running bridge
+  imbridge version           print the version and the source revision
+  imbridge help              show this help
+
+Run "imbridge serve -h" for every setting and its environment variable,
+"imbridge send -h" for the sender's flags.
+`
+
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cmd := "serve"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
+	} else if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		cmd = "help"
 	}
 	switch cmd {
 	case "serve":
@@ -45,8 +60,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "version":
 		fmt.Fprintln(stdout, version())
 		return nil
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return nil
 	default:
-		return fmt.Errorf("unknown command %q: want serve, send or version", cmd)
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
 	}
 }
 
@@ -63,9 +82,30 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	return a.Run(ctx)
 }
 
+// version is the module version and, when the binary was built from a
+// checkout, the VCS revision, its time and whether the tree was modified.
 func version() string {
-	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
-		return "imbridge " + info.Main.Version
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "imbridge (unknown version)"
 	}
-	return "imbridge (devel)"
+	v := info.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	out := "imbridge " + v
+	vcs := map[string]string{}
+	for _, s := range info.Settings {
+		vcs[s.Key] = s.Value
+	}
+	if rev := vcs["vcs.revision"]; rev != "" {
+		out += " " + vcs["vcs"] + " " + rev
+		if t := vcs["vcs.time"]; t != "" {
+			out += " " + t
+		}
+		if vcs["vcs.modified"] == "true" {
+			out += " (modified)"
+		}
+	}
+	return out + " " + info.GoVersion
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/imbridge/imbridge/gateway"
 	"github.com/imbridge/imbridge/internal/config"
+	"github.com/imbridge/imbridge/internal/datadir"
 	"github.com/imbridge/imbridge/internal/eventlog"
 	"github.com/imbridge/imbridge/internal/ingest"
 	"github.com/imbridge/imbridge/server"
@@ -30,6 +31,7 @@ type App struct {
 	grpc    *server.Server
 	gateway *gateway.Gateway
 	events  *eventlog.Log
+	dirLock *datadir.Held // embedded mode: the data_dir, held until shutdown ends
 }
 
 // New checks the configuration, opens the listeners and builds the servers.
@@ -52,40 +54,40 @@ func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
 			if a.events != nil {
 				_ = a.events.Close()
 			}
+			_ = a.dirLock.Release() // last, after the event log
 		}
 	}()
+	if cfg.EventLog.NATSURL == "" {
+		// Before anything else touches data_dir: a second embedded
+		// server on one store corrupts both (see package datadir).
+		if a.dirLock, err = datadir.Lock(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
 	if a.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
-		return nil, fmt.Errorf("grpc_addr: %w", err)
+		return nil, fmt.Errorf("%s %q: %w", cfg.NameOf("grpc_addr"), cfg.GRPCAddr, errors.Unwrap(err))
 	}
 	if a.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
-		return nil, fmt.Errorf("http_addr: %w", err)
+		return nil, fmt.Errorf("%s %q: %w", cfg.NameOf("http_addr"), cfg.HTTPAddr, errors.Unwrap(err))
 	}
 
 	openCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	a.events, err = eventlog.Open(openCtx, eventlog.Config{
-		DataDir:         cfg.DataDir,
-		NATSURL:         cfg.EventLog.NATSURL,
-		Replicas:        cfg.EventLog.Replicas,
-		MaxAge:          time.Duration(cfg.EventLog.MaxAge),
-		MaxBytes:        cfg.EventLog.MaxBytes,
-		SyncAlways:      cfg.EventLog.SyncAlways,
-		DuplicateWindow: time.Duration(cfg.EventLog.DuplicateWindow),
-		CallIDIndexTTL:  time.Duration(cfg.EventLog.CallIDIndexTTL),
-		ListenAddr:      cfg.EventLog.Listen,
-		Logger:          log,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("event log: %w", err)
+	if a.events, err = eventlog.Open(openCtx, cfg.EventLogConfig(log)); err != nil {
+		return nil, err // eventlog's errors name it
 	}
 	if max := a.events.MaxEventBytes(); int64(max) < cfg.Webhook.MaxBodyBytes*2 {
-		log.Warn("the NATS server's max_payload is small for webhook.max_body_bytes: large callbacks will be refused with 503; raise max_payload to at least 4MB",
+		log.Warn("the NATS server's max_payload is small for webhook.max_body_bytes: the largest callbacks will be refused with 413; raise max_payload to at least 4MB",
 			"max_event_bytes", max, "max_body_bytes", cfg.Webhook.MaxBodyBytes)
 	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	ingester, err := ingest.New(cfg.Apps, a.events, ingest.Options{
+	apps, err := cfg.IngestApps()
+	if err != nil {
+		return nil, err
+	}
+	ingester, err := ingest.New(apps, a.events, ingest.Options{
 		AppendTimeout:      time.Duration(cfg.Webhook.AppendTimeout),
 		TimestampTolerance: time.Duration(cfg.Webhook.TimestampTolerance),
 		Logger:             log,
@@ -105,14 +107,18 @@ func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
 		return nil, err
 	}
 	a.gateway, err = gateway.New(gateway.Options{
-		GRPCTarget: dialTarget(a.grpcLis.Addr()),
-		Logger:     log,
-		Gatherer:   reg,
+		GRPCTarget:        dialTarget(a.grpcLis.Addr()),
+		Logger:            log,
+		Gatherer:          reg,
+		ReadHeaderTimeout: time.Duration(cfg.HTTPReadHeaderTimeout),
 	})
 	if err != nil {
 		return nil, err
 	}
-	if err := a.gateway.HandlePath("POST", gateway.WebhookPath, gateway.Webhook(ingester, cfg.Webhook.MaxBodyBytes)); err != nil {
+	if err := a.gateway.HandlePath("POST", gateway.WebhookPath, gateway.Webhook(ingester, gateway.WebhookOptions{
+		MaxBodyBytes:    cfg.Webhook.MaxBodyBytes,
+		BodyReadTimeout: time.Duration(cfg.Webhook.BodyReadTimeout),
+	})); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -164,6 +170,10 @@ func (a *App) shutdown() {
 	// Last the event log, once nothing can append or read any more.
 	if err := a.events.Close(); err != nil {
 		a.log.Warn("event log close", "err", err)
+	}
+	// The data_dir lock goes after the server that wrote there has stopped.
+	if err := a.dirLock.Release(); err != nil {
+		a.log.Warn("data_dir unlock", "err", err)
 	}
 	a.log.Info("shutdown complete", "took", time.Since(start).Round(time.Millisecond).String())
 }

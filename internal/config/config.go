@@ -20,9 +20,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/imbridge/imbridge/internal/eventlog"
+	"github.com/imbridge/imbridge/internal/ingest"
 	"github.com/imbridge/imbridge/internal/selector"
 )
 
@@ -44,10 +47,18 @@ type Config struct {
 	APIKeys []string `json:"api_keys"`
 	// Apps are the Easemob applications whose callbacks are accepted.
 	Apps []App `json:"apps"`
+	// HTTPReadHeaderTimeout bounds reading a request's headers on the HTTP
+	// listener; a slower client is disconnected.
+	HTTPReadHeaderTimeout Duration `json:"http_read_header_timeout"`
 	// Webhook tunes the callback route.
 	Webhook Webhook `json:"webhook"`
 	// EventLog is where accepted callbacks are stored.
 	EventLog EventLog `json:"event_log"`
+
+	// origin maps a setting's YAML key to the name the user set it by
+	// (`--flag` or `IMBRIDGE_X`) when not the file, so that errors name
+	// what the user typed.
+	origin map[string]string
 }
 
 // App is one Easemob application whose callbacks imbridge accepts.
@@ -74,6 +85,9 @@ type Webhook struct {
 	// AppendTimeout bounds the wait for the event log; past it the answer
 	// is 503, so the vendor retries.
 	AppendTimeout Duration `json:"append_timeout"`
+	// BodyReadTimeout bounds reading a callback's body once its headers
+	// are in; past it the answer is 408 and the connection is closed.
+	BodyReadTimeout Duration `json:"body_read_timeout"`
 	// TimestampTolerance, when positive, rejects callbacks whose vendor
 	// timestamp is further than this from now. Off by default: the vendor
 	// redelivers stored failed callbacks up to days later.
@@ -127,15 +141,17 @@ func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Durat
 // Default returns the built-in defaults.
 func Default() Config {
 	return Config{
-		GRPCAddr:        ":9090",
-		HTTPAddr:        ":8080",
-		DataDir:         "data",
-		LogLevel:        "info",
-		LogFormat:       "json",
-		ShutdownTimeout: Duration(10 * time.Second),
+		GRPCAddr:              ":9090",
+		HTTPAddr:              ":8080",
+		DataDir:               "data",
+		LogLevel:              "info",
+		LogFormat:             "json",
+		ShutdownTimeout:       Duration(10 * time.Second),
+		HTTPReadHeaderTimeout: Duration(10 * time.Second),
 		Webhook: Webhook{
-			MaxBodyBytes:  1 << 20,
-			AppendTimeout: Duration(5 * time.Second),
+			MaxBodyBytes:    1 << 20,
+			AppendTimeout:   Duration(5 * time.Second),
+			BodyReadTimeout: Duration(10 * time.Second),
 		},
 		EventLog: EventLog{
 			Replicas:        1,
@@ -149,8 +165,10 @@ func Default() Config {
 	}
 }
 
-// setting is one scalar that a flag and an environment variable can set.
+// setting is one scalar that a flag and an environment variable can set,
+// and the YAML key it stands for.
 type setting struct {
+	key   string
 	flag  string
 	env   string
 	usage string
@@ -164,48 +182,63 @@ func str(field func(*Config) *string) func(*Config, string) error {
 func dur(field func(*Config) *Duration) func(*Config, string) error {
 	return func(c *Config, v string) error {
 		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%q: want a duration such as 10s or 1h30m", v)
+		}
 		*field(c) = Duration(d)
-		return err
+		return nil
 	}
 }
 
 func integer(field func(*Config) *int64) func(*Config, string) error {
 	return func(c *Config, v string) error {
 		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("%q: want a whole number", v)
+		}
 		*field(c) = n
-		return err
+		return nil
 	}
 }
 
 var settings = []setting{
-	{"grpc-addr", "IMBRIDGE_GRPC_ADDR", "gRPC listen address (default :9090)", str(func(c *Config) *string { return &c.GRPCAddr })},
-	{"http-addr", "IMBRIDGE_HTTP_ADDR", "HTTP gateway listen address (default :8080)", str(func(c *Config) *string { return &c.HTTPAddr })},
-	{"data-dir", "IMBRIDGE_DATA_DIR", "directory of the embedded event log (default data)", str(func(c *Config) *string { return &c.DataDir })},
-	{"log-level", "IMBRIDGE_LOG_LEVEL", "log level: debug, info, warn, error (default info)", str(func(c *Config) *string { return &c.LogLevel })},
-	{"log-format", "IMBRIDGE_LOG_FORMAT", "log format: json or text (default json)", str(func(c *Config) *string { return &c.LogFormat })},
-	{"shutdown-timeout", "IMBRIDGE_SHUTDOWN_TIMEOUT", "bound of a graceful shutdown (default 10s)", dur(func(c *Config) *Duration { return &c.ShutdownTimeout })},
-	{"api-keys", "IMBRIDGE_API_KEYS", "comma-separated bearer keys for the gRPC and REST API", func(c *Config, v string) error {
+	{"grpc_addr", "grpc-addr", "IMBRIDGE_GRPC_ADDR", "gRPC listen address (default :9090)", str(func(c *Config) *string { return &c.GRPCAddr })},
+	{"http_addr", "http-addr", "IMBRIDGE_HTTP_ADDR", "HTTP listen address: REST, webhook, /healthz, /metrics (default :8080)", str(func(c *Config) *string { return &c.HTTPAddr })},
+	{"http_read_header_timeout", "http-read-header-timeout", "IMBRIDGE_HTTP_READ_HEADER_TIMEOUT", "disconnect HTTP clients whose headers take longer (default 10s)", dur(func(c *Config) *Duration { return &c.HTTPReadHeaderTimeout })},
+	{"data_dir", "data-dir", "IMBRIDGE_DATA_DIR", "directory of the embedded event log, locked while imbridge runs (default data)", str(func(c *Config) *string { return &c.DataDir })},
+	{"log_level", "log-level", "IMBRIDGE_LOG_LEVEL", "log level: debug, info, warn, error (default info)", str(func(c *Config) *string { return &c.LogLevel })},
+	{"log_format", "log-format", "IMBRIDGE_LOG_FORMAT", "log format: json or text (default json)", str(func(c *Config) *string { return &c.LogFormat })},
+	{"shutdown_timeout", "shutdown-timeout", "IMBRIDGE_SHUTDOWN_TIMEOUT", "bound of a graceful shutdown (default 10s)", dur(func(c *Config) *Duration { return &c.ShutdownTimeout })},
+	{"api_keys", "api-keys", "IMBRIDGE_API_KEYS", "comma-separated bearer keys for the gRPC and REST API", func(c *Config, v string) error {
 		c.APIKeys = splitList(v)
 		return nil
 	}},
-	{"max-body-bytes", "IMBRIDGE_MAX_BODY_BYTES", "largest callback body accepted; larger gets 413 (default 1048576)", integer(func(c *Config) *int64 { return &c.Webhook.MaxBodyBytes })},
-	{"append-timeout", "IMBRIDGE_APPEND_TIMEOUT", "wait for the event log before answering 503 (default 5s)", dur(func(c *Config) *Duration { return &c.Webhook.AppendTimeout })},
-	{"timestamp-tolerance", "IMBRIDGE_TIMESTAMP_TOLERANCE", "reject callbacks whose timestamp is further from now (default 0: off)", dur(func(c *Config) *Duration { return &c.Webhook.TimestampTolerance })},
-	{"nats-url", "IMBRIDGE_NATS_URL", "external NATS cluster URL; empty embeds JetStream (default empty)", str(func(c *Config) *string { return &c.EventLog.NATSURL })},
-	{"nats-replicas", "IMBRIDGE_NATS_REPLICAS", "stream replicas on an external cluster (default 1)", func(c *Config, v string) error {
+	{"webhook.max_body_bytes", "max-body-bytes", "IMBRIDGE_MAX_BODY_BYTES", "largest callback body accepted; larger gets 413 (default 1048576)", integer(func(c *Config) *int64 { return &c.Webhook.MaxBodyBytes })},
+	{"webhook.append_timeout", "append-timeout", "IMBRIDGE_APPEND_TIMEOUT", "wait for the event log before answering 503 (default 5s)", dur(func(c *Config) *Duration { return &c.Webhook.AppendTimeout })},
+	{"webhook.body_read_timeout", "body-read-timeout", "IMBRIDGE_BODY_READ_TIMEOUT", "answer 408 to a callback whose body takes longer to arrive (default 10s)", dur(func(c *Config) *Duration { return &c.Webhook.BodyReadTimeout })},
+	{"webhook.timestamp_tolerance", "timestamp-tolerance", "IMBRIDGE_TIMESTAMP_TOLERANCE", "reject callbacks whose timestamp is further from now (default 0: off)", dur(func(c *Config) *Duration { return &c.Webhook.TimestampTolerance })},
+	{"event_log.nats_url", "nats-url", "IMBRIDGE_NATS_URL", "external NATS cluster URL; empty embeds JetStream (default empty)", str(func(c *Config) *string { return &c.EventLog.NATSURL })},
+	{"event_log.replicas", "nats-replicas", "IMBRIDGE_NATS_REPLICAS", "stream replicas on an external cluster (default 1)", func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("%q: want a whole number", v)
+		}
 		c.EventLog.Replicas = n
-		return err
+		return nil
 	}},
-	{"retention-max-age", "IMBRIDGE_RETENTION_MAX_AGE", "drop events older than this; 0 keeps them (default 168h)", dur(func(c *Config) *Duration { return &c.EventLog.MaxAge })},
-	{"retention-max-bytes", "IMBRIDGE_RETENTION_MAX_BYTES", "drop the oldest events past this size; 0 is unlimited (default 10 GiB)", integer(func(c *Config) *int64 { return &c.EventLog.MaxBytes })},
-	{"sync-always", "IMBRIDGE_SYNC_ALWAYS", "fsync every append before answering 200 (default false)", func(c *Config, v string) error {
+	{"event_log.max_age", "retention-max-age", "IMBRIDGE_RETENTION_MAX_AGE", "drop events older than this; 0 keeps them (default 168h)", dur(func(c *Config) *Duration { return &c.EventLog.MaxAge })},
+	{"event_log.max_bytes", "retention-max-bytes", "IMBRIDGE_RETENTION_MAX_BYTES", "drop the oldest events past this size; 0 is unlimited (default 10 GiB)", integer(func(c *Config) *int64 { return &c.EventLog.MaxBytes })},
+	{"event_log.sync_always", "sync-always", "IMBRIDGE_SYNC_ALWAYS", "fsync every append before answering 200 (default false)", func(c *Config, v string) error {
 		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%q: want true or false", v)
+		}
 		c.EventLog.SyncAlways = b
-		return err
+		return nil
 	}},
-	{"call-id-index-ttl", "IMBRIDGE_CALL_ID_INDEX_TTL", "how long the callId index remembers a callId (default 72h)", dur(func(c *Config) *Duration { return &c.EventLog.CallIDIndexTTL })},
-	{"duplicate-window", "IMBRIDGE_DUPLICATE_WINDOW", "how long JetStream remembers a callId, at least 10m (default 10m)", dur(func(c *Config) *Duration { return &c.EventLog.DuplicateWindow })},
+	{"event_log.call_id_index_ttl", "call-id-index-ttl", "IMBRIDGE_CALL_ID_INDEX_TTL", "how long the callId index remembers a callId (default 72h)", dur(func(c *Config) *Duration { return &c.EventLog.CallIDIndexTTL })},
+	{"event_log.duplicate_window", "duplicate-window", "IMBRIDGE_DUPLICATE_WINDOW", "how long JetStream remembers a callId, at least 10m (default 10m)", dur(func(c *Config) *Duration { return &c.EventLog.DuplicateWindow })},
+	{"event_log.listen", "nats-listen", "IMBRIDGE_NATS_LISTEN", "open a NATS client listener on the embedded server, host:port (default none)", str(func(c *Config) *string { return &c.EventLog.Listen })},
 }
 
 // Single-app environment: container deployments configure one app with
@@ -219,7 +252,9 @@ const (
 const ConfigFileEnv = "IMBRIDGE_CONFIG"
 
 // Load builds the configuration from defaults, the YAML file named by
-// --config or IMBRIDGE_CONFIG, the environment and the flags in args.
+// --config or IMBRIDGE_CONFIG, the environment and the flags in args, and
+// validates it once. Every error names the setting as the user wrote it:
+// the flag, the environment variable or the YAML key.
 func Load(name string, args []string, getenv func(string) string, usageOut io.Writer) (Config, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(usageOut)
@@ -230,11 +265,16 @@ func Load(name string, args []string, getenv func(string) string, usageOut io.Wr
 	}
 	var given []flagValue
 	for _, s := range settings {
-		s := s
-		fs.Func(s.flag, s.usage+" (env "+s.env+")", func(v string) error {
+		fs.Func(s.flag, s.usage+" (env "+s.env+", YAML "+s.key+")", func(v string) error {
 			given = append(given, flagValue{s, v})
 			return nil
 		})
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(usageOut, "usage: %s [flags]\n\nSettings come from, in rising precedence: defaults, the YAML file, IMBRIDGE_* environment variables, flags.\n\nFlags:\n", name)
+		fs.PrintDefaults()
+		fmt.Fprintf(usageOut, "\nOne app without a file (both or neither; replaces that app's secrets if the file has it):\n"+
+			"  %s=org#app\n  %s=secret1,secret2\n", AppKeyEnv, CallbackSecretsEnv)
 	}
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
@@ -244,6 +284,7 @@ func Load(name string, args []string, getenv func(string) string, usageOut io.Wr
 	}
 
 	cfg := Default()
+	cfg.origin = map[string]string{}
 	path := *configPath
 	if path == "" {
 		path = getenv(ConfigFileEnv)
@@ -256,8 +297,9 @@ func Load(name string, args []string, getenv func(string) string, usageOut io.Wr
 	for _, s := range settings {
 		if v, ok := lookup(getenv, s.env); ok {
 			if err := s.apply(&cfg, v); err != nil {
-				return Config{}, fmt.Errorf("%s: %w", s.env, err)
+				return Config{}, fmt.Errorf("%s %w", s.env, err)
 			}
+			cfg.origin[s.key] = s.env
 		}
 	}
 	if err := cfg.applyAppEnv(getenv); err != nil {
@@ -265,13 +307,25 @@ func Load(name string, args []string, getenv func(string) string, usageOut io.Wr
 	}
 	for _, g := range given {
 		if err := g.s.apply(&cfg, g.v); err != nil {
-			return Config{}, fmt.Errorf("--%s: %w", g.s.flag, err)
+			return Config{}, fmt.Errorf("--%s %w", g.s.flag, err)
 		}
+		cfg.origin[g.s.key] = "--" + g.s.flag
 	}
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil
+}
+
+// NameOf is how errors call the setting with YAML key key: the flag or
+// environment variable it was set by, else the key.
+func (c *Config) NameOf(key string) string { return c.name(key) }
+
+func (c *Config) name(key string) string {
+	if n, ok := c.origin[key]; ok {
+		return n
+	}
+	return key
 }
 
 func (c *Config) readFile(path string) error {
@@ -280,9 +334,23 @@ func (c *Config) readFile(path string) error {
 		return fmt.Errorf("config file: %w", err)
 	}
 	if err := yaml.UnmarshalStrict(b, c); err != nil {
-		return fmt.Errorf("config file %s: %w", path, err)
+		return fmt.Errorf("config file %s: %s", path, yamlProblem(err))
 	}
 	return nil
+}
+
+// yamlProblem is a YAML decoding error without the layers of prefixes the
+// YAML-to-JSON decoder adds ("error unmarshaling JSON: while decoding JSON:
+// json: …"), and with JSON's word for a key.
+func yamlProblem(err error) string {
+	msg := err.Error()
+	for _, prefix := range []string{"error converting YAML to JSON: ", "error unmarshaling JSON: ", "while decoding JSON: ", "json: "} {
+		msg = strings.ReplaceAll(msg, prefix, "")
+	}
+	msg = strings.ReplaceAll(msg, "unknown field", "unknown setting")
+	msg = strings.ReplaceAll(msg, "Go struct field ", "")
+	msg = strings.ReplaceAll(msg, "Go value of type ", "")
+	return msg
 }
 
 // applyAppEnv adds (or replaces the secrets of) the app named by
@@ -320,62 +388,122 @@ func splitList(v string) []string {
 	return out
 }
 
-// Validate reports the first setting that cannot work, by its YAML name.
+// Validate reports every setting that cannot work, each named as the
+// user wrote it (see Load). The event log's own rules are checked here too,
+// through eventlog.Config.Validate, so that a bad configuration stops the
+// process before anything starts.
 func (c *Config) Validate() error {
 	var errs []error
-	for name, addr := range map[string]string{"grpc_addr": c.GRPCAddr, "http_addr": c.HTTPAddr} {
-		if _, _, err := net.SplitHostPort(addr); err != nil {
-			errs = append(errs, fmt.Errorf("%s %q: %w", name, addr, err))
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s %s", c.name(key), fmt.Sprintf(format, args...)))
+	}
+	for _, k := range []struct{ key, addr string }{{"grpc_addr", c.GRPCAddr}, {"http_addr", c.HTTPAddr}} {
+		if _, _, err := net.SplitHostPort(k.addr); err != nil {
+			bad(k.key, "%q: want host:port (%v)", k.addr, err)
 		}
 	}
 	if _, err := ParseLevel(c.LogLevel); err != nil {
-		errs = append(errs, err)
+		bad("log_level", "%q: want debug, info, warn or error", c.LogLevel)
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
-		errs = append(errs, fmt.Errorf("log_format %q: want json or text", c.LogFormat))
+		bad("log_format", "%q: want json or text", c.LogFormat)
 	}
 	if c.ShutdownTimeout <= 0 {
-		errs = append(errs, fmt.Errorf("shutdown_timeout must be positive"))
+		bad("shutdown_timeout", "%v: want a positive duration", time.Duration(c.ShutdownTimeout))
 	}
-	if c.DataDir == "" {
-		errs = append(errs, fmt.Errorf("data_dir must not be empty"))
+	if c.HTTPReadHeaderTimeout <= 0 {
+		bad("http_read_header_timeout", "%v: want a positive duration", time.Duration(c.HTTPReadHeaderTimeout))
 	}
 	for i, k := range c.APIKeys {
 		if strings.TrimSpace(k) == "" {
-			errs = append(errs, fmt.Errorf("api_keys[%d] is empty", i))
+			bad("api_keys", "[%d] is empty", i)
 		}
 	}
 	errs = append(errs, c.validateApps()...)
-	if c.Webhook.MaxBodyBytes <= 0 {
-		errs = append(errs, fmt.Errorf("webhook.max_body_bytes must be positive"))
+	if max := int64(eventlog.MaxEventBytes / 2); c.Webhook.MaxBodyBytes <= 0 || c.Webhook.MaxBodyBytes > max {
+		bad("webhook.max_body_bytes", "%d: want 1 to %d (a stored event holds the raw body and its decoded form)", c.Webhook.MaxBodyBytes, max)
 	}
 	if c.Webhook.AppendTimeout <= 0 {
-		errs = append(errs, fmt.Errorf("webhook.append_timeout must be positive"))
+		bad("webhook.append_timeout", "%v: want a positive duration", time.Duration(c.Webhook.AppendTimeout))
+	}
+	if c.Webhook.BodyReadTimeout <= 0 {
+		bad("webhook.body_read_timeout", "%v: want a positive duration", time.Duration(c.Webhook.BodyReadTimeout))
 	}
 	if c.Webhook.TimestampTolerance < 0 {
-		errs = append(errs, fmt.Errorf("webhook.timestamp_tolerance must not be negative"))
+		bad("webhook.timestamp_tolerance", "%v must not be negative (0 is off)", time.Duration(c.Webhook.TimestampTolerance))
 	}
-	if c.EventLog.Replicas < 1 || c.EventLog.Replicas > 5 {
-		errs = append(errs, fmt.Errorf("event_log.replicas %d: want 1 to 5", c.EventLog.Replicas))
+	if c.EventLog.Replicas > 5 {
+		bad("event_log.replicas", "%d: want 1 to 5", c.EventLog.Replicas)
 	}
-	if c.EventLog.NATSURL == "" && c.EventLog.Replicas != 1 {
-		errs = append(errs, fmt.Errorf("event_log.replicas %d needs event_log.nats_url: the embedded server has one replica", c.EventLog.Replicas))
-	}
-	if c.EventLog.MaxAge < 0 || c.EventLog.MaxBytes < 0 {
-		errs = append(errs, fmt.Errorf("event_log.max_age and event_log.max_bytes must not be negative"))
-	}
-	if time.Duration(c.EventLog.DuplicateWindow) < 10*time.Minute {
-		errs = append(errs, fmt.Errorf("event_log.duplicate_window %v: want at least 10m (the vendor retries and redelivers)", time.Duration(c.EventLog.DuplicateWindow)))
-	}
-	if c.EventLog.CallIDIndexTTL != 0 && c.EventLog.CallIDIndexTTL < c.EventLog.DuplicateWindow {
-		errs = append(errs, fmt.Errorf("event_log.call_id_index_ttl %v is shorter than event_log.duplicate_window", time.Duration(c.EventLog.CallIDIndexTTL)))
-	}
-	if c.EventLog.Listen != "" {
-		if _, _, err := net.SplitHostPort(c.EventLog.Listen); err != nil {
-			errs = append(errs, fmt.Errorf("event_log.listen %q: %w", c.EventLog.Listen, err))
+	el := c.EventLogConfig(nil)
+	for _, err := range unjoin(el.Validate()) {
+		var ce *eventlog.ConfigError
+		if errors.As(err, &ce) {
+			bad(eventLogKeys[ce.Field], "%s", ce.Problem)
+		} else {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// eventLogKeys names eventlog.Config's fields by their YAML keys.
+var eventLogKeys = map[string]string{
+	"DataDir":         "data_dir",
+	"NATSURL":         "event_log.nats_url",
+	"Replicas":        "event_log.replicas",
+	"MaxAge":          "event_log.max_age",
+	"MaxBytes":        "event_log.max_bytes",
+	"SyncAlways":      "event_log.sync_always",
+	"DuplicateWindow": "event_log.duplicate_window",
+	"CallIDIndexTTL":  "event_log.call_id_index_ttl",
+	"ListenAddr":      "event_log.listen",
+}
+
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	if err != nil {
+		return []error{err}
+	}
+	return nil
+}
+
+// EventLogConfig is the event log's part of the configuration.
+func (c *Config) EventLogConfig(log *slog.Logger) eventlog.Config {
+	return eventlog.Config{
+		DataDir:         c.DataDir,
+		NATSURL:         c.EventLog.NATSURL,
+		Replicas:        c.EventLog.Replicas,
+		MaxAge:          time.Duration(c.EventLog.MaxAge),
+		MaxBytes:        c.EventLog.MaxBytes,
+		SyncAlways:      c.EventLog.SyncAlways,
+		DuplicateWindow: time.Duration(c.EventLog.DuplicateWindow),
+		CallIDIndexTTL:  time.Duration(c.EventLog.CallIDIndexTTL),
+		ListenAddr:      c.EventLog.Listen,
+		Logger:          log,
+	}
+}
+
+// IngestApps is the apps as the write path takes them, their selectors
+// parsed (Validate has checked them).
+func (c *Config) IngestApps() ([]ingest.App, error) {
+	out := make([]ingest.App, 0, len(c.Apps))
+	for _, a := range c.Apps {
+		x := ingest.App{Appkey: a.Appkey, Secrets: a.Secrets}
+		var err error
+		if x.Unsigned, err = selector.ParseAll(a.UnsignedSelectors); err == nil {
+			if x.Keep, err = selector.ParseAll(a.Keep); err == nil {
+				x.Drop, err = selector.ParseAll(a.Drop)
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("apps %s: %w", a.Appkey, err)
+		}
+		out = append(out, x)
+	}
+	return out, nil
 }
 
 func (c *Config) validateApps() []error {
@@ -415,19 +543,50 @@ func (c *Config) validateApps() []error {
 func ParseLevel(s string) (slog.Level, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(s)); err != nil {
-		return 0, fmt.Errorf("log_level %q: want debug, info, warn or error", s)
+		return 0, fmt.Errorf("log level %q: want debug, info, warn or error", s)
 	}
 	return l, nil
 }
 
-// NewLogger returns the process logger the configuration asks for.
+// NewLogger returns the process logger the configuration asks for. Every
+// line is bounded: a string or error value over MaxLogValueBytes is cut
+// (callbacks carry values of any size, and a log line is no place for
+// them).
 func (c *Config) NewLogger(w io.Writer) *slog.Logger {
 	level, _ := ParseLevel(c.LogLevel)
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: boundAttr}
 	if c.LogFormat == "text" {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// MaxLogValueBytes bounds one logged value.
+const MaxLogValueBytes = 1024
+
+func boundAttr(_ []string, a slog.Attr) slog.Attr {
+	switch v := a.Value; v.Kind() {
+	case slog.KindString:
+		if s := v.String(); len(s) > MaxLogValueBytes {
+			a.Value = slog.StringValue(truncate(s))
+		}
+	case slog.KindAny:
+		if err, ok := v.Any().(error); ok {
+			a.Value = slog.StringValue(truncate(err.Error()))
+		}
+	}
+	return a
+}
+
+func truncate(s string) string {
+	if len(s) <= MaxLogValueBytes {
+		return s
+	}
+	cut := MaxLogValueBytes
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("…(%d bytes cut)", len(s)-cut)
 }
 
 // Loopback reports whether every listen address is bound to a loopback

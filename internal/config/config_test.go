@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -69,10 +70,20 @@ func TestBadInputNamesTheSetting(t *testing.T) {
 	}{
 		{name: "unknown yaml key", file: "grpc_adr: :1\n", want: "grpc_adr"},
 		{name: "bad duration in file", file: "shutdown_timeout: soon\n", want: "shutdown_timeout"},
-		{name: "bad address", args: []string{"--grpc-addr", "nohostport"}, want: "grpc_addr"},
-		{name: "bad log level", env: map[string]string{"IMBRIDGE_LOG_LEVEL": "loud"}, want: "log_level"},
-		{name: "bad env duration", env: map[string]string{"IMBRIDGE_SHUTDOWN_TIMEOUT": "x"}, want: "IMBRIDGE_SHUTDOWN_TIMEOUT"},
-		{name: "negative timeout", args: []string{"--shutdown-timeout", "-1s"}, want: "shutdown_timeout"},
+		{name: "bad address", args: []string{"--grpc-addr", "nohostport"}, want: `--grpc-addr "nohostport": want host:port`},
+		{name: "bad address in file", file: "grpc_addr: nohostport\n", want: `grpc_addr "nohostport"`},
+		{name: "bad log level", env: map[string]string{"IMBRIDGE_LOG_LEVEL": "loud"}, want: `IMBRIDGE_LOG_LEVEL "loud": want debug`},
+		{name: "bad env duration", env: map[string]string{"IMBRIDGE_SHUTDOWN_TIMEOUT": "x"}, want: `IMBRIDGE_SHUTDOWN_TIMEOUT "x": want a duration`},
+		{name: "negative timeout", args: []string{"--shutdown-timeout", "-1s"}, want: "--shutdown-timeout -1s: want a positive duration"},
+		{name: "retention by flag", args: []string{"--retention-max-age", "1s"}, want: "--retention-max-age 1s is shorter than the duplicate window"},
+		{name: "retention by env", env: map[string]string{"IMBRIDGE_RETENTION_MAX_AGE": "1s"}, want: "IMBRIDGE_RETENTION_MAX_AGE 1s is shorter"},
+		{name: "retention in file", file: "event_log:\n  max_age: 1s\n", want: "event_log.max_age 1s is shorter"},
+		{name: "flag wins over file in errors", file: "event_log:\n  max_age: 1h\n", args: []string{"--retention-max-age", "2s"}, want: "--retention-max-age 2s"},
+		{name: "window", args: []string{"--duplicate-window", "1m"}, want: "--duplicate-window 1m0s is shorter than the minimum 10m0s"},
+		{name: "replicas embedded", env: map[string]string{"IMBRIDGE_NATS_REPLICAS": "3"}, want: "IMBRIDGE_NATS_REPLICAS 3: the embedded server keeps one replica"},
+		{name: "body limit", args: []string{"--max-body-bytes", "99999999"}, want: "--max-body-bytes 99999999: want 1 to"},
+		{name: "body read timeout", file: "webhook:\n  body_read_timeout: 0s\n", want: "webhook.body_read_timeout 0s: want a positive duration"},
+		{name: "bad selector", file: "apps:\n- appkey: a#b\n  secrets: [s]\n  drop: [chat:text]\n", want: "apps[0].drop"},
 		{name: "missing file", args: []string{"--config", "/nonexistent/imbridge.yaml"}, want: "config file"},
 		{name: "stray argument", args: []string{"extra"}, want: "unexpected arguments"},
 	}
@@ -89,6 +100,11 @@ func TestBadInputNamesTheSetting(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("Load = %v, want an error naming %q", err, c.want)
 			}
+			for _, stutter := range []string{"eventlog:", "error unmarshaling JSON", "json:", "Go struct", "config.Config"} {
+				if strings.Contains(err.Error(), stutter) {
+					t.Errorf("error %q carries %q", err, stutter)
+				}
+			}
 		})
 	}
 }
@@ -100,6 +116,25 @@ func TestLoopback(t *testing.T) {
 	} {
 		if got := IsLoopback(addr); got != want {
 			t.Errorf("IsLoopback(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}
+
+// A log line stays bounded whatever a value holds: callbacks carry values
+// of any size.
+func TestLoggerBoundsValues(t *testing.T) {
+	for _, format := range []string{"json", "text"} {
+		var buf strings.Builder
+		cfg := Default()
+		cfg.LogFormat = format
+		log := cfg.NewLogger(&buf)
+		huge := strings.Repeat("é", 40_000)
+		log.Warn("refused", "call_id", huge, "err", errors.New(huge))
+		if n := buf.Len(); n > 3*MaxLogValueBytes {
+			t.Errorf("%s: a line with two 80 KB values is %d bytes", format, n)
+		}
+		if !strings.Contains(buf.String(), "bytes cut") {
+			t.Errorf("%s: the cut is not marked: %.200s", format, buf.String())
 		}
 	}
 }

@@ -1,86 +1,101 @@
 // Package ingest is the write path of a callback: find the app, verify the
 // signature, decode, apply the app's filter rules, append to the event log,
-// and say what to answer. The HTTP route in gateway/ only reads the body and
-// writes the answer.
+// and say what happened. It knows nothing of HTTP: the webhook route in
+// gateway/ reads the body and turns an Outcome into an answer.
 package ingest
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
 	"google.golang.org/protobuf/proto"
 
 	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
 	"github.com/imbridge/imbridge/internal/callback"
-	"github.com/imbridge/imbridge/internal/config"
+	"github.com/imbridge/imbridge/internal/eventlog"
 	"github.com/imbridge/imbridge/internal/selector"
 )
 
 // Store is the event log as ingest uses it.
 type Store interface {
 	Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, duplicate bool, err error)
-	MarkChatroom(ctx context.Context, appkey, groupID string) error
+	// LearnChatroom records ev's group as a chatroom when ev says so.
+	LearnChatroom(ctx context.Context, ev *imbridgev1.Event) error
 	// MaxEventBytes is the largest marshalled event Append takes.
 	MaxEventBytes() int
 	callback.Chatrooms
+}
+
+// App is one application whose callbacks are accepted.
+type App struct {
+	// Appkey is `org#app`, as callbacks carry it.
+	Appkey string
+	// Secrets are the callback rules' secrets; any of them signs.
+	Secrets []string
+	// Unsigned are the selectors accepted without a signature.
+	Unsigned []selector.Selector
+	// Keep, when set, stores only what these selectors choose.
+	Keep []selector.Selector
+	// Drop never stores what these selectors choose (after Keep).
+	Drop []selector.Selector
 }
 
 // Options tune the write path.
 type Options struct {
 	// AppendTimeout bounds the wait for the event log.
 	AppendTimeout time.Duration
-	// TimestampTolerance, when positive, rejects callbacks whose vendor
+	// TimestampTolerance, when positive, refuses callbacks whose vendor
 	// timestamp is further than this from now.
 	TimestampTolerance time.Duration
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
-	// Logger receives rejections (never secrets or signatures) and store
-	// failures.
+	// Logger receives refusals (rate limited; never secrets or
+	// signatures) and store failures.
 	Logger *slog.Logger
 	// Registerer receives the callback metrics.
 	Registerer prometheus.Registerer
 }
 
-type app struct {
-	secrets  []string
-	unsigned []selector.Selector
-	keep     []selector.Selector
-	drop     []selector.Selector
-}
-
 // Ingester runs the write path.
 type Ingester struct {
-	apps    map[string]*app
+	apps    map[string]*App
 	store   Store
 	opts    Options
 	metrics *metrics
+	log     *slog.Logger
+	// Refusals are logged at most logRate a second (after a burst), so
+	// that a flood of bad requests cannot flood the log; the metrics count
+	// every one, and the next line logged says how many were not.
+	logLimit *rate.Limiter
+	unlogged atomic.Int64
 }
 
-// New builds the write path for the configured apps.
-func New(apps []config.App, store Store, opts Options) (*Ingester, error) {
+// Refusal log rate: a burst of 20 lines, then 5 a second.
+const (
+	logRate  = 5
+	logBurst = 20
+)
+
+// New builds the write path for the apps.
+func New(apps []App, store Store, opts Options) (*Ingester, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	in := &Ingester{apps: map[string]*app{}, store: store, opts: opts}
-	for _, a := range apps {
-		var err error
-		x := &app{secrets: a.Secrets}
-		if x.unsigned, err = selector.ParseAll(a.UnsignedSelectors); err != nil {
-			return nil, err
-		}
-		if x.keep, err = selector.ParseAll(a.Keep); err != nil {
-			return nil, err
-		}
-		if x.drop, err = selector.ParseAll(a.Drop); err != nil {
-			return nil, err
-		}
-		in.apps[a.Appkey] = x
+	in := &Ingester{
+		apps: map[string]*App{}, store: store, opts: opts, log: opts.Logger,
+		logLimit: rate.NewLimiter(logRate, logBurst),
+	}
+	if in.log == nil {
+		in.log = slog.New(slog.DiscardHandler)
+	}
+	for i := range apps {
+		in.apps[apps[i].Appkey] = &apps[i]
 	}
 	m, err := newMetrics(opts.Registerer)
 	if err != nil {
@@ -90,128 +105,136 @@ func New(apps []config.App, store Store, opts Options) (*Ingester, error) {
 	return in, nil
 }
 
-// Outcome is what happened to one callback and what to answer.
-type Outcome struct {
-	// Status is the HTTP status to answer: 200 for stored, duplicate and
-	// dropped callbacks; 4xx for callbacks that are not accepted; 503 when
-	// the event log could not take it in time.
-	Status int
-	// Result is a short word for the answer body and the metrics:
-	// stored, duplicate, dropped, or the rejection reason.
-	Result string
-	// Message explains a rejection in a few words; never a secret.
-	Message string
-	// Cursor is the event's position in the log (stored and duplicate).
-	Cursor uint64
-	// Selector is the event's canonical selector, once decoded.
-	Selector string
-}
+// Result is what became of a callback.
+type Result int
 
-// MaxEventBytes bounds a stored event so that any gRPC client can read it
-// back with its default 4 MiB receive limit.
-const MaxEventBytes = 3 << 20
-
-// Rejection reasons, the `reason` label of the rejected counter.
+// Results of Ingest.
 const (
-	ReasonMalformed     = "malformed"
-	ReasonTooLarge      = "too_large"
-	ReasonUnknownApp    = "unknown_app"
-	ReasonBadSignature  = "bad_signature"
-	ReasonUnsigned      = "unsigned"
-	ReasonMissingCallID = "missing_call_id"
-	ReasonStale         = "stale_timestamp"
-	ReasonUnavailable   = "store_unavailable"
+	// Stored: appended to the event log now.
+	Stored Result = iota + 1
+	// Duplicate: its callId was stored before; nothing was appended.
+	Duplicate
+	// Dropped: accepted but not stored, by the app's keep/drop rules.
+	Dropped
+	// Refused: not accepted; Outcome.Refusal says why.
+	Refused
 )
 
-// RejectTooLarge records a body over the limit, which the HTTP route
-// detects before ingest sees it.
-func (in *Ingester) RejectTooLarge(limit int64) Outcome {
-	return in.reject("", http.StatusRequestEntityTooLarge, ReasonTooLarge, fmt.Sprintf("body over %d bytes", limit))
+// Outcome is what happened to one callback.
+type Outcome struct {
+	Result Result
+	// Refusal says why, when Result is Refused.
+	Refusal Refusal
+	// Detail explains a refusal in a few words; never a secret, never
+	// the request's own text.
+	Detail string
+	// Cursor is the event's position in the log (Stored and Duplicate).
+	Cursor uint64
+	// Selector is the event's canonical selector, once known.
+	Selector string
 }
 
 // Ingest runs one callback body through the write path. receiveTime is
 // when the request arrived.
+//
+// Unauthenticated bodies cost next to nothing: the app, the signature and,
+// for an unsigned body, its selector are read off the body without decoding
+// it (callback.Peek), and only a body that passes is decoded.
 func (in *Ingester) Ingest(ctx context.Context, body []byte, receiveTime time.Time) Outcome {
-	cb, err := callback.Parse(body)
-	if err != nil {
-		return in.reject("", http.StatusBadRequest, ReasonMalformed, err.Error())
+	if !looksLikeObject(body) {
+		return in.Refuse(RefusalMalformed, "body is not a JSON object")
 	}
-	a, ok := in.apps[cb.Appkey()]
-	if !ok {
-		if cb.Appkey() == "" {
-			return in.reject("", http.StatusUnauthorized, ReasonUnknownApp, "missing appkey")
-		}
-		return in.reject("", http.StatusUnauthorized, ReasonUnknownApp, "unknown appkey")
+	h := callback.Peek(body)
+	a, ok := in.apps[h.Appkey()]
+	switch {
+	case !ok && h.Appkey() == "" && !callback.Valid(body):
+		return in.Refuse(RefusalMalformed, "body is not valid JSON")
+	case !ok && h.Appkey() == "":
+		return in.Refuse(RefusalUnknownApp, "missing appkey")
+	case !ok:
+		return in.Refuse(RefusalUnknownApp, "unknown appkey")
 	}
 	verification := imbridgev1.Verification_VERIFICATION_SIGNED
-	var ev *imbridgev1.Event
 	switch {
-	case cb.Signed() && cb.CallID() == "":
-		return in.reject("", http.StatusBadRequest, ReasonMissingCallID, "missing callId: the signature cannot be verified")
-	case cb.Signed():
-		if !cb.Verify(a.secrets) {
-			return in.reject("", http.StatusUnauthorized, ReasonBadSignature, "signature does not match")
+	case h.Signed() && h.CallID() == "":
+		return in.Refuse(RefusalMissingCallID, "missing callId: the signature cannot be verified")
+	case h.Signed():
+		if !h.Verify(a.Secrets) {
+			return in.Refuse(RefusalBadSignature, "signature does not match")
 		}
-		ev = cb.Decode(receiveTime, in.store)
+	case len(a.Unsigned) == 0:
+		return in.Refuse(RefusalUnsigned, "missing signature")
 	default:
-		ev = cb.Decode(receiveTime, in.store)
-		if len(a.unsigned) == 0 || !selector.MatchesAny(a.unsigned, ev.GetSelector()) {
-			return in.reject(ev.GetSelector(), http.StatusUnauthorized, ReasonUnsigned, "missing signature")
+		if sel := h.Selector(in.store); !selector.MatchesAny(a.Unsigned, sel) {
+			return in.refuse(sel, RefusalUnsigned, "missing signature")
 		}
 		verification = imbridgev1.Verification_VERIFICATION_UNSIGNED_ALLOWED
 	}
+	cb, err := callback.Parse(body)
+	if err != nil {
+		return in.Refuse(RefusalMalformed, err.Error())
+	}
+	ev := cb.Decode(receiveTime, in.store)
 	ev.Verification = verification
 	ev.CallId = cb.DedupeID()
+	sel := ev.GetSelector()
 	if tol := in.opts.TimestampTolerance; tol > 0 {
 		t, ok := cb.VendorTime()
 		if d := in.opts.Now().Sub(t); !ok || d > tol || d < -tol {
-			return in.reject(ev.GetSelector(), http.StatusUnauthorized, ReasonStale, "timestamp outside the accepted window")
+			return in.refuse(sel, RefusalStale, "timestamp outside the accepted window")
 		}
 	}
-	sel := ev.GetSelector()
 	in.metrics.received.WithLabelValues(family(sel)).Inc()
-	if (len(a.keep) > 0 && !selector.MatchesAny(a.keep, sel)) || (len(a.drop) > 0 && selector.MatchesAny(a.drop, sel)) {
+	if (len(a.Keep) > 0 && !selector.MatchesAny(a.Keep, sel)) || (len(a.Drop) > 0 && selector.MatchesAny(a.Drop, sel)) {
 		in.metrics.dropped.WithLabelValues(family(sel)).Inc()
-		return Outcome{Status: http.StatusOK, Result: "dropped", Selector: sel}
+		return Outcome{Result: Dropped, Selector: sel}
 	}
 	return in.append(ctx, ev)
 }
 
+// looksLikeObject reports whether body starts as a JSON object does: the
+// one check every body gets before it is known to come from an app.
+func looksLikeObject(body []byte) bool {
+	for _, c := range body {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		}
+		return c == '{'
+	}
+	return false
+}
+
 func (in *Ingester) append(ctx context.Context, ev *imbridgev1.Event) Outcome {
 	sel := ev.GetSelector()
-	if proto.Size(ev) > min(in.store.MaxEventBytes(), MaxEventBytes) {
+	if limit := in.store.MaxEventBytes(); proto.Size(ev) > limit {
 		// A body under the webhook limit can still decode into several
 		// times its size (JSON numbers grow as protobuf Values). Keep the
 		// raw body rather than refusing the callback forever.
 		keepRawOnly(ev)
+		if proto.Size(ev) > limit {
+			return in.refuse(sel, RefusalTooLarge, "callback too large for the event log")
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, in.opts.AppendTimeout)
 	defer cancel()
-	if m := ev.GetMuc(); m.GetIsChatroom() {
-		gid := ev.GetGroupId()
-		if gid == "" {
-			gid = m.GetMucId().GetGroupId()
-		}
-		// Learned before the append, so that once a 200 is sent the
-		// chatroom is known to every later message.
-		if gid != "" && !in.store.IsChatroom(ev.GetAppkey(), gid) {
-			if err := in.store.MarkChatroom(ctx, ev.GetAppkey(), gid); err != nil {
-				return in.unavailable(sel, err)
-			}
-		}
+	// Learned before the append, so that once a 200 is sent the chatroom
+	// is known to every later message.
+	if err := in.store.LearnChatroom(ctx, ev); err != nil {
+		return in.storeFailed(sel, err)
 	}
 	start := time.Now()
 	cursor, dup, err := in.store.Append(ctx, ev)
 	in.metrics.appendSeconds.Observe(time.Since(start).Seconds())
 	if err != nil {
-		return in.unavailable(sel, err)
+		return in.storeFailed(sel, err)
 	}
 	if dup {
 		in.metrics.duplicate.WithLabelValues(family(sel)).Inc()
-		return Outcome{Status: http.StatusOK, Result: "duplicate", Cursor: cursor, Selector: sel}
+		return Outcome{Result: Duplicate, Cursor: cursor, Selector: sel}
 	}
 	in.metrics.stored.WithLabelValues(family(sel)).Inc()
-	return Outcome{Status: http.StatusOK, Result: "stored", Cursor: cursor, Selector: sel}
+	return Outcome{Result: Stored, Cursor: cursor, Selector: sel}
 }
 
 // keepRawOnly replaces an event's typed body by an UnknownEvent that names
@@ -222,27 +245,42 @@ func keepRawOnly(ev *imbridgev1.Event) {
 	}}
 }
 
-func (in *Ingester) unavailable(sel string, err error) Outcome {
-	msg := "event log unavailable; retry"
-	if errors.Is(err, context.DeadlineExceeded) {
-		msg = "event log did not answer in time; retry"
+// storeFailed turns an event log error into a refusal: one that retrying
+// can fix (the log unavailable or too slow) is RefusalUnavailable, which
+// the vendor retries; anything else is a fault of ours, logged in full.
+func (in *Ingester) storeFailed(sel string, err error) Outcome {
+	if errors.Is(err, eventlog.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+		in.log.Error("callback not stored: event log unavailable", "selector", sel, "err", err)
+		detail := "event log unavailable; retry"
+		if errors.Is(err, context.DeadlineExceeded) {
+			detail = "event log did not answer in time; retry"
+		}
+		return in.refuse(sel, RefusalUnavailable, detail)
 	}
-	if in.opts.Logger != nil {
-		in.opts.Logger.Error("callback not stored", "selector", sel, "err", err)
-	}
-	return in.reject(sel, http.StatusServiceUnavailable, ReasonUnavailable, msg)
+	in.log.Error("callback not stored: internal error", "selector", sel, "err", err)
+	return in.refuse(sel, RefusalInternal, "internal error")
 }
 
-func (in *Ingester) reject(sel string, status int, reason, msg string) Outcome {
-	in.metrics.rejected.WithLabelValues(family(sel), reason).Inc()
-	if in.opts.Logger != nil && status != http.StatusServiceUnavailable {
-		in.opts.Logger.Warn("callback rejected", "status", status, "reason", reason, "selector", sel)
+// Refuse records a callback refused before its selector is known — by the
+// webhook too, for bodies over the limit or too slow to arrive — and
+// returns its outcome.
+func (in *Ingester) Refuse(r Refusal, detail string) Outcome {
+	return in.refuse("", r, detail)
+}
+
+func (in *Ingester) refuse(sel string, r Refusal, detail string) Outcome {
+	in.metrics.rejected.WithLabelValues(family(sel), string(r)).Inc()
+	if in.logLimit.Allow() {
+		in.log.Warn("callback refused", "reason", string(r), "selector", sel, "detail", detail,
+			"unlogged_before", in.unlogged.Swap(0))
+	} else {
+		in.unlogged.Add(1)
 	}
-	return Outcome{Status: status, Result: reason, Message: msg, Selector: sel}
+	return Outcome{Result: Refused, Refusal: r, Detail: detail, Selector: sel}
 }
 
 // family is the metrics label of a selector: its family, or `none` when the
-// callback was rejected before it was decoded.
+// callback was refused before its selector was known.
 func family(sel string) string {
 	if sel == "" {
 		return "none"
@@ -266,7 +304,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		stored:    counter("stored_total", "Callbacks appended to the event log, by selector family.", "family"),
 		duplicate: counter("duplicate_total", "Callbacks whose callId was already stored, by selector family.", "family"),
 		dropped:   counter("dropped_total", "Callbacks answered 200 but not stored because an ingest filter rule dropped them, by selector family.", "family"),
-		rejected:  counter("rejected_total", "Callbacks not accepted, by selector family (none when not decoded) and reason.", "family", "reason"),
+		rejected:  counter("rejected_total", "Callbacks not accepted, by selector family (none when not known) and reason.", "family", "reason"),
 		appendSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: "imbridge", Subsystem: "callbacks", Name: "append_seconds",
 			Help:    "Time to append a callback to the event log, acknowledgement included.",

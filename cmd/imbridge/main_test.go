@@ -1,0 +1,52 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"strings"
+	"testing"
+)
+
+func runCLI(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut strings.Builder
+	err = run(t.Context(), args, func(string) string { return "" }, &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+func TestHelpListsTheCommands(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}} {
+		out, _, err := runCLI(t, args...)
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		for _, cmd := range []string{"serve", "send", "version", "help"} {
+			if !strings.Contains(out, "imbridge "+cmd) {
+				t.Errorf("%v does not list %q:\n%s", args, cmd, out)
+			}
+		}
+	}
+	_, stderr, err := runCLI(t, "frobnicate")
+	if err == nil || !strings.Contains(err.Error(), `"frobnicate"`) || !strings.Contains(stderr, "imbridge send") {
+		t.Errorf("unknown command: %v, usage %q", err, stderr)
+	}
+}
+
+func TestServeHelpNamesTheEnvironment(t *testing.T) {
+	_, stderr, err := runCLI(t, "serve", "-h")
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("serve -h: %v", err)
+	}
+	for _, want := range []string{"IMBRIDGE_CONFIG", "IMBRIDGE_DATA_DIR", "IMBRIDGE_API_KEYS", "IMBRIDGE_APP_KEY", "IMBRIDGE_CALLBACK_SECRETS", "--body-read-timeout", "webhook.body_read_timeout"} {
+		if !strings.Contains(stderr, strings.TrimPrefix(want, "-")) {
+			t.Errorf("serve -h does not name %s", want)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, _, err := runCLI(t, "version")
+	if err != nil || !strings.HasPrefix(out, "imbridge ") || !strings.Contains(out, "go1.") {
+		t.Errorf("version = %q, %v", out, err)
+	}
+}

@@ -1,0 +1,91 @@
+package app_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imbridge/imbridge/internal/config"
+)
+
+// A client that sends its body one byte a second cannot hold the webhook:
+// past the body read deadline it gets 408 and the connection is closed,
+// and the refusal is counted.
+func TestSlowBodyGets408(t *testing.T) {
+	cfg := ingestConfig(t)
+	cfg.Webhook.BodyReadTimeout = config.Duration(time.Second)
+	r := start(t, cfg)
+	conn := dial(t, r)
+	fmt.Fprintf(conn, "POST /v1/callbacks/easemob HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
+	answer := trickle(t, conn, strings.Repeat("{", 1000))
+	if !strings.HasPrefix(answer, "HTTP/1.1 408") || !strings.Contains(answer, `"timeout"`) {
+		t.Fatalf("slow body answered %q, want 408 timeout", answer)
+	}
+	metrics := httpGet(t, "http://"+r.app.HTTPAddr().String()+"/metrics", "").body
+	if !strings.Contains(metrics, `imbridge_callbacks_rejected_total{family="none",reason="timeout"} 1`) {
+		t.Errorf("the timeout is not counted:\n%s", grepLines(metrics, "rejected_total"))
+	}
+}
+
+// Headers sent one byte a second are cut off at the header deadline.
+func TestSlowHeadersAreCut(t *testing.T) {
+	cfg := ingestConfig(t)
+	cfg.HTTPReadHeaderTimeout = config.Duration(time.Second)
+	r := start(t, cfg)
+	conn := dial(t, r)
+	answer := trickle(t, conn, "POST /v1/callbacks/easemob HTTP/1.1\r\nHost: x\r\nX-Slow: "+strings.Repeat("a", 1000))
+	// Go's server closes the connection, saying 400 or nothing at all.
+	if answer != "" && !strings.HasPrefix(answer, "HTTP/1.1 4") {
+		t.Fatalf("slow headers answered %q, want the connection closed", answer)
+	}
+}
+
+func dial(t *testing.T, r *running) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", r.app.HTTPAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return conn
+}
+
+// trickle writes data one byte a second until the server answers or
+// closes, and returns what it answered. It fails the test if all of data
+// was sent without the server cutting in: the deadline did not work.
+func trickle(t *testing.T, conn net.Conn, data string) string {
+	t.Helper()
+	answered := make(chan string, 1)
+	go func() {
+		b, _ := io.ReadAll(bufio.NewReader(conn))
+		answered <- string(b)
+	}()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for i := 0; i < len(data); i++ {
+		select {
+		case a := <-answered:
+			return a
+		case <-tick.C:
+			if _, err := conn.Write([]byte{data[i]}); err != nil {
+				return <-answered // the server closed the connection
+			}
+		}
+	}
+	t.Fatalf("the server let a client trickle %d bytes over %d seconds", len(data), len(data))
+	return ""
+}
+
+func grepLines(text, substr string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}

@@ -1,0 +1,268 @@
+package ingest_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.uber.org/goleak"
+
+	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
+	"github.com/imbridge/imbridge/internal/eventlog"
+	"github.com/imbridge/imbridge/internal/ingest"
+	"github.com/imbridge/imbridge/internal/selector"
+	"github.com/imbridge/imbridge/internal/trigger"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+const (
+	appkey = "acme#chat"
+	secret = "s3cret"
+)
+
+type fixture struct {
+	in  *ingest.Ingester
+	log *eventlog.Log
+	reg *prometheus.Registry
+	out *bytes.Buffer // the ingester's log
+}
+
+// newIngester runs the write path on a real embedded event log.
+func newIngester(t *testing.T, app ingest.App, opts ingest.Options) *fixture {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	l, err := eventlog.Open(ctx, eventlog.Config{DataDir: t.TempDir(), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	f := &fixture{log: l, reg: prometheus.NewRegistry(), out: &bytes.Buffer{}}
+	if app.Appkey == "" {
+		app.Appkey, app.Secrets = appkey, []string{secret}
+	}
+	if opts.AppendTimeout == 0 {
+		opts.AppendTimeout = time.Minute
+	}
+	opts.Registerer = f.reg
+	opts.Logger = slog.New(slog.NewJSONHandler(f.out, nil))
+	if f.in, err = ingest.New([]ingest.App{app}, l, opts); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func body(t *testing.T, sel string, o trigger.Options) []byte {
+	t.Helper()
+	if o.Appkey == "" {
+		o.Appkey, o.Secret = appkey, secret
+	}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	bodies, err := trigger.Build(sel, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bodies[len(bodies)-1]
+}
+
+func (f *fixture) ingest(t *testing.T, b []byte) ingest.Outcome {
+	t.Helper()
+	return f.in.Ingest(t.Context(), b, time.Now())
+}
+
+func TestRefusals(t *testing.T) {
+	f := newIngester(t, ingest.App{}, ingest.Options{TimestampTolerance: time.Hour})
+	signed := body(t, "chat:txt", trigger.Options{})
+	var m map[string]any
+	_ = json.Unmarshal(signed, &m)
+	with := func(key string, v any) []byte {
+		c := map[string]any{}
+		for k, x := range m {
+			c[k] = x
+		}
+		if v == nil {
+			delete(c, key)
+		} else {
+			c[key] = v
+		}
+		b, _ := json.Marshal(c)
+		return b
+	}
+	for _, tc := range []struct {
+		name string
+		body []byte
+		want ingest.Refusal
+	}{
+		{"not json", []byte("hello"), ingest.RefusalMalformed},
+		{"array", []byte("[1,2]"), ingest.RefusalMalformed},
+		{"empty", nil, ingest.RefusalMalformed},
+		{"no appkey", with("appkey", nil), ingest.RefusalUnknownApp},
+		{"unknown appkey", with("appkey", "other#app"), ingest.RefusalUnknownApp},
+		{"wrong signature", body(t, "chat:txt", trigger.Options{Tamper: true}), ingest.RefusalBadSignature},
+		{"signature without callId", with("callId", nil), ingest.RefusalMissingCallID},
+		{"unsigned", body(t, "chat:txt", trigger.Options{Unsigned: true}), ingest.RefusalUnsigned},
+		{"stale", body(t, "chat:txt", trigger.Options{Now: time.Now().Add(-2 * time.Hour)}), ingest.RefusalStale},
+		{"signed but broken JSON", append(bytes.TrimSuffix(signed, []byte("}")), []byte(`,"x":}`)...), ingest.RefusalMalformed},
+	} {
+		out := f.ingest(t, tc.body)
+		if out.Result != ingest.Refused || out.Refusal != tc.want {
+			t.Errorf("%s: %+v, want refused %s", tc.name, out, tc.want)
+		}
+		if out.Detail == "" || strings.Contains(out.Detail, "callback.") || strings.Contains(out.Detail, "Go value") {
+			t.Errorf("%s: detail %q", tc.name, out.Detail)
+		}
+	}
+	if n := testutil.ToFloat64(f.in.RejectedCounter("none", ingest.RefusalUnknownApp)); n != 2 {
+		t.Errorf("rejected{none,unknown_app} = %v, want 2", n)
+	}
+}
+
+func TestStoredDuplicateDropped(t *testing.T) {
+	drop, _ := selector.ParseAll([]string{"userStatus"})
+	f := newIngester(t, ingest.App{Appkey: appkey, Secrets: []string{"old", secret}, Drop: drop}, ingest.Options{})
+	b := body(t, "chat:txt", trigger.Options{})
+	first := f.ingest(t, b)
+	if first.Result != ingest.Stored || first.Cursor == 0 || first.Selector != "chat:txt" {
+		t.Fatalf("first: %+v", first)
+	}
+	if again := f.ingest(t, b); again.Result != ingest.Duplicate || again.Cursor != first.Cursor {
+		t.Errorf("again: %+v, want duplicate at %d", again, first.Cursor)
+	}
+	if d := f.ingest(t, body(t, "userStatus:login", trigger.Options{})); d.Result != ingest.Dropped || d.Cursor != 0 {
+		t.Errorf("dropped selector: %+v", d)
+	}
+	ev, err := f.log.Get(t.Context(), first.Cursor)
+	if err != nil || ev.GetVerification() != imbridgev1.Verification_VERIFICATION_SIGNED || !bytes.Equal(ev.GetRawBody(), b) {
+		t.Fatalf("stored event: %v %v", ev, err)
+	}
+}
+
+// An unsigned body is accepted only for the selectors the app opts in to,
+// and its selector is known before it is decoded.
+func TestUnsignedSelectors(t *testing.T) {
+	unsigned, _ := selector.ParseAll([]string{"reaction"})
+	f := newIngester(t, ingest.App{Appkey: appkey, Secrets: []string{secret}, Unsigned: unsigned}, ingest.Options{})
+	out := f.ingest(t, body(t, "reaction", trigger.Options{Unsigned: true}))
+	if out.Result != ingest.Stored {
+		t.Fatalf("unsigned reaction: %+v", out)
+	}
+	ev, err := f.log.Get(t.Context(), out.Cursor)
+	if err != nil || ev.GetVerification() != imbridgev1.Verification_VERIFICATION_UNSIGNED_ALLOWED || !strings.HasPrefix(ev.GetCallId(), "imbridge:") {
+		t.Errorf("unsigned reaction stored as %v (%v)", ev, err)
+	}
+	if out := f.ingest(t, body(t, "thread", trigger.Options{Unsigned: true})); out.Refusal != ingest.RefusalUnsigned || out.Selector != "thread" {
+		t.Errorf("unsigned thread: %+v, want refused unsigned with its selector", out)
+	}
+}
+
+// An unsigned 1 MiB body is refused without being decoded: the work it
+// costs is a small constant, whatever the body holds. Measured in bytes
+// allocated, which, unlike time, a busy machine cannot distort; the
+// benchmark BenchmarkRefuseUnsigned gives the time.
+func TestUnsignedBodyIsRefusedCheaply(t *testing.T) {
+	f := newIngester(t, ingest.App{}, ingest.Options{})
+	b := bigUnsigned()
+	if out := f.ingest(t, b); out.Refusal != ingest.RefusalUnsigned {
+		t.Fatalf("1 MiB unsigned body: %+v", out)
+	}
+	const runs = 20
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range runs {
+		f.in.Ingest(t.Context(), b, time.Now())
+	}
+	runtime.ReadMemStats(&after)
+	// The JetStream server idles in the background; its allocations are
+	// a few KB against the megabytes a decode would allocate.
+	if per := (after.TotalAlloc - before.TotalAlloc) / runs; per > 64<<10 {
+		t.Errorf("refusing a %d-byte unsigned body allocates %d bytes, want a small constant (a decode allocates megabytes)", len(b), per)
+	}
+}
+
+// bigUnsigned is an unsigned 1 MiB callback of a known app, all of it a
+// payload of many small JSON values: the most expensive shape to decode.
+func bigUnsigned() []byte {
+	return []byte(`{"appkey":"` + appkey + `","chat_type":"chat","payload":{"ext":{"n":[` +
+		strings.Repeat("1,", 500_000) + `1]},"bodies":[{"type":"txt","msg":"hi"}]},"from":"a","to":"b"}`)
+}
+
+func BenchmarkRefuseUnsigned(b *testing.B) {
+	l, err := eventlog.Open(b.Context(), eventlog.Config{DataDir: b.TempDir(), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	unsigned, _ := selector.ParseAll([]string{"reaction"})
+	body := bigUnsigned()
+	for _, app := range []struct {
+		name string
+		app  ingest.App
+	}{
+		{"no_unsigned_selectors", ingest.App{Appkey: appkey, Secrets: []string{secret}}},
+		{"unsigned_reaction_allowed", ingest.App{Appkey: appkey, Secrets: []string{secret}, Unsigned: unsigned}},
+	} {
+		in, err := ingest.New([]ingest.App{app.app}, l, ingest.Options{AppendTimeout: time.Minute})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(app.name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if out := in.Ingest(b.Context(), body, time.Now()); out.Refusal != ingest.RefusalUnsigned {
+					b.Fatalf("%+v", out)
+				}
+			}
+		})
+	}
+	// The baseline, in the same run: what the same body cost when it was
+	// decoded before being refused.
+	b.Run("baseline_json_decode", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
+		for b.Loop() {
+			var v map[string]any
+			if err := json.Unmarshal(body, &v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// The event log gone: a refusal that retrying can fix.
+func TestStoreUnavailable(t *testing.T) {
+	f := newIngester(t, ingest.App{}, ingest.Options{})
+	if err := f.log.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if out := f.ingest(t, body(t, "chat:txt", trigger.Options{})); out.Refusal != ingest.RefusalUnavailable {
+		t.Errorf("closed log: %+v, want store_unavailable", out)
+	}
+}
+
+// A flood of refusals is counted in full and logged at a bounded rate; the
+// next line logged says how many were not.
+func TestRefusalsAreLoggedAtABoundedRate(t *testing.T) {
+	f := newIngester(t, ingest.App{}, ingest.Options{})
+	const flood = 1000
+	for range flood {
+		f.ingest(t, []byte(`{"appkey":"nobody#x"}`))
+	}
+	if n := testutil.ToFloat64(f.in.RejectedCounter("none", ingest.RefusalUnknownApp)); n != flood {
+		t.Errorf("counted %v refusals, want %d", n, flood)
+	}
+	lines := strings.Count(f.out.String(), "\n")
+	if lines >= flood/10 {
+		t.Errorf("%d refusals logged %d lines, want a bounded few", flood, lines)
+	}
+}
