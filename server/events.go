@@ -27,11 +27,11 @@ type EventService struct {
 	Store EventStore
 }
 
-// Page sizes of ListEvents.
+// Page sizes of ListEvents; a page's bytes are bounded by
+// eventlog.MaxPageBytes.
 const (
 	defaultPageSize = 100
 	maxPageSize     = 1000
-	maxPageBytes    = 3<<20 + 512<<10
 )
 
 // ListEvents returns one page of stored events.
@@ -68,7 +68,7 @@ func (s *EventService) ListEvents(ctx context.Context, req *imbridgev1.ListEvent
 	// the events past the budget come on the next page.
 	size := 0
 	for i, ev := range events {
-		if size += proto.Size(ev) + 8; size > maxPageBytes && i > 0 {
+		if size += proto.Size(ev) + 8; size > eventlog.MaxPageBytes && i > 0 {
 			events, next = events[:i], events[i-1].GetCursor()
 			break
 		}

@@ -1,0 +1,165 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/imbridge/imbridge/internal/eventlog"
+	"github.com/imbridge/imbridge/internal/ingest"
+	"github.com/imbridge/imbridge/internal/selector"
+)
+
+// Validate reports every setting that cannot work, each named as the
+// user wrote it (see Load). The event log's own rules are checked here too,
+// through eventlog.Config.Validate, so that a bad configuration stops the
+// process before anything starts.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s %s", c.name(key), fmt.Sprintf(format, args...)))
+	}
+	for _, k := range []struct{ key, addr string }{{"grpc_addr", c.GRPCAddr}, {"http_addr", c.HTTPAddr}} {
+		if _, _, err := net.SplitHostPort(k.addr); err != nil {
+			bad(k.key, "%q: want host:port (%v)", k.addr, err)
+		}
+	}
+	if _, err := ParseLevel(c.LogLevel); err != nil {
+		bad("log_level", "%q: want debug, info, warn or error", c.LogLevel)
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		bad("log_format", "%q: want json or text", c.LogFormat)
+	}
+	if c.ShutdownTimeout <= 0 {
+		bad("shutdown_timeout", "%v: want a positive duration", time.Duration(c.ShutdownTimeout))
+	}
+	if c.HTTPReadHeaderTimeout <= 0 {
+		bad("http_read_header_timeout", "%v: want a positive duration", time.Duration(c.HTTPReadHeaderTimeout))
+	}
+	for i, k := range c.APIKeys {
+		if strings.TrimSpace(k) == "" {
+			bad("api_keys", "[%d] is empty", i)
+		}
+	}
+	errs = append(errs, c.validateApps()...)
+	if max := int64(eventlog.MaxEventBytes / 2); c.Webhook.MaxBodyBytes <= 0 || c.Webhook.MaxBodyBytes > max {
+		bad("webhook.max_body_bytes", "%d: want 1 to %d (a stored event holds the raw body and its decoded form)", c.Webhook.MaxBodyBytes, max)
+	}
+	if c.Webhook.AppendTimeout <= 0 {
+		bad("webhook.append_timeout", "%v: want a positive duration", time.Duration(c.Webhook.AppendTimeout))
+	}
+	if c.Webhook.BodyReadTimeout <= 0 {
+		bad("webhook.body_read_timeout", "%v: want a positive duration", time.Duration(c.Webhook.BodyReadTimeout))
+	}
+	if c.Webhook.TimestampTolerance < 0 {
+		bad("webhook.timestamp_tolerance", "%v must not be negative (0 is off)", time.Duration(c.Webhook.TimestampTolerance))
+	}
+	if c.EventLog.Replicas > 5 {
+		bad("event_log.replicas", "%d: want 1 to 5", c.EventLog.Replicas)
+	}
+	el := c.EventLogConfig(nil)
+	for _, err := range unjoin(el.Validate()) {
+		var ce *eventlog.ConfigError
+		if errors.As(err, &ce) {
+			bad(eventLogKeys[ce.Field], "%s", ce.Problem)
+		} else {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// eventLogKeys names eventlog.Config's fields by their YAML keys.
+var eventLogKeys = map[string]string{
+	"DataDir":         "data_dir",
+	"NATSURL":         "event_log.nats_url",
+	"Replicas":        "event_log.replicas",
+	"MaxAge":          "event_log.max_age",
+	"MaxBytes":        "event_log.max_bytes",
+	"SyncAlways":      "event_log.sync_always",
+	"DuplicateWindow": "event_log.duplicate_window",
+	"CallIDIndexTTL":  "event_log.call_id_index_ttl",
+	"ListenAddr":      "event_log.listen",
+}
+
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	if err != nil {
+		return []error{err}
+	}
+	return nil
+}
+
+// EventLogConfig is the event log's part of the configuration.
+func (c *Config) EventLogConfig(log *slog.Logger) eventlog.Config {
+	return eventlog.Config{
+		DataDir:         c.DataDir,
+		NATSURL:         c.EventLog.NATSURL,
+		Replicas:        c.EventLog.Replicas,
+		MaxAge:          time.Duration(c.EventLog.MaxAge),
+		MaxBytes:        c.EventLog.MaxBytes,
+		SyncAlways:      c.EventLog.SyncAlways,
+		DuplicateWindow: time.Duration(c.EventLog.DuplicateWindow),
+		CallIDIndexTTL:  time.Duration(c.EventLog.CallIDIndexTTL),
+		ListenAddr:      c.EventLog.Listen,
+		Logger:          log,
+	}
+}
+
+// IngestApps is the apps as the write path takes them, their selectors
+// parsed (Validate has checked them).
+func (c *Config) IngestApps() ([]ingest.App, error) {
+	out := make([]ingest.App, 0, len(c.Apps))
+	for _, a := range c.Apps {
+		x := ingest.App{Appkey: a.Appkey, Secrets: a.Secrets}
+		var err error
+		if x.Unsigned, err = selector.ParseAll(a.UnsignedSelectors); err == nil {
+			if x.Keep, err = selector.ParseAll(a.Keep); err == nil {
+				x.Drop, err = selector.ParseAll(a.Drop)
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("apps %s: %w", a.Appkey, err)
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}
+
+func (c *Config) validateApps() []error {
+	var errs []error
+	seen := map[string]bool{}
+	for i, a := range c.Apps {
+		name := fmt.Sprintf("apps[%d]", i)
+		org, app, ok := strings.Cut(a.Appkey, "#")
+		if !ok || org == "" || app == "" {
+			errs = append(errs, fmt.Errorf("%s.appkey %q: want org#app", name, a.Appkey))
+		}
+		if seen[a.Appkey] {
+			errs = append(errs, fmt.Errorf("%s.appkey %q is configured twice", name, a.Appkey))
+		}
+		seen[a.Appkey] = true
+		if len(a.Secrets) == 0 {
+			errs = append(errs, fmt.Errorf("%s.secrets: at least one callback secret is required", name))
+		}
+		for j, s := range a.Secrets {
+			if s == "" {
+				errs = append(errs, fmt.Errorf("%s.secrets[%d] is empty", name, j))
+			}
+		}
+		for _, list := range []struct {
+			key string
+			sel []string
+		}{{"unsigned_selectors", a.UnsignedSelectors}, {"keep", a.Keep}, {"drop", a.Drop}} {
+			if _, err := selector.ParseAll(list.sel); err != nil {
+				errs = append(errs, fmt.Errorf("%s.%s: %w", name, list.key, err))
+			}
+		}
+	}
+	return errs
+}
