@@ -98,6 +98,11 @@ $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts
 	@touch $@
 
+.PHONY: grpcurl
+grpcurl: ## Build only the pinned grpcurl into .build/bin (no other tool).
+	@mkdir -p $(BIN)
+	cd tools && go build -o ../$(BIN)/ github.com/fullstorydev/grpcurl/cmd/grpcurl
+
 .PHONY: protodeps
 protodeps: $(NPM_STAMP) ## Copy the google/api protos from the npm package into .build/protodeps.
 	@for f in $(GOOGLE_PROTOS); do \
