@@ -5,11 +5,13 @@
 //
 // Events live in the stream IMBRIDGE_EVENTS (file storage, limits
 // retention, discard old, direct gets allowed) under the subject
-// `imbridge.events.<app token>.<family>.<op or _>` built by
-// selector.Subject, so that choosing events by selector and application is
-// a subject filter. Each message is proto.Marshal of an imbridgev1.Event
-// without its cursor, with the vendor's call id as its JetStream message id
-// (Nats-Msg-Id). An event's cursor is its stream sequence: strictly
+// `imbridge.events.<app token>.<family>.<op or _>` (subjects.go, the one
+// home of the layout), so that choosing events by selector and application
+// is a subject filter. Each message is proto.Marshal of an imbridgev1.Event
+// without its cursor, with MsgID(call id) as its JetStream message id
+// (Nats-Msg-Id): the call id itself, or its SHA-256 when it is long or odd,
+// since headers are bounded. Errors are ErrNotFound, ErrCorrupt and
+// ErrUnavailable (errors.go); sizes follow budget.go. An event's cursor is its stream sequence: strictly
 // increasing in storage order and never reused, even after retention or a
 // purge removed events.
 //
