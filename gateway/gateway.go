@@ -43,6 +43,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Gatherer is served at /metrics.
 	Gatherer prometheus.Gatherer
+	// Registerer receives the gateway's own metrics; nil registers none.
+	Registerer prometheus.Registerer
 	// ReadHeaderTimeout bounds how long a client may take to send a
 	// request's headers (http.Server.ReadHeaderTimeout), so that slow or
 	// idle clients cannot hold connections open; 0 means
@@ -119,8 +121,15 @@ func New(opts Options) (*Gateway, error) {
 	if readHeaderTimeout == 0 {
 		readHeaderTimeout = DefaultReadHeaderTimeout
 	}
+	watch, err := newHeaderWatch(opts.Registerer)
+	if err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("gateway: metrics: %w", err)
+	}
 	g.http = &http.Server{
-		Handler:           g.mux,
+		Handler:           watch.handler(g.mux),
+		ConnContext:       watch.connContext,
+		ConnState:         watch.connState,
 		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),

@@ -110,6 +110,7 @@ func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
 		GRPCTarget:        dialTarget(a.grpcLis.Addr()),
 		Logger:            log,
 		Gatherer:          reg,
+		Registerer:        reg,
 		ReadHeaderTimeout: time.Duration(cfg.HTTPReadHeaderTimeout),
 	})
 	if err != nil {

@@ -29,6 +29,9 @@ func TestSlowBodyGets408(t *testing.T) {
 	if !strings.Contains(metrics, `imbridge_callbacks_rejected_total{family="none",reason="timeout"} 1`) {
 		t.Errorf("the timeout is not counted:\n%s", grepLines(metrics, "rejected_total"))
 	}
+	if !strings.Contains(metrics, "imbridge_http_header_reads_cut_total 0") {
+		t.Errorf("a request whose headers arrived counts as a cut header read:\n%s", grepLines(metrics, "header_reads_cut"))
+	}
 }
 
 // Headers sent one byte a second are cut off at the header deadline.
@@ -42,6 +45,17 @@ func TestSlowHeadersAreCut(t *testing.T) {
 	if answer != "" && !strings.HasPrefix(answer, "HTTP/1.1 4") {
 		t.Fatalf("slow headers answered %q, want the connection closed", answer)
 	}
+	// The server counts the cut once it has closed its side, which may
+	// come a moment after the client sees it: poll, bounded.
+	want := "imbridge_http_header_reads_cut_total 1"
+	var metrics string
+	for range 600 {
+		if metrics = httpGet(t, "http://"+r.app.HTTPAddr().String()+"/metrics", "").body; strings.Contains(metrics, want) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Errorf("the cut is not counted after 60s:\n%s", grepLines(metrics, "header_reads_cut"))
 }
 
 func dial(t *testing.T, r *running) net.Conn {
