@@ -45,6 +45,9 @@ type Options struct {
 	Gatherer prometheus.Gatherer
 	// Registerer receives the gateway's own metrics; nil registers none.
 	Registerer prometheus.Registerer
+	// CORSAllowedOrigins are the browser origins allowed to call the REST
+	// API from another origin; `*` allows any; empty allows none.
+	CORSAllowedOrigins []string
 	// ReadHeaderTimeout bounds how long a client may take to send a
 	// request's headers (http.Server.ReadHeaderTimeout), so that slow or
 	// idle clients cannot hold connections open; 0 means
@@ -127,7 +130,7 @@ func New(opts Options) (*Gateway, error) {
 		return nil, fmt.Errorf("gateway: metrics: %w", err)
 	}
 	g.http = &http.Server{
-		Handler:           watch.handler(g.mux),
+		Handler:           cors(opts.CORSAllowedOrigins, watch.handler(g.mux)),
 		ConnContext:       watch.connContext,
 		ConnState:         watch.connState,
 		ReadHeaderTimeout: readHeaderTimeout,

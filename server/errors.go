@@ -64,8 +64,12 @@ func eventMetadata(err error) map[string]string {
 	return nil
 }
 
-// authError is a caller without a valid key; its text is for the caller.
-type authError struct{ msg string }
+// authError is a caller without a valid key, or (denied) with a key that
+// is not granted what it asks; its text is for the caller.
+type authError struct {
+	msg    string
+	denied bool
+}
 
 func (e *authError) Error() string { return e.msg }
 
@@ -120,6 +124,8 @@ func (t errorTranslator) toStatus(ctx context.Context, method string, err error)
 	case errors.Is(err, eventlog.ErrUnavailable):
 		t.logCause(ctx, slog.LevelWarn, "event log unavailable", method, err)
 		return statusError(codes.Unavailable, ReasonStoreUnavailable, "event log unavailable; retry", nil)
+	case errors.As(err, &auth) && auth.denied:
+		return statusError(codes.PermissionDenied, ReasonPermissionDenied, auth.msg, nil)
 	case errors.As(err, &auth):
 		return statusError(codes.Unauthenticated, ReasonUnauthenticated, auth.msg, nil)
 	case errors.Is(err, errShuttingDown):

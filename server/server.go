@@ -92,6 +92,7 @@ func New(opts Options) (*Server, error) {
 			selector.UnaryServerInterceptor(logging.UnaryServerInterceptor(logger, probeLogOpts...), probes),
 			errs.unary,
 			selector.UnaryServerInterceptor(auth.UnaryServerInterceptor(opts.Keys.authenticate), authRequired),
+			authorizeUnary,
 			recovery.UnaryServerInterceptor(),
 		),
 		grpc.ChainStreamInterceptor(
@@ -101,6 +102,7 @@ func New(opts Options) (*Server, error) {
 			errs.stream,
 			s.endOnShutdown,
 			selector.StreamServerInterceptor(auth.StreamServerInterceptor(opts.Keys.authenticate), authRequired),
+			authorizeStream,
 			recovery.StreamServerInterceptor(),
 		),
 	)

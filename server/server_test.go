@@ -39,10 +39,16 @@ type running struct {
 // callers must present one.
 func start(t *testing.T, events imbridgev1.EventServiceServer, keys ...string) *running {
 	t.Helper()
+	return startWithKeys(t, events, NewAPIKeys(keys))
+}
+
+// startWithKeys is start with keys of any grant.
+func startWithKeys(t *testing.T, events imbridgev1.EventServiceServer, keys *APIKeys) *running {
+	t.Helper()
 	logs := &logBuffer{}
 	srv, err := New(Options{
 		Logger:     slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Keys:       NewAPIKeys(keys),
+		Keys:       keys,
 		Registerer: prometheus.NewRegistry(),
 		Events:     events,
 		Chatrooms:  &ChatroomService{},

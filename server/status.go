@@ -19,6 +19,9 @@ const ErrorDomain = "imbridge.dev"
 const (
 	// ReasonUnauthenticated: no bearer key, or one that is not configured.
 	ReasonUnauthenticated = "UNAUTHENTICATED"
+	// ReasonPermissionDenied: the key is valid but not granted the scope
+	// or the app the call needs.
+	ReasonPermissionDenied = "PERMISSION_DENIED"
 	// ReasonShuttingDown: the server is stopping; reconnect and resume
 	// from your last cursor.
 	ReasonShuttingDown = "SHUTTING_DOWN"

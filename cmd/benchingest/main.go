@@ -205,7 +205,7 @@ func bench(o options) (code int, err error) {
 	cfg := config.Default()
 	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.DataDir = dir
-	cfg.APIKeys = []string{apiKey}
+	cfg.APIKeys = config.Keys(apiKey)
 	cfg.Apps = []config.App{{Appkey: appkey, Secrets: []string{secret}}}
 	cfg.EventLog.SyncAlways = o.syncAlways
 	a, err := app.New(cfg, slog.New(slog.DiscardHandler))

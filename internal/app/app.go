@@ -96,9 +96,13 @@ func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	keys, err := cfg.KeyGrants()
+	if err != nil {
+		return nil, err
+	}
 	a.grpc, err = server.New(server.Options{
 		Logger:     log,
-		Keys:       server.NewAPIKeys(cfg.APIKeys),
+		Keys:       keys,
 		Registerer: reg,
 		Events:     &server.EventService{Store: a.events},
 		Chatrooms:  &server.ChatroomService{},
@@ -107,11 +111,12 @@ func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
 		return nil, err
 	}
 	a.gateway, err = gateway.New(gateway.Options{
-		GRPCTarget:        dialTarget(a.grpcLis.Addr()),
-		Logger:            log,
-		Gatherer:          reg,
-		Registerer:        reg,
-		ReadHeaderTimeout: time.Duration(cfg.HTTPReadHeaderTimeout),
+		GRPCTarget:         dialTarget(a.grpcLis.Addr()),
+		Logger:             log,
+		Gatherer:           reg,
+		Registerer:         reg,
+		ReadHeaderTimeout:  time.Duration(cfg.HTTPReadHeaderTimeout),
+		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
 	})
 	if err != nil {
 		return nil, err

@@ -43,7 +43,7 @@ func testConfig(t *testing.T) config.Config {
 	cfg.GRPCAddr = "127.0.0.1:0"
 	cfg.HTTPAddr = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
-	cfg.APIKeys = []string{testKey}
+	cfg.APIKeys = config.Keys(testKey)
 	cfg.ShutdownTimeout = config.Duration(2 * time.Second)
 	return cfg
 }

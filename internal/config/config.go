@@ -36,8 +36,12 @@ type Config struct {
 	LogFormat string `json:"log_format"`
 	// ShutdownTimeout bounds a graceful shutdown, open streams included.
 	ShutdownTimeout Duration `json:"shutdown_timeout"`
-	// APIKeys are the bearer keys callers of our own API present.
-	APIKeys []string `json:"api_keys"`
+	// APIKeys are the bearer keys callers of our own API present, each
+	// with what it may do.
+	APIKeys []APIKey `json:"api_keys"`
+	// CORSAllowedOrigins are the browser origins (`https://host[:port]`)
+	// that may call the REST API from another origin; `*` allows any.
+	CORSAllowedOrigins []string `json:"cors_allowed_origins"`
 	// Apps are the Easemob applications whose callbacks are accepted.
 	Apps []App `json:"apps"`
 	// HTTPReadHeaderTimeout bounds reading a request's headers on the HTTP
@@ -52,6 +56,48 @@ type Config struct {
 	// (`--flag` or `IMBRIDGE_X`) when not the file, so that errors name
 	// what the user typed.
 	origin map[string]string
+}
+
+// APIKey is a bearer key of our API and what it may do. In YAML it is a
+// plain string (every scope, every app) or {key, scopes, apps}.
+type APIKey struct {
+	// Key is the bearer key itself.
+	Key string `json:"key"`
+	// Scopes the key is granted: events, chatrooms:read, chatrooms (see
+	// server.Scopes); empty grants all.
+	Scopes []string `json:"scopes"`
+	// Apps (`org#app`) the key may act on; empty allows every app.
+	Apps []string `json:"apps"`
+}
+
+// UnmarshalJSON reads a plain key string or a {key, scopes, apps} object.
+func (k *APIKey) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		*k = APIKey{}
+		return json.Unmarshal(b, &k.Key)
+	}
+	type plain APIKey // without this method
+	return json.Unmarshal(b, (*plain)(k))
+}
+
+// Keys is a list of keys that may do everything.
+func Keys(keys ...string) []APIKey {
+	out := make([]APIKey, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, APIKey{Key: k})
+	}
+	return out
+}
+
+// Easemob is how imbridge reaches the vendor's REST API for an app: the
+// base URL of its cluster and the app's client credentials (console:
+// Overview → Development configuration).
+type Easemob struct {
+	// BaseURL is `https://{host}`, without org and app.
+	BaseURL string `json:"base_url"`
+	// ClientID and ClientSecret obtain the app token.
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
 }
 
 // App is one Easemob application whose callbacks imbridge accepts.
@@ -69,6 +115,10 @@ type App struct {
 	Keep []string `json:"keep"`
 	// Drop never stores events these selectors choose (applied after Keep).
 	Drop []string `json:"drop"`
+	// Easemob reaches the vendor's REST API for this app (chatroom
+	// administration). Without it imbridge uses its embedded emulator of
+	// the vendor, and says so in its log.
+	Easemob *Easemob `json:"easemob"`
 }
 
 // Webhook tunes the callback route.
@@ -202,8 +252,12 @@ var settings = []setting{
 	{"log_level", "log-level", "IMBRIDGE_LOG_LEVEL", "log level: debug, info, warn, error (default info)", str(func(c *Config) *string { return &c.LogLevel })},
 	{"log_format", "log-format", "IMBRIDGE_LOG_FORMAT", "log format: json or text (default json)", str(func(c *Config) *string { return &c.LogFormat })},
 	{"shutdown_timeout", "shutdown-timeout", "IMBRIDGE_SHUTDOWN_TIMEOUT", "bound of a graceful shutdown (default 10s)", dur(func(c *Config) *Duration { return &c.ShutdownTimeout })},
-	{"api_keys", "api-keys", "IMBRIDGE_API_KEYS", "comma-separated bearer keys for the gRPC and REST API", func(c *Config, v string) error {
-		c.APIKeys = splitList(v)
+	{"api_keys", "api-keys", "IMBRIDGE_API_KEYS", "comma-separated bearer keys for the gRPC and REST API, each with every scope (scoped keys: the YAML file)", func(c *Config, v string) error {
+		c.APIKeys = Keys(splitList(v)...)
+		return nil
+	}},
+	{"cors_allowed_origins", "cors-allowed-origins", "IMBRIDGE_CORS_ALLOWED_ORIGINS", "comma-separated browser origins allowed to call the REST API (default none: same origin only)", func(c *Config, v string) error {
+		c.CORSAllowedOrigins = splitList(v)
 		return nil
 	}},
 	{"webhook.max_body_bytes", "max-body-bytes", "IMBRIDGE_MAX_BODY_BYTES", "largest callback body accepted; larger gets 413 (default 1048576)", integer(func(c *Config) *int64 { return &c.Webhook.MaxBodyBytes })},
@@ -235,10 +289,14 @@ var settings = []setting{
 }
 
 // Single-app environment: container deployments configure one app with
-// these two variables instead of a file.
+// these variables instead of a file: the appkey and callback secrets, and
+// optionally the vendor REST API's base URL and client credentials.
 const (
-	AppKeyEnv          = "IMBRIDGE_APP_KEY"
-	CallbackSecretsEnv = "IMBRIDGE_CALLBACK_SECRETS"
+	AppKeyEnv              = "IMBRIDGE_APP_KEY"
+	CallbackSecretsEnv     = "IMBRIDGE_CALLBACK_SECRETS"
+	EasemobBaseURLEnv      = "IMBRIDGE_EASEMOB_BASE_URL"
+	EasemobClientIDEnv     = "IMBRIDGE_EASEMOB_CLIENT_ID"
+	EasemobClientSecretEnv = "IMBRIDGE_EASEMOB_CLIENT_SECRET"
 )
 
 // ConfigFileEnv names the environment variable that points at the YAML file.
@@ -267,7 +325,10 @@ func Load(name string, args []string, getenv func(string) string, usageOut io.Wr
 		fmt.Fprintf(usageOut, "usage: %s [flags]\n\nSettings come from, in rising precedence: defaults, the YAML file, IMBRIDGE_* environment variables, flags.\n\nFlags:\n", name)
 		fs.PrintDefaults()
 		fmt.Fprintf(usageOut, "\nOne app without a file (both or neither; replaces that app's secrets if the file has it):\n"+
-			"  %s=org#app\n  %s=secret1,secret2\n", AppKeyEnv, CallbackSecretsEnv)
+			"  %s=org#app\n  %s=secret1,secret2\n"+
+			"and its vendor REST API (all three, or none for the embedded emulator):\n"+
+			"  %s=https://host\n  %s=...\n  %s=...\n",
+			AppKeyEnv, CallbackSecretsEnv, EasemobBaseURLEnv, EasemobClientIDEnv, EasemobClientSecretEnv)
 	}
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
@@ -356,13 +417,20 @@ func (c *Config) applyAppEnv(getenv func(string) string) error {
 	case appkey == "" || len(secrets) == 0:
 		return fmt.Errorf("%s and %s go together: set both or neither", AppKeyEnv, CallbackSecretsEnv)
 	}
+	var vendor *Easemob
+	if base, id, secret := getenv(EasemobBaseURLEnv), getenv(EasemobClientIDEnv), getenv(EasemobClientSecretEnv); base != "" || id != "" || secret != "" {
+		vendor = &Easemob{BaseURL: base, ClientID: id, ClientSecret: secret}
+	}
 	for i := range c.Apps {
 		if c.Apps[i].Appkey == appkey {
 			c.Apps[i].Secrets = secrets
+			if vendor != nil {
+				c.Apps[i].Easemob = vendor
+			}
 			return nil
 		}
 	}
-	c.Apps = append(c.Apps, App{Appkey: appkey, Secrets: secrets})
+	c.Apps = append(c.Apps, App{Appkey: appkey, Secrets: secrets, Easemob: vendor})
 	return nil
 }
 

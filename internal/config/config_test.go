@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -54,8 +55,60 @@ func TestPrecedenceFlagOverEnvOverFileOverDefault(t *testing.T) {
 	if time.Duration(cfg.ShutdownTimeout) != 3*time.Second {
 		t.Errorf("shutdown_timeout = %v, want the file's 3s", time.Duration(cfg.ShutdownTimeout))
 	}
-	if strings.Join(cfg.APIKeys, ",") != "env-a,env-b" {
+	if !reflect.DeepEqual(cfg.APIKeys, Keys("env-a", "env-b")) {
 		t.Errorf("api_keys = %q, want the environment's list", cfg.APIKeys)
+	}
+}
+
+// A key is a plain string (every scope and app) or an object that limits
+// it; a scope or app that does not exist is an error naming it.
+func TestScopedKeys(t *testing.T) {
+	e := map[string]string{"IMBRIDGE_CONFIG": writeFile(t, `
+apps:
+- appkey: acme#chat
+  secrets: [s]
+api_keys:
+- full-key
+- key: reader
+  scopes: [events, chatrooms:read]
+  apps: [acme#chat]
+cors_allowed_origins: [https://console.example.com]
+`)}
+	cfg, err := Load("t", nil, env(e), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []APIKey{{Key: "full-key"}, {Key: "reader", Scopes: []string{"events", "chatrooms:read"}, Apps: []string{"acme#chat"}}}
+	if !reflect.DeepEqual(cfg.APIKeys, want) {
+		t.Errorf("api_keys = %+v, want %+v", cfg.APIKeys, want)
+	}
+	for file, wantErr := range map[string]string{
+		"api_keys:\n- key: k\n  scopes: [everything]\n":                    `unknown scope "everything"`,
+		"api_keys:\n- key: k\n  apps: [other#app]\n":                       `"other#app" is not a configured app`,
+		"cors_allowed_origins: [console.example.com]\n":                    `cors_allowed_origins [0] "console.example.com": want an origin`,
+		"apps:\n- appkey: a#b\n  secrets: [s]\n  easemob: {base_url: x}\n": "apps[0].easemob.base_url",
+	} {
+		_, err := Load("t", nil, env(map[string]string{"IMBRIDGE_CONFIG": writeFile(t, file)}), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Errorf("%q: %v, want an error with %s", file, err, wantErr)
+		}
+	}
+}
+
+// The single-app environment can carry the vendor's credentials too.
+func TestVendorCredentialsFromTheEnvironment(t *testing.T) {
+	cfg, err := Load("t", nil, env(map[string]string{
+		AppKeyEnv: "acme#chat", CallbackSecretsEnv: "s",
+		EasemobBaseURLEnv: "https://a1.easemob.com", EasemobClientIDEnv: "id", EasemobClientSecretEnv: "secret",
+	}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := cfg.Apps[0].Easemob; v == nil || v.BaseURL != "https://a1.easemob.com" || v.ClientID != "id" || v.ClientSecret != "secret" {
+		t.Errorf("easemob = %+v", v)
+	}
+	if _, err := Load("t", nil, env(map[string]string{AppKeyEnv: "acme#chat", CallbackSecretsEnv: "s", EasemobClientIDEnv: "id"}), io.Discard); err == nil || !strings.Contains(err.Error(), "client_secret") {
+		t.Errorf("half the credentials: %v", err)
 	}
 }
 

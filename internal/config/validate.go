@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/imbridge/imbridge/internal/eventlog"
 	"github.com/imbridge/imbridge/internal/ingest"
 	"github.com/imbridge/imbridge/internal/selector"
+	"github.com/imbridge/imbridge/server"
 )
 
 // Validate reports every setting that cannot work, each named as the
@@ -39,9 +42,22 @@ func (c *Config) Validate() error {
 	if c.HTTPReadHeaderTimeout <= 0 {
 		bad("http_read_header_timeout", "%v: want a positive duration", time.Duration(c.HTTPReadHeaderTimeout))
 	}
+	if _, err := c.KeyGrants(); err != nil {
+		bad("api_keys", "%v", err)
+	}
 	for i, k := range c.APIKeys {
-		if strings.TrimSpace(k) == "" {
+		if strings.TrimSpace(k.Key) == "" {
 			bad("api_keys", "[%d] is empty", i)
+		}
+		for _, a := range k.Apps {
+			if !slices.ContainsFunc(c.Apps, func(x App) bool { return x.Appkey == a }) {
+				bad("api_keys", "[%d].apps: %q is not a configured app", i, a)
+			}
+		}
+	}
+	for i, o := range c.CORSAllowedOrigins {
+		if u, err := url.Parse(o); o != "*" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/")) {
+			bad("cors_allowed_origins", "[%d] %q: want an origin such as https://console.example.com, or *", i, o)
 		}
 	}
 	errs = append(errs, c.validateApps()...)
@@ -160,6 +176,23 @@ func (c *Config) validateApps() []error {
 				errs = append(errs, fmt.Errorf("%s.%s: %w", name, list.key, err))
 			}
 		}
+		if v := a.Easemob; v != nil {
+			if u, err := url.Parse(v.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				errs = append(errs, fmt.Errorf("%s.easemob.base_url %q: want https://host (%s)", name, v.BaseURL, EasemobBaseURLEnv))
+			}
+			if v.ClientID == "" || v.ClientSecret == "" {
+				errs = append(errs, fmt.Errorf("%s.easemob: client_id and client_secret are both required (%s, %s)", name, EasemobClientIDEnv, EasemobClientSecretEnv))
+			}
+		}
 	}
 	return errs
+}
+
+// KeyGrants is the API keys as the server checks them.
+func (c *Config) KeyGrants() (*server.APIKeys, error) {
+	grants := make([]server.KeyGrant, 0, len(c.APIKeys))
+	for _, k := range c.APIKeys {
+		grants = append(grants, server.KeyGrant{Key: k.Key, Scopes: k.Scopes, Apps: k.Apps})
+	}
+	return server.NewScopedAPIKeys(grants)
 }
