@@ -224,7 +224,9 @@ func sideEffectFree(service, method string) bool {
 // resource name (`name` or `parent`) starts with, or an event filter's
 // appkey.
 func appOf(req any) (string, bool) {
-	if f, ok := req.(interface{ GetFilter() *imbridgev1.EventFilter }); ok {
+	if f, ok := req.(interface {
+		GetFilter() *imbridgev1.EventFilter
+	}); ok {
 		a := f.GetFilter().GetAppkey()
 		return a, a != ""
 	}
