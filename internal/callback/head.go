@@ -71,67 +71,79 @@ func spanOf(r gjson.Result) span { return span{r.Index, r.Index + len(r.Raw)} }
 // over the keys of its payload (and of its first body), stepping over
 // nested values without decoding them. It never fails: a key that is
 // absent, or a body that is not a JSON object, reads as empty. It does not
-// validate the JSON (Parse does). It allocates the few values it keeps;
-// the one other allocation is gjson's, which unescapes each string value
-// it steps over at those levels when the string has escapes.
+// validate the JSON (Parse does). It decodes each value it keeps once,
+// whatever the number of occurrences of its key; the one other cost is
+// gjson's, which unescapes each string value with escapes it steps over at
+// those levels (linear in the body, bounded by the webhook's limit).
 func Peek(raw []byte) Head {
 	var h Head
 	doc := gjson.Parse(view(raw))
 	if !doc.IsObject() {
 		return h
 	}
-	var payload gjson.Result
+	// The loops only note where each key's last occurrence is; values are
+	// decoded once, after, so that a body repeating a key costs no more
+	// than one that does not.
+	var appkey, callID, security, timestamp, eventType, chatType, event, groupID, user, status, reason, payload gjson.Result
+	hasStatus := false
 	doc.ForEach(func(key, v gjson.Result) bool {
 		switch key.Str {
 		case "appkey":
-			h.f.appkey = str(v)
+			appkey = v
 		case "callId":
-			h.f.callID = str(v)
+			callID = v
 		case "security":
-			h.f.security = str(v)
+			security = v
 		case "timestamp":
-			h.f.timestamp = str(v)
-			if v.Type != gjson.String {
-				h.f.timestamp = strings.Clone(v.Raw)
-			}
+			timestamp = v
 		case "eventType":
-			h.f.eventType = str(v)
+			eventType = v
 		case "chat_type":
-			h.f.chatType = str(v)
+			chatType = v
 		case "event":
-			h.f.event = str(v)
+			event = v
 		case "group_id":
-			h.f.groupID = str(v)
-			if v.Type == gjson.Number && v.Raw != "" && (v.Raw[0] == '-' || v.Raw[0] >= '0' && v.Raw[0] <= '9') {
-				h.f.groupID = strings.Clone(v.Raw)
-			}
+			groupID = v
 		case "user":
-			h.f.user = str(v)
+			user = v
 		case "status":
-			h.f.hasStatus, h.f.status = true, str(v)
+			status, hasStatus = v, true
 		case "reason":
-			h.f.reason = str(v)
+			reason = v
 		case "payload":
 			payload = v
 		}
 		return true
 	})
+	h.f.appkey, h.f.callID, h.f.security = str(appkey), str(callID), str(security)
+	h.f.timestamp = str(timestamp)
+	if timestamp.Exists() && timestamp.Type != gjson.String {
+		h.f.timestamp = strings.Clone(timestamp.Raw)
+	}
+	h.f.eventType, h.f.chatType, h.f.event = str(eventType), str(chatType), str(event)
+	h.f.groupID = str(groupID)
+	if groupID.Type == gjson.Number && groupID.Raw != "" && (groupID.Raw[0] == '-' || groupID.Raw[0] >= '0' && groupID.Raw[0] <= '9') {
+		h.f.groupID = strings.Clone(groupID.Raw)
+	}
+	h.f.user, h.f.reason = str(user), str(reason)
+	h.f.hasStatus, h.f.status = hasStatus, str(status)
 	if !payload.IsObject() {
 		return h
 	}
 	h.payload = spanOf(payload)
-	var bodies gjson.Result
+	var payloadType, operation, bodies gjson.Result
 	payload.ForEach(func(key, v gjson.Result) bool {
 		switch key.Str {
 		case "type":
-			h.f.payloadType = str(v)
+			payloadType = v
 		case "operation":
-			h.f.operation = str(v)
+			operation = v
 		case "bodies":
 			bodies = v
 		}
 		return true
 	})
+	h.f.payloadType, h.f.operation = str(payloadType), str(operation)
 	if !bodies.IsArray() {
 		return h
 	}
@@ -147,16 +159,16 @@ func Peek(raw []byte) Head {
 // element is not an object or has no string type). Both the selector and
 // the typed message body read it here.
 func bodyType(elem gjson.Result) string {
-	var t string
+	var t gjson.Result
 	if elem.IsObject() {
 		elem.ForEach(func(key, v gjson.Result) bool {
 			if key.Str == "type" {
-				t = str(v)
+				t = v
 			}
 			return true
 		})
 	}
-	return t
+	return str(t)
 }
 
 // Appkey is the vendor's appkey ("" when absent).
