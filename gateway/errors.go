@@ -71,7 +71,7 @@ func (g *Gateway) handleRoutingError(ctx context.Context, mux *runtime.ServeMux,
 			ReasonMethodNotAllowed, map[string]string{"method": r.Method})
 		err = &runtime.HTTPStatusError{HTTPStatus: http.StatusMethodNotAllowed, Err: st.Err()}
 	case http.StatusBadRequest:
-		err = newStatus(codes.InvalidArgument, fmt.Sprintf("path: want a path starting with /, got %q", r.URL.Path),
+		err = newStatus(codes.InvalidArgument, fmt.Sprintf("path: want a path starting with /, got %.64q", r.URL.Path),
 			ReasonInvalidArgument, map[string]string{"field": "path"}).Err()
 	default:
 		err = newStatus(codes.NotFound, fmt.Sprintf("no such path: %s", r.URL.Path),

@@ -84,6 +84,9 @@ var setQueryParser sync.Once
 
 // New builds the gateway and its client connection to the gRPC server.
 func New(opts Options) (*Gateway, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
 	conn, err := grpc.NewClient(opts.GRPCTarget, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return nil, fmt.Errorf("gateway: dial gRPC server %s: %w", opts.GRPCTarget, err)

@@ -154,7 +154,7 @@ func checkValue(key string, fd protoreflect.FieldDescriptor, v string) (string, 
 	case protoreflect.EnumKind:
 		ev, ok := enumValue(fd.Enum(), v)
 		if !ok {
-			return "", fmt.Sprintf("want one of %s, got %q", strings.Join(enumNames(fd.Enum()), ", "), v)
+			return "", fmt.Sprintf("want one of %s, got %.64q", strings.Join(enumNames(fd.Enum()), ", "), v)
 		}
 		return string(ev.Name()), ""
 	case protoreflect.MessageKind, protoreflect.GroupKind:
@@ -162,12 +162,12 @@ func checkValue(key string, fd protoreflect.FieldDescriptor, v string) (string, 
 			if want == wantFields {
 				return "", fmt.Sprintf("want its fields set one at a time, as %s.<field>=…", key)
 			}
-			return "", fmt.Sprintf("want %s, got %q", want, v)
+			return "", fmt.Sprintf("want %s, got %.64q", want, v)
 		}
 		return v, ""
 	}
 	if want := checkScalar(fd.Kind(), v); want != "" {
-		return "", fmt.Sprintf("want %s, got %q", want, v)
+		return "", fmt.Sprintf("want %s, got %.64q", want, v)
 	}
 	return v, ""
 }

@@ -9,6 +9,7 @@ package config
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -172,7 +173,7 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	}
 	if err != nil {
 		// A type error lets encoding/json name the field in its message.
-		return &json.UnmarshalTypeError{Value: "duration " + string(b) + ` (want text such as "10s")`, Type: reflect.TypeFor[Duration]()}
+		return &json.UnmarshalTypeError{Value: string(b), Type: reflect.TypeFor[Duration]()}
 	}
 	*d = Duration(v)
 	return nil
@@ -397,6 +398,10 @@ func (c *Config) readFile(path string) error {
 // YAML-to-JSON decoder adds ("error unmarshaling JSON: while decoding JSON:
 // json: …"), and with JSON's word for a key.
 func yamlProblem(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		return typeProblem(typeErr)
+	}
 	msg := err.Error()
 	for _, prefix := range []string{"error converting YAML to JSON: ", "error unmarshaling JSON: ", "while decoding JSON: ", "json: "} {
 		msg = strings.ReplaceAll(msg, prefix, "")
@@ -405,6 +410,38 @@ func yamlProblem(err error) string {
 	msg = strings.ReplaceAll(msg, "Go struct field ", "")
 	msg = strings.ReplaceAll(msg, "Go value of type ", "")
 	return msg
+}
+
+// typeProblem says what a setting of the wrong type should be, naming it
+// by its YAML key, without Go's types.
+func typeProblem(e *json.UnmarshalTypeError) string {
+	key := e.Field
+	if i := strings.LastIndex(key, "."); i >= 0 && strings.Count(key, ".") > 1 {
+		// encoding/json names nested fields by Go struct name then key
+		// (EventLog.event_log.max_age): keep the keys.
+		key = key[strings.Index(key, ".")+1:]
+	}
+	want := "a value of another type"
+	switch e.Type.Kind() {
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		want = "a whole number"
+		if e.Type == reflect.TypeFor[Duration]() {
+			want = `a duration such as "10s"`
+		}
+	case reflect.Bool:
+		want = "true or false"
+	case reflect.String:
+		want = "text"
+	case reflect.Slice:
+		want = "a list"
+	case reflect.Struct, reflect.Map, reflect.Pointer:
+		want = "a mapping"
+	}
+	got := e.Value
+	if e.Type == reflect.TypeFor[Duration]() {
+		got = strings.TrimPrefix(strings.TrimSuffix(got, ` (want text such as "10s")`), "duration ")
+	}
+	return fmt.Sprintf("%s %s: want %s", key, got, want)
 }
 
 // applyAppEnv adds (or replaces the secrets of) the app named by
@@ -423,6 +460,7 @@ func (c *Config) applyAppEnv(getenv func(string) string) error {
 	}
 	for i := range c.Apps {
 		if c.Apps[i].Appkey == appkey {
+			c.origin[fmt.Sprintf("apps[%d]", i)] = AppKeyEnv
 			c.Apps[i].Secrets = secrets
 			if vendor != nil {
 				c.Apps[i].Easemob = vendor
@@ -430,6 +468,7 @@ func (c *Config) applyAppEnv(getenv func(string) string) error {
 			return nil
 		}
 	}
+	c.origin[fmt.Sprintf("apps[%d]", len(c.Apps))] = AppKeyEnv
 	c.Apps = append(c.Apps, App{Appkey: appkey, Secrets: secrets, Easemob: vendor})
 	return nil
 }

@@ -171,3 +171,35 @@ func TestLoopback(t *testing.T) {
 		}
 	}
 }
+
+// Errors name the setting as the user wrote it, without Go's types.
+func TestErrorsSpeakTheUsersWords(t *testing.T) {
+	for _, c := range []struct {
+		file string
+		env  map[string]string
+		want string
+	}{
+		{file: "event_log:\n  max_age: abc\n", want: `event_log.max_age "abc": want a duration such as "10s"`},
+		{file: "event_log:\n  replicas: many\n", want: `event_log.replicas string: want a whole number`},
+		{file: "log_level: [a]\n", want: "log_level array: want text"},
+		{env: map[string]string{AppKeyEnv: "bad", CallbackSecretsEnv: "s"}, want: `IMBRIDGE_APP_KEY "bad": want org#app`},
+	} {
+		e := map[string]string{}
+		for k, v := range c.env {
+			e[k] = v
+		}
+		if c.file != "" {
+			e[ConfigFileEnv] = writeFile(t, c.file)
+		}
+		_, err := Load("t", nil, env(e), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q %v: %v, want %s", c.file, c.env, err, c.want)
+			continue
+		}
+		for _, goName := range []string{"config.", "EventLog", "of type", "Go "} {
+			if strings.Contains(err.Error(), goName) {
+				t.Errorf("%q: %v names Go's %q", c.file, err, goName)
+			}
+		}
+	}
+}

@@ -152,9 +152,13 @@ func (c *Config) validateApps() []error {
 	seen := map[string]bool{}
 	for i, a := range c.Apps {
 		name := fmt.Sprintf("apps[%d]", i)
+		appkeyName := name + ".appkey"
+		if c.name(name) == AppKeyEnv { // the environment's app
+			appkeyName = AppKeyEnv
+		}
 		org, app, ok := strings.Cut(a.Appkey, "#")
 		if !ok || org == "" || app == "" {
-			errs = append(errs, fmt.Errorf("%s.appkey %q: want org#app", name, a.Appkey))
+			errs = append(errs, fmt.Errorf("%s %q: want org#app", appkeyName, a.Appkey))
 		}
 		if seen[a.Appkey] {
 			errs = append(errs, fmt.Errorf("%s.appkey %q is configured twice", name, a.Appkey))

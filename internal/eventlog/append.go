@@ -62,9 +62,15 @@ func (l *Log) Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, 
 	c := &l.appendConns[l.nextConn.Add(1)%uint32(len(l.appendConns))]
 
 	// Beyond the duplicate window only the index knows the call id.
-	if seq, err := lookupCallID(ctx, c.nc, key); err == nil {
+	switch seq, err := lookupCallID(ctx, c.nc, key); {
+	case err == nil:
 		return seq, true, nil
-	} else if !errors.Is(err, ErrNotFound) {
+	case errors.Is(err, ErrCorrupt):
+		// An unreadable entry cannot say the call id was stored: append
+		// (the duplicate window still catches a recent copy), and the new
+		// entry replaces the bad one.
+		l.log.Warn("eventlog: replacing a corrupt call id index entry", "call_id", ShortID(callID), "err", err)
+	case !errors.Is(err, ErrNotFound):
 		return 0, false, fmt.Errorf("eventlog: Append %s: call id index: %w", ShortID(callID), unavailable(err))
 	}
 
@@ -202,7 +208,7 @@ func recordCallID(ctx context.Context, js jetstream.JetStream, key string, seq u
 func parseCursor(v []byte, key string) (uint64, error) {
 	seq, err := strconv.ParseUint(string(v), 10, 64)
 	if err != nil || seq == 0 {
-		return 0, fmt.Errorf("bad call id index entry %q for key %s", v, key)
+		return 0, fmt.Errorf("%w: call id index entry %.32q for key %s", ErrCorrupt, v, key)
 	}
 	return seq, nil
 }

@@ -317,3 +317,28 @@ func BenchmarkAppend(b *testing.B) {
 		}
 	}
 }
+
+// A corrupt call id index entry is ErrCorrupt to a reader, never "retry";
+// an Append of that call id stores the event and mends the entry.
+func TestCorruptIndexEntryIsMended(t *testing.T) {
+	cfg := embedded(t)
+	cfg.ListenAddr = "127.0.0.1:0"
+	l := openLog(t, cfg)
+	const id = "org#app_corrupt"
+	withRawJS(t, l.ClientURL(), func(js jetstream.JetStream) {
+		kv, err := js.KeyValue(t.Context(), eventlog.CallIDBucket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := kv.Put(t.Context(), eventlog.CallIDKey(id), []byte("not a cursor")); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if _, err := l.GetByCallID(t.Context(), id); !errors.Is(err, eventlog.ErrCorrupt) || errors.Is(err, eventlog.ErrUnavailable) {
+		t.Errorf("GetByCallID over a corrupt entry: %v, want ErrCorrupt", err)
+	}
+	c := mustAppend(t, l, newEvent(id, "org#app", "chat:txt"))
+	if got, err := l.GetByCallID(t.Context(), id); err != nil || got.GetCursor() != c {
+		t.Errorf("after Append: GetByCallID = %v, %v, want cursor %d", got.GetCursor(), err, c)
+	}
+}

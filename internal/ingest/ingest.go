@@ -249,6 +249,13 @@ func keepRawOnly(ev *imbridgev1.Event) {
 // can fix (the log unavailable or too slow) is RefusalUnavailable, which
 // the vendor retries; anything else is a fault of ours, logged in full.
 func (in *Ingester) storeFailed(sel string, err error) Outcome {
+	if errors.Is(err, context.Canceled) {
+		// The sender hung up before the log answered: no fault of ours,
+		// and nobody to answer; the vendor retries what it did not see
+		// answered.
+		in.log.Warn("callback not stored: the sender went away", "selector", sel)
+		return in.refuse(sel, RefusalUnavailable, "request cancelled")
+	}
 	if errors.Is(err, eventlog.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
 		in.log.Error("callback not stored: event log unavailable", "selector", sel, "err", err)
 		detail := "event log unavailable; retry"

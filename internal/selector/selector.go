@@ -113,9 +113,9 @@ func Parse(s string) (Selector, error) {
 		case len(f.ops) > 0 && slices.Contains(f.ops, op):
 			return Selector{family: family, op: op}, nil
 		}
-		return Selector{}, fmt.Errorf("unknown selector %q: family %q has no operation %q", s, family, op)
+		return Selector{}, fmt.Errorf("unknown selector %.64q: family %.64q has no operation %.64q", s, family, op)
 	}
-	return Selector{}, fmt.Errorf("unknown selector %q: want a canonical selector such as chat:txt, a family (chat, groupchat, chatroom, muc, roster, userStatus…) or *", s)
+	return Selector{}, fmt.Errorf("unknown selector %.64q: want a canonical selector such as chat:txt, a family (chat, groupchat, chatroom, muc, roster, userStatus…) or *", s)
 }
 
 // ParseAll reads a list of selectors; the first bad one is the error.
