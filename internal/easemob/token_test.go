@@ -1,0 +1,174 @@
+package easemob
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestTokenCachedAndReused(t *testing.T) {
+	t.Parallel()
+	v := newVendor(t, nil)
+	e := newEnv(t, v, Options{})
+	for range 3 {
+		if err := e.app.MuteAll(ctxT(t), "r1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := v.fetches(); got != 1 {
+		t.Errorf("token fetches = %d, want 1", got)
+	}
+	for _, r := range v.requests() {
+		if got := r.Header.Get("Authorization"); got != "Bearer tok-1" {
+			t.Errorf("Authorization = %q, want the cached token", got)
+		}
+	}
+}
+
+func TestTokenConcurrentCallersFetchOnce(t *testing.T) {
+	t.Parallel()
+	v := newVendor(t, nil)
+	v.tokenDelay = 100 * time.Millisecond // callers arrive while the fetch runs
+	e := newEnv(t, v, Options{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for range 20 {
+		wg.Go(func() {
+			_, err := e.app.ListAdmins(ctxT(t), "r1")
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := v.fetches(); got != 1 {
+		t.Errorf("token fetches = %d, want 1", got)
+	}
+	if got := len(v.requests()); got != 20 {
+		t.Errorf("requests = %d, want 20", got)
+	}
+}
+
+func TestToken401RefetchesAndReplaysOnce(t *testing.T) {
+	t.Parallel()
+	expired := `{"error":"unauthorized","error_description":"Unable to authenticate due to expired access token"}`
+	v := newVendor(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		if r.Header.Get("Authorization") == "Bearer tok-1" {
+			writeJSON(w, 401, expired)
+			return
+		}
+		writeJSON(w, 200, `{"data":{"id":"r1","result":true}}`)
+	})
+	e := newEnv(t, v, Options{})
+	// A non-idempotent call: a 401 means it was not processed, so the
+	// replay is safe.
+	if err := e.app.UpdateAnnouncement(ctxT(t), "r1", "hello"); err != nil {
+		t.Fatal(err)
+	}
+	if got := v.fetches(); got != 2 {
+		t.Errorf("token fetches = %d, want 2", got)
+	}
+	reqs := v.requests()
+	if len(reqs) != 2 || reqs[1].Header.Get("Authorization") != "Bearer tok-2" {
+		t.Errorf("requests = %d (want 2), the replay must carry the new token", len(reqs))
+	}
+}
+
+func TestToken401NotMoreThanOnce(t *testing.T) {
+	t.Parallel()
+	v := newVendor(t, func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+		writeJSON(w, 401, `{"error":"auth_bad_access_token","error_description":"Unable to authenticate"}`)
+	})
+	e := newEnv(t, v, Options{})
+	_, err := e.app.GetChatrooms(ctxT(t), "r1")
+	var ve *Error
+	if !errors.As(err, &ve) || ve.Status != 401 || ve.Type != "auth_bad_access_token" || ve.Op != "GetChatrooms" {
+		t.Fatalf("err = %v, want the vendor's 401", err)
+	}
+	assertClean(t, err)
+	if f, n := v.fetches(), len(v.requests()); f != 2 || n != 2 {
+		t.Errorf("token fetches = %d, requests = %d; want 2 and 2", f, n)
+	}
+}
+
+func TestToken401MetadataExceptionIsNotATokenError(t *testing.T) {
+	t.Parallel()
+	v := newVendor(t, func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+		writeJSON(w, 401, `{"error":"MetadataException","error_description":"user is not in chatroom"}`)
+	})
+	e := newEnv(t, v, Options{})
+	_, err := e.app.SetAttributes(ctxT(t), "r1", "u1", map[string]string{"k": "v"}, true, false)
+	var ve *Error
+	if !errors.As(err, &ve) || ve.Status != 401 || ve.Type != "MetadataException" {
+		t.Fatalf("err = %v", err)
+	}
+	if f, n := v.fetches(), len(v.requests()); f != 1 || n != 1 {
+		t.Errorf("token fetches = %d, requests = %d; want 1 and 1", f, n)
+	}
+}
+
+func TestTokenExpiryMargin(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		ttl  time.Duration
+		want time.Time // zero: never expires
+	}{
+		{2 * time.Hour, start.Add(2*time.Hour - 5*time.Minute)}, // 10% = 12 min > 5 min
+		{10 * time.Minute, start.Add(9 * time.Minute)},          // 10% = 1 min
+		{0, time.Time{}},
+	} {
+		var c tokenCache
+		c.store("x", tc.ttl, start)
+		if !c.expires.Equal(tc.want) {
+			t.Errorf("ttl %s: expires %v, want %v", tc.ttl, c.expires, tc.want)
+		}
+	}
+}
+
+func TestTokenRefetchedWhenExpired(t *testing.T) {
+	t.Parallel()
+	v := newVendor(t, nil)
+	e := newEnv(t, v, Options{})
+	if _, err := e.app.ListAllowlist(ctxT(t), "r1"); err != nil {
+		t.Fatal(err)
+	}
+	e.app.tok.mu.Lock()
+	e.app.tok.expires = time.Now().Add(-time.Second) // past the margin
+	e.app.tok.mu.Unlock()
+	if _, err := e.app.ListAllowlist(ctxT(t), "r1"); err != nil {
+		t.Fatal(err)
+	}
+	reqs := v.requests()
+	if v.fetches() != 2 || reqs[1].Header.Get("Authorization") != "Bearer tok-2" {
+		t.Errorf("fetches = %d; the second call must use a new token", v.fetches())
+	}
+}
+
+func TestTokenFetchErrorIsCleanAndNamed(t *testing.T) {
+	t.Parallel()
+	v := newVendor(t, nil)
+	v.tokenStatus = 400
+	// A vendor that echoes the secret must not get it into our errors.
+	v.tokenBody = `{"error":"invalid_grant","error_description":"client_secret does not match: ` + testSecret + `"}`
+	e := newEnv(t, v, Options{})
+	_, err := e.app.ListAdmins(ctxT(t), "r1")
+	var ve *Error
+	if !errors.Is(err, ErrTokenFetch) || !errors.As(err, &ve) || ve.Op != OpToken || ve.Status != 400 {
+		t.Fatalf("err = %v, want ErrTokenFetch around the token endpoint's 400", err)
+	}
+	assertClean(t, err)
+	if !strings.Contains(err.Error(), "[redacted]") {
+		t.Errorf("err = %v, want the echoed secret redacted", err)
+	}
+	if n := len(v.requests()); n != 0 {
+		t.Errorf("the operation was sent %d times without a token", n)
+	}
+}
