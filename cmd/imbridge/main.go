@@ -2,6 +2,7 @@
 //
 //	imbridge [serve] [flags]   run the service (the default command)
 //	imbridge send SELECTOR     send a signed example callback to a running bridge
+//	imbridge emulate           serve an in-memory Easemob chat-room REST API
 //	imbridge version           print the version and the source revision
 //	imbridge help              list the commands
 //
@@ -38,11 +39,13 @@ const usage = `imbridge bridges the Easemob IM cloud to internal services.
 Usage:
   imbridge [serve] [flags]   run the service (the default command)
   imbridge send SELECTOR     send a signed example callback to a running bridge
+  imbridge emulate           serve an in-memory Easemob chat-room REST API
   imbridge version           print the version and the source revision
   imbridge help              show this help
 
 Run "imbridge serve -h" for every setting and its environment variable,
-"imbridge send -h" for the sender's flags.
+"imbridge send -h" for the sender's flags, "imbridge emulate -h" for the
+emulator's.
 `
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -57,6 +60,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, args, getenv, stderr)
 	case "send":
 		return send(ctx, args, getenv, stdout, stderr)
+	case "emulate":
+		return emulate(ctx, args, getenv, stderr)
 	case "version":
 		fmt.Fprintln(stdout, version())
 		return nil
