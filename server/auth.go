@@ -13,7 +13,6 @@ import (
 	"google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
 
 	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
@@ -192,37 +191,23 @@ func (g *grant) allows(method string, req any) error {
 // scopeOf is the scope a method needs: "" for methods any valid key may
 // call (reflection).
 func scopeOf(method string) string {
-	service, name, _ := strings.Cut(strings.TrimPrefix(method, "/"), "/")
+	service, _, _ := strings.Cut(strings.TrimPrefix(method, "/"), "/")
 	switch service {
 	case imbridgev1.EventService_ServiceDesc.ServiceName:
 		return ScopeEvents
 	case imbridgev1.ChatroomService_ServiceDesc.ServiceName:
-		if sideEffectFree(service, name) {
-			return ScopeChatroomsRead
+		if methodIdempotency(method) == descriptorpb.MethodOptions_NO_SIDE_EFFECTS {
+			return ScopeChatroomsRead // the contract marks reads NO_SIDE_EFFECTS
 		}
 		return ScopeChatrooms
 	}
 	return ""
 }
 
-// sideEffectFree reads the method's idempotency_level from the contract:
-// NO_SIDE_EFFECTS methods are reads.
-func sideEffectFree(service, method string) bool {
-	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(service + "." + method))
-	if err != nil {
-		return false
-	}
-	md, ok := d.(protoreflect.MethodDescriptor)
-	if !ok {
-		return false
-	}
-	opts, ok := md.Options().(*descriptorpb.MethodOptions)
-	return ok && opts.GetIdempotencyLevel() == descriptorpb.MethodOptions_NO_SIDE_EFFECTS
-}
-
 // appOf finds the app a request acts on: the `orgs/{org}/apps/{app}` a
-// resource name (`name` or `parent`) starts with, or an event filter's
-// appkey.
+// resource name starts with — the request's `name` or `parent`, or the
+// `name` of the resource it carries (`chatroom.name`) —, or an event
+// filter's appkey.
 func appOf(req any) (string, bool) {
 	if f, ok := req.(interface {
 		GetFilter() *imbridgev1.EventFilter
@@ -234,13 +219,29 @@ func appOf(req any) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	fields := m.ProtoReflect().Descriptor().Fields()
+	if app, ok := appOfName(m.ProtoReflect()); ok {
+		return app, true
+	}
+	var app string
+	var found bool
+	m.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.Kind() == protoreflect.MessageKind && !fd.IsList() && !fd.IsMap() {
+			app, found = appOfName(v.Message())
+		}
+		return !found
+	})
+	return app, found
+}
+
+// appOfName reads the app off m's `name` or `parent` field.
+func appOfName(m protoreflect.Message) (string, bool) {
+	fields := m.Descriptor().Fields()
 	for _, name := range []protoreflect.Name{"name", "parent"} {
 		fd := fields.ByName(name)
 		if fd == nil || fd.Kind() != protoreflect.StringKind || fd.IsList() {
 			continue
 		}
-		parts := strings.Split(m.ProtoReflect().Get(fd).String(), "/")
+		parts := strings.Split(m.Get(fd).String(), "/")
 		if len(parts) >= 4 && parts[0] == "orgs" && parts[2] == "apps" && parts[1] != "" && parts[3] != "" {
 			return parts[1] + "#" + parts[3], true
 		}

@@ -16,6 +16,7 @@ func TestScopedKeys(t *testing.T) {
 		{Key: "admin"},
 		{Key: "reader", Scopes: []string{ScopeEvents, ScopeChatroomsRead}, Apps: []string{"acme#chat"}},
 		{Key: "events-only", Scopes: []string{ScopeEvents}},
+		{Key: "acme-admin", Scopes: []string{ScopeChatrooms}, Apps: []string{"acme#chat"}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -46,6 +47,12 @@ func TestScopedKeys(t *testing.T) {
 	denied("reader reads another app's room", err)
 	_, err = rooms.GetChatroom(withKey(ctxT(t), "events-only"), &imbridgev1.GetChatroomRequest{Name: acme})
 	denied("events-only reads a room", err)
+
+	// The app can also be in the resource a request carries.
+	_, err = rooms.UpdateChatroom(withKey(ctxT(t), "acme-admin"), &imbridgev1.UpdateChatroomRequest{Chatroom: &imbridgev1.Chatroom{Name: acme}})
+	allowed("acme-admin updates its app's room", err)
+	_, err = rooms.UpdateChatroom(withKey(ctxT(t), "acme-admin"), &imbridgev1.UpdateChatroomRequest{Chatroom: &imbridgev1.Chatroom{Name: other}})
+	denied("acme-admin updates another app's room", err)
 
 	_, err = r.events().ListEvents(withKey(ctxT(t), "reader"), &imbridgev1.ListEventsRequest{})
 	denied("reader lists every app's events", err)

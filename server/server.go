@@ -28,6 +28,7 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
 
 	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
 )
@@ -86,6 +87,12 @@ func New(opts Options) (*Server, error) {
 	errs := errorTranslator{log: opts.Logger}
 
 	s.grpc = grpc.NewServer(
+		// An unknown service or method goes through the interceptors too,
+		// so that its UNIMPLEMENTED carries an ErrorInfo like every error.
+		grpc.UnknownServiceHandler(func(_ any, ss grpc.ServerStream) error {
+			method, _ := grpc.Method(ss.Context())
+			return status.Errorf(codes.Unimplemented, "unknown method %.200s", method)
+		}),
 		grpc.ChainUnaryInterceptor(
 			metrics.UnaryServerInterceptor(),
 			selector.UnaryServerInterceptor(logging.UnaryServerInterceptor(logger, logOpts...), notProbes),

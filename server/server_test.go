@@ -238,3 +238,11 @@ func TestAuthErrorsCarryErrorInfo(t *testing.T) {
 		t.Errorf("Check without a key: %v", err)
 	}
 }
+
+// A method no service has is UNIMPLEMENTED with an ErrorInfo, like every
+// other error.
+func TestUnknownMethodCarriesErrorInfo(t *testing.T) {
+	r := start(t, &EventService{Store: openLog(t)})
+	err := r.conn.Invoke(ctxT(t), "/imbridge.v1.NoSuchService/Nothing", &imbridgev1.GetEventRequest{}, &imbridgev1.GetEventResponse{})
+	wantStatus(t, err, codes.Unimplemented, "UNIMPLEMENTED", nil)
+}

@@ -5,6 +5,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/protoadapt"
 )
 
 // ErrorDomain is the google.rpc.ErrorInfo domain of every error imbridge
@@ -29,7 +30,8 @@ const (
 	// finds the cause in the server log. Retrying will not help.
 	ReasonInternal = "INTERNAL"
 	// ReasonInvalidArgument: a request field is wrong; metadata "field"
-	// names it.
+	// names it (several, comma-separated, when a google.rpc.BadRequest
+	// names each with what is wrong with it).
 	ReasonInvalidArgument = "INVALID_ARGUMENT"
 	// ReasonEventNotFound: no stored event has that cursor or call id;
 	// metadata "cursor" or "call_id" repeats the one asked for.
@@ -46,6 +48,47 @@ const (
 	// ReasonCancelled: the caller cancelled the RPC (google.rpc.Code
 	// spells it CANCELLED).
 	ReasonCancelled = "CANCELLED"
+
+	// ReasonAppNotConfigured: the request names an app (orgs/{org}/apps/{app})
+	// imbridge holds no Easemob credentials for (NOT_FOUND); nothing was
+	// sent. Metadata "appkey" is the app key looked up.
+	ReasonAppNotConfigured = "APP_NOT_CONFIGURED"
+	// ReasonChatroomNotFound: a get named rooms Easemob did not return
+	// (NOT_FOUND); metadata "chatrooms" lists their IDs.
+	ReasonChatroomNotFound = "CHATROOM_NOT_FOUND"
+	// ReasonChatroomUpdateRefused: Easemob refused some fields of an update
+	// (FAILED_PRECONDITION); metadata "refused_fields" lists them, and
+	// "updated_fields" those it changed all the same.
+	ReasonChatroomUpdateRefused = "CHATROOM_UPDATE_REFUSED"
+	// ReasonVendorRefused: Easemob answered 200 but declined the change for
+	// the one user of the call (FAILED_PRECONDITION); metadata
+	// "vendor_description" is its reason, "username" the user.
+	ReasonVendorRefused = "VENDOR_REFUSED"
+	// ReasonVendorUnavailable: Easemob could not be reached or kept
+	// answering 5xx through imbridge's retries (UNAVAILABLE). Metadata
+	// "outcome" is "unknown" when the call may have been applied.
+	ReasonVendorUnavailable = "VENDOR_UNAVAILABLE"
+	// ReasonVendorRateLimited: Easemob kept answering 429 through imbridge's
+	// retries (RESOURCE_EXHAUSTED); retry with backoff.
+	ReasonVendorRateLimited = "VENDOR_RATE_LIMITED"
+
+	// Any other Easemob error answer has the vendor's own error type as its
+	// reason, in UPPER_SNAKE (resource_not_found → RESOURCE_NOT_FOUND,
+	// forbidden_op → FORBIDDEN_OP, MetadataException → METADATA_EXCEPTION),
+	// with metadata "vendor_error", "vendor_description" and "vendor_status".
+	// An answer without a type gets one of these, from its HTTP status:
+
+	// ReasonVendorBadRequest: an Easemob 400 without an error type.
+	ReasonVendorBadRequest = "VENDOR_BAD_REQUEST"
+	// ReasonVendorUnauthorized: an Easemob 401 without an error type.
+	ReasonVendorUnauthorized = "VENDOR_UNAUTHORIZED"
+	// ReasonVendorForbidden: an Easemob 403 without an error type.
+	ReasonVendorForbidden = "VENDOR_FORBIDDEN"
+	// ReasonVendorNotFound: an Easemob 404 without an error type.
+	ReasonVendorNotFound = "VENDOR_NOT_FOUND"
+	// ReasonVendorError: an Easemob error answer without an error type and
+	// of no status above.
+	ReasonVendorError = "VENDOR_ERROR"
 )
 
 // codeReason is the reason of a status that carried none of ours: its
@@ -56,8 +99,14 @@ func codeReason(c codes.Code) string { return code.Code(c).String() }
 // a message for people and an ErrorInfo for programs. Only the error
 // translator (errors.go) calls it.
 func statusError(code codes.Code, reason, msg string, metadata map[string]string) error {
+	return statusErrorWith(code, reason, msg, metadata)
+}
+
+// statusErrorWith is statusError with more details after the ErrorInfo
+// (a google.rpc.BadRequest, say).
+func statusErrorWith(code codes.Code, reason, msg string, metadata map[string]string, details ...protoadapt.MessageV1) error {
 	st := status.New(code, msg)
-	withInfo, err := st.WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: ErrorDomain, Metadata: metadata})
+	withInfo, err := st.WithDetails(append([]protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: reason, Domain: ErrorDomain, Metadata: metadata}}, details...)...)
 	if err != nil {
 		return st.Err()
 	}

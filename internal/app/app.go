@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,7 +32,8 @@ type App struct {
 	grpc    *server.Server
 	gateway *gateway.Gateway
 	events  *eventlog.Log
-	dirLock *datadir.Held // embedded mode: the data_dir, held until shutdown ends
+	dirLock *datadir.Held   // embedded mode: the data_dir, held until shutdown ends
+	vendor  *embeddedVendor // apps without vendor credentials: the emulator
 }
 
 // New checks the configuration, opens the listeners and builds the servers.
@@ -51,6 +53,12 @@ func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
 	defer func() {
 		if err != nil {
 			a.closeListeners()
+			if a.vendor != nil {
+				_ = a.vendor.shutdown(context.Background())
+				if a.vendor.lis != nil {
+					_ = a.vendor.lis.Close()
+				}
+			}
 			if a.events != nil {
 				_ = a.events.Close()
 			}
@@ -61,7 +69,7 @@ func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
 		// Before anything else touches data_dir: a second embedded
 		// server on one store corrupts both (see package datadir).
 		if a.dirLock, err = datadir.Lock(cfg.DataDir); err != nil {
-			return nil, err
+			return nil, namedAs(err, "data_dir", cfg.NameOf("data_dir"))
 		}
 	}
 	if a.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
@@ -100,12 +108,16 @@ func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	vendor, err := a.newVendor(reg)
+	if err != nil {
+		return nil, err
+	}
 	a.grpc, err = server.New(server.Options{
 		Logger:     log,
 		Keys:       keys,
 		Registerer: reg,
 		Events:     &server.EventService{Store: a.events},
-		Chatrooms:  &server.ChatroomService{},
+		Chatrooms:  &server.ChatroomService{Vendor: vendor},
 	})
 	if err != nil {
 		return nil, err
@@ -144,6 +156,9 @@ func (a *App) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.grpc.Serve(a.grpcLis) })
 	g.Go(func() error { return a.gateway.Serve(a.httpLis) })
+	if a.vendor != nil {
+		g.Go(a.vendor.serve)
+	}
 	g.Go(func() error {
 		<-gctx.Done()
 		a.shutdown()
@@ -163,6 +178,12 @@ func (a *App) shutdown() {
 	defer cancel()
 	a.log.Info("shutting down", "timeout", timeout.String())
 	a.grpc.SetNotServing()
+	// The embedded emulator first: its callbacks go to our webhook.
+	if a.vendor != nil {
+		if err := a.vendor.shutdown(ctx); err != nil {
+			a.log.Warn("embedded vendor emulator shutdown", "err", err)
+		}
+	}
 
 	// HTTP gets half the budget: requests in flight finish, idle
 	// connections close; streams still open after that are cut.
@@ -191,6 +212,23 @@ func (a *App) closeListeners() {
 		}
 	}
 }
+
+// namedAs is err with the setting key at its start written as the user
+// set it (--data-dir, IMBRIDGE_DATA_DIR); errors.As still finds the cause.
+func namedAs(err error, key, name string) error {
+	if key == name || !strings.HasPrefix(err.Error(), key) {
+		return err
+	}
+	return &renamedError{msg: name + strings.TrimPrefix(err.Error(), key), err: err}
+}
+
+type renamedError struct {
+	msg string
+	err error
+}
+
+func (e *renamedError) Error() string { return e.msg }
+func (e *renamedError) Unwrap() error { return e.err }
 
 // dialTarget is how the gateway reaches the gRPC listener: a wildcard
 // listen address is dialled on loopback.

@@ -612,15 +612,92 @@ func (x *BatchResult) GetReason() string {
 	return ""
 }
 
+// The outcome for one user of a batch mute (MuteChatroomMembers). The vendor
+// answers HTTP 200 even when some users fail, so per-user failures are
+// reported here rather than as an RPC error.
+type ChatroomMuteResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The username this result is about (vendor `user`).
+	Username string `protobuf:"bytes,1,opt,name=username,proto3" json:"username,omitempty"`
+	// Whether the vendor muted this user (vendor `result`).
+	Success bool `protobuf:"varint,2,opt,name=success,proto3" json:"success,omitempty"`
+	// The vendor's explanation when `success` is false (vendor `reason`).
+	// Empty on success or when the vendor gives no reason.
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// When the mute lifts by itself (vendor `expire`, epoch milliseconds).
+	// Unset for a permanent mute and when `success` is false.
+	ExpireTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChatroomMuteResult) Reset() {
+	*x = ChatroomMuteResult{}
+	mi := &file_imbridge_v1_chatroom_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChatroomMuteResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChatroomMuteResult) ProtoMessage() {}
+
+func (x *ChatroomMuteResult) ProtoReflect() protoreflect.Message {
+	mi := &file_imbridge_v1_chatroom_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChatroomMuteResult.ProtoReflect.Descriptor instead.
+func (*ChatroomMuteResult) Descriptor() ([]byte, []int) {
+	return file_imbridge_v1_chatroom_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ChatroomMuteResult) GetUsername() string {
+	if x != nil {
+		return x.Username
+	}
+	return ""
+}
+
+func (x *ChatroomMuteResult) GetSuccess() bool {
+	if x != nil {
+		return x.Success
+	}
+	return false
+}
+
+func (x *ChatroomMuteResult) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ChatroomMuteResult) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
+}
+
 // A room's announcement, a singleton sub-resource of the room.
 type ChatroomAnnouncement struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The resource name,
 	// `orgs/{org}/apps/{app}/chatrooms/{chatroom}/announcement`.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// The announcement text (vendor `announcement`). Required on update, at
-	// most 512 characters (vendor limit). Empty when the room has no
-	// announcement.
+	// The announcement text (vendor `announcement`). At most 512 characters
+	// (vendor limit). Empty when the room has no announcement; setting it
+	// empty with UpdateChatroomAnnouncement clears the announcement.
 	Text          string `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -628,7 +705,7 @@ type ChatroomAnnouncement struct {
 
 func (x *ChatroomAnnouncement) Reset() {
 	*x = ChatroomAnnouncement{}
-	mi := &file_imbridge_v1_chatroom_proto_msgTypes[6]
+	mi := &file_imbridge_v1_chatroom_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -640,7 +717,7 @@ func (x *ChatroomAnnouncement) String() string {
 func (*ChatroomAnnouncement) ProtoMessage() {}
 
 func (x *ChatroomAnnouncement) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_proto_msgTypes[6]
+	mi := &file_imbridge_v1_chatroom_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -653,7 +730,7 @@ func (x *ChatroomAnnouncement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatroomAnnouncement.ProtoReflect.Descriptor instead.
 func (*ChatroomAnnouncement) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_proto_rawDescGZIP(), []int{6}
+	return file_imbridge_v1_chatroom_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ChatroomAnnouncement) GetName() string {
@@ -710,10 +787,16 @@ const file_imbridge_v1_chatroom_proto_rawDesc = "" +
 	"\vBatchResult\x12\x1a\n" +
 	"\busername\x18\x01 \x01(\tR\busername\x12\x18\n" +
 	"\asuccess\x18\x02 \x01(\bR\asuccess\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"\xd8\x01\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\x9f\x01\n" +
+	"\x12ChatroomMuteResult\x12\x1a\n" +
+	"\busername\x18\x01 \x01(\tR\busername\x12\x18\n" +
+	"\asuccess\x18\x02 \x01(\bR\asuccess\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12;\n" +
+	"\vexpire_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"expireTime\"\xd8\x01\n" +
 	"\x14ChatroomAnnouncement\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x17\n" +
-	"\x04text\x18\x02 \x01(\tB\x03\xe0A\x02R\x04text:\x8d\x01\xeaA\x89\x01\n" +
+	"\x04text\x18\x02 \x01(\tB\x03\xe0A\x01R\x04text:\x8d\x01\xeaA\x89\x01\n" +
 	"!imbridge.dev/ChatroomAnnouncement\x127orgs/{org}/apps/{app}/chatrooms/{chatroom}/announcement*\x15chatroomAnnouncements2\x14chatroomAnnouncement*{\n" +
 	"\x12ChatroomMemberRole\x12$\n" +
 	" CHATROOM_MEMBER_ROLE_UNSPECIFIED\x10\x00\x12\x1e\n" +
@@ -738,7 +821,7 @@ func file_imbridge_v1_chatroom_proto_rawDescGZIP() []byte {
 }
 
 var file_imbridge_v1_chatroom_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_imbridge_v1_chatroom_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_imbridge_v1_chatroom_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_imbridge_v1_chatroom_proto_goTypes = []any{
 	(ChatroomMemberRole)(0),          // 0: imbridge.v1.ChatroomMemberRole
 	(ChatroomAttributeAutoDelete)(0), // 1: imbridge.v1.ChatroomAttributeAutoDelete
@@ -748,19 +831,21 @@ var file_imbridge_v1_chatroom_proto_goTypes = []any{
 	(*ChatroomMute)(nil),             // 5: imbridge.v1.ChatroomMute
 	(*MemberTag)(nil),                // 6: imbridge.v1.MemberTag
 	(*BatchResult)(nil),              // 7: imbridge.v1.BatchResult
-	(*ChatroomAnnouncement)(nil),     // 8: imbridge.v1.ChatroomAnnouncement
-	(*timestamppb.Timestamp)(nil),    // 9: google.protobuf.Timestamp
+	(*ChatroomMuteResult)(nil),       // 8: imbridge.v1.ChatroomMuteResult
+	(*ChatroomAnnouncement)(nil),     // 9: imbridge.v1.ChatroomAnnouncement
+	(*timestamppb.Timestamp)(nil),    // 10: google.protobuf.Timestamp
 }
 var file_imbridge_v1_chatroom_proto_depIdxs = []int32{
-	9, // 0: imbridge.v1.Chatroom.create_time:type_name -> google.protobuf.Timestamp
-	0, // 1: imbridge.v1.ChatroomMember.role:type_name -> imbridge.v1.ChatroomMemberRole
-	9, // 2: imbridge.v1.ChatroomMute.expire_time:type_name -> google.protobuf.Timestamp
-	9, // 3: imbridge.v1.MemberTag.expire_time:type_name -> google.protobuf.Timestamp
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	10, // 0: imbridge.v1.Chatroom.create_time:type_name -> google.protobuf.Timestamp
+	0,  // 1: imbridge.v1.ChatroomMember.role:type_name -> imbridge.v1.ChatroomMemberRole
+	10, // 2: imbridge.v1.ChatroomMute.expire_time:type_name -> google.protobuf.Timestamp
+	10, // 3: imbridge.v1.MemberTag.expire_time:type_name -> google.protobuf.Timestamp
+	10, // 4: imbridge.v1.ChatroomMuteResult.expire_time:type_name -> google.protobuf.Timestamp
+	5,  // [5:5] is the sub-list for method output_type
+	5,  // [5:5] is the sub-list for method input_type
+	5,  // [5:5] is the sub-list for extension type_name
+	5,  // [5:5] is the sub-list for extension extendee
+	0,  // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_imbridge_v1_chatroom_proto_init() }
@@ -774,7 +859,7 @@ func file_imbridge_v1_chatroom_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_imbridge_v1_chatroom_proto_rawDesc), len(file_imbridge_v1_chatroom_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   7,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

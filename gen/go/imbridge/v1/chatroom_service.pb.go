@@ -160,8 +160,11 @@ type ListJoinedChatroomsRequest struct {
 	// 1,000 (vendor limit); 0 means 1,000, and larger values are lowered to
 	// 1,000. Negative values are INVALID_ARGUMENT.
 	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	// A `next_page_token` from a previous ListJoinedChatrooms response, to get
-	// the next page (wraps the vendor `pagenum`). Empty for the first page.
+	// A `next_page_token` from a previous ListJoinedChatrooms response, to
+	// get the next page. It holds the vendor `pagenum` and the page size of the
+	// first call, which stays in force for the whole listing (the vendor pages
+	// by page number): `page_size` is ignored when a token is given. Empty for
+	// the first page.
 	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -494,11 +497,16 @@ type CreateChatroomRequest struct {
 	// Works only after the vendor has activated custom room IDs for the app (a
 	// sales request). If empty, the vendor assigns a numeric ID.
 	ChatroomId string `protobuf:"bytes,3,opt,name=chatroom_id,json=chatroomId,proto3" json:"chatroom_id,omitempty"`
-	// An idempotency key, so that a create can be retried safely after a
-	// timeout or UNAVAILABLE. Use a fresh UUID for each distinct room. If
-	// imbridge has already completed a request with the same `request_id` and
-	// `parent`, it returns that room instead of creating a second one. Empty
-	// means no de-duplication.
+	// An idempotency key, so that a create whose answer was lost can be
+	// retried. Use a fresh UUID for each distinct room; at most 128 printable
+	// ASCII characters. If this imbridge process created a room for the same
+	// `parent` and `request_id` in the last 24 hours, it returns that room
+	// (read back again) instead of creating a second one; a request still in
+	// flight with the same key is waited for. Reusing the key with a different
+	// room is INVALID_ARGUMENT. The keys are kept in memory (at most 10,000):
+	// a restart forgets them, and a create that failed with UNAVAILABLE
+	// (outcome unknown) is not remembered, so check with ListChatrooms before
+	// retrying one. Empty means no de-duplication.
 	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -566,7 +574,10 @@ func (x *CreateChatroomRequest) GetRequestId() string {
 type CreateChatroomResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The created room. The vendor returns only the new ID, so imbridge reads
-	// the room back to fill in the output-only fields.
+	// the room back to fill in the output-only fields. If that read fails, the
+	// room is returned as requested (`max_users` 1,000 when it was 0) with the
+	// output-only fields unset, rather than an error that would invite a
+	// second create.
 	Chatroom      *Chatroom `protobuf:"bytes,1,opt,name=chatroom,proto3" json:"chatroom,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -613,14 +624,17 @@ func (x *CreateChatroomResponse) GetChatroom() *Chatroom {
 type UpdateChatroomRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The room to update; `chatroom.name` identifies it. Only `display_name`
-	// (at most 128 characters), `description` (at most 512 characters) and
-	// `max_users` (1 to 10,000, and not below the current member count) can be
-	// changed (vendor limits).
+	// (1 to 128 characters), `description` (at most 512 characters; may be
+	// emptied only through an explicit `update_mask`) and `max_users` (1 to
+	// 10,000, and not below the current member count) can be changed (vendor
+	// limits).
 	Chatroom *Chatroom `protobuf:"bytes,1,opt,name=chatroom,proto3" json:"chatroom,omitempty"`
 	// The fields to update: any of `display_name`, `description` and
-	// `max_users`, or `*` for all three. Any other path is INVALID_ARGUMENT.
-	// If unset, every one of the three fields that is non-empty (non-zero for
-	// `max_users`) in `chatroom` is updated.
+	// `max_users`, or `*` for all three; `name` is ignored, and any other path
+	// is INVALID_ARGUMENT. If unset or empty, every one of the three fields
+	// that is non-empty (non-zero for `max_users`) in `chatroom` is updated;
+	// if none is, the request is INVALID_ARGUMENT. Over HTTP, PATCH fills it
+	// from the fields present in the body.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -670,25 +684,15 @@ func (x *UpdateChatroomRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
 	return nil
 }
 
-// Response for UpdateChatroom.
+// Response for UpdateChatroom. Over HTTP the body is the room itself.
 type UpdateChatroomResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The room as read back after the update.
-	Chatroom *Chatroom `protobuf:"bytes,1,opt,name=chatroom,proto3" json:"chatroom,omitempty"`
-	// True if `display_name` was requested and the vendor reports it changed
-	// (vendor `groupname`). False if it was not requested or the vendor
-	// refused it.
-	DisplayNameUpdated bool `protobuf:"varint,2,opt,name=display_name_updated,json=displayNameUpdated,proto3" json:"display_name_updated,omitempty"`
-	// True if `description` was requested and the vendor reports it changed
-	// (vendor `description`). False if it was not requested or the vendor
-	// refused it.
-	DescriptionUpdated bool `protobuf:"varint,3,opt,name=description_updated,json=descriptionUpdated,proto3" json:"description_updated,omitempty"`
-	// True if `max_users` was requested and the vendor reports it changed
-	// (vendor `maxusers`). False if it was not requested or the vendor refused
-	// it.
-	MaxUsersUpdated bool `protobuf:"varint,4,opt,name=max_users_updated,json=maxUsersUpdated,proto3" json:"max_users_updated,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The room as read back after the update, with every field except
+	// `members` set. A field the vendor refused fails the RPC instead (see
+	// UpdateChatroom).
+	Chatroom      *Chatroom `protobuf:"bytes,1,opt,name=chatroom,proto3" json:"chatroom,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UpdateChatroomResponse) Reset() {
@@ -726,27 +730,6 @@ func (x *UpdateChatroomResponse) GetChatroom() *Chatroom {
 		return x.Chatroom
 	}
 	return nil
-}
-
-func (x *UpdateChatroomResponse) GetDisplayNameUpdated() bool {
-	if x != nil {
-		return x.DisplayNameUpdated
-	}
-	return false
-}
-
-func (x *UpdateChatroomResponse) GetDescriptionUpdated() bool {
-	if x != nil {
-		return x.DescriptionUpdated
-	}
-	return false
-}
-
-func (x *UpdateChatroomResponse) GetMaxUsersUpdated() bool {
-	if x != nil {
-		return x.MaxUsersUpdated
-	}
-	return false
 }
 
 // Request for TransferChatroomOwnership.
@@ -935,8 +918,11 @@ type ListChatroomMembersRequest struct {
 	// and 1,000 (vendor limit); 0 means the vendor default of 1,000, and larger
 	// values are lowered to 1,000. Negative values are INVALID_ARGUMENT.
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	// A `next_page_token` from a previous ListChatroomMembers response, to get
-	// the next page (wraps the vendor `pagenum`). Empty for the first page.
+	// A `next_page_token` from a previous ListChatroomMembers response, to
+	// get the next page. It holds the vendor `pagenum` and the page size of the
+	// first call, which stays in force for the whole listing (the vendor pages
+	// by page number): `page_size` is ignored when a token is given. Empty for
+	// the first page.
 	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1743,7 +1729,10 @@ type ListChatroomSuperAdminsRequest struct {
 	// INVALID_ARGUMENT.
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// A `next_page_token` from a previous ListChatroomSuperAdmins response, to
-	// get the next page (wraps the vendor `pagenum`). Empty for the first page.
+	// get the next page. It holds the vendor `pagenum` and the page size of the
+	// first call, which stays in force for the whole listing (the vendor pages
+	// by page number): `page_size` is ignored when a token is given. Empty for
+	// the first page.
 	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2272,9 +2261,9 @@ func (*MuteChatroomMembersRequest_Permanent) isMuteChatroomMembersRequest_Expira
 // Response for MuteChatroomMembers.
 type MuteChatroomMembersResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// One entry per muted user, with the mute's expiry as computed by the
-	// vendor (unset for a permanent mute).
-	Mutes         []*ChatroomMute `protobuf:"bytes,1,rep,name=mutes,proto3" json:"mutes,omitempty"`
+	// One result per requested user, in the order of the request, with the
+	// mute's expiry as computed by the vendor.
+	Results       []*ChatroomMuteResult `protobuf:"bytes,2,rep,name=results,proto3" json:"results,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2309,11 +2298,251 @@ func (*MuteChatroomMembersResponse) Descriptor() ([]byte, []int) {
 	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{41}
 }
 
-func (x *MuteChatroomMembersResponse) GetMutes() []*ChatroomMute {
+func (x *MuteChatroomMembersResponse) GetResults() []*ChatroomMuteResult {
 	if x != nil {
-		return x.Mutes
+		return x.Results
 	}
 	return nil
+}
+
+// Request for MuteChatroomMember.
+type MuteChatroomMemberRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The room, `orgs/{org}/apps/{app}/chatrooms/{chatroom}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// The member to mute. Must be a member of the room.
+	Username string `protobuf:"bytes,2,opt,name=username,proto3" json:"username,omitempty"`
+	// How long the mute lasts. Exactly one of `duration` and `permanent` must
+	// be set; setting neither is INVALID_ARGUMENT.
+	//
+	// Types that are valid to be assigned to Expiration:
+	//
+	//	*MuteChatroomMemberRequest_Duration
+	//	*MuteChatroomMemberRequest_Permanent
+	Expiration    isMuteChatroomMemberRequest_Expiration `protobuf_oneof:"expiration"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MuteChatroomMemberRequest) Reset() {
+	*x = MuteChatroomMemberRequest{}
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MuteChatroomMemberRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MuteChatroomMemberRequest) ProtoMessage() {}
+
+func (x *MuteChatroomMemberRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MuteChatroomMemberRequest.ProtoReflect.Descriptor instead.
+func (*MuteChatroomMemberRequest) Descriptor() ([]byte, []int) {
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *MuteChatroomMemberRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *MuteChatroomMemberRequest) GetUsername() string {
+	if x != nil {
+		return x.Username
+	}
+	return ""
+}
+
+func (x *MuteChatroomMemberRequest) GetExpiration() isMuteChatroomMemberRequest_Expiration {
+	if x != nil {
+		return x.Expiration
+	}
+	return nil
+}
+
+func (x *MuteChatroomMemberRequest) GetDuration() *durationpb.Duration {
+	if x != nil {
+		if x, ok := x.Expiration.(*MuteChatroomMemberRequest_Duration); ok {
+			return x.Duration
+		}
+	}
+	return nil
+}
+
+func (x *MuteChatroomMemberRequest) GetPermanent() bool {
+	if x != nil {
+		if x, ok := x.Expiration.(*MuteChatroomMemberRequest_Permanent); ok {
+			return x.Permanent
+		}
+	}
+	return false
+}
+
+type isMuteChatroomMemberRequest_Expiration interface {
+	isMuteChatroomMemberRequest_Expiration()
+}
+
+type MuteChatroomMemberRequest_Duration struct {
+	// Mute for this long. Must be positive and a whole number of
+	// milliseconds (the vendor's unit). To lift a mute, use
+	// UnmuteChatroomMember rather than a zero duration.
+	Duration *durationpb.Duration `protobuf:"bytes,3,opt,name=duration,proto3,oneof"`
+}
+
+type MuteChatroomMemberRequest_Permanent struct {
+	// Mute until lifted by UnmuteChatroomMember (the server sends the
+	// vendor's `-1`). Must be true when set.
+	Permanent bool `protobuf:"varint,4,opt,name=permanent,proto3,oneof"`
+}
+
+func (*MuteChatroomMemberRequest_Duration) isMuteChatroomMemberRequest_Expiration() {}
+
+func (*MuteChatroomMemberRequest_Permanent) isMuteChatroomMemberRequest_Expiration() {}
+
+// Response for MuteChatroomMember. Over HTTP the body is the mute itself.
+type MuteChatroomMemberResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The mute, with its expiry as computed by the vendor (unset for a
+	// permanent mute).
+	Mute          *ChatroomMute `protobuf:"bytes,1,opt,name=mute,proto3" json:"mute,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MuteChatroomMemberResponse) Reset() {
+	*x = MuteChatroomMemberResponse{}
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MuteChatroomMemberResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MuteChatroomMemberResponse) ProtoMessage() {}
+
+func (x *MuteChatroomMemberResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MuteChatroomMemberResponse.ProtoReflect.Descriptor instead.
+func (*MuteChatroomMemberResponse) Descriptor() ([]byte, []int) {
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *MuteChatroomMemberResponse) GetMute() *ChatroomMute {
+	if x != nil {
+		return x.Mute
+	}
+	return nil
+}
+
+// Request for UnmuteChatroomMember.
+type UnmuteChatroomMemberRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The mute to lift,
+	// `orgs/{org}/apps/{app}/chatrooms/{chatroom}/mutes/{username}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnmuteChatroomMemberRequest) Reset() {
+	*x = UnmuteChatroomMemberRequest{}
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnmuteChatroomMemberRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnmuteChatroomMemberRequest) ProtoMessage() {}
+
+func (x *UnmuteChatroomMemberRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnmuteChatroomMemberRequest.ProtoReflect.Descriptor instead.
+func (*UnmuteChatroomMemberRequest) Descriptor() ([]byte, []int) {
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *UnmuteChatroomMemberRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Response for UnmuteChatroomMember. Empty on success.
+type UnmuteChatroomMemberResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnmuteChatroomMemberResponse) Reset() {
+	*x = UnmuteChatroomMemberResponse{}
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnmuteChatroomMemberResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnmuteChatroomMemberResponse) ProtoMessage() {}
+
+func (x *UnmuteChatroomMemberResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnmuteChatroomMemberResponse.ProtoReflect.Descriptor instead.
+func (*UnmuteChatroomMemberResponse) Descriptor() ([]byte, []int) {
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{45}
 }
 
 // Request for UnmuteChatroomMembers.
@@ -2329,7 +2558,7 @@ type UnmuteChatroomMembersRequest struct {
 
 func (x *UnmuteChatroomMembersRequest) Reset() {
 	*x = UnmuteChatroomMembersRequest{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[42]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2341,7 +2570,7 @@ func (x *UnmuteChatroomMembersRequest) String() string {
 func (*UnmuteChatroomMembersRequest) ProtoMessage() {}
 
 func (x *UnmuteChatroomMembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[42]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2354,7 +2583,7 @@ func (x *UnmuteChatroomMembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnmuteChatroomMembersRequest.ProtoReflect.Descriptor instead.
 func (*UnmuteChatroomMembersRequest) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{42}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *UnmuteChatroomMembersRequest) GetParent() string {
@@ -2382,7 +2611,7 @@ type UnmuteChatroomMembersResponse struct {
 
 func (x *UnmuteChatroomMembersResponse) Reset() {
 	*x = UnmuteChatroomMembersResponse{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[43]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2394,7 +2623,7 @@ func (x *UnmuteChatroomMembersResponse) String() string {
 func (*UnmuteChatroomMembersResponse) ProtoMessage() {}
 
 func (x *UnmuteChatroomMembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[43]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2407,7 +2636,7 @@ func (x *UnmuteChatroomMembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnmuteChatroomMembersResponse.ProtoReflect.Descriptor instead.
 func (*UnmuteChatroomMembersResponse) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{43}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *UnmuteChatroomMembersResponse) GetResults() []*BatchResult {
@@ -2428,7 +2657,7 @@ type MuteAllChatroomMembersRequest struct {
 
 func (x *MuteAllChatroomMembersRequest) Reset() {
 	*x = MuteAllChatroomMembersRequest{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[44]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2440,7 +2669,7 @@ func (x *MuteAllChatroomMembersRequest) String() string {
 func (*MuteAllChatroomMembersRequest) ProtoMessage() {}
 
 func (x *MuteAllChatroomMembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[44]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2453,7 +2682,7 @@ func (x *MuteAllChatroomMembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MuteAllChatroomMembersRequest.ProtoReflect.Descriptor instead.
 func (*MuteAllChatroomMembersRequest) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{44}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *MuteAllChatroomMembersRequest) GetName() string {
@@ -2473,7 +2702,7 @@ type MuteAllChatroomMembersResponse struct {
 
 func (x *MuteAllChatroomMembersResponse) Reset() {
 	*x = MuteAllChatroomMembersResponse{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[45]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2485,7 +2714,7 @@ func (x *MuteAllChatroomMembersResponse) String() string {
 func (*MuteAllChatroomMembersResponse) ProtoMessage() {}
 
 func (x *MuteAllChatroomMembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[45]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2498,7 +2727,7 @@ func (x *MuteAllChatroomMembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MuteAllChatroomMembersResponse.ProtoReflect.Descriptor instead.
 func (*MuteAllChatroomMembersResponse) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{45}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{49}
 }
 
 // Request for UnmuteAllChatroomMembers.
@@ -2512,7 +2741,7 @@ type UnmuteAllChatroomMembersRequest struct {
 
 func (x *UnmuteAllChatroomMembersRequest) Reset() {
 	*x = UnmuteAllChatroomMembersRequest{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[46]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2524,7 +2753,7 @@ func (x *UnmuteAllChatroomMembersRequest) String() string {
 func (*UnmuteAllChatroomMembersRequest) ProtoMessage() {}
 
 func (x *UnmuteAllChatroomMembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[46]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2537,7 +2766,7 @@ func (x *UnmuteAllChatroomMembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnmuteAllChatroomMembersRequest.ProtoReflect.Descriptor instead.
 func (*UnmuteAllChatroomMembersRequest) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{46}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *UnmuteAllChatroomMembersRequest) GetName() string {
@@ -2557,7 +2786,7 @@ type UnmuteAllChatroomMembersResponse struct {
 
 func (x *UnmuteAllChatroomMembersResponse) Reset() {
 	*x = UnmuteAllChatroomMembersResponse{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[47]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2569,7 +2798,7 @@ func (x *UnmuteAllChatroomMembersResponse) String() string {
 func (*UnmuteAllChatroomMembersResponse) ProtoMessage() {}
 
 func (x *UnmuteAllChatroomMembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[47]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2582,7 +2811,7 @@ func (x *UnmuteAllChatroomMembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnmuteAllChatroomMembersResponse.ProtoReflect.Descriptor instead.
 func (*UnmuteAllChatroomMembersResponse) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{47}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{51}
 }
 
 // Request for MuteChatroomTag.
@@ -2590,17 +2819,15 @@ type MuteChatroomTagRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The room, `orgs/{org}/apps/{app}/chatrooms/{chatroom}`.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// The tag whose carriers to mute or unmute. At most 32 characters (vendor
-	// limit; a longer tag fails with INVALID_ARGUMENT).
+	// The tag whose carriers to mute. 1 to 32 characters (vendor limit).
 	Tag string `protobuf:"bytes,2,opt,name=tag,proto3" json:"tag,omitempty"`
-	// What to do. Exactly one of `duration`, `permanent` and `cancel` must be
-	// set; setting none is INVALID_ARGUMENT.
+	// How long the mute lasts. Exactly one of `duration` and `permanent` must
+	// be set; setting neither is INVALID_ARGUMENT.
 	//
 	// Types that are valid to be assigned to Action:
 	//
 	//	*MuteChatroomTagRequest_Duration
 	//	*MuteChatroomTagRequest_Permanent
-	//	*MuteChatroomTagRequest_Cancel
 	Action        isMuteChatroomTagRequest_Action `protobuf_oneof:"action"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2608,7 +2835,7 @@ type MuteChatroomTagRequest struct {
 
 func (x *MuteChatroomTagRequest) Reset() {
 	*x = MuteChatroomTagRequest{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[48]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2620,7 +2847,7 @@ func (x *MuteChatroomTagRequest) String() string {
 func (*MuteChatroomTagRequest) ProtoMessage() {}
 
 func (x *MuteChatroomTagRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[48]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2633,7 +2860,7 @@ func (x *MuteChatroomTagRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MuteChatroomTagRequest.ProtoReflect.Descriptor instead.
 func (*MuteChatroomTagRequest) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{48}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *MuteChatroomTagRequest) GetName() string {
@@ -2675,15 +2902,6 @@ func (x *MuteChatroomTagRequest) GetPermanent() bool {
 	return false
 }
 
-func (x *MuteChatroomTagRequest) GetCancel() bool {
-	if x != nil {
-		if x, ok := x.Action.(*MuteChatroomTagRequest_Cancel); ok {
-			return x.Cancel
-		}
-	}
-	return false
-}
-
 type isMuteChatroomTagRequest_Action interface {
 	isMuteChatroomTagRequest_Action()
 }
@@ -2696,22 +2914,14 @@ type MuteChatroomTagRequest_Duration struct {
 }
 
 type MuteChatroomTagRequest_Permanent struct {
-	// Mute until cancelled (the server sends the vendor's `-1`). Must be true
-	// when set.
+	// Mute until lifted with UnmuteChatroomMembers (the server sends the
+	// vendor's `-1`). Must be true when set.
 	Permanent bool `protobuf:"varint,4,opt,name=permanent,proto3,oneof"`
-}
-
-type MuteChatroomTagRequest_Cancel struct {
-	// Cancel the tag mute (the server sends the vendor's `0`). Must be true
-	// when set.
-	Cancel bool `protobuf:"varint,5,opt,name=cancel,proto3,oneof"`
 }
 
 func (*MuteChatroomTagRequest_Duration) isMuteChatroomTagRequest_Action() {}
 
 func (*MuteChatroomTagRequest_Permanent) isMuteChatroomTagRequest_Action() {}
-
-func (*MuteChatroomTagRequest_Cancel) isMuteChatroomTagRequest_Action() {}
 
 // Response for MuteChatroomTag. Empty on success.
 type MuteChatroomTagResponse struct {
@@ -2722,7 +2932,7 @@ type MuteChatroomTagResponse struct {
 
 func (x *MuteChatroomTagResponse) Reset() {
 	*x = MuteChatroomTagResponse{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[49]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2734,7 +2944,7 @@ func (x *MuteChatroomTagResponse) String() string {
 func (*MuteChatroomTagResponse) ProtoMessage() {}
 
 func (x *MuteChatroomTagResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[49]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2747,7 +2957,7 @@ func (x *MuteChatroomTagResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MuteChatroomTagResponse.ProtoReflect.Descriptor instead.
 func (*MuteChatroomTagResponse) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{49}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{53}
 }
 
 // Request for SetChatroomMemberTags.
@@ -2767,7 +2977,7 @@ type SetChatroomMemberTagsRequest struct {
 
 func (x *SetChatroomMemberTagsRequest) Reset() {
 	*x = SetChatroomMemberTagsRequest{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[50]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2779,7 +2989,7 @@ func (x *SetChatroomMemberTagsRequest) String() string {
 func (*SetChatroomMemberTagsRequest) ProtoMessage() {}
 
 func (x *SetChatroomMemberTagsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[50]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2792,7 +3002,7 @@ func (x *SetChatroomMemberTagsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetChatroomMemberTagsRequest.ProtoReflect.Descriptor instead.
 func (*SetChatroomMemberTagsRequest) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{50}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *SetChatroomMemberTagsRequest) GetName() string {
@@ -2818,7 +3028,7 @@ type SetChatroomMemberTagsResponse struct {
 
 func (x *SetChatroomMemberTagsResponse) Reset() {
 	*x = SetChatroomMemberTagsResponse{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[51]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2830,7 +3040,7 @@ func (x *SetChatroomMemberTagsResponse) String() string {
 func (*SetChatroomMemberTagsResponse) ProtoMessage() {}
 
 func (x *SetChatroomMemberTagsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[51]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2843,7 +3053,7 @@ func (x *SetChatroomMemberTagsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetChatroomMemberTagsResponse.ProtoReflect.Descriptor instead.
 func (*SetChatroomMemberTagsResponse) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{51}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{55}
 }
 
 // Request for GetChatroomMemberTags.
@@ -2859,7 +3069,7 @@ type GetChatroomMemberTagsRequest struct {
 
 func (x *GetChatroomMemberTagsRequest) Reset() {
 	*x = GetChatroomMemberTagsRequest{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[52]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2871,7 +3081,7 @@ func (x *GetChatroomMemberTagsRequest) String() string {
 func (*GetChatroomMemberTagsRequest) ProtoMessage() {}
 
 func (x *GetChatroomMemberTagsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[52]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2884,7 +3094,7 @@ func (x *GetChatroomMemberTagsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetChatroomMemberTagsRequest.ProtoReflect.Descriptor instead.
 func (*GetChatroomMemberTagsRequest) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{52}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *GetChatroomMemberTagsRequest) GetName() string {
@@ -2906,7 +3116,7 @@ type GetChatroomMemberTagsResponse struct {
 
 func (x *GetChatroomMemberTagsResponse) Reset() {
 	*x = GetChatroomMemberTagsResponse{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[53]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2918,7 +3128,7 @@ func (x *GetChatroomMemberTagsResponse) String() string {
 func (*GetChatroomMemberTagsResponse) ProtoMessage() {}
 
 func (x *GetChatroomMemberTagsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[53]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2931,7 +3141,7 @@ func (x *GetChatroomMemberTagsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetChatroomMemberTagsResponse.ProtoReflect.Descriptor instead.
 func (*GetChatroomMemberTagsResponse) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{53}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *GetChatroomMemberTagsResponse) GetTags() []*MemberTag {
@@ -2960,7 +3170,7 @@ type ListChatroomAllowlistRequest struct {
 
 func (x *ListChatroomAllowlistRequest) Reset() {
 	*x = ListChatroomAllowlistRequest{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[54]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2972,7 +3182,7 @@ func (x *ListChatroomAllowlistRequest) String() string {
 func (*ListChatroomAllowlistRequest) ProtoMessage() {}
 
 func (x *ListChatroomAllowlistRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[54]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2985,7 +3195,7 @@ func (x *ListChatroomAllowlistRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListChatroomAllowlistRequest.ProtoReflect.Descriptor instead.
 func (*ListChatroomAllowlistRequest) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{54}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *ListChatroomAllowlistRequest) GetParent() string {
@@ -3022,7 +3232,7 @@ type ListChatroomAllowlistResponse struct {
 
 func (x *ListChatroomAllowlistResponse) Reset() {
 	*x = ListChatroomAllowlistResponse{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[55]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3034,7 +3244,7 @@ func (x *ListChatroomAllowlistResponse) String() string {
 func (*ListChatroomAllowlistResponse) ProtoMessage() {}
 
 func (x *ListChatroomAllowlistResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[55]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3047,7 +3257,7 @@ func (x *ListChatroomAllowlistResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListChatroomAllowlistResponse.ProtoReflect.Descriptor instead.
 func (*ListChatroomAllowlistResponse) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{55}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *ListChatroomAllowlistResponse) GetUsernames() []string {
@@ -3077,7 +3287,7 @@ type AddChatroomAllowlistMemberRequest struct {
 
 func (x *AddChatroomAllowlistMemberRequest) Reset() {
 	*x = AddChatroomAllowlistMemberRequest{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[56]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3089,7 +3299,7 @@ func (x *AddChatroomAllowlistMemberRequest) String() string {
 func (*AddChatroomAllowlistMemberRequest) ProtoMessage() {}
 
 func (x *AddChatroomAllowlistMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[56]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3102,7 +3312,7 @@ func (x *AddChatroomAllowlistMemberRequest) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use AddChatroomAllowlistMemberRequest.ProtoReflect.Descriptor instead.
 func (*AddChatroomAllowlistMemberRequest) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{56}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *AddChatroomAllowlistMemberRequest) GetParent() string {
@@ -3128,7 +3338,7 @@ type AddChatroomAllowlistMemberResponse struct {
 
 func (x *AddChatroomAllowlistMemberResponse) Reset() {
 	*x = AddChatroomAllowlistMemberResponse{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[57]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3140,7 +3350,7 @@ func (x *AddChatroomAllowlistMemberResponse) String() string {
 func (*AddChatroomAllowlistMemberResponse) ProtoMessage() {}
 
 func (x *AddChatroomAllowlistMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[57]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3153,7 +3363,7 @@ func (x *AddChatroomAllowlistMemberResponse) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use AddChatroomAllowlistMemberResponse.ProtoReflect.Descriptor instead.
 func (*AddChatroomAllowlistMemberResponse) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{57}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{61}
 }
 
 // Request for AddChatroomAllowlistMembers.
@@ -3169,7 +3379,7 @@ type AddChatroomAllowlistMembersRequest struct {
 
 func (x *AddChatroomAllowlistMembersRequest) Reset() {
 	*x = AddChatroomAllowlistMembersRequest{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[58]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3181,7 +3391,7 @@ func (x *AddChatroomAllowlistMembersRequest) String() string {
 func (*AddChatroomAllowlistMembersRequest) ProtoMessage() {}
 
 func (x *AddChatroomAllowlistMembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[58]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3194,7 +3404,7 @@ func (x *AddChatroomAllowlistMembersRequest) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use AddChatroomAllowlistMembersRequest.ProtoReflect.Descriptor instead.
 func (*AddChatroomAllowlistMembersRequest) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{58}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *AddChatroomAllowlistMembersRequest) GetParent() string {
@@ -3222,7 +3432,7 @@ type AddChatroomAllowlistMembersResponse struct {
 
 func (x *AddChatroomAllowlistMembersResponse) Reset() {
 	*x = AddChatroomAllowlistMembersResponse{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[59]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3234,7 +3444,7 @@ func (x *AddChatroomAllowlistMembersResponse) String() string {
 func (*AddChatroomAllowlistMembersResponse) ProtoMessage() {}
 
 func (x *AddChatroomAllowlistMembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[59]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3247,7 +3457,7 @@ func (x *AddChatroomAllowlistMembersResponse) ProtoReflect() protoreflect.Messag
 
 // Deprecated: Use AddChatroomAllowlistMembersResponse.ProtoReflect.Descriptor instead.
 func (*AddChatroomAllowlistMembersResponse) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{59}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *AddChatroomAllowlistMembersResponse) GetResults() []*BatchResult {
@@ -3255,6 +3465,90 @@ func (x *AddChatroomAllowlistMembersResponse) GetResults() []*BatchResult {
 		return x.Results
 	}
 	return nil
+}
+
+// Request for RemoveChatroomAllowlistMember.
+type RemoveChatroomAllowlistMemberRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The allowlist entry to remove,
+	// `orgs/{org}/apps/{app}/chatrooms/{chatroom}/allowlist/{username}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveChatroomAllowlistMemberRequest) Reset() {
+	*x = RemoveChatroomAllowlistMemberRequest{}
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveChatroomAllowlistMemberRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveChatroomAllowlistMemberRequest) ProtoMessage() {}
+
+func (x *RemoveChatroomAllowlistMemberRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveChatroomAllowlistMemberRequest.ProtoReflect.Descriptor instead.
+func (*RemoveChatroomAllowlistMemberRequest) Descriptor() ([]byte, []int) {
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *RemoveChatroomAllowlistMemberRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Response for RemoveChatroomAllowlistMember. Empty on success.
+type RemoveChatroomAllowlistMemberResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveChatroomAllowlistMemberResponse) Reset() {
+	*x = RemoveChatroomAllowlistMemberResponse{}
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveChatroomAllowlistMemberResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveChatroomAllowlistMemberResponse) ProtoMessage() {}
+
+func (x *RemoveChatroomAllowlistMemberResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveChatroomAllowlistMemberResponse.ProtoReflect.Descriptor instead.
+func (*RemoveChatroomAllowlistMemberResponse) Descriptor() ([]byte, []int) {
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{65}
 }
 
 // Request for RemoveChatroomAllowlistMembers.
@@ -3271,7 +3565,7 @@ type RemoveChatroomAllowlistMembersRequest struct {
 
 func (x *RemoveChatroomAllowlistMembersRequest) Reset() {
 	*x = RemoveChatroomAllowlistMembersRequest{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[60]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3283,7 +3577,7 @@ func (x *RemoveChatroomAllowlistMembersRequest) String() string {
 func (*RemoveChatroomAllowlistMembersRequest) ProtoMessage() {}
 
 func (x *RemoveChatroomAllowlistMembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[60]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3296,7 +3590,7 @@ func (x *RemoveChatroomAllowlistMembersRequest) ProtoReflect() protoreflect.Mess
 
 // Deprecated: Use RemoveChatroomAllowlistMembersRequest.ProtoReflect.Descriptor instead.
 func (*RemoveChatroomAllowlistMembersRequest) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{60}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *RemoveChatroomAllowlistMembersRequest) GetParent() string {
@@ -3324,7 +3618,7 @@ type RemoveChatroomAllowlistMembersResponse struct {
 
 func (x *RemoveChatroomAllowlistMembersResponse) Reset() {
 	*x = RemoveChatroomAllowlistMembersResponse{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[61]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3336,7 +3630,7 @@ func (x *RemoveChatroomAllowlistMembersResponse) String() string {
 func (*RemoveChatroomAllowlistMembersResponse) ProtoMessage() {}
 
 func (x *RemoveChatroomAllowlistMembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[61]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3349,7 +3643,7 @@ func (x *RemoveChatroomAllowlistMembersResponse) ProtoReflect() protoreflect.Mes
 
 // Deprecated: Use RemoveChatroomAllowlistMembersResponse.ProtoReflect.Descriptor instead.
 func (*RemoveChatroomAllowlistMembersResponse) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{61}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *RemoveChatroomAllowlistMembersResponse) GetResults() []*BatchResult {
@@ -3378,7 +3672,7 @@ type ListChatroomBlocklistRequest struct {
 
 func (x *ListChatroomBlocklistRequest) Reset() {
 	*x = ListChatroomBlocklistRequest{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[62]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3390,7 +3684,7 @@ func (x *ListChatroomBlocklistRequest) String() string {
 func (*ListChatroomBlocklistRequest) ProtoMessage() {}
 
 func (x *ListChatroomBlocklistRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[62]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3403,7 +3697,7 @@ func (x *ListChatroomBlocklistRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListChatroomBlocklistRequest.ProtoReflect.Descriptor instead.
 func (*ListChatroomBlocklistRequest) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{62}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *ListChatroomBlocklistRequest) GetParent() string {
@@ -3440,7 +3734,7 @@ type ListChatroomBlocklistResponse struct {
 
 func (x *ListChatroomBlocklistResponse) Reset() {
 	*x = ListChatroomBlocklistResponse{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[63]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3452,7 +3746,7 @@ func (x *ListChatroomBlocklistResponse) String() string {
 func (*ListChatroomBlocklistResponse) ProtoMessage() {}
 
 func (x *ListChatroomBlocklistResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[63]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3465,7 +3759,7 @@ func (x *ListChatroomBlocklistResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListChatroomBlocklistResponse.ProtoReflect.Descriptor instead.
 func (*ListChatroomBlocklistResponse) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{63}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *ListChatroomBlocklistResponse) GetUsernames() []string {
@@ -3496,7 +3790,7 @@ type AddChatroomBlocklistMemberRequest struct {
 
 func (x *AddChatroomBlocklistMemberRequest) Reset() {
 	*x = AddChatroomBlocklistMemberRequest{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[64]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3508,7 +3802,7 @@ func (x *AddChatroomBlocklistMemberRequest) String() string {
 func (*AddChatroomBlocklistMemberRequest) ProtoMessage() {}
 
 func (x *AddChatroomBlocklistMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[64]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3521,7 +3815,7 @@ func (x *AddChatroomBlocklistMemberRequest) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use AddChatroomBlocklistMemberRequest.ProtoReflect.Descriptor instead.
 func (*AddChatroomBlocklistMemberRequest) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{64}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *AddChatroomBlocklistMemberRequest) GetParent() string {
@@ -3547,7 +3841,7 @@ type AddChatroomBlocklistMemberResponse struct {
 
 func (x *AddChatroomBlocklistMemberResponse) Reset() {
 	*x = AddChatroomBlocklistMemberResponse{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[65]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3559,7 +3853,7 @@ func (x *AddChatroomBlocklistMemberResponse) String() string {
 func (*AddChatroomBlocklistMemberResponse) ProtoMessage() {}
 
 func (x *AddChatroomBlocklistMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[65]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3572,7 +3866,7 @@ func (x *AddChatroomBlocklistMemberResponse) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use AddChatroomBlocklistMemberResponse.ProtoReflect.Descriptor instead.
 func (*AddChatroomBlocklistMemberResponse) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{65}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{71}
 }
 
 // Request for AddChatroomBlocklistMembers.
@@ -3589,7 +3883,7 @@ type AddChatroomBlocklistMembersRequest struct {
 
 func (x *AddChatroomBlocklistMembersRequest) Reset() {
 	*x = AddChatroomBlocklistMembersRequest{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[66]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3601,7 +3895,7 @@ func (x *AddChatroomBlocklistMembersRequest) String() string {
 func (*AddChatroomBlocklistMembersRequest) ProtoMessage() {}
 
 func (x *AddChatroomBlocklistMembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[66]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3614,7 +3908,7 @@ func (x *AddChatroomBlocklistMembersRequest) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use AddChatroomBlocklistMembersRequest.ProtoReflect.Descriptor instead.
 func (*AddChatroomBlocklistMembersRequest) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{66}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *AddChatroomBlocklistMembersRequest) GetParent() string {
@@ -3642,7 +3936,7 @@ type AddChatroomBlocklistMembersResponse struct {
 
 func (x *AddChatroomBlocklistMembersResponse) Reset() {
 	*x = AddChatroomBlocklistMembersResponse{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[67]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3654,7 +3948,7 @@ func (x *AddChatroomBlocklistMembersResponse) String() string {
 func (*AddChatroomBlocklistMembersResponse) ProtoMessage() {}
 
 func (x *AddChatroomBlocklistMembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[67]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3667,7 +3961,7 @@ func (x *AddChatroomBlocklistMembersResponse) ProtoReflect() protoreflect.Messag
 
 // Deprecated: Use AddChatroomBlocklistMembersResponse.ProtoReflect.Descriptor instead.
 func (*AddChatroomBlocklistMembersResponse) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{67}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *AddChatroomBlocklistMembersResponse) GetResults() []*BatchResult {
@@ -3689,7 +3983,7 @@ type RemoveChatroomBlocklistMemberRequest struct {
 
 func (x *RemoveChatroomBlocklistMemberRequest) Reset() {
 	*x = RemoveChatroomBlocklistMemberRequest{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[68]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3701,7 +3995,7 @@ func (x *RemoveChatroomBlocklistMemberRequest) String() string {
 func (*RemoveChatroomBlocklistMemberRequest) ProtoMessage() {}
 
 func (x *RemoveChatroomBlocklistMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[68]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3714,7 +4008,7 @@ func (x *RemoveChatroomBlocklistMemberRequest) ProtoReflect() protoreflect.Messa
 
 // Deprecated: Use RemoveChatroomBlocklistMemberRequest.ProtoReflect.Descriptor instead.
 func (*RemoveChatroomBlocklistMemberRequest) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{68}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *RemoveChatroomBlocklistMemberRequest) GetName() string {
@@ -3733,7 +4027,7 @@ type RemoveChatroomBlocklistMemberResponse struct {
 
 func (x *RemoveChatroomBlocklistMemberResponse) Reset() {
 	*x = RemoveChatroomBlocklistMemberResponse{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[69]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3745,7 +4039,7 @@ func (x *RemoveChatroomBlocklistMemberResponse) String() string {
 func (*RemoveChatroomBlocklistMemberResponse) ProtoMessage() {}
 
 func (x *RemoveChatroomBlocklistMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[69]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3758,7 +4052,7 @@ func (x *RemoveChatroomBlocklistMemberResponse) ProtoReflect() protoreflect.Mess
 
 // Deprecated: Use RemoveChatroomBlocklistMemberResponse.ProtoReflect.Descriptor instead.
 func (*RemoveChatroomBlocklistMemberResponse) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{69}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{75}
 }
 
 // Request for RemoveChatroomBlocklistMembers.
@@ -3774,7 +4068,7 @@ type RemoveChatroomBlocklistMembersRequest struct {
 
 func (x *RemoveChatroomBlocklistMembersRequest) Reset() {
 	*x = RemoveChatroomBlocklistMembersRequest{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[70]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3786,7 +4080,7 @@ func (x *RemoveChatroomBlocklistMembersRequest) String() string {
 func (*RemoveChatroomBlocklistMembersRequest) ProtoMessage() {}
 
 func (x *RemoveChatroomBlocklistMembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[70]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3799,7 +4093,7 @@ func (x *RemoveChatroomBlocklistMembersRequest) ProtoReflect() protoreflect.Mess
 
 // Deprecated: Use RemoveChatroomBlocklistMembersRequest.ProtoReflect.Descriptor instead.
 func (*RemoveChatroomBlocklistMembersRequest) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{70}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *RemoveChatroomBlocklistMembersRequest) GetParent() string {
@@ -3827,7 +4121,7 @@ type RemoveChatroomBlocklistMembersResponse struct {
 
 func (x *RemoveChatroomBlocklistMembersResponse) Reset() {
 	*x = RemoveChatroomBlocklistMembersResponse{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[71]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3839,7 +4133,7 @@ func (x *RemoveChatroomBlocklistMembersResponse) String() string {
 func (*RemoveChatroomBlocklistMembersResponse) ProtoMessage() {}
 
 func (x *RemoveChatroomBlocklistMembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[71]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3852,7 +4146,7 @@ func (x *RemoveChatroomBlocklistMembersResponse) ProtoReflect() protoreflect.Mes
 
 // Deprecated: Use RemoveChatroomBlocklistMembersResponse.ProtoReflect.Descriptor instead.
 func (*RemoveChatroomBlocklistMembersResponse) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{71}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *RemoveChatroomBlocklistMembersResponse) GetResults() []*BatchResult {
@@ -3874,7 +4168,7 @@ type GetChatroomAnnouncementRequest struct {
 
 func (x *GetChatroomAnnouncementRequest) Reset() {
 	*x = GetChatroomAnnouncementRequest{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[72]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3886,7 +4180,7 @@ func (x *GetChatroomAnnouncementRequest) String() string {
 func (*GetChatroomAnnouncementRequest) ProtoMessage() {}
 
 func (x *GetChatroomAnnouncementRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[72]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3899,7 +4193,7 @@ func (x *GetChatroomAnnouncementRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetChatroomAnnouncementRequest.ProtoReflect.Descriptor instead.
 func (*GetChatroomAnnouncementRequest) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{72}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *GetChatroomAnnouncementRequest) GetName() string {
@@ -3921,7 +4215,7 @@ type GetChatroomAnnouncementResponse struct {
 
 func (x *GetChatroomAnnouncementResponse) Reset() {
 	*x = GetChatroomAnnouncementResponse{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[73]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3933,7 +4227,7 @@ func (x *GetChatroomAnnouncementResponse) String() string {
 func (*GetChatroomAnnouncementResponse) ProtoMessage() {}
 
 func (x *GetChatroomAnnouncementResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[73]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3946,7 +4240,7 @@ func (x *GetChatroomAnnouncementResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetChatroomAnnouncementResponse.ProtoReflect.Descriptor instead.
 func (*GetChatroomAnnouncementResponse) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{73}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *GetChatroomAnnouncementResponse) GetAnnouncement() *ChatroomAnnouncement {
@@ -3959,11 +4253,13 @@ func (x *GetChatroomAnnouncementResponse) GetAnnouncement() *ChatroomAnnouncemen
 // Request for UpdateChatroomAnnouncement.
 type UpdateChatroomAnnouncementRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The new announcement; `announcement.name` identifies it. `text` is
-	// required and at most 512 characters (vendor limit).
+	// The new announcement; `announcement.name` identifies it. `text` is at
+	// most 512 characters (vendor limit); an empty `text` clears the
+	// announcement.
 	Announcement *ChatroomAnnouncement `protobuf:"bytes,1,opt,name=announcement,proto3" json:"announcement,omitempty"`
-	// The fields to update. Only `text` (or `*`) is allowed; any other path is
-	// INVALID_ARGUMENT. If unset, `text` is updated.
+	// The fields to update. Only `text` (or `*`) is allowed; `name` is
+	// ignored, and any other path is INVALID_ARGUMENT. If unset or empty,
+	// `text` is updated (so an unset `text` clears the announcement).
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3971,7 +4267,7 @@ type UpdateChatroomAnnouncementRequest struct {
 
 func (x *UpdateChatroomAnnouncementRequest) Reset() {
 	*x = UpdateChatroomAnnouncementRequest{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[74]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3983,7 +4279,7 @@ func (x *UpdateChatroomAnnouncementRequest) String() string {
 func (*UpdateChatroomAnnouncementRequest) ProtoMessage() {}
 
 func (x *UpdateChatroomAnnouncementRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[74]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3996,7 +4292,7 @@ func (x *UpdateChatroomAnnouncementRequest) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use UpdateChatroomAnnouncementRequest.ProtoReflect.Descriptor instead.
 func (*UpdateChatroomAnnouncementRequest) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{74}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *UpdateChatroomAnnouncementRequest) GetAnnouncement() *ChatroomAnnouncement {
@@ -4017,7 +4313,7 @@ func (x *UpdateChatroomAnnouncementRequest) GetUpdateMask() *fieldmaskpb.FieldMa
 // announcement itself.
 type UpdateChatroomAnnouncementResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The announcement as stored.
+	// The announcement as sent to the vendor (empty `text` once cleared).
 	Announcement  *ChatroomAnnouncement `protobuf:"bytes,1,opt,name=announcement,proto3" json:"announcement,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -4025,7 +4321,7 @@ type UpdateChatroomAnnouncementResponse struct {
 
 func (x *UpdateChatroomAnnouncementResponse) Reset() {
 	*x = UpdateChatroomAnnouncementResponse{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[75]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4037,7 +4333,7 @@ func (x *UpdateChatroomAnnouncementResponse) String() string {
 func (*UpdateChatroomAnnouncementResponse) ProtoMessage() {}
 
 func (x *UpdateChatroomAnnouncementResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[75]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4050,7 +4346,7 @@ func (x *UpdateChatroomAnnouncementResponse) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use UpdateChatroomAnnouncementResponse.ProtoReflect.Descriptor instead.
 func (*UpdateChatroomAnnouncementResponse) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{75}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *UpdateChatroomAnnouncementResponse) GetAnnouncement() *ChatroomAnnouncement {
@@ -4066,8 +4362,9 @@ type GetChatroomAttributesRequest struct {
 	// The room, `orgs/{org}/apps/{app}/chatrooms/{chatroom}`.
 	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	// The attribute keys to get. Empty means all of the room's attributes (at
-	// most 100 per room, vendor limit). Keys that do not exist are left out of
-	// the response.
+	// most 100 per room, vendor limit), so at most 100 keys, each following
+	// the key rules of SetChatroomAttributesRequest. Keys that do not exist
+	// are left out of the response.
 	Keys          []string `protobuf:"bytes,2,rep,name=keys,proto3" json:"keys,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -4075,7 +4372,7 @@ type GetChatroomAttributesRequest struct {
 
 func (x *GetChatroomAttributesRequest) Reset() {
 	*x = GetChatroomAttributesRequest{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[76]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4087,7 +4384,7 @@ func (x *GetChatroomAttributesRequest) String() string {
 func (*GetChatroomAttributesRequest) ProtoMessage() {}
 
 func (x *GetChatroomAttributesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[76]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4100,7 +4397,7 @@ func (x *GetChatroomAttributesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetChatroomAttributesRequest.ProtoReflect.Descriptor instead.
 func (*GetChatroomAttributesRequest) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{76}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *GetChatroomAttributesRequest) GetParent() string {
@@ -4128,7 +4425,7 @@ type GetChatroomAttributesResponse struct {
 
 func (x *GetChatroomAttributesResponse) Reset() {
 	*x = GetChatroomAttributesResponse{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[77]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4140,7 +4437,7 @@ func (x *GetChatroomAttributesResponse) String() string {
 func (*GetChatroomAttributesResponse) ProtoMessage() {}
 
 func (x *GetChatroomAttributesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[77]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4153,7 +4450,7 @@ func (x *GetChatroomAttributesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetChatroomAttributesResponse.ProtoReflect.Descriptor instead.
 func (*GetChatroomAttributesResponse) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{77}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *GetChatroomAttributesResponse) GetAttributes() map[string]string {
@@ -4186,7 +4483,7 @@ type SetChatroomAttributesRequest struct {
 
 func (x *SetChatroomAttributesRequest) Reset() {
 	*x = SetChatroomAttributesRequest{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[78]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4198,7 +4495,7 @@ func (x *SetChatroomAttributesRequest) String() string {
 func (*SetChatroomAttributesRequest) ProtoMessage() {}
 
 func (x *SetChatroomAttributesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[78]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4211,7 +4508,7 @@ func (x *SetChatroomAttributesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetChatroomAttributesRequest.ProtoReflect.Descriptor instead.
 func (*SetChatroomAttributesRequest) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{78}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *SetChatroomAttributesRequest) GetParent() string {
@@ -4257,7 +4554,7 @@ type SetChatroomAttributesResponse struct {
 
 func (x *SetChatroomAttributesResponse) Reset() {
 	*x = SetChatroomAttributesResponse{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[79]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4269,7 +4566,7 @@ func (x *SetChatroomAttributesResponse) String() string {
 func (*SetChatroomAttributesResponse) ProtoMessage() {}
 
 func (x *SetChatroomAttributesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[79]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4282,7 +4579,7 @@ func (x *SetChatroomAttributesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetChatroomAttributesResponse.ProtoReflect.Descriptor instead.
 func (*SetChatroomAttributesResponse) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{79}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *SetChatroomAttributesResponse) GetSuccessfulKeys() []string {
@@ -4322,7 +4619,7 @@ type ForceSetChatroomAttributesRequest struct {
 
 func (x *ForceSetChatroomAttributesRequest) Reset() {
 	*x = ForceSetChatroomAttributesRequest{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[80]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4334,7 +4631,7 @@ func (x *ForceSetChatroomAttributesRequest) String() string {
 func (*ForceSetChatroomAttributesRequest) ProtoMessage() {}
 
 func (x *ForceSetChatroomAttributesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[80]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4347,7 +4644,7 @@ func (x *ForceSetChatroomAttributesRequest) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use ForceSetChatroomAttributesRequest.ProtoReflect.Descriptor instead.
 func (*ForceSetChatroomAttributesRequest) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{80}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *ForceSetChatroomAttributesRequest) GetParent() string {
@@ -4392,7 +4689,7 @@ type ForceSetChatroomAttributesResponse struct {
 
 func (x *ForceSetChatroomAttributesResponse) Reset() {
 	*x = ForceSetChatroomAttributesResponse{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[81]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4404,7 +4701,7 @@ func (x *ForceSetChatroomAttributesResponse) String() string {
 func (*ForceSetChatroomAttributesResponse) ProtoMessage() {}
 
 func (x *ForceSetChatroomAttributesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[81]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4417,7 +4714,7 @@ func (x *ForceSetChatroomAttributesResponse) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use ForceSetChatroomAttributesResponse.ProtoReflect.Descriptor instead.
 func (*ForceSetChatroomAttributesResponse) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{81}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *ForceSetChatroomAttributesResponse) GetSuccessfulKeys() []string {
@@ -4442,7 +4739,9 @@ type DeleteChatroomAttributesRequest struct {
 	// The member on whose behalf the keys are deleted. Only keys this user owns
 	// are deleted. Must be in the room.
 	Username string `protobuf:"bytes,2,opt,name=username,proto3" json:"username,omitempty"`
-	// The keys to delete. Between 1 and 10 keys (vendor limit).
+	// The keys to delete. At most 10 keys (vendor limit). Empty means every
+	// attribute that `username` owns (the vendor's rule when `keys` is
+	// omitted).
 	Keys          []string `protobuf:"bytes,3,rep,name=keys,proto3" json:"keys,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -4450,7 +4749,7 @@ type DeleteChatroomAttributesRequest struct {
 
 func (x *DeleteChatroomAttributesRequest) Reset() {
 	*x = DeleteChatroomAttributesRequest{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[82]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4462,7 +4761,7 @@ func (x *DeleteChatroomAttributesRequest) String() string {
 func (*DeleteChatroomAttributesRequest) ProtoMessage() {}
 
 func (x *DeleteChatroomAttributesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[82]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4475,7 +4774,7 @@ func (x *DeleteChatroomAttributesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteChatroomAttributesRequest.ProtoReflect.Descriptor instead.
 func (*DeleteChatroomAttributesRequest) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{82}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{88}
 }
 
 func (x *DeleteChatroomAttributesRequest) GetParent() string {
@@ -4513,7 +4812,7 @@ type DeleteChatroomAttributesResponse struct {
 
 func (x *DeleteChatroomAttributesResponse) Reset() {
 	*x = DeleteChatroomAttributesResponse{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[83]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4525,7 +4824,7 @@ func (x *DeleteChatroomAttributesResponse) String() string {
 func (*DeleteChatroomAttributesResponse) ProtoMessage() {}
 
 func (x *DeleteChatroomAttributesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[83]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4538,7 +4837,7 @@ func (x *DeleteChatroomAttributesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteChatroomAttributesResponse.ProtoReflect.Descriptor instead.
 func (*DeleteChatroomAttributesResponse) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{83}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{89}
 }
 
 func (x *DeleteChatroomAttributesResponse) GetSuccessfulKeys() []string {
@@ -4563,7 +4862,9 @@ type ForceDeleteChatroomAttributesRequest struct {
 	// The user on whose behalf the keys are deleted (the vendor path needs
 	// one). Keys are deleted whoever owns them.
 	Username string `protobuf:"bytes,2,opt,name=username,proto3" json:"username,omitempty"`
-	// The keys to delete. Between 1 and 10 keys (vendor limit).
+	// The keys to delete. At most 10 keys (vendor limit). Empty means every
+	// attribute that `username` owns (the vendor's rule when `keys` is
+	// omitted).
 	Keys          []string `protobuf:"bytes,3,rep,name=keys,proto3" json:"keys,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -4571,7 +4872,7 @@ type ForceDeleteChatroomAttributesRequest struct {
 
 func (x *ForceDeleteChatroomAttributesRequest) Reset() {
 	*x = ForceDeleteChatroomAttributesRequest{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[84]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[90]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4583,7 +4884,7 @@ func (x *ForceDeleteChatroomAttributesRequest) String() string {
 func (*ForceDeleteChatroomAttributesRequest) ProtoMessage() {}
 
 func (x *ForceDeleteChatroomAttributesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[84]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[90]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4596,7 +4897,7 @@ func (x *ForceDeleteChatroomAttributesRequest) ProtoReflect() protoreflect.Messa
 
 // Deprecated: Use ForceDeleteChatroomAttributesRequest.ProtoReflect.Descriptor instead.
 func (*ForceDeleteChatroomAttributesRequest) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{84}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{90}
 }
 
 func (x *ForceDeleteChatroomAttributesRequest) GetParent() string {
@@ -4635,7 +4936,7 @@ type ForceDeleteChatroomAttributesResponse struct {
 
 func (x *ForceDeleteChatroomAttributesResponse) Reset() {
 	*x = ForceDeleteChatroomAttributesResponse{}
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[85]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[91]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4647,7 +4948,7 @@ func (x *ForceDeleteChatroomAttributesResponse) String() string {
 func (*ForceDeleteChatroomAttributesResponse) ProtoMessage() {}
 
 func (x *ForceDeleteChatroomAttributesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[85]
+	mi := &file_imbridge_v1_chatroom_service_proto_msgTypes[91]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4660,7 +4961,7 @@ func (x *ForceDeleteChatroomAttributesResponse) ProtoReflect() protoreflect.Mess
 
 // Deprecated: Use ForceDeleteChatroomAttributesResponse.ProtoReflect.Descriptor instead.
 func (*ForceDeleteChatroomAttributesResponse) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{85}
+	return file_imbridge_v1_chatroom_service_proto_rawDescGZIP(), []int{91}
 }
 
 func (x *ForceDeleteChatroomAttributesResponse) GetSuccessfulKeys() []string {
@@ -4722,12 +5023,9 @@ const file_imbridge_v1_chatroom_service_proto_rawDesc = "" +
 	"\x15UpdateChatroomRequest\x126\n" +
 	"\bchatroom\x18\x01 \x01(\v2\x15.imbridge.v1.ChatroomB\x03\xe0A\x02R\bchatroom\x12@\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x03\xe0A\x01R\n" +
-	"updateMask\"\xda\x01\n" +
+	"updateMask\"\x9b\x01\n" +
 	"\x16UpdateChatroomResponse\x121\n" +
-	"\bchatroom\x18\x01 \x01(\v2\x15.imbridge.v1.ChatroomR\bchatroom\x120\n" +
-	"\x14display_name_updated\x18\x02 \x01(\bR\x12displayNameUpdated\x12/\n" +
-	"\x13description_updated\x18\x03 \x01(\bR\x12descriptionUpdated\x12*\n" +
-	"\x11max_users_updated\x18\x04 \x01(\bR\x0fmaxUsersUpdated\"w\n" +
+	"\bchatroom\x18\x01 \x01(\v2\x15.imbridge.v1.ChatroomR\bchatroomJ\x04\b\x02\x10\x03J\x04\b\x03\x10\x04J\x04\b\x04\x10\x05R\x14display_name_updatedR\x13description_updatedR\x11max_users_updated\"w\n" +
 	" TransferChatroomOwnershipRequest\x121\n" +
 	"\x04name\x18\x01 \x01(\tB\x1d\xe0A\x02\xfaA\x17\n" +
 	"\x15imbridge.dev/ChatroomR\x04name\x12 \n" +
@@ -4814,9 +5112,22 @@ const file_imbridge_v1_chatroom_service_proto_rawDesc = "" +
 	"\bduration\x18\x03 \x01(\v2\x19.google.protobuf.DurationH\x00R\bduration\x12\x1e\n" +
 	"\tpermanent\x18\x04 \x01(\bH\x00R\tpermanentB\f\n" +
 	"\n" +
-	"expiration\"N\n" +
-	"\x1bMuteChatroomMembersResponse\x12/\n" +
-	"\x05mutes\x18\x01 \x03(\v2\x19.imbridge.v1.ChatroomMuteR\x05mutes\"x\n" +
+	"expiration\"e\n" +
+	"\x1bMuteChatroomMembersResponse\x129\n" +
+	"\aresults\x18\x02 \x03(\v2\x1f.imbridge.v1.ChatroomMuteResultR\aresultsJ\x04\b\x01\x10\x02R\x05mutes\"\xda\x01\n" +
+	"\x19MuteChatroomMemberRequest\x125\n" +
+	"\x06parent\x18\x01 \x01(\tB\x1d\xe0A\x02\xfaA\x17\n" +
+	"\x15imbridge.dev/ChatroomR\x06parent\x12\x1f\n" +
+	"\busername\x18\x02 \x01(\tB\x03\xe0A\x02R\busername\x127\n" +
+	"\bduration\x18\x03 \x01(\v2\x19.google.protobuf.DurationH\x00R\bduration\x12\x1e\n" +
+	"\tpermanent\x18\x04 \x01(\bH\x00R\tpermanentB\f\n" +
+	"\n" +
+	"expiration\"K\n" +
+	"\x1aMuteChatroomMemberResponse\x12-\n" +
+	"\x04mute\x18\x01 \x01(\v2\x19.imbridge.v1.ChatroomMuteR\x04mute\"6\n" +
+	"\x1bUnmuteChatroomMemberRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\"\x1e\n" +
+	"\x1cUnmuteChatroomMemberResponse\"x\n" +
 	"\x1cUnmuteChatroomMembersRequest\x125\n" +
 	"\x06parent\x18\x01 \x01(\tB\x1d\xe0A\x02\xfaA\x17\n" +
 	"\x15imbridge.dev/ChatroomR\x06parent\x12!\n" +
@@ -4830,15 +5141,14 @@ const file_imbridge_v1_chatroom_service_proto_rawDesc = "" +
 	"\x1fUnmuteAllChatroomMembersRequest\x121\n" +
 	"\x04name\x18\x01 \x01(\tB\x1d\xe0A\x02\xfaA\x17\n" +
 	"\x15imbridge.dev/ChatroomR\x04name\"\"\n" +
-	" UnmuteAllChatroomMembersResponse\"\xdf\x01\n" +
+	" UnmuteAllChatroomMembersResponse\"\xd3\x01\n" +
 	"\x16MuteChatroomTagRequest\x121\n" +
 	"\x04name\x18\x01 \x01(\tB\x1d\xe0A\x02\xfaA\x17\n" +
 	"\x15imbridge.dev/ChatroomR\x04name\x12\x15\n" +
 	"\x03tag\x18\x02 \x01(\tB\x03\xe0A\x02R\x03tag\x127\n" +
 	"\bduration\x18\x03 \x01(\v2\x19.google.protobuf.DurationH\x00R\bduration\x12\x1e\n" +
-	"\tpermanent\x18\x04 \x01(\bH\x00R\tpermanent\x12\x18\n" +
-	"\x06cancel\x18\x05 \x01(\bH\x00R\x06cancelB\b\n" +
-	"\x06action\"\x19\n" +
+	"\tpermanent\x18\x04 \x01(\bH\x00R\tpermanentB\b\n" +
+	"\x06actionJ\x04\b\x05\x10\x06R\x06cancel\"\x19\n" +
 	"\x17MuteChatroomTagResponse\"P\n" +
 	"\x1cSetChatroomMemberTagsRequest\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\x12\x17\n" +
@@ -4867,7 +5177,10 @@ const file_imbridge_v1_chatroom_service_proto_rawDesc = "" +
 	"\x15imbridge.dev/ChatroomR\x06parent\x12!\n" +
 	"\tusernames\x18\x02 \x03(\tB\x03\xe0A\x02R\tusernames\"Y\n" +
 	"#AddChatroomAllowlistMembersResponse\x122\n" +
-	"\aresults\x18\x01 \x03(\v2\x18.imbridge.v1.BatchResultR\aresults\"\x81\x01\n" +
+	"\aresults\x18\x01 \x03(\v2\x18.imbridge.v1.BatchResultR\aresults\"?\n" +
+	"$RemoveChatroomAllowlistMemberRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\"'\n" +
+	"%RemoveChatroomAllowlistMemberResponse\"\x81\x01\n" +
 	"%RemoveChatroomAllowlistMembersRequest\x125\n" +
 	"\x06parent\x18\x01 \x01(\tB\x1d\xe0A\x02\xfaA\x17\n" +
 	"\x15imbridge.dev/ChatroomR\x06parent\x12!\n" +
@@ -4967,7 +5280,7 @@ const file_imbridge_v1_chatroom_service_proto_rawDesc = "" +
 	"\x06parent\x18\x01 \x01(\tB\x1d\xe0A\x02\xfaA\x17\n" +
 	"\x15imbridge.dev/ChatroomR\x06parent\x12\x1f\n" +
 	"\busername\x18\x02 \x01(\tB\x03\xe0A\x02R\busername\x12\x17\n" +
-	"\x04keys\x18\x03 \x03(\tB\x03\xe0A\x02R\x04keys\"\xea\x01\n" +
+	"\x04keys\x18\x03 \x03(\tB\x03\xe0A\x01R\x04keys\"\xea\x01\n" +
 	" DeleteChatroomAttributesResponse\x12'\n" +
 	"\x0fsuccessful_keys\x18\x01 \x03(\tR\x0esuccessfulKeys\x12^\n" +
 	"\vfailed_keys\x18\x02 \x03(\v2=.imbridge.v1.DeleteChatroomAttributesResponse.FailedKeysEntryR\n" +
@@ -4979,26 +5292,26 @@ const file_imbridge_v1_chatroom_service_proto_rawDesc = "" +
 	"\x06parent\x18\x01 \x01(\tB\x1d\xe0A\x02\xfaA\x17\n" +
 	"\x15imbridge.dev/ChatroomR\x06parent\x12\x1f\n" +
 	"\busername\x18\x02 \x01(\tB\x03\xe0A\x02R\busername\x12\x17\n" +
-	"\x04keys\x18\x03 \x03(\tB\x03\xe0A\x02R\x04keys\"\xf4\x01\n" +
+	"\x04keys\x18\x03 \x03(\tB\x03\xe0A\x01R\x04keys\"\xf4\x01\n" +
 	"%ForceDeleteChatroomAttributesResponse\x12'\n" +
 	"\x0fsuccessful_keys\x18\x01 \x03(\tR\x0esuccessfulKeys\x12c\n" +
 	"\vfailed_keys\x18\x02 \x03(\v2B.imbridge.v1.ForceDeleteChatroomAttributesResponse.FailedKeysEntryR\n" +
 	"failedKeys\x1a=\n" +
 	"\x0fFailedKeysEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x012\xce;\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x012\x8d@\n" +
 	"\x0fChatroomService\x12\x87\x01\n" +
 	"\rListChatrooms\x12!.imbridge.v1.ListChatroomsRequest\x1a\".imbridge.v1.ListChatroomsResponse\"/\x82\xd3\xe4\x93\x02&\x12$/v1/{parent=orgs/*/apps/*}/chatrooms\x90\x02\x01\x12\xa4\x01\n" +
 	"\x13ListJoinedChatrooms\x12'.imbridge.v1.ListJoinedChatroomsRequest\x1a(.imbridge.v1.ListJoinedChatroomsResponse\":\x82\xd3\xe4\x93\x021\x12//v1/{parent=orgs/*/apps/*}/chatrooms:listJoined\x90\x02\x01\x12\x8b\x01\n" +
 	"\vGetChatroom\x12\x1f.imbridge.v1.GetChatroomRequest\x1a .imbridge.v1.GetChatroomResponse\"9\x82\xd3\xe4\x93\x020b\bchatroom\x12$/v1/{name=orgs/*/apps/*/chatrooms/*}\x90\x02\x01\x12\x9c\x01\n" +
 	"\x11BatchGetChatrooms\x12%.imbridge.v1.BatchGetChatroomsRequest\x1a&.imbridge.v1.BatchGetChatroomsResponse\"8\x82\xd3\xe4\x93\x02/\x12-/v1/{parent=orgs/*/apps/*}/chatrooms:batchGet\x90\x02\x01\x12\x9b\x01\n" +
-	"\x0eCreateChatroom\x12\".imbridge.v1.CreateChatroomRequest\x1a#.imbridge.v1.CreateChatroomResponse\"@\x82\xd3\xe4\x93\x02::\bchatroomb\bchatroom\"$/v1/{parent=orgs/*/apps/*}/chatrooms\x12\x9a\x01\n" +
-	"\x0eUpdateChatroom\x12\".imbridge.v1.UpdateChatroomRequest\x1a#.imbridge.v1.UpdateChatroomResponse\"?\x82\xd3\xe4\x93\x029:\bchatroom2-/v1/{chatroom.name=orgs/*/apps/*/chatrooms/*}\x12\xbd\x01\n" +
+	"\x0eCreateChatroom\x12\".imbridge.v1.CreateChatroomRequest\x1a#.imbridge.v1.CreateChatroomResponse\"@\x82\xd3\xe4\x93\x02::\bchatroomb\bchatroom\"$/v1/{parent=orgs/*/apps/*}/chatrooms\x12\xa7\x01\n" +
+	"\x0eUpdateChatroom\x12\".imbridge.v1.UpdateChatroomRequest\x1a#.imbridge.v1.UpdateChatroomResponse\"L\x82\xd3\xe4\x93\x02C:\bchatroomb\bchatroom2-/v1/{chatroom.name=orgs/*/apps/*/chatrooms/*}\x90\x02\x02\x12\xbd\x01\n" +
 	"\x19TransferChatroomOwnership\x12-.imbridge.v1.TransferChatroomOwnershipRequest\x1a..imbridge.v1.TransferChatroomOwnershipResponse\"A\x82\xd3\xe4\x93\x02;:\x01*\"6/v1/{name=orgs/*/apps/*/chatrooms/*}:transferOwnership\x12\x87\x01\n" +
 	"\x0eDeleteChatroom\x12\".imbridge.v1.DeleteChatroomRequest\x1a#.imbridge.v1.DeleteChatroomResponse\",\x82\xd3\xe4\x93\x02&*$/v1/{name=orgs/*/apps/*/chatrooms/*}\x12\xa3\x01\n" +
-	"\x13ListChatroomMembers\x12'.imbridge.v1.ListChatroomMembersRequest\x1a(.imbridge.v1.ListChatroomMembersResponse\"9\x82\xd3\xe4\x93\x020\x12./v1/{parent=orgs/*/apps/*/chatrooms/*}/members\x90\x02\x01\x12\x9d\x01\n" +
-	"\x11AddChatroomMember\x12%.imbridge.v1.AddChatroomMemberRequest\x1a&.imbridge.v1.AddChatroomMemberResponse\"9\x82\xd3\xe4\x93\x023:\x01*\"./v1/{parent=orgs/*/apps/*/chatrooms/*}/members\x12\xa9\x01\n" +
-	"\x12AddChatroomMembers\x12&.imbridge.v1.AddChatroomMembersRequest\x1a'.imbridge.v1.AddChatroomMembersResponse\"B\x82\xd3\xe4\x93\x02<:\x01*\"7/v1/{parent=orgs/*/apps/*/chatrooms/*}/members:batchAdd\x12\xa3\x01\n" +
+	"\x13ListChatroomMembers\x12'.imbridge.v1.ListChatroomMembersRequest\x1a(.imbridge.v1.ListChatroomMembersResponse\"9\x82\xd3\xe4\x93\x020\x12./v1/{parent=orgs/*/apps/*/chatrooms/*}/members\x90\x02\x01\x12\xa0\x01\n" +
+	"\x11AddChatroomMember\x12%.imbridge.v1.AddChatroomMemberRequest\x1a&.imbridge.v1.AddChatroomMemberResponse\"<\x82\xd3\xe4\x93\x023:\x01*\"./v1/{parent=orgs/*/apps/*/chatrooms/*}/members\x90\x02\x02\x12\xac\x01\n" +
+	"\x12AddChatroomMembers\x12&.imbridge.v1.AddChatroomMembersRequest\x1a'.imbridge.v1.AddChatroomMembersResponse\"E\x82\xd3\xe4\x93\x02<:\x01*\"7/v1/{parent=orgs/*/apps/*/chatrooms/*}/members:batchAdd\x90\x02\x02\x12\xa3\x01\n" +
 	"\x14RemoveChatroomMember\x12(.imbridge.v1.RemoveChatroomMemberRequest\x1a).imbridge.v1.RemoveChatroomMemberResponse\"6\x82\xd3\xe4\x93\x020*./v1/{name=orgs/*/apps/*/chatrooms/*/members/*}\x12\xb5\x01\n" +
 	"\x15RemoveChatroomMembers\x12).imbridge.v1.RemoveChatroomMembersRequest\x1a*.imbridge.v1.RemoveChatroomMembersResponse\"E\x82\xd3\xe4\x93\x02?:\x01*\":/v1/{parent=orgs/*/apps/*/chatrooms/*}/members:batchRemove\x12\x9f\x01\n" +
 	"\x12ListChatroomAdmins\x12&.imbridge.v1.ListChatroomAdminsRequest\x1a'.imbridge.v1.ListChatroomAdminsResponse\"8\x82\xd3\xe4\x93\x02/\x12-/v1/{parent=orgs/*/apps/*/chatrooms/*}/admins\x90\x02\x01\x12\x99\x01\n" +
@@ -5007,28 +5320,31 @@ const file_imbridge_v1_chatroom_service_proto_rawDesc = "" +
 	"\x17ListChatroomSuperAdmins\x12+.imbridge.v1.ListChatroomSuperAdminsRequest\x1a,.imbridge.v1.ListChatroomSuperAdminsResponse\"9\x82\xd3\xe4\x93\x020\x12./v1/{parent=orgs/*/apps/*}/chatroomSuperAdmins\x90\x02\x01\x12\xa9\x01\n" +
 	"\x15AddChatroomSuperAdmin\x12).imbridge.v1.AddChatroomSuperAdminRequest\x1a*.imbridge.v1.AddChatroomSuperAdminResponse\"9\x82\xd3\xe4\x93\x023:\x01*\"./v1/{parent=orgs/*/apps/*}/chatroomSuperAdmins\x12\xaf\x01\n" +
 	"\x18RemoveChatroomSuperAdmin\x12,.imbridge.v1.RemoveChatroomSuperAdminRequest\x1a-.imbridge.v1.RemoveChatroomSuperAdminResponse\"6\x82\xd3\xe4\x93\x020*./v1/{name=orgs/*/apps/*/chatroomSuperAdmins/*}\x12\x9b\x01\n" +
-	"\x11ListChatroomMutes\x12%.imbridge.v1.ListChatroomMutesRequest\x1a&.imbridge.v1.ListChatroomMutesResponse\"7\x82\xd3\xe4\x93\x02.\x12,/v1/{parent=orgs/*/apps/*/chatrooms/*}/mutes\x90\x02\x01\x12\xaa\x01\n" +
-	"\x13MuteChatroomMembers\x12'.imbridge.v1.MuteChatroomMembersRequest\x1a(.imbridge.v1.MuteChatroomMembersResponse\"@\x82\xd3\xe4\x93\x02::\x01*\"5/v1/{parent=orgs/*/apps/*/chatrooms/*}/mutes:batchAdd\x12\xb3\x01\n" +
-	"\x15UnmuteChatroomMembers\x12).imbridge.v1.UnmuteChatroomMembersRequest\x1a*.imbridge.v1.UnmuteChatroomMembersResponse\"C\x82\xd3\xe4\x93\x02=:\x01*\"8/v1/{parent=orgs/*/apps/*/chatrooms/*}/mutes:batchRemove\x12\xaa\x01\n" +
-	"\x16MuteAllChatroomMembers\x12*.imbridge.v1.MuteAllChatroomMembersRequest\x1a+.imbridge.v1.MuteAllChatroomMembersResponse\"7\x82\xd3\xe4\x93\x021:\x01*\",/v1/{name=orgs/*/apps/*/chatrooms/*}:muteAll\x12\xb2\x01\n" +
-	"\x18UnmuteAllChatroomMembers\x12,.imbridge.v1.UnmuteAllChatroomMembersRequest\x1a-.imbridge.v1.UnmuteAllChatroomMembersResponse\"9\x82\xd3\xe4\x93\x023:\x01*\"./v1/{name=orgs/*/apps/*/chatrooms/*}:unmuteAll\x12\x95\x01\n" +
-	"\x0fMuteChatroomTag\x12#.imbridge.v1.MuteChatroomTagRequest\x1a$.imbridge.v1.MuteChatroomTagResponse\"7\x82\xd3\xe4\x93\x021:\x01*\",/v1/{name=orgs/*/apps/*/chatrooms/*}:muteTag\x12\xb1\x01\n" +
-	"\x15SetChatroomMemberTags\x12).imbridge.v1.SetChatroomMemberTagsRequest\x1a*.imbridge.v1.SetChatroomMemberTagsResponse\"A\x82\xd3\xe4\x93\x02;:\x01*\"6/v1/{name=orgs/*/apps/*/chatrooms/*/members/*}:setTags\x12\xb1\x01\n" +
+	"\x11ListChatroomMutes\x12%.imbridge.v1.ListChatroomMutesRequest\x1a&.imbridge.v1.ListChatroomMutesResponse\"7\x82\xd3\xe4\x93\x02.\x12,/v1/{parent=orgs/*/apps/*/chatrooms/*}/mutes\x90\x02\x01\x12\xa7\x01\n" +
+	"\x12MuteChatroomMember\x12&.imbridge.v1.MuteChatroomMemberRequest\x1a'.imbridge.v1.MuteChatroomMemberResponse\"@\x82\xd3\xe4\x93\x027:\x01*b\x04mute\",/v1/{parent=orgs/*/apps/*/chatrooms/*}/mutes\x90\x02\x02\x12\xad\x01\n" +
+	"\x13MuteChatroomMembers\x12'.imbridge.v1.MuteChatroomMembersRequest\x1a(.imbridge.v1.MuteChatroomMembersResponse\"C\x82\xd3\xe4\x93\x02::\x01*\"5/v1/{parent=orgs/*/apps/*/chatrooms/*}/mutes:batchAdd\x90\x02\x02\x12\xa1\x01\n" +
+	"\x14UnmuteChatroomMember\x12(.imbridge.v1.UnmuteChatroomMemberRequest\x1a).imbridge.v1.UnmuteChatroomMemberResponse\"4\x82\xd3\xe4\x93\x02.*,/v1/{name=orgs/*/apps/*/chatrooms/*/mutes/*}\x12\xb3\x01\n" +
+	"\x15UnmuteChatroomMembers\x12).imbridge.v1.UnmuteChatroomMembersRequest\x1a*.imbridge.v1.UnmuteChatroomMembersResponse\"C\x82\xd3\xe4\x93\x02=:\x01*\"8/v1/{parent=orgs/*/apps/*/chatrooms/*}/mutes:batchRemove\x12\xad\x01\n" +
+	"\x16MuteAllChatroomMembers\x12*.imbridge.v1.MuteAllChatroomMembersRequest\x1a+.imbridge.v1.MuteAllChatroomMembersResponse\":\x82\xd3\xe4\x93\x021:\x01*\",/v1/{name=orgs/*/apps/*/chatrooms/*}:muteAll\x90\x02\x02\x12\xb5\x01\n" +
+	"\x18UnmuteAllChatroomMembers\x12,.imbridge.v1.UnmuteAllChatroomMembersRequest\x1a-.imbridge.v1.UnmuteAllChatroomMembersResponse\"<\x82\xd3\xe4\x93\x023:\x01*\"./v1/{name=orgs/*/apps/*/chatrooms/*}:unmuteAll\x90\x02\x02\x12\x98\x01\n" +
+	"\x0fMuteChatroomTag\x12#.imbridge.v1.MuteChatroomTagRequest\x1a$.imbridge.v1.MuteChatroomTagResponse\":\x82\xd3\xe4\x93\x021:\x01*\",/v1/{name=orgs/*/apps/*/chatrooms/*}:muteTag\x90\x02\x02\x12\xb4\x01\n" +
+	"\x15SetChatroomMemberTags\x12).imbridge.v1.SetChatroomMemberTagsRequest\x1a*.imbridge.v1.SetChatroomMemberTagsResponse\"D\x82\xd3\xe4\x93\x02;:\x01*\"6/v1/{name=orgs/*/apps/*/chatrooms/*/members/*}:setTags\x90\x02\x02\x12\xb1\x01\n" +
 	"\x15GetChatroomMemberTags\x12).imbridge.v1.GetChatroomMemberTagsRequest\x1a*.imbridge.v1.GetChatroomMemberTagsResponse\"A\x82\xd3\xe4\x93\x028\x126/v1/{name=orgs/*/apps/*/chatrooms/*/members/*}:getTags\x90\x02\x01\x12\xab\x01\n" +
 	"\x15ListChatroomAllowlist\x12).imbridge.v1.ListChatroomAllowlistRequest\x1a*.imbridge.v1.ListChatroomAllowlistResponse\";\x82\xd3\xe4\x93\x022\x120/v1/{parent=orgs/*/apps/*/chatrooms/*}/allowlist\x90\x02\x01\x12\xba\x01\n" +
-	"\x1aAddChatroomAllowlistMember\x12..imbridge.v1.AddChatroomAllowlistMemberRequest\x1a/.imbridge.v1.AddChatroomAllowlistMemberResponse\";\x82\xd3\xe4\x93\x025:\x01*\"0/v1/{parent=orgs/*/apps/*/chatrooms/*}/allowlist\x12\xc6\x01\n" +
-	"\x1bAddChatroomAllowlistMembers\x12/.imbridge.v1.AddChatroomAllowlistMembersRequest\x1a0.imbridge.v1.AddChatroomAllowlistMembersResponse\"D\x82\xd3\xe4\x93\x02>:\x01*\"9/v1/{parent=orgs/*/apps/*/chatrooms/*}/allowlist:batchAdd\x12\xd2\x01\n" +
+	"\x1aAddChatroomAllowlistMember\x12..imbridge.v1.AddChatroomAllowlistMemberRequest\x1a/.imbridge.v1.AddChatroomAllowlistMemberResponse\";\x82\xd3\xe4\x93\x025:\x01*\"0/v1/{parent=orgs/*/apps/*/chatrooms/*}/allowlist\x12\xc9\x01\n" +
+	"\x1bAddChatroomAllowlistMembers\x12/.imbridge.v1.AddChatroomAllowlistMembersRequest\x1a0.imbridge.v1.AddChatroomAllowlistMembersResponse\"G\x82\xd3\xe4\x93\x02>:\x01*\"9/v1/{parent=orgs/*/apps/*/chatrooms/*}/allowlist:batchAdd\x90\x02\x02\x12\xc0\x01\n" +
+	"\x1dRemoveChatroomAllowlistMember\x121.imbridge.v1.RemoveChatroomAllowlistMemberRequest\x1a2.imbridge.v1.RemoveChatroomAllowlistMemberResponse\"8\x82\xd3\xe4\x93\x022*0/v1/{name=orgs/*/apps/*/chatrooms/*/allowlist/*}\x12\xd2\x01\n" +
 	"\x1eRemoveChatroomAllowlistMembers\x122.imbridge.v1.RemoveChatroomAllowlistMembersRequest\x1a3.imbridge.v1.RemoveChatroomAllowlistMembersResponse\"G\x82\xd3\xe4\x93\x02A:\x01*\"</v1/{parent=orgs/*/apps/*/chatrooms/*}/allowlist:batchRemove\x12\xab\x01\n" +
 	"\x15ListChatroomBlocklist\x12).imbridge.v1.ListChatroomBlocklistRequest\x1a*.imbridge.v1.ListChatroomBlocklistResponse\";\x82\xd3\xe4\x93\x022\x120/v1/{parent=orgs/*/apps/*/chatrooms/*}/blocklist\x90\x02\x01\x12\xba\x01\n" +
 	"\x1aAddChatroomBlocklistMember\x12..imbridge.v1.AddChatroomBlocklistMemberRequest\x1a/.imbridge.v1.AddChatroomBlocklistMemberResponse\";\x82\xd3\xe4\x93\x025:\x01*\"0/v1/{parent=orgs/*/apps/*/chatrooms/*}/blocklist\x12\xc6\x01\n" +
 	"\x1bAddChatroomBlocklistMembers\x12/.imbridge.v1.AddChatroomBlocklistMembersRequest\x1a0.imbridge.v1.AddChatroomBlocklistMembersResponse\"D\x82\xd3\xe4\x93\x02>:\x01*\"9/v1/{parent=orgs/*/apps/*/chatrooms/*}/blocklist:batchAdd\x12\xc0\x01\n" +
 	"\x1dRemoveChatroomBlocklistMember\x121.imbridge.v1.RemoveChatroomBlocklistMemberRequest\x1a2.imbridge.v1.RemoveChatroomBlocklistMemberResponse\"8\x82\xd3\xe4\x93\x022*0/v1/{name=orgs/*/apps/*/chatrooms/*/blocklist/*}\x12\xd2\x01\n" +
 	"\x1eRemoveChatroomBlocklistMembers\x122.imbridge.v1.RemoveChatroomBlocklistMembersRequest\x1a3.imbridge.v1.RemoveChatroomBlocklistMembersResponse\"G\x82\xd3\xe4\x93\x02A:\x01*\"</v1/{parent=orgs/*/apps/*/chatrooms/*}/blocklist:batchRemove\x12\xc0\x01\n" +
-	"\x17GetChatroomAnnouncement\x12+.imbridge.v1.GetChatroomAnnouncementRequest\x1a,.imbridge.v1.GetChatroomAnnouncementResponse\"J\x82\xd3\xe4\x93\x02Ab\fannouncement\x121/v1/{name=orgs/*/apps/*/chatrooms/*/announcement}\x90\x02\x01\x12\xe1\x01\n" +
-	"\x1aUpdateChatroomAnnouncement\x12..imbridge.v1.UpdateChatroomAnnouncementRequest\x1a/.imbridge.v1.UpdateChatroomAnnouncementResponse\"b\x82\xd3\xe4\x93\x02\\:\fannouncementb\fannouncement2>/v1/{announcement.name=orgs/*/apps/*/chatrooms/*/announcement}\x12\xac\x01\n" +
-	"\x15GetChatroomAttributes\x12).imbridge.v1.GetChatroomAttributesRequest\x1a*.imbridge.v1.GetChatroomAttributesResponse\"<\x82\xd3\xe4\x93\x023\x121/v1/{parent=orgs/*/apps/*/chatrooms/*}/attributes\x90\x02\x01\x12\xb0\x01\n" +
-	"\x15SetChatroomAttributes\x12).imbridge.v1.SetChatroomAttributesRequest\x1a*.imbridge.v1.SetChatroomAttributesResponse\"@\x82\xd3\xe4\x93\x02::\x01*\"5/v1/{parent=orgs/*/apps/*/chatrooms/*}/attributes:set\x12\xc4\x01\n" +
-	"\x1aForceSetChatroomAttributes\x12..imbridge.v1.ForceSetChatroomAttributesRequest\x1a/.imbridge.v1.ForceSetChatroomAttributesResponse\"E\x82\xd3\xe4\x93\x02?:\x01*\":/v1/{parent=orgs/*/apps/*/chatrooms/*}/attributes:forceSet\x12\xbc\x01\n" +
+	"\x17GetChatroomAnnouncement\x12+.imbridge.v1.GetChatroomAnnouncementRequest\x1a,.imbridge.v1.GetChatroomAnnouncementResponse\"J\x82\xd3\xe4\x93\x02Ab\fannouncement\x121/v1/{name=orgs/*/apps/*/chatrooms/*/announcement}\x90\x02\x01\x12\xe4\x01\n" +
+	"\x1aUpdateChatroomAnnouncement\x12..imbridge.v1.UpdateChatroomAnnouncementRequest\x1a/.imbridge.v1.UpdateChatroomAnnouncementResponse\"e\x82\xd3\xe4\x93\x02\\:\fannouncementb\fannouncement2>/v1/{announcement.name=orgs/*/apps/*/chatrooms/*/announcement}\x90\x02\x02\x12\xac\x01\n" +
+	"\x15GetChatroomAttributes\x12).imbridge.v1.GetChatroomAttributesRequest\x1a*.imbridge.v1.GetChatroomAttributesResponse\"<\x82\xd3\xe4\x93\x023\x121/v1/{parent=orgs/*/apps/*/chatrooms/*}/attributes\x90\x02\x01\x12\xb3\x01\n" +
+	"\x15SetChatroomAttributes\x12).imbridge.v1.SetChatroomAttributesRequest\x1a*.imbridge.v1.SetChatroomAttributesResponse\"C\x82\xd3\xe4\x93\x02::\x01*\"5/v1/{parent=orgs/*/apps/*/chatrooms/*}/attributes:set\x90\x02\x02\x12\xc7\x01\n" +
+	"\x1aForceSetChatroomAttributes\x12..imbridge.v1.ForceSetChatroomAttributesRequest\x1a/.imbridge.v1.ForceSetChatroomAttributesResponse\"H\x82\xd3\xe4\x93\x02?:\x01*\":/v1/{parent=orgs/*/apps/*/chatrooms/*}/attributes:forceSet\x90\x02\x02\x12\xbc\x01\n" +
 	"\x18DeleteChatroomAttributes\x12,.imbridge.v1.DeleteChatroomAttributesRequest\x1a-.imbridge.v1.DeleteChatroomAttributesResponse\"C\x82\xd3\xe4\x93\x02=:\x01*\"8/v1/{parent=orgs/*/apps/*/chatrooms/*}/attributes:delete\x12\xd0\x01\n" +
 	"\x1dForceDeleteChatroomAttributes\x121.imbridge.v1.ForceDeleteChatroomAttributesRequest\x1a2.imbridge.v1.ForceDeleteChatroomAttributesResponse\"H\x82\xd3\xe4\x93\x02B:\x01*\"=/v1/{parent=orgs/*/apps/*/chatrooms/*}/attributes:forceDeleteB\xb0\x01\n" +
 	"\x0fcom.imbridge.v1B\x14ChatroomServiceProtoP\x01Z:github.com/imbridge/imbridge/gen/go/imbridge/v1;imbridgev1\xa2\x02\x03IXX\xaa\x02\vImbridge.V1\xca\x02\vImbridge\\V1\xe2\x02\x17Imbridge\\V1\\GPBMetadata\xea\x02\fImbridge::V1b\x06proto3"
@@ -5045,7 +5361,7 @@ func file_imbridge_v1_chatroom_service_proto_rawDescGZIP() []byte {
 	return file_imbridge_v1_chatroom_service_proto_rawDescData
 }
 
-var file_imbridge_v1_chatroom_service_proto_msgTypes = make([]protoimpl.MessageInfo, 93)
+var file_imbridge_v1_chatroom_service_proto_msgTypes = make([]protoimpl.MessageInfo, 99)
 var file_imbridge_v1_chatroom_service_proto_goTypes = []any{
 	(*ListChatroomsRequest)(nil),                   // 0: imbridge.v1.ListChatroomsRequest
 	(*ListChatroomsResponse)(nil),                  // 1: imbridge.v1.ListChatroomsResponse
@@ -5089,194 +5405,209 @@ var file_imbridge_v1_chatroom_service_proto_goTypes = []any{
 	(*ListChatroomMutesResponse)(nil),              // 39: imbridge.v1.ListChatroomMutesResponse
 	(*MuteChatroomMembersRequest)(nil),             // 40: imbridge.v1.MuteChatroomMembersRequest
 	(*MuteChatroomMembersResponse)(nil),            // 41: imbridge.v1.MuteChatroomMembersResponse
-	(*UnmuteChatroomMembersRequest)(nil),           // 42: imbridge.v1.UnmuteChatroomMembersRequest
-	(*UnmuteChatroomMembersResponse)(nil),          // 43: imbridge.v1.UnmuteChatroomMembersResponse
-	(*MuteAllChatroomMembersRequest)(nil),          // 44: imbridge.v1.MuteAllChatroomMembersRequest
-	(*MuteAllChatroomMembersResponse)(nil),         // 45: imbridge.v1.MuteAllChatroomMembersResponse
-	(*UnmuteAllChatroomMembersRequest)(nil),        // 46: imbridge.v1.UnmuteAllChatroomMembersRequest
-	(*UnmuteAllChatroomMembersResponse)(nil),       // 47: imbridge.v1.UnmuteAllChatroomMembersResponse
-	(*MuteChatroomTagRequest)(nil),                 // 48: imbridge.v1.MuteChatroomTagRequest
-	(*MuteChatroomTagResponse)(nil),                // 49: imbridge.v1.MuteChatroomTagResponse
-	(*SetChatroomMemberTagsRequest)(nil),           // 50: imbridge.v1.SetChatroomMemberTagsRequest
-	(*SetChatroomMemberTagsResponse)(nil),          // 51: imbridge.v1.SetChatroomMemberTagsResponse
-	(*GetChatroomMemberTagsRequest)(nil),           // 52: imbridge.v1.GetChatroomMemberTagsRequest
-	(*GetChatroomMemberTagsResponse)(nil),          // 53: imbridge.v1.GetChatroomMemberTagsResponse
-	(*ListChatroomAllowlistRequest)(nil),           // 54: imbridge.v1.ListChatroomAllowlistRequest
-	(*ListChatroomAllowlistResponse)(nil),          // 55: imbridge.v1.ListChatroomAllowlistResponse
-	(*AddChatroomAllowlistMemberRequest)(nil),      // 56: imbridge.v1.AddChatroomAllowlistMemberRequest
-	(*AddChatroomAllowlistMemberResponse)(nil),     // 57: imbridge.v1.AddChatroomAllowlistMemberResponse
-	(*AddChatroomAllowlistMembersRequest)(nil),     // 58: imbridge.v1.AddChatroomAllowlistMembersRequest
-	(*AddChatroomAllowlistMembersResponse)(nil),    // 59: imbridge.v1.AddChatroomAllowlistMembersResponse
-	(*RemoveChatroomAllowlistMembersRequest)(nil),  // 60: imbridge.v1.RemoveChatroomAllowlistMembersRequest
-	(*RemoveChatroomAllowlistMembersResponse)(nil), // 61: imbridge.v1.RemoveChatroomAllowlistMembersResponse
-	(*ListChatroomBlocklistRequest)(nil),           // 62: imbridge.v1.ListChatroomBlocklistRequest
-	(*ListChatroomBlocklistResponse)(nil),          // 63: imbridge.v1.ListChatroomBlocklistResponse
-	(*AddChatroomBlocklistMemberRequest)(nil),      // 64: imbridge.v1.AddChatroomBlocklistMemberRequest
-	(*AddChatroomBlocklistMemberResponse)(nil),     // 65: imbridge.v1.AddChatroomBlocklistMemberResponse
-	(*AddChatroomBlocklistMembersRequest)(nil),     // 66: imbridge.v1.AddChatroomBlocklistMembersRequest
-	(*AddChatroomBlocklistMembersResponse)(nil),    // 67: imbridge.v1.AddChatroomBlocklistMembersResponse
-	(*RemoveChatroomBlocklistMemberRequest)(nil),   // 68: imbridge.v1.RemoveChatroomBlocklistMemberRequest
-	(*RemoveChatroomBlocklistMemberResponse)(nil),  // 69: imbridge.v1.RemoveChatroomBlocklistMemberResponse
-	(*RemoveChatroomBlocklistMembersRequest)(nil),  // 70: imbridge.v1.RemoveChatroomBlocklistMembersRequest
-	(*RemoveChatroomBlocklistMembersResponse)(nil), // 71: imbridge.v1.RemoveChatroomBlocklistMembersResponse
-	(*GetChatroomAnnouncementRequest)(nil),         // 72: imbridge.v1.GetChatroomAnnouncementRequest
-	(*GetChatroomAnnouncementResponse)(nil),        // 73: imbridge.v1.GetChatroomAnnouncementResponse
-	(*UpdateChatroomAnnouncementRequest)(nil),      // 74: imbridge.v1.UpdateChatroomAnnouncementRequest
-	(*UpdateChatroomAnnouncementResponse)(nil),     // 75: imbridge.v1.UpdateChatroomAnnouncementResponse
-	(*GetChatroomAttributesRequest)(nil),           // 76: imbridge.v1.GetChatroomAttributesRequest
-	(*GetChatroomAttributesResponse)(nil),          // 77: imbridge.v1.GetChatroomAttributesResponse
-	(*SetChatroomAttributesRequest)(nil),           // 78: imbridge.v1.SetChatroomAttributesRequest
-	(*SetChatroomAttributesResponse)(nil),          // 79: imbridge.v1.SetChatroomAttributesResponse
-	(*ForceSetChatroomAttributesRequest)(nil),      // 80: imbridge.v1.ForceSetChatroomAttributesRequest
-	(*ForceSetChatroomAttributesResponse)(nil),     // 81: imbridge.v1.ForceSetChatroomAttributesResponse
-	(*DeleteChatroomAttributesRequest)(nil),        // 82: imbridge.v1.DeleteChatroomAttributesRequest
-	(*DeleteChatroomAttributesResponse)(nil),       // 83: imbridge.v1.DeleteChatroomAttributesResponse
-	(*ForceDeleteChatroomAttributesRequest)(nil),   // 84: imbridge.v1.ForceDeleteChatroomAttributesRequest
-	(*ForceDeleteChatroomAttributesResponse)(nil),  // 85: imbridge.v1.ForceDeleteChatroomAttributesResponse
-	nil,                              // 86: imbridge.v1.GetChatroomAttributesResponse.AttributesEntry
-	nil,                              // 87: imbridge.v1.SetChatroomAttributesRequest.AttributesEntry
-	nil,                              // 88: imbridge.v1.SetChatroomAttributesResponse.FailedKeysEntry
-	nil,                              // 89: imbridge.v1.ForceSetChatroomAttributesRequest.AttributesEntry
-	nil,                              // 90: imbridge.v1.ForceSetChatroomAttributesResponse.FailedKeysEntry
-	nil,                              // 91: imbridge.v1.DeleteChatroomAttributesResponse.FailedKeysEntry
-	nil,                              // 92: imbridge.v1.ForceDeleteChatroomAttributesResponse.FailedKeysEntry
-	(*Chatroom)(nil),                 // 93: imbridge.v1.Chatroom
-	(*JoinedChatroom)(nil),           // 94: imbridge.v1.JoinedChatroom
-	(*fieldmaskpb.FieldMask)(nil),    // 95: google.protobuf.FieldMask
-	(*ChatroomMember)(nil),           // 96: imbridge.v1.ChatroomMember
-	(*BatchResult)(nil),              // 97: imbridge.v1.BatchResult
-	(*ChatroomMute)(nil),             // 98: imbridge.v1.ChatroomMute
-	(*durationpb.Duration)(nil),      // 99: google.protobuf.Duration
-	(*MemberTag)(nil),                // 100: imbridge.v1.MemberTag
-	(*ChatroomAnnouncement)(nil),     // 101: imbridge.v1.ChatroomAnnouncement
-	(ChatroomAttributeAutoDelete)(0), // 102: imbridge.v1.ChatroomAttributeAutoDelete
+	(*MuteChatroomMemberRequest)(nil),              // 42: imbridge.v1.MuteChatroomMemberRequest
+	(*MuteChatroomMemberResponse)(nil),             // 43: imbridge.v1.MuteChatroomMemberResponse
+	(*UnmuteChatroomMemberRequest)(nil),            // 44: imbridge.v1.UnmuteChatroomMemberRequest
+	(*UnmuteChatroomMemberResponse)(nil),           // 45: imbridge.v1.UnmuteChatroomMemberResponse
+	(*UnmuteChatroomMembersRequest)(nil),           // 46: imbridge.v1.UnmuteChatroomMembersRequest
+	(*UnmuteChatroomMembersResponse)(nil),          // 47: imbridge.v1.UnmuteChatroomMembersResponse
+	(*MuteAllChatroomMembersRequest)(nil),          // 48: imbridge.v1.MuteAllChatroomMembersRequest
+	(*MuteAllChatroomMembersResponse)(nil),         // 49: imbridge.v1.MuteAllChatroomMembersResponse
+	(*UnmuteAllChatroomMembersRequest)(nil),        // 50: imbridge.v1.UnmuteAllChatroomMembersRequest
+	(*UnmuteAllChatroomMembersResponse)(nil),       // 51: imbridge.v1.UnmuteAllChatroomMembersResponse
+	(*MuteChatroomTagRequest)(nil),                 // 52: imbridge.v1.MuteChatroomTagRequest
+	(*MuteChatroomTagResponse)(nil),                // 53: imbridge.v1.MuteChatroomTagResponse
+	(*SetChatroomMemberTagsRequest)(nil),           // 54: imbridge.v1.SetChatroomMemberTagsRequest
+	(*SetChatroomMemberTagsResponse)(nil),          // 55: imbridge.v1.SetChatroomMemberTagsResponse
+	(*GetChatroomMemberTagsRequest)(nil),           // 56: imbridge.v1.GetChatroomMemberTagsRequest
+	(*GetChatroomMemberTagsResponse)(nil),          // 57: imbridge.v1.GetChatroomMemberTagsResponse
+	(*ListChatroomAllowlistRequest)(nil),           // 58: imbridge.v1.ListChatroomAllowlistRequest
+	(*ListChatroomAllowlistResponse)(nil),          // 59: imbridge.v1.ListChatroomAllowlistResponse
+	(*AddChatroomAllowlistMemberRequest)(nil),      // 60: imbridge.v1.AddChatroomAllowlistMemberRequest
+	(*AddChatroomAllowlistMemberResponse)(nil),     // 61: imbridge.v1.AddChatroomAllowlistMemberResponse
+	(*AddChatroomAllowlistMembersRequest)(nil),     // 62: imbridge.v1.AddChatroomAllowlistMembersRequest
+	(*AddChatroomAllowlistMembersResponse)(nil),    // 63: imbridge.v1.AddChatroomAllowlistMembersResponse
+	(*RemoveChatroomAllowlistMemberRequest)(nil),   // 64: imbridge.v1.RemoveChatroomAllowlistMemberRequest
+	(*RemoveChatroomAllowlistMemberResponse)(nil),  // 65: imbridge.v1.RemoveChatroomAllowlistMemberResponse
+	(*RemoveChatroomAllowlistMembersRequest)(nil),  // 66: imbridge.v1.RemoveChatroomAllowlistMembersRequest
+	(*RemoveChatroomAllowlistMembersResponse)(nil), // 67: imbridge.v1.RemoveChatroomAllowlistMembersResponse
+	(*ListChatroomBlocklistRequest)(nil),           // 68: imbridge.v1.ListChatroomBlocklistRequest
+	(*ListChatroomBlocklistResponse)(nil),          // 69: imbridge.v1.ListChatroomBlocklistResponse
+	(*AddChatroomBlocklistMemberRequest)(nil),      // 70: imbridge.v1.AddChatroomBlocklistMemberRequest
+	(*AddChatroomBlocklistMemberResponse)(nil),     // 71: imbridge.v1.AddChatroomBlocklistMemberResponse
+	(*AddChatroomBlocklistMembersRequest)(nil),     // 72: imbridge.v1.AddChatroomBlocklistMembersRequest
+	(*AddChatroomBlocklistMembersResponse)(nil),    // 73: imbridge.v1.AddChatroomBlocklistMembersResponse
+	(*RemoveChatroomBlocklistMemberRequest)(nil),   // 74: imbridge.v1.RemoveChatroomBlocklistMemberRequest
+	(*RemoveChatroomBlocklistMemberResponse)(nil),  // 75: imbridge.v1.RemoveChatroomBlocklistMemberResponse
+	(*RemoveChatroomBlocklistMembersRequest)(nil),  // 76: imbridge.v1.RemoveChatroomBlocklistMembersRequest
+	(*RemoveChatroomBlocklistMembersResponse)(nil), // 77: imbridge.v1.RemoveChatroomBlocklistMembersResponse
+	(*GetChatroomAnnouncementRequest)(nil),         // 78: imbridge.v1.GetChatroomAnnouncementRequest
+	(*GetChatroomAnnouncementResponse)(nil),        // 79: imbridge.v1.GetChatroomAnnouncementResponse
+	(*UpdateChatroomAnnouncementRequest)(nil),      // 80: imbridge.v1.UpdateChatroomAnnouncementRequest
+	(*UpdateChatroomAnnouncementResponse)(nil),     // 81: imbridge.v1.UpdateChatroomAnnouncementResponse
+	(*GetChatroomAttributesRequest)(nil),           // 82: imbridge.v1.GetChatroomAttributesRequest
+	(*GetChatroomAttributesResponse)(nil),          // 83: imbridge.v1.GetChatroomAttributesResponse
+	(*SetChatroomAttributesRequest)(nil),           // 84: imbridge.v1.SetChatroomAttributesRequest
+	(*SetChatroomAttributesResponse)(nil),          // 85: imbridge.v1.SetChatroomAttributesResponse
+	(*ForceSetChatroomAttributesRequest)(nil),      // 86: imbridge.v1.ForceSetChatroomAttributesRequest
+	(*ForceSetChatroomAttributesResponse)(nil),     // 87: imbridge.v1.ForceSetChatroomAttributesResponse
+	(*DeleteChatroomAttributesRequest)(nil),        // 88: imbridge.v1.DeleteChatroomAttributesRequest
+	(*DeleteChatroomAttributesResponse)(nil),       // 89: imbridge.v1.DeleteChatroomAttributesResponse
+	(*ForceDeleteChatroomAttributesRequest)(nil),   // 90: imbridge.v1.ForceDeleteChatroomAttributesRequest
+	(*ForceDeleteChatroomAttributesResponse)(nil),  // 91: imbridge.v1.ForceDeleteChatroomAttributesResponse
+	nil,                              // 92: imbridge.v1.GetChatroomAttributesResponse.AttributesEntry
+	nil,                              // 93: imbridge.v1.SetChatroomAttributesRequest.AttributesEntry
+	nil,                              // 94: imbridge.v1.SetChatroomAttributesResponse.FailedKeysEntry
+	nil,                              // 95: imbridge.v1.ForceSetChatroomAttributesRequest.AttributesEntry
+	nil,                              // 96: imbridge.v1.ForceSetChatroomAttributesResponse.FailedKeysEntry
+	nil,                              // 97: imbridge.v1.DeleteChatroomAttributesResponse.FailedKeysEntry
+	nil,                              // 98: imbridge.v1.ForceDeleteChatroomAttributesResponse.FailedKeysEntry
+	(*Chatroom)(nil),                 // 99: imbridge.v1.Chatroom
+	(*JoinedChatroom)(nil),           // 100: imbridge.v1.JoinedChatroom
+	(*fieldmaskpb.FieldMask)(nil),    // 101: google.protobuf.FieldMask
+	(*ChatroomMember)(nil),           // 102: imbridge.v1.ChatroomMember
+	(*BatchResult)(nil),              // 103: imbridge.v1.BatchResult
+	(*ChatroomMute)(nil),             // 104: imbridge.v1.ChatroomMute
+	(*durationpb.Duration)(nil),      // 105: google.protobuf.Duration
+	(*ChatroomMuteResult)(nil),       // 106: imbridge.v1.ChatroomMuteResult
+	(*MemberTag)(nil),                // 107: imbridge.v1.MemberTag
+	(*ChatroomAnnouncement)(nil),     // 108: imbridge.v1.ChatroomAnnouncement
+	(ChatroomAttributeAutoDelete)(0), // 109: imbridge.v1.ChatroomAttributeAutoDelete
 }
 var file_imbridge_v1_chatroom_service_proto_depIdxs = []int32{
-	93,  // 0: imbridge.v1.ListChatroomsResponse.chatrooms:type_name -> imbridge.v1.Chatroom
-	94,  // 1: imbridge.v1.ListJoinedChatroomsResponse.chatrooms:type_name -> imbridge.v1.JoinedChatroom
-	93,  // 2: imbridge.v1.GetChatroomResponse.chatroom:type_name -> imbridge.v1.Chatroom
-	93,  // 3: imbridge.v1.BatchGetChatroomsResponse.chatrooms:type_name -> imbridge.v1.Chatroom
-	93,  // 4: imbridge.v1.CreateChatroomRequest.chatroom:type_name -> imbridge.v1.Chatroom
-	93,  // 5: imbridge.v1.CreateChatroomResponse.chatroom:type_name -> imbridge.v1.Chatroom
-	93,  // 6: imbridge.v1.UpdateChatroomRequest.chatroom:type_name -> imbridge.v1.Chatroom
-	95,  // 7: imbridge.v1.UpdateChatroomRequest.update_mask:type_name -> google.protobuf.FieldMask
-	93,  // 8: imbridge.v1.UpdateChatroomResponse.chatroom:type_name -> imbridge.v1.Chatroom
-	96,  // 9: imbridge.v1.ListChatroomMembersResponse.members:type_name -> imbridge.v1.ChatroomMember
-	97,  // 10: imbridge.v1.RemoveChatroomMembersResponse.results:type_name -> imbridge.v1.BatchResult
-	98,  // 11: imbridge.v1.ListChatroomMutesResponse.mutes:type_name -> imbridge.v1.ChatroomMute
-	99,  // 12: imbridge.v1.MuteChatroomMembersRequest.duration:type_name -> google.protobuf.Duration
-	98,  // 13: imbridge.v1.MuteChatroomMembersResponse.mutes:type_name -> imbridge.v1.ChatroomMute
-	97,  // 14: imbridge.v1.UnmuteChatroomMembersResponse.results:type_name -> imbridge.v1.BatchResult
-	99,  // 15: imbridge.v1.MuteChatroomTagRequest.duration:type_name -> google.protobuf.Duration
-	100, // 16: imbridge.v1.GetChatroomMemberTagsResponse.tags:type_name -> imbridge.v1.MemberTag
-	97,  // 17: imbridge.v1.AddChatroomAllowlistMembersResponse.results:type_name -> imbridge.v1.BatchResult
-	97,  // 18: imbridge.v1.RemoveChatroomAllowlistMembersResponse.results:type_name -> imbridge.v1.BatchResult
-	97,  // 19: imbridge.v1.AddChatroomBlocklistMembersResponse.results:type_name -> imbridge.v1.BatchResult
-	97,  // 20: imbridge.v1.RemoveChatroomBlocklistMembersResponse.results:type_name -> imbridge.v1.BatchResult
-	101, // 21: imbridge.v1.GetChatroomAnnouncementResponse.announcement:type_name -> imbridge.v1.ChatroomAnnouncement
-	101, // 22: imbridge.v1.UpdateChatroomAnnouncementRequest.announcement:type_name -> imbridge.v1.ChatroomAnnouncement
-	95,  // 23: imbridge.v1.UpdateChatroomAnnouncementRequest.update_mask:type_name -> google.protobuf.FieldMask
-	101, // 24: imbridge.v1.UpdateChatroomAnnouncementResponse.announcement:type_name -> imbridge.v1.ChatroomAnnouncement
-	86,  // 25: imbridge.v1.GetChatroomAttributesResponse.attributes:type_name -> imbridge.v1.GetChatroomAttributesResponse.AttributesEntry
-	87,  // 26: imbridge.v1.SetChatroomAttributesRequest.attributes:type_name -> imbridge.v1.SetChatroomAttributesRequest.AttributesEntry
-	102, // 27: imbridge.v1.SetChatroomAttributesRequest.auto_delete:type_name -> imbridge.v1.ChatroomAttributeAutoDelete
-	88,  // 28: imbridge.v1.SetChatroomAttributesResponse.failed_keys:type_name -> imbridge.v1.SetChatroomAttributesResponse.FailedKeysEntry
-	89,  // 29: imbridge.v1.ForceSetChatroomAttributesRequest.attributes:type_name -> imbridge.v1.ForceSetChatroomAttributesRequest.AttributesEntry
-	102, // 30: imbridge.v1.ForceSetChatroomAttributesRequest.auto_delete:type_name -> imbridge.v1.ChatroomAttributeAutoDelete
-	90,  // 31: imbridge.v1.ForceSetChatroomAttributesResponse.failed_keys:type_name -> imbridge.v1.ForceSetChatroomAttributesResponse.FailedKeysEntry
-	91,  // 32: imbridge.v1.DeleteChatroomAttributesResponse.failed_keys:type_name -> imbridge.v1.DeleteChatroomAttributesResponse.FailedKeysEntry
-	92,  // 33: imbridge.v1.ForceDeleteChatroomAttributesResponse.failed_keys:type_name -> imbridge.v1.ForceDeleteChatroomAttributesResponse.FailedKeysEntry
-	0,   // 34: imbridge.v1.ChatroomService.ListChatrooms:input_type -> imbridge.v1.ListChatroomsRequest
-	2,   // 35: imbridge.v1.ChatroomService.ListJoinedChatrooms:input_type -> imbridge.v1.ListJoinedChatroomsRequest
-	4,   // 36: imbridge.v1.ChatroomService.GetChatroom:input_type -> imbridge.v1.GetChatroomRequest
-	6,   // 37: imbridge.v1.ChatroomService.BatchGetChatrooms:input_type -> imbridge.v1.BatchGetChatroomsRequest
-	8,   // 38: imbridge.v1.ChatroomService.CreateChatroom:input_type -> imbridge.v1.CreateChatroomRequest
-	10,  // 39: imbridge.v1.ChatroomService.UpdateChatroom:input_type -> imbridge.v1.UpdateChatroomRequest
-	12,  // 40: imbridge.v1.ChatroomService.TransferChatroomOwnership:input_type -> imbridge.v1.TransferChatroomOwnershipRequest
-	14,  // 41: imbridge.v1.ChatroomService.DeleteChatroom:input_type -> imbridge.v1.DeleteChatroomRequest
-	16,  // 42: imbridge.v1.ChatroomService.ListChatroomMembers:input_type -> imbridge.v1.ListChatroomMembersRequest
-	18,  // 43: imbridge.v1.ChatroomService.AddChatroomMember:input_type -> imbridge.v1.AddChatroomMemberRequest
-	20,  // 44: imbridge.v1.ChatroomService.AddChatroomMembers:input_type -> imbridge.v1.AddChatroomMembersRequest
-	22,  // 45: imbridge.v1.ChatroomService.RemoveChatroomMember:input_type -> imbridge.v1.RemoveChatroomMemberRequest
-	24,  // 46: imbridge.v1.ChatroomService.RemoveChatroomMembers:input_type -> imbridge.v1.RemoveChatroomMembersRequest
-	26,  // 47: imbridge.v1.ChatroomService.ListChatroomAdmins:input_type -> imbridge.v1.ListChatroomAdminsRequest
-	28,  // 48: imbridge.v1.ChatroomService.AddChatroomAdmin:input_type -> imbridge.v1.AddChatroomAdminRequest
-	30,  // 49: imbridge.v1.ChatroomService.RemoveChatroomAdmin:input_type -> imbridge.v1.RemoveChatroomAdminRequest
-	32,  // 50: imbridge.v1.ChatroomService.ListChatroomSuperAdmins:input_type -> imbridge.v1.ListChatroomSuperAdminsRequest
-	34,  // 51: imbridge.v1.ChatroomService.AddChatroomSuperAdmin:input_type -> imbridge.v1.AddChatroomSuperAdminRequest
-	36,  // 52: imbridge.v1.ChatroomService.RemoveChatroomSuperAdmin:input_type -> imbridge.v1.RemoveChatroomSuperAdminRequest
-	38,  // 53: imbridge.v1.ChatroomService.ListChatroomMutes:input_type -> imbridge.v1.ListChatroomMutesRequest
-	40,  // 54: imbridge.v1.ChatroomService.MuteChatroomMembers:input_type -> imbridge.v1.MuteChatroomMembersRequest
-	42,  // 55: imbridge.v1.ChatroomService.UnmuteChatroomMembers:input_type -> imbridge.v1.UnmuteChatroomMembersRequest
-	44,  // 56: imbridge.v1.ChatroomService.MuteAllChatroomMembers:input_type -> imbridge.v1.MuteAllChatroomMembersRequest
-	46,  // 57: imbridge.v1.ChatroomService.UnmuteAllChatroomMembers:input_type -> imbridge.v1.UnmuteAllChatroomMembersRequest
-	48,  // 58: imbridge.v1.ChatroomService.MuteChatroomTag:input_type -> imbridge.v1.MuteChatroomTagRequest
-	50,  // 59: imbridge.v1.ChatroomService.SetChatroomMemberTags:input_type -> imbridge.v1.SetChatroomMemberTagsRequest
-	52,  // 60: imbridge.v1.ChatroomService.GetChatroomMemberTags:input_type -> imbridge.v1.GetChatroomMemberTagsRequest
-	54,  // 61: imbridge.v1.ChatroomService.ListChatroomAllowlist:input_type -> imbridge.v1.ListChatroomAllowlistRequest
-	56,  // 62: imbridge.v1.ChatroomService.AddChatroomAllowlistMember:input_type -> imbridge.v1.AddChatroomAllowlistMemberRequest
-	58,  // 63: imbridge.v1.ChatroomService.AddChatroomAllowlistMembers:input_type -> imbridge.v1.AddChatroomAllowlistMembersRequest
-	60,  // 64: imbridge.v1.ChatroomService.RemoveChatroomAllowlistMembers:input_type -> imbridge.v1.RemoveChatroomAllowlistMembersRequest
-	62,  // 65: imbridge.v1.ChatroomService.ListChatroomBlocklist:input_type -> imbridge.v1.ListChatroomBlocklistRequest
-	64,  // 66: imbridge.v1.ChatroomService.AddChatroomBlocklistMember:input_type -> imbridge.v1.AddChatroomBlocklistMemberRequest
-	66,  // 67: imbridge.v1.ChatroomService.AddChatroomBlocklistMembers:input_type -> imbridge.v1.AddChatroomBlocklistMembersRequest
-	68,  // 68: imbridge.v1.ChatroomService.RemoveChatroomBlocklistMember:input_type -> imbridge.v1.RemoveChatroomBlocklistMemberRequest
-	70,  // 69: imbridge.v1.ChatroomService.RemoveChatroomBlocklistMembers:input_type -> imbridge.v1.RemoveChatroomBlocklistMembersRequest
-	72,  // 70: imbridge.v1.ChatroomService.GetChatroomAnnouncement:input_type -> imbridge.v1.GetChatroomAnnouncementRequest
-	74,  // 71: imbridge.v1.ChatroomService.UpdateChatroomAnnouncement:input_type -> imbridge.v1.UpdateChatroomAnnouncementRequest
-	76,  // 72: imbridge.v1.ChatroomService.GetChatroomAttributes:input_type -> imbridge.v1.GetChatroomAttributesRequest
-	78,  // 73: imbridge.v1.ChatroomService.SetChatroomAttributes:input_type -> imbridge.v1.SetChatroomAttributesRequest
-	80,  // 74: imbridge.v1.ChatroomService.ForceSetChatroomAttributes:input_type -> imbridge.v1.ForceSetChatroomAttributesRequest
-	82,  // 75: imbridge.v1.ChatroomService.DeleteChatroomAttributes:input_type -> imbridge.v1.DeleteChatroomAttributesRequest
-	84,  // 76: imbridge.v1.ChatroomService.ForceDeleteChatroomAttributes:input_type -> imbridge.v1.ForceDeleteChatroomAttributesRequest
-	1,   // 77: imbridge.v1.ChatroomService.ListChatrooms:output_type -> imbridge.v1.ListChatroomsResponse
-	3,   // 78: imbridge.v1.ChatroomService.ListJoinedChatrooms:output_type -> imbridge.v1.ListJoinedChatroomsResponse
-	5,   // 79: imbridge.v1.ChatroomService.GetChatroom:output_type -> imbridge.v1.GetChatroomResponse
-	7,   // 80: imbridge.v1.ChatroomService.BatchGetChatrooms:output_type -> imbridge.v1.BatchGetChatroomsResponse
-	9,   // 81: imbridge.v1.ChatroomService.CreateChatroom:output_type -> imbridge.v1.CreateChatroomResponse
-	11,  // 82: imbridge.v1.ChatroomService.UpdateChatroom:output_type -> imbridge.v1.UpdateChatroomResponse
-	13,  // 83: imbridge.v1.ChatroomService.TransferChatroomOwnership:output_type -> imbridge.v1.TransferChatroomOwnershipResponse
-	15,  // 84: imbridge.v1.ChatroomService.DeleteChatroom:output_type -> imbridge.v1.DeleteChatroomResponse
-	17,  // 85: imbridge.v1.ChatroomService.ListChatroomMembers:output_type -> imbridge.v1.ListChatroomMembersResponse
-	19,  // 86: imbridge.v1.ChatroomService.AddChatroomMember:output_type -> imbridge.v1.AddChatroomMemberResponse
-	21,  // 87: imbridge.v1.ChatroomService.AddChatroomMembers:output_type -> imbridge.v1.AddChatroomMembersResponse
-	23,  // 88: imbridge.v1.ChatroomService.RemoveChatroomMember:output_type -> imbridge.v1.RemoveChatroomMemberResponse
-	25,  // 89: imbridge.v1.ChatroomService.RemoveChatroomMembers:output_type -> imbridge.v1.RemoveChatroomMembersResponse
-	27,  // 90: imbridge.v1.ChatroomService.ListChatroomAdmins:output_type -> imbridge.v1.ListChatroomAdminsResponse
-	29,  // 91: imbridge.v1.ChatroomService.AddChatroomAdmin:output_type -> imbridge.v1.AddChatroomAdminResponse
-	31,  // 92: imbridge.v1.ChatroomService.RemoveChatroomAdmin:output_type -> imbridge.v1.RemoveChatroomAdminResponse
-	33,  // 93: imbridge.v1.ChatroomService.ListChatroomSuperAdmins:output_type -> imbridge.v1.ListChatroomSuperAdminsResponse
-	35,  // 94: imbridge.v1.ChatroomService.AddChatroomSuperAdmin:output_type -> imbridge.v1.AddChatroomSuperAdminResponse
-	37,  // 95: imbridge.v1.ChatroomService.RemoveChatroomSuperAdmin:output_type -> imbridge.v1.RemoveChatroomSuperAdminResponse
-	39,  // 96: imbridge.v1.ChatroomService.ListChatroomMutes:output_type -> imbridge.v1.ListChatroomMutesResponse
-	41,  // 97: imbridge.v1.ChatroomService.MuteChatroomMembers:output_type -> imbridge.v1.MuteChatroomMembersResponse
-	43,  // 98: imbridge.v1.ChatroomService.UnmuteChatroomMembers:output_type -> imbridge.v1.UnmuteChatroomMembersResponse
-	45,  // 99: imbridge.v1.ChatroomService.MuteAllChatroomMembers:output_type -> imbridge.v1.MuteAllChatroomMembersResponse
-	47,  // 100: imbridge.v1.ChatroomService.UnmuteAllChatroomMembers:output_type -> imbridge.v1.UnmuteAllChatroomMembersResponse
-	49,  // 101: imbridge.v1.ChatroomService.MuteChatroomTag:output_type -> imbridge.v1.MuteChatroomTagResponse
-	51,  // 102: imbridge.v1.ChatroomService.SetChatroomMemberTags:output_type -> imbridge.v1.SetChatroomMemberTagsResponse
-	53,  // 103: imbridge.v1.ChatroomService.GetChatroomMemberTags:output_type -> imbridge.v1.GetChatroomMemberTagsResponse
-	55,  // 104: imbridge.v1.ChatroomService.ListChatroomAllowlist:output_type -> imbridge.v1.ListChatroomAllowlistResponse
-	57,  // 105: imbridge.v1.ChatroomService.AddChatroomAllowlistMember:output_type -> imbridge.v1.AddChatroomAllowlistMemberResponse
-	59,  // 106: imbridge.v1.ChatroomService.AddChatroomAllowlistMembers:output_type -> imbridge.v1.AddChatroomAllowlistMembersResponse
-	61,  // 107: imbridge.v1.ChatroomService.RemoveChatroomAllowlistMembers:output_type -> imbridge.v1.RemoveChatroomAllowlistMembersResponse
-	63,  // 108: imbridge.v1.ChatroomService.ListChatroomBlocklist:output_type -> imbridge.v1.ListChatroomBlocklistResponse
-	65,  // 109: imbridge.v1.ChatroomService.AddChatroomBlocklistMember:output_type -> imbridge.v1.AddChatroomBlocklistMemberResponse
-	67,  // 110: imbridge.v1.ChatroomService.AddChatroomBlocklistMembers:output_type -> imbridge.v1.AddChatroomBlocklistMembersResponse
-	69,  // 111: imbridge.v1.ChatroomService.RemoveChatroomBlocklistMember:output_type -> imbridge.v1.RemoveChatroomBlocklistMemberResponse
-	71,  // 112: imbridge.v1.ChatroomService.RemoveChatroomBlocklistMembers:output_type -> imbridge.v1.RemoveChatroomBlocklistMembersResponse
-	73,  // 113: imbridge.v1.ChatroomService.GetChatroomAnnouncement:output_type -> imbridge.v1.GetChatroomAnnouncementResponse
-	75,  // 114: imbridge.v1.ChatroomService.UpdateChatroomAnnouncement:output_type -> imbridge.v1.UpdateChatroomAnnouncementResponse
-	77,  // 115: imbridge.v1.ChatroomService.GetChatroomAttributes:output_type -> imbridge.v1.GetChatroomAttributesResponse
-	79,  // 116: imbridge.v1.ChatroomService.SetChatroomAttributes:output_type -> imbridge.v1.SetChatroomAttributesResponse
-	81,  // 117: imbridge.v1.ChatroomService.ForceSetChatroomAttributes:output_type -> imbridge.v1.ForceSetChatroomAttributesResponse
-	83,  // 118: imbridge.v1.ChatroomService.DeleteChatroomAttributes:output_type -> imbridge.v1.DeleteChatroomAttributesResponse
-	85,  // 119: imbridge.v1.ChatroomService.ForceDeleteChatroomAttributes:output_type -> imbridge.v1.ForceDeleteChatroomAttributesResponse
-	77,  // [77:120] is the sub-list for method output_type
-	34,  // [34:77] is the sub-list for method input_type
-	34,  // [34:34] is the sub-list for extension type_name
-	34,  // [34:34] is the sub-list for extension extendee
-	0,   // [0:34] is the sub-list for field type_name
+	99,  // 0: imbridge.v1.ListChatroomsResponse.chatrooms:type_name -> imbridge.v1.Chatroom
+	100, // 1: imbridge.v1.ListJoinedChatroomsResponse.chatrooms:type_name -> imbridge.v1.JoinedChatroom
+	99,  // 2: imbridge.v1.GetChatroomResponse.chatroom:type_name -> imbridge.v1.Chatroom
+	99,  // 3: imbridge.v1.BatchGetChatroomsResponse.chatrooms:type_name -> imbridge.v1.Chatroom
+	99,  // 4: imbridge.v1.CreateChatroomRequest.chatroom:type_name -> imbridge.v1.Chatroom
+	99,  // 5: imbridge.v1.CreateChatroomResponse.chatroom:type_name -> imbridge.v1.Chatroom
+	99,  // 6: imbridge.v1.UpdateChatroomRequest.chatroom:type_name -> imbridge.v1.Chatroom
+	101, // 7: imbridge.v1.UpdateChatroomRequest.update_mask:type_name -> google.protobuf.FieldMask
+	99,  // 8: imbridge.v1.UpdateChatroomResponse.chatroom:type_name -> imbridge.v1.Chatroom
+	102, // 9: imbridge.v1.ListChatroomMembersResponse.members:type_name -> imbridge.v1.ChatroomMember
+	103, // 10: imbridge.v1.RemoveChatroomMembersResponse.results:type_name -> imbridge.v1.BatchResult
+	104, // 11: imbridge.v1.ListChatroomMutesResponse.mutes:type_name -> imbridge.v1.ChatroomMute
+	105, // 12: imbridge.v1.MuteChatroomMembersRequest.duration:type_name -> google.protobuf.Duration
+	106, // 13: imbridge.v1.MuteChatroomMembersResponse.results:type_name -> imbridge.v1.ChatroomMuteResult
+	105, // 14: imbridge.v1.MuteChatroomMemberRequest.duration:type_name -> google.protobuf.Duration
+	104, // 15: imbridge.v1.MuteChatroomMemberResponse.mute:type_name -> imbridge.v1.ChatroomMute
+	103, // 16: imbridge.v1.UnmuteChatroomMembersResponse.results:type_name -> imbridge.v1.BatchResult
+	105, // 17: imbridge.v1.MuteChatroomTagRequest.duration:type_name -> google.protobuf.Duration
+	107, // 18: imbridge.v1.GetChatroomMemberTagsResponse.tags:type_name -> imbridge.v1.MemberTag
+	103, // 19: imbridge.v1.AddChatroomAllowlistMembersResponse.results:type_name -> imbridge.v1.BatchResult
+	103, // 20: imbridge.v1.RemoveChatroomAllowlistMembersResponse.results:type_name -> imbridge.v1.BatchResult
+	103, // 21: imbridge.v1.AddChatroomBlocklistMembersResponse.results:type_name -> imbridge.v1.BatchResult
+	103, // 22: imbridge.v1.RemoveChatroomBlocklistMembersResponse.results:type_name -> imbridge.v1.BatchResult
+	108, // 23: imbridge.v1.GetChatroomAnnouncementResponse.announcement:type_name -> imbridge.v1.ChatroomAnnouncement
+	108, // 24: imbridge.v1.UpdateChatroomAnnouncementRequest.announcement:type_name -> imbridge.v1.ChatroomAnnouncement
+	101, // 25: imbridge.v1.UpdateChatroomAnnouncementRequest.update_mask:type_name -> google.protobuf.FieldMask
+	108, // 26: imbridge.v1.UpdateChatroomAnnouncementResponse.announcement:type_name -> imbridge.v1.ChatroomAnnouncement
+	92,  // 27: imbridge.v1.GetChatroomAttributesResponse.attributes:type_name -> imbridge.v1.GetChatroomAttributesResponse.AttributesEntry
+	93,  // 28: imbridge.v1.SetChatroomAttributesRequest.attributes:type_name -> imbridge.v1.SetChatroomAttributesRequest.AttributesEntry
+	109, // 29: imbridge.v1.SetChatroomAttributesRequest.auto_delete:type_name -> imbridge.v1.ChatroomAttributeAutoDelete
+	94,  // 30: imbridge.v1.SetChatroomAttributesResponse.failed_keys:type_name -> imbridge.v1.SetChatroomAttributesResponse.FailedKeysEntry
+	95,  // 31: imbridge.v1.ForceSetChatroomAttributesRequest.attributes:type_name -> imbridge.v1.ForceSetChatroomAttributesRequest.AttributesEntry
+	109, // 32: imbridge.v1.ForceSetChatroomAttributesRequest.auto_delete:type_name -> imbridge.v1.ChatroomAttributeAutoDelete
+	96,  // 33: imbridge.v1.ForceSetChatroomAttributesResponse.failed_keys:type_name -> imbridge.v1.ForceSetChatroomAttributesResponse.FailedKeysEntry
+	97,  // 34: imbridge.v1.DeleteChatroomAttributesResponse.failed_keys:type_name -> imbridge.v1.DeleteChatroomAttributesResponse.FailedKeysEntry
+	98,  // 35: imbridge.v1.ForceDeleteChatroomAttributesResponse.failed_keys:type_name -> imbridge.v1.ForceDeleteChatroomAttributesResponse.FailedKeysEntry
+	0,   // 36: imbridge.v1.ChatroomService.ListChatrooms:input_type -> imbridge.v1.ListChatroomsRequest
+	2,   // 37: imbridge.v1.ChatroomService.ListJoinedChatrooms:input_type -> imbridge.v1.ListJoinedChatroomsRequest
+	4,   // 38: imbridge.v1.ChatroomService.GetChatroom:input_type -> imbridge.v1.GetChatroomRequest
+	6,   // 39: imbridge.v1.ChatroomService.BatchGetChatrooms:input_type -> imbridge.v1.BatchGetChatroomsRequest
+	8,   // 40: imbridge.v1.ChatroomService.CreateChatroom:input_type -> imbridge.v1.CreateChatroomRequest
+	10,  // 41: imbridge.v1.ChatroomService.UpdateChatroom:input_type -> imbridge.v1.UpdateChatroomRequest
+	12,  // 42: imbridge.v1.ChatroomService.TransferChatroomOwnership:input_type -> imbridge.v1.TransferChatroomOwnershipRequest
+	14,  // 43: imbridge.v1.ChatroomService.DeleteChatroom:input_type -> imbridge.v1.DeleteChatroomRequest
+	16,  // 44: imbridge.v1.ChatroomService.ListChatroomMembers:input_type -> imbridge.v1.ListChatroomMembersRequest
+	18,  // 45: imbridge.v1.ChatroomService.AddChatroomMember:input_type -> imbridge.v1.AddChatroomMemberRequest
+	20,  // 46: imbridge.v1.ChatroomService.AddChatroomMembers:input_type -> imbridge.v1.AddChatroomMembersRequest
+	22,  // 47: imbridge.v1.ChatroomService.RemoveChatroomMember:input_type -> imbridge.v1.RemoveChatroomMemberRequest
+	24,  // 48: imbridge.v1.ChatroomService.RemoveChatroomMembers:input_type -> imbridge.v1.RemoveChatroomMembersRequest
+	26,  // 49: imbridge.v1.ChatroomService.ListChatroomAdmins:input_type -> imbridge.v1.ListChatroomAdminsRequest
+	28,  // 50: imbridge.v1.ChatroomService.AddChatroomAdmin:input_type -> imbridge.v1.AddChatroomAdminRequest
+	30,  // 51: imbridge.v1.ChatroomService.RemoveChatroomAdmin:input_type -> imbridge.v1.RemoveChatroomAdminRequest
+	32,  // 52: imbridge.v1.ChatroomService.ListChatroomSuperAdmins:input_type -> imbridge.v1.ListChatroomSuperAdminsRequest
+	34,  // 53: imbridge.v1.ChatroomService.AddChatroomSuperAdmin:input_type -> imbridge.v1.AddChatroomSuperAdminRequest
+	36,  // 54: imbridge.v1.ChatroomService.RemoveChatroomSuperAdmin:input_type -> imbridge.v1.RemoveChatroomSuperAdminRequest
+	38,  // 55: imbridge.v1.ChatroomService.ListChatroomMutes:input_type -> imbridge.v1.ListChatroomMutesRequest
+	42,  // 56: imbridge.v1.ChatroomService.MuteChatroomMember:input_type -> imbridge.v1.MuteChatroomMemberRequest
+	40,  // 57: imbridge.v1.ChatroomService.MuteChatroomMembers:input_type -> imbridge.v1.MuteChatroomMembersRequest
+	44,  // 58: imbridge.v1.ChatroomService.UnmuteChatroomMember:input_type -> imbridge.v1.UnmuteChatroomMemberRequest
+	46,  // 59: imbridge.v1.ChatroomService.UnmuteChatroomMembers:input_type -> imbridge.v1.UnmuteChatroomMembersRequest
+	48,  // 60: imbridge.v1.ChatroomService.MuteAllChatroomMembers:input_type -> imbridge.v1.MuteAllChatroomMembersRequest
+	50,  // 61: imbridge.v1.ChatroomService.UnmuteAllChatroomMembers:input_type -> imbridge.v1.UnmuteAllChatroomMembersRequest
+	52,  // 62: imbridge.v1.ChatroomService.MuteChatroomTag:input_type -> imbridge.v1.MuteChatroomTagRequest
+	54,  // 63: imbridge.v1.ChatroomService.SetChatroomMemberTags:input_type -> imbridge.v1.SetChatroomMemberTagsRequest
+	56,  // 64: imbridge.v1.ChatroomService.GetChatroomMemberTags:input_type -> imbridge.v1.GetChatroomMemberTagsRequest
+	58,  // 65: imbridge.v1.ChatroomService.ListChatroomAllowlist:input_type -> imbridge.v1.ListChatroomAllowlistRequest
+	60,  // 66: imbridge.v1.ChatroomService.AddChatroomAllowlistMember:input_type -> imbridge.v1.AddChatroomAllowlistMemberRequest
+	62,  // 67: imbridge.v1.ChatroomService.AddChatroomAllowlistMembers:input_type -> imbridge.v1.AddChatroomAllowlistMembersRequest
+	64,  // 68: imbridge.v1.ChatroomService.RemoveChatroomAllowlistMember:input_type -> imbridge.v1.RemoveChatroomAllowlistMemberRequest
+	66,  // 69: imbridge.v1.ChatroomService.RemoveChatroomAllowlistMembers:input_type -> imbridge.v1.RemoveChatroomAllowlistMembersRequest
+	68,  // 70: imbridge.v1.ChatroomService.ListChatroomBlocklist:input_type -> imbridge.v1.ListChatroomBlocklistRequest
+	70,  // 71: imbridge.v1.ChatroomService.AddChatroomBlocklistMember:input_type -> imbridge.v1.AddChatroomBlocklistMemberRequest
+	72,  // 72: imbridge.v1.ChatroomService.AddChatroomBlocklistMembers:input_type -> imbridge.v1.AddChatroomBlocklistMembersRequest
+	74,  // 73: imbridge.v1.ChatroomService.RemoveChatroomBlocklistMember:input_type -> imbridge.v1.RemoveChatroomBlocklistMemberRequest
+	76,  // 74: imbridge.v1.ChatroomService.RemoveChatroomBlocklistMembers:input_type -> imbridge.v1.RemoveChatroomBlocklistMembersRequest
+	78,  // 75: imbridge.v1.ChatroomService.GetChatroomAnnouncement:input_type -> imbridge.v1.GetChatroomAnnouncementRequest
+	80,  // 76: imbridge.v1.ChatroomService.UpdateChatroomAnnouncement:input_type -> imbridge.v1.UpdateChatroomAnnouncementRequest
+	82,  // 77: imbridge.v1.ChatroomService.GetChatroomAttributes:input_type -> imbridge.v1.GetChatroomAttributesRequest
+	84,  // 78: imbridge.v1.ChatroomService.SetChatroomAttributes:input_type -> imbridge.v1.SetChatroomAttributesRequest
+	86,  // 79: imbridge.v1.ChatroomService.ForceSetChatroomAttributes:input_type -> imbridge.v1.ForceSetChatroomAttributesRequest
+	88,  // 80: imbridge.v1.ChatroomService.DeleteChatroomAttributes:input_type -> imbridge.v1.DeleteChatroomAttributesRequest
+	90,  // 81: imbridge.v1.ChatroomService.ForceDeleteChatroomAttributes:input_type -> imbridge.v1.ForceDeleteChatroomAttributesRequest
+	1,   // 82: imbridge.v1.ChatroomService.ListChatrooms:output_type -> imbridge.v1.ListChatroomsResponse
+	3,   // 83: imbridge.v1.ChatroomService.ListJoinedChatrooms:output_type -> imbridge.v1.ListJoinedChatroomsResponse
+	5,   // 84: imbridge.v1.ChatroomService.GetChatroom:output_type -> imbridge.v1.GetChatroomResponse
+	7,   // 85: imbridge.v1.ChatroomService.BatchGetChatrooms:output_type -> imbridge.v1.BatchGetChatroomsResponse
+	9,   // 86: imbridge.v1.ChatroomService.CreateChatroom:output_type -> imbridge.v1.CreateChatroomResponse
+	11,  // 87: imbridge.v1.ChatroomService.UpdateChatroom:output_type -> imbridge.v1.UpdateChatroomResponse
+	13,  // 88: imbridge.v1.ChatroomService.TransferChatroomOwnership:output_type -> imbridge.v1.TransferChatroomOwnershipResponse
+	15,  // 89: imbridge.v1.ChatroomService.DeleteChatroom:output_type -> imbridge.v1.DeleteChatroomResponse
+	17,  // 90: imbridge.v1.ChatroomService.ListChatroomMembers:output_type -> imbridge.v1.ListChatroomMembersResponse
+	19,  // 91: imbridge.v1.ChatroomService.AddChatroomMember:output_type -> imbridge.v1.AddChatroomMemberResponse
+	21,  // 92: imbridge.v1.ChatroomService.AddChatroomMembers:output_type -> imbridge.v1.AddChatroomMembersResponse
+	23,  // 93: imbridge.v1.ChatroomService.RemoveChatroomMember:output_type -> imbridge.v1.RemoveChatroomMemberResponse
+	25,  // 94: imbridge.v1.ChatroomService.RemoveChatroomMembers:output_type -> imbridge.v1.RemoveChatroomMembersResponse
+	27,  // 95: imbridge.v1.ChatroomService.ListChatroomAdmins:output_type -> imbridge.v1.ListChatroomAdminsResponse
+	29,  // 96: imbridge.v1.ChatroomService.AddChatroomAdmin:output_type -> imbridge.v1.AddChatroomAdminResponse
+	31,  // 97: imbridge.v1.ChatroomService.RemoveChatroomAdmin:output_type -> imbridge.v1.RemoveChatroomAdminResponse
+	33,  // 98: imbridge.v1.ChatroomService.ListChatroomSuperAdmins:output_type -> imbridge.v1.ListChatroomSuperAdminsResponse
+	35,  // 99: imbridge.v1.ChatroomService.AddChatroomSuperAdmin:output_type -> imbridge.v1.AddChatroomSuperAdminResponse
+	37,  // 100: imbridge.v1.ChatroomService.RemoveChatroomSuperAdmin:output_type -> imbridge.v1.RemoveChatroomSuperAdminResponse
+	39,  // 101: imbridge.v1.ChatroomService.ListChatroomMutes:output_type -> imbridge.v1.ListChatroomMutesResponse
+	43,  // 102: imbridge.v1.ChatroomService.MuteChatroomMember:output_type -> imbridge.v1.MuteChatroomMemberResponse
+	41,  // 103: imbridge.v1.ChatroomService.MuteChatroomMembers:output_type -> imbridge.v1.MuteChatroomMembersResponse
+	45,  // 104: imbridge.v1.ChatroomService.UnmuteChatroomMember:output_type -> imbridge.v1.UnmuteChatroomMemberResponse
+	47,  // 105: imbridge.v1.ChatroomService.UnmuteChatroomMembers:output_type -> imbridge.v1.UnmuteChatroomMembersResponse
+	49,  // 106: imbridge.v1.ChatroomService.MuteAllChatroomMembers:output_type -> imbridge.v1.MuteAllChatroomMembersResponse
+	51,  // 107: imbridge.v1.ChatroomService.UnmuteAllChatroomMembers:output_type -> imbridge.v1.UnmuteAllChatroomMembersResponse
+	53,  // 108: imbridge.v1.ChatroomService.MuteChatroomTag:output_type -> imbridge.v1.MuteChatroomTagResponse
+	55,  // 109: imbridge.v1.ChatroomService.SetChatroomMemberTags:output_type -> imbridge.v1.SetChatroomMemberTagsResponse
+	57,  // 110: imbridge.v1.ChatroomService.GetChatroomMemberTags:output_type -> imbridge.v1.GetChatroomMemberTagsResponse
+	59,  // 111: imbridge.v1.ChatroomService.ListChatroomAllowlist:output_type -> imbridge.v1.ListChatroomAllowlistResponse
+	61,  // 112: imbridge.v1.ChatroomService.AddChatroomAllowlistMember:output_type -> imbridge.v1.AddChatroomAllowlistMemberResponse
+	63,  // 113: imbridge.v1.ChatroomService.AddChatroomAllowlistMembers:output_type -> imbridge.v1.AddChatroomAllowlistMembersResponse
+	65,  // 114: imbridge.v1.ChatroomService.RemoveChatroomAllowlistMember:output_type -> imbridge.v1.RemoveChatroomAllowlistMemberResponse
+	67,  // 115: imbridge.v1.ChatroomService.RemoveChatroomAllowlistMembers:output_type -> imbridge.v1.RemoveChatroomAllowlistMembersResponse
+	69,  // 116: imbridge.v1.ChatroomService.ListChatroomBlocklist:output_type -> imbridge.v1.ListChatroomBlocklistResponse
+	71,  // 117: imbridge.v1.ChatroomService.AddChatroomBlocklistMember:output_type -> imbridge.v1.AddChatroomBlocklistMemberResponse
+	73,  // 118: imbridge.v1.ChatroomService.AddChatroomBlocklistMembers:output_type -> imbridge.v1.AddChatroomBlocklistMembersResponse
+	75,  // 119: imbridge.v1.ChatroomService.RemoveChatroomBlocklistMember:output_type -> imbridge.v1.RemoveChatroomBlocklistMemberResponse
+	77,  // 120: imbridge.v1.ChatroomService.RemoveChatroomBlocklistMembers:output_type -> imbridge.v1.RemoveChatroomBlocklistMembersResponse
+	79,  // 121: imbridge.v1.ChatroomService.GetChatroomAnnouncement:output_type -> imbridge.v1.GetChatroomAnnouncementResponse
+	81,  // 122: imbridge.v1.ChatroomService.UpdateChatroomAnnouncement:output_type -> imbridge.v1.UpdateChatroomAnnouncementResponse
+	83,  // 123: imbridge.v1.ChatroomService.GetChatroomAttributes:output_type -> imbridge.v1.GetChatroomAttributesResponse
+	85,  // 124: imbridge.v1.ChatroomService.SetChatroomAttributes:output_type -> imbridge.v1.SetChatroomAttributesResponse
+	87,  // 125: imbridge.v1.ChatroomService.ForceSetChatroomAttributes:output_type -> imbridge.v1.ForceSetChatroomAttributesResponse
+	89,  // 126: imbridge.v1.ChatroomService.DeleteChatroomAttributes:output_type -> imbridge.v1.DeleteChatroomAttributesResponse
+	91,  // 127: imbridge.v1.ChatroomService.ForceDeleteChatroomAttributes:output_type -> imbridge.v1.ForceDeleteChatroomAttributesResponse
+	82,  // [82:128] is the sub-list for method output_type
+	36,  // [36:82] is the sub-list for method input_type
+	36,  // [36:36] is the sub-list for extension type_name
+	36,  // [36:36] is the sub-list for extension extendee
+	0,   // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_imbridge_v1_chatroom_service_proto_init() }
@@ -5289,10 +5620,13 @@ func file_imbridge_v1_chatroom_service_proto_init() {
 		(*MuteChatroomMembersRequest_Duration)(nil),
 		(*MuteChatroomMembersRequest_Permanent)(nil),
 	}
-	file_imbridge_v1_chatroom_service_proto_msgTypes[48].OneofWrappers = []any{
+	file_imbridge_v1_chatroom_service_proto_msgTypes[42].OneofWrappers = []any{
+		(*MuteChatroomMemberRequest_Duration)(nil),
+		(*MuteChatroomMemberRequest_Permanent)(nil),
+	}
+	file_imbridge_v1_chatroom_service_proto_msgTypes[52].OneofWrappers = []any{
 		(*MuteChatroomTagRequest_Duration)(nil),
 		(*MuteChatroomTagRequest_Permanent)(nil),
-		(*MuteChatroomTagRequest_Cancel)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -5300,7 +5634,7 @@ func file_imbridge_v1_chatroom_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_imbridge_v1_chatroom_service_proto_rawDesc), len(file_imbridge_v1_chatroom_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   93,
+			NumMessages:   99,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1011,6 +1011,51 @@ func local_request_ChatroomService_ListChatroomMutes_0(ctx context.Context, mars
 	return msg, metadata, err
 }
 
+func request_ChatroomService_MuteChatroomMember_0(ctx context.Context, marshaler runtime.Marshaler, client ChatroomServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq MuteChatroomMemberRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	val, ok := pathParams["parent"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "parent")
+	}
+	protoReq.Parent, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "parent", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.MuteChatroomMember(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_ChatroomService_MuteChatroomMember_0(ctx context.Context, marshaler runtime.Marshaler, server ChatroomServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq MuteChatroomMemberRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	val, ok := pathParams["parent"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "parent")
+	}
+	protoReq.Parent, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "parent", err)
+	}
+	msg, err := server.MuteChatroomMember(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 func request_ChatroomService_MuteChatroomMembers_0(ctx context.Context, marshaler runtime.Marshaler, client ChatroomServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq MuteChatroomMembersRequest
@@ -1053,6 +1098,45 @@ func local_request_ChatroomService_MuteChatroomMembers_0(ctx context.Context, ma
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "parent", err)
 	}
 	msg, err := server.MuteChatroomMembers(ctx, &protoReq)
+	return msg, metadata, err
+}
+
+func request_ChatroomService_UnmuteChatroomMember_0(ctx context.Context, marshaler runtime.Marshaler, client ChatroomServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq UnmuteChatroomMemberRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["name"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "name")
+	}
+	protoReq.Name, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "name", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.UnmuteChatroomMember(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_ChatroomService_UnmuteChatroomMember_0(ctx context.Context, marshaler runtime.Marshaler, server ChatroomServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq UnmuteChatroomMemberRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["name"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "name")
+	}
+	protoReq.Name, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "name", err)
+	}
+	msg, err := server.UnmuteChatroomMember(ctx, &protoReq)
 	return msg, metadata, err
 }
 
@@ -1460,6 +1544,45 @@ func local_request_ChatroomService_AddChatroomAllowlistMembers_0(ctx context.Con
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "parent", err)
 	}
 	msg, err := server.AddChatroomAllowlistMembers(ctx, &protoReq)
+	return msg, metadata, err
+}
+
+func request_ChatroomService_RemoveChatroomAllowlistMember_0(ctx context.Context, marshaler runtime.Marshaler, client ChatroomServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq RemoveChatroomAllowlistMemberRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["name"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "name")
+	}
+	protoReq.Name, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "name", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.RemoveChatroomAllowlistMember(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_ChatroomService_RemoveChatroomAllowlistMember_0(ctx context.Context, marshaler runtime.Marshaler, server ChatroomServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq RemoveChatroomAllowlistMemberRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["name"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "name")
+	}
+	protoReq.Name, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "name", err)
+	}
+	msg, err := server.RemoveChatroomAllowlistMember(ctx, &protoReq)
 	return msg, metadata, err
 }
 
@@ -2212,7 +2335,7 @@ func RegisterChatroomServiceHandlerServer(ctx context.Context, mux *runtime.Serv
 			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		forward_ChatroomService_UpdateChatroom_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+		forward_ChatroomService_UpdateChatroom_0(annotatedContext, mux, outboundMarshaler, w, req, response_ChatroomService_UpdateChatroom_0{resp.(*UpdateChatroomResponse)}, mux.GetForwardResponseOptions()...)
 	})
 	mux.Handle(http.MethodPost, pattern_ChatroomService_TransferChatroomOwnership_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
@@ -2494,6 +2617,26 @@ func RegisterChatroomServiceHandlerServer(ctx context.Context, mux *runtime.Serv
 		}
 		forward_ChatroomService_ListChatroomMutes_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodPost, pattern_ChatroomService_MuteChatroomMember_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/imbridge.v1.ChatroomService/MuteChatroomMember", runtime.WithHTTPPathPattern("/v1/{parent=orgs/*/apps/*/chatrooms/*}/mutes"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_ChatroomService_MuteChatroomMember_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_ChatroomService_MuteChatroomMember_0(annotatedContext, mux, outboundMarshaler, w, req, response_ChatroomService_MuteChatroomMember_0{resp.(*MuteChatroomMemberResponse)}, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodPost, pattern_ChatroomService_MuteChatroomMembers_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -2513,6 +2656,26 @@ func RegisterChatroomServiceHandlerServer(ctx context.Context, mux *runtime.Serv
 			return
 		}
 		forward_ChatroomService_MuteChatroomMembers_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodDelete, pattern_ChatroomService_UnmuteChatroomMember_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/imbridge.v1.ChatroomService/UnmuteChatroomMember", runtime.WithHTTPPathPattern("/v1/{name=orgs/*/apps/*/chatrooms/*/mutes/*}"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_ChatroomService_UnmuteChatroomMember_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_ChatroomService_UnmuteChatroomMember_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 	mux.Handle(http.MethodPost, pattern_ChatroomService_UnmuteChatroomMembers_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
@@ -2693,6 +2856,26 @@ func RegisterChatroomServiceHandlerServer(ctx context.Context, mux *runtime.Serv
 			return
 		}
 		forward_ChatroomService_AddChatroomAllowlistMembers_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodDelete, pattern_ChatroomService_RemoveChatroomAllowlistMember_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/imbridge.v1.ChatroomService/RemoveChatroomAllowlistMember", runtime.WithHTTPPathPattern("/v1/{name=orgs/*/apps/*/chatrooms/*/allowlist/*}"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_ChatroomService_RemoveChatroomAllowlistMember_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_ChatroomService_RemoveChatroomAllowlistMember_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 	mux.Handle(http.MethodPost, pattern_ChatroomService_RemoveChatroomAllowlistMembers_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
@@ -3094,7 +3277,7 @@ func RegisterChatroomServiceHandlerClient(ctx context.Context, mux *runtime.Serv
 			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		forward_ChatroomService_UpdateChatroom_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+		forward_ChatroomService_UpdateChatroom_0(annotatedContext, mux, outboundMarshaler, w, req, response_ChatroomService_UpdateChatroom_0{resp.(*UpdateChatroomResponse)}, mux.GetForwardResponseOptions()...)
 	})
 	mux.Handle(http.MethodPost, pattern_ChatroomService_TransferChatroomOwnership_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
@@ -3334,6 +3517,23 @@ func RegisterChatroomServiceHandlerClient(ctx context.Context, mux *runtime.Serv
 		}
 		forward_ChatroomService_ListChatroomMutes_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodPost, pattern_ChatroomService_MuteChatroomMember_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/imbridge.v1.ChatroomService/MuteChatroomMember", runtime.WithHTTPPathPattern("/v1/{parent=orgs/*/apps/*/chatrooms/*}/mutes"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_ChatroomService_MuteChatroomMember_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_ChatroomService_MuteChatroomMember_0(annotatedContext, mux, outboundMarshaler, w, req, response_ChatroomService_MuteChatroomMember_0{resp.(*MuteChatroomMemberResponse)}, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodPost, pattern_ChatroomService_MuteChatroomMembers_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -3350,6 +3550,23 @@ func RegisterChatroomServiceHandlerClient(ctx context.Context, mux *runtime.Serv
 			return
 		}
 		forward_ChatroomService_MuteChatroomMembers_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodDelete, pattern_ChatroomService_UnmuteChatroomMember_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/imbridge.v1.ChatroomService/UnmuteChatroomMember", runtime.WithHTTPPathPattern("/v1/{name=orgs/*/apps/*/chatrooms/*/mutes/*}"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_ChatroomService_UnmuteChatroomMember_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_ChatroomService_UnmuteChatroomMember_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 	mux.Handle(http.MethodPost, pattern_ChatroomService_UnmuteChatroomMembers_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
@@ -3503,6 +3720,23 @@ func RegisterChatroomServiceHandlerClient(ctx context.Context, mux *runtime.Serv
 			return
 		}
 		forward_ChatroomService_AddChatroomAllowlistMembers_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodDelete, pattern_ChatroomService_RemoveChatroomAllowlistMember_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/imbridge.v1.ChatroomService/RemoveChatroomAllowlistMember", runtime.WithHTTPPathPattern("/v1/{name=orgs/*/apps/*/chatrooms/*/allowlist/*}"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_ChatroomService_RemoveChatroomAllowlistMember_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_ChatroomService_RemoveChatroomAllowlistMember_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 	mux.Handle(http.MethodPost, pattern_ChatroomService_RemoveChatroomAllowlistMembers_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
@@ -3746,6 +3980,24 @@ func (m response_ChatroomService_CreateChatroom_0) XXX_ResponseBody() interface{
 	return response.Chatroom
 }
 
+type response_ChatroomService_UpdateChatroom_0 struct {
+	*UpdateChatroomResponse
+}
+
+func (m response_ChatroomService_UpdateChatroom_0) XXX_ResponseBody() interface{} {
+	response := m.UpdateChatroomResponse
+	return response.Chatroom
+}
+
+type response_ChatroomService_MuteChatroomMember_0 struct {
+	*MuteChatroomMemberResponse
+}
+
+func (m response_ChatroomService_MuteChatroomMember_0) XXX_ResponseBody() interface{} {
+	response := m.MuteChatroomMemberResponse
+	return response.Mute
+}
+
 type response_ChatroomService_GetChatroomAnnouncement_0 struct {
 	*GetChatroomAnnouncementResponse
 }
@@ -3785,7 +4037,9 @@ var (
 	pattern_ChatroomService_AddChatroomSuperAdmin_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3, 2, 4}, []string{"v1", "orgs", "apps", "parent", "chatroomSuperAdmins"}, ""))
 	pattern_ChatroomService_RemoveChatroomSuperAdmin_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 1, 0, 4, 6, 5, 4}, []string{"v1", "orgs", "apps", "chatroomSuperAdmins", "name"}, ""))
 	pattern_ChatroomService_ListChatroomMutes_0              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 1, 0, 4, 6, 5, 4, 2, 5}, []string{"v1", "orgs", "apps", "chatrooms", "parent", "mutes"}, ""))
+	pattern_ChatroomService_MuteChatroomMember_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 1, 0, 4, 6, 5, 4, 2, 5}, []string{"v1", "orgs", "apps", "chatrooms", "parent", "mutes"}, ""))
 	pattern_ChatroomService_MuteChatroomMembers_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 1, 0, 4, 6, 5, 4, 2, 5}, []string{"v1", "orgs", "apps", "chatrooms", "parent", "mutes"}, "batchAdd"))
+	pattern_ChatroomService_UnmuteChatroomMember_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 1, 0, 2, 4, 1, 0, 4, 8, 5, 5}, []string{"v1", "orgs", "apps", "chatrooms", "mutes", "name"}, ""))
 	pattern_ChatroomService_UnmuteChatroomMembers_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 1, 0, 4, 6, 5, 4, 2, 5}, []string{"v1", "orgs", "apps", "chatrooms", "parent", "mutes"}, "batchRemove"))
 	pattern_ChatroomService_MuteAllChatroomMembers_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 1, 0, 4, 6, 5, 4}, []string{"v1", "orgs", "apps", "chatrooms", "name"}, "muteAll"))
 	pattern_ChatroomService_UnmuteAllChatroomMembers_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 1, 0, 4, 6, 5, 4}, []string{"v1", "orgs", "apps", "chatrooms", "name"}, "unmuteAll"))
@@ -3795,6 +4049,7 @@ var (
 	pattern_ChatroomService_ListChatroomAllowlist_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 1, 0, 4, 6, 5, 4, 2, 5}, []string{"v1", "orgs", "apps", "chatrooms", "parent", "allowlist"}, ""))
 	pattern_ChatroomService_AddChatroomAllowlistMember_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 1, 0, 4, 6, 5, 4, 2, 5}, []string{"v1", "orgs", "apps", "chatrooms", "parent", "allowlist"}, ""))
 	pattern_ChatroomService_AddChatroomAllowlistMembers_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 1, 0, 4, 6, 5, 4, 2, 5}, []string{"v1", "orgs", "apps", "chatrooms", "parent", "allowlist"}, "batchAdd"))
+	pattern_ChatroomService_RemoveChatroomAllowlistMember_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 1, 0, 2, 4, 1, 0, 4, 8, 5, 5}, []string{"v1", "orgs", "apps", "chatrooms", "allowlist", "name"}, ""))
 	pattern_ChatroomService_RemoveChatroomAllowlistMembers_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 1, 0, 4, 6, 5, 4, 2, 5}, []string{"v1", "orgs", "apps", "chatrooms", "parent", "allowlist"}, "batchRemove"))
 	pattern_ChatroomService_ListChatroomBlocklist_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 1, 0, 4, 6, 5, 4, 2, 5}, []string{"v1", "orgs", "apps", "chatrooms", "parent", "blocklist"}, ""))
 	pattern_ChatroomService_AddChatroomBlocklistMember_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 1, 0, 4, 6, 5, 4, 2, 5}, []string{"v1", "orgs", "apps", "chatrooms", "parent", "blocklist"}, ""))
@@ -3831,7 +4086,9 @@ var (
 	forward_ChatroomService_AddChatroomSuperAdmin_0          = runtime.ForwardResponseMessage
 	forward_ChatroomService_RemoveChatroomSuperAdmin_0       = runtime.ForwardResponseMessage
 	forward_ChatroomService_ListChatroomMutes_0              = runtime.ForwardResponseMessage
+	forward_ChatroomService_MuteChatroomMember_0             = runtime.ForwardResponseMessage
 	forward_ChatroomService_MuteChatroomMembers_0            = runtime.ForwardResponseMessage
+	forward_ChatroomService_UnmuteChatroomMember_0           = runtime.ForwardResponseMessage
 	forward_ChatroomService_UnmuteChatroomMembers_0          = runtime.ForwardResponseMessage
 	forward_ChatroomService_MuteAllChatroomMembers_0         = runtime.ForwardResponseMessage
 	forward_ChatroomService_UnmuteAllChatroomMembers_0       = runtime.ForwardResponseMessage
@@ -3841,6 +4098,7 @@ var (
 	forward_ChatroomService_ListChatroomAllowlist_0          = runtime.ForwardResponseMessage
 	forward_ChatroomService_AddChatroomAllowlistMember_0     = runtime.ForwardResponseMessage
 	forward_ChatroomService_AddChatroomAllowlistMembers_0    = runtime.ForwardResponseMessage
+	forward_ChatroomService_RemoveChatroomAllowlistMember_0  = runtime.ForwardResponseMessage
 	forward_ChatroomService_RemoveChatroomAllowlistMembers_0 = runtime.ForwardResponseMessage
 	forward_ChatroomService_ListChatroomBlocklist_0          = runtime.ForwardResponseMessage
 	forward_ChatroomService_AddChatroomBlocklistMember_0     = runtime.ForwardResponseMessage

@@ -39,7 +39,9 @@ const (
 	ChatroomService_AddChatroomSuperAdmin_FullMethodName          = "/imbridge.v1.ChatroomService/AddChatroomSuperAdmin"
 	ChatroomService_RemoveChatroomSuperAdmin_FullMethodName       = "/imbridge.v1.ChatroomService/RemoveChatroomSuperAdmin"
 	ChatroomService_ListChatroomMutes_FullMethodName              = "/imbridge.v1.ChatroomService/ListChatroomMutes"
+	ChatroomService_MuteChatroomMember_FullMethodName             = "/imbridge.v1.ChatroomService/MuteChatroomMember"
 	ChatroomService_MuteChatroomMembers_FullMethodName            = "/imbridge.v1.ChatroomService/MuteChatroomMembers"
+	ChatroomService_UnmuteChatroomMember_FullMethodName           = "/imbridge.v1.ChatroomService/UnmuteChatroomMember"
 	ChatroomService_UnmuteChatroomMembers_FullMethodName          = "/imbridge.v1.ChatroomService/UnmuteChatroomMembers"
 	ChatroomService_MuteAllChatroomMembers_FullMethodName         = "/imbridge.v1.ChatroomService/MuteAllChatroomMembers"
 	ChatroomService_UnmuteAllChatroomMembers_FullMethodName       = "/imbridge.v1.ChatroomService/UnmuteAllChatroomMembers"
@@ -49,6 +51,7 @@ const (
 	ChatroomService_ListChatroomAllowlist_FullMethodName          = "/imbridge.v1.ChatroomService/ListChatroomAllowlist"
 	ChatroomService_AddChatroomAllowlistMember_FullMethodName     = "/imbridge.v1.ChatroomService/AddChatroomAllowlistMember"
 	ChatroomService_AddChatroomAllowlistMembers_FullMethodName    = "/imbridge.v1.ChatroomService/AddChatroomAllowlistMembers"
+	ChatroomService_RemoveChatroomAllowlistMember_FullMethodName  = "/imbridge.v1.ChatroomService/RemoveChatroomAllowlistMember"
 	ChatroomService_RemoveChatroomAllowlistMembers_FullMethodName = "/imbridge.v1.ChatroomService/RemoveChatroomAllowlistMembers"
 	ChatroomService_ListChatroomBlocklist_FullMethodName          = "/imbridge.v1.ChatroomService/ListChatroomBlocklist"
 	ChatroomService_AddChatroomBlocklistMember_FullMethodName     = "/imbridge.v1.ChatroomService/AddChatroomBlocklistMember"
@@ -70,46 +73,78 @@ const (
 //
 // ChatroomService manages the chat rooms of an Easemob (EasyIM) app.
 //
-// Not built yet: every RPC of this service answers UNIMPLEMENTED until
-// chatroom administration is built. The rest of this documentation describes
-// the planned behaviour.
-//
 // Every RPC forwards to one call of the Easemob chat-room REST API
-// (`https://{host}/{org}/{app}/...`). imbridge obtains, caches and refreshes
-// the vendor app (admin) token itself; callers never see or send it. In
-// resource names, `orgs/{org}/apps/{app}` is the vendor org and app name and
-// `chatrooms/{chatroom}` is the vendor room ID. Usernames are Easemob user IDs.
+// (`https://{host}/{org}/{app}/...`), unless its documentation says it makes
+// more. imbridge obtains, caches and refreshes the vendor app (admin) token
+// itself and retries the vendor's 429 and 5xx answers with backoff; callers
+// never see or send the token. In resource names, `orgs/{org}/apps/{app}` is
+// the vendor org and app name (the app key `{org}#{app}` must be configured
+// in imbridge, or the RPC fails with NOT_FOUND, reason APP_NOT_CONFIGURED,
+// before anything is sent) and `chatrooms/{chatroom}` is the vendor room ID;
+// each is 1 to 64 characters of `[A-Za-z0-9_.-]`. Usernames are Easemob user
+// IDs, 1 to 64 characters of `[A-Za-z0-9_.-]`, compared case-insensitively.
+//
+// Targets are named the same way in every collection of a room (`members`,
+// `admins`, `mutes`, `allowlist`, `blocklist`) and in the app's
+// `chatroomSuperAdmins`: an RPC that adds one user takes the collection's
+// owner as `parent` and the user as `username`; an RPC about one existing
+// entry takes its resource name as `name`,
+// `orgs/{org}/apps/{app}/chatrooms/{chatroom}/{collection}/{username}`; a
+// batch RPC takes `parent` and `usernames`, has the custom verb `:batchAdd`
+// or `:batchRemove`, and answers one result per requested user.
 //
 // Rate limits: the vendor allows 100 calls per second per app key unless an
-// RPC says otherwise. Limits quoted as "(vendor limit)" are enforced by the
-// vendor; imbridge checks them up front where it can, with the same result
-// (INVALID_ARGUMENT unless stated otherwise).
+// RPC says otherwise. Limits quoted as "(vendor limit)" are checked by
+// imbridge before anything is sent: a request that breaks any of them fails
+// with INVALID_ARGUMENT, reason INVALID_ARGUMENT, and a google.rpc.BadRequest
+// that names every bad field (metadata "field" lists them, comma-separated).
 //
 // Errors use the google.rpc canonical codes, and every error carries a
 // google.rpc.ErrorInfo with domain "imbridge.dev", an UPPER_SNAKE reason and
-// metadata holding the dynamic values (such as the vendor error type and
-// message). Vendor answers map as follows:
+// metadata holding the dynamic values. A vendor error answer keeps the
+// vendor's error type as the reason, in UPPER_SNAKE (`resource_not_found`
+// becomes RESOURCE_NOT_FOUND, `MetadataException` METADATA_EXCEPTION; an
+// answer without a type gets VENDOR_BAD_REQUEST, VENDOR_UNAUTHORIZED,
+// VENDOR_FORBIDDEN, VENDOR_NOT_FOUND, VENDOR_RATE_LIMITED,
+// VENDOR_UNAVAILABLE or VENDOR_ERROR from its HTTP status),
+// and metadata "vendor_error", "vendor_description" and "vendor_status" hold
+// the vendor's type, message and HTTP status. Vendor answers map as follows:
 //
 //   - 400 caused by the caller (bad or missing value, limit exceeded):
-//     INVALID_ARGUMENT.
+//     INVALID_ARGUMENT; 400 `illegal_argument` "... already exists!":
+//     ALREADY_EXISTS.
 //   - 404 (room, user or API not found): NOT_FOUND.
-//   - 403 `forbidden_op` or `exceed_limit` (also spelled `exceeded_limit`):
-//     FAILED_PRECONDITION. `forbidden_op` maps to FAILED_PRECONDITION whatever
-//     its status, because the vendor sends "users [...] are not members of this
-//     group!" as 400 on some calls and 403 on others.
-//   - 429 (call-rate or plan limit): RESOURCE_EXHAUSTED; retry with backoff.
-//   - 5xx or a connection failure: UNAVAILABLE.
-//   - A timeout (including vendor 408): DEADLINE_EXCEEDED.
+//   - `forbidden_op`, `exceed_limit` or `exceeded_limit`, whatever the status
+//     (the vendor sends "users [...] are not members of this group!" as 400 on
+//     some calls and 403 on others), and 401 `MetadataException` ("user is not
+//     in chatroom"): FAILED_PRECONDITION. Another 403: PERMISSION_DENIED.
+//   - 429 (call-rate or plan limit), still after imbridge's retries:
+//     RESOURCE_EXHAUSTED, reason VENDOR_RATE_LIMITED; retry with backoff.
+//   - 5xx or a connection failure, still after imbridge's retries:
+//     UNAVAILABLE, reason VENDOR_UNAVAILABLE. When a call that is not safe to
+//     repeat may have reached the vendor (the connection broke after the
+//     request was sent), imbridge does not retry it, metadata "outcome" is
+//     "unknown" and the message says so: the vendor may have applied it, so
+//     check the state before retrying, unless the RPC is marked IDEMPOTENT.
+//   - A timeout (the caller's deadline, or vendor 408): DEADLINE_EXCEEDED.
 //
 // A vendor 4xx caused by imbridge's own malformed request, and a vendor 401
-// about imbridge's app token, are INTERNAL: they are never the caller's fault
-// and never surface as UNAUTHENTICATED. Exceptions to this table are
-// documented on the RPC they apply to.
+// about imbridge's app token, are INTERNAL (reason INTERNAL, with a
+// correlation id): they are never the caller's fault and never surface as
+// UNAUTHENTICATED. Exceptions to this table are documented on the RPC they
+// apply to. No error carries the app token or the client secret.
 //
 // Batch calls: the vendor answers HTTP 200 even when some items of a batch
-// fail. The matching RPCs then succeed and report the outcome per user in
-// BatchResult (or per key for the attribute RPCs); only a failure of the
-// whole call is an RPC error.
+// fail. The matching RPCs then succeed and report the outcome per user (per
+// key for the attribute RPCs); only a failure of the whole call is an RPC
+// error. An RPC that the vendor answers with HTTP 200 but a false result
+// (such as an RPC about one user that imbridge serves with the vendor's
+// batch endpoint, when the vendor refuses that user) fails with
+// FAILED_PRECONDITION, reason VENDOR_REFUSED; metadata "vendor_description"
+// holds the vendor's reason and "username" the user, where there is one.
+//
+// Page tokens are opaque and bound to the request they came from: reusing
+// one with other fields (apart from `page_size`) is INVALID_ARGUMENT.
 type ChatroomServiceClient interface {
 	// Lists the rooms of an app, newest first (vendor `GET /chatrooms`, cursor
 	// paging). Only `name`, `display_name`, `owner` and `member_count` are set
@@ -125,18 +160,27 @@ type ChatroomServiceClient interface {
 	GetChatroom(ctx context.Context, in *GetChatroomRequest, opts ...grpc.CallOption) (*GetChatroomResponse, error)
 	// Gets the details of several rooms in one call (vendor
 	// `GET /chatrooms/{id1,id2,...}`). Fails with NOT_FOUND if any room does
-	// not exist; no partial result is returned.
+	// not exist (reason CHATROOM_NOT_FOUND, metadata "chatrooms" listing the
+	// missing IDs, when the vendor leaves them out of its answer); no partial
+	// result is returned.
 	BatchGetChatrooms(ctx context.Context, in *BatchGetChatroomsRequest, opts ...grpc.CallOption) (*BatchGetChatroomsResponse, error)
-	// Creates a room (vendor `POST /chatrooms`). Fails with ALREADY_EXISTS if
-	// `chatroom_id` is taken (vendor 400 `illegal_argument` "group ID ...
-	// already exists!"), FAILED_PRECONDITION if the app or a user has reached
-	// its room quota or `members` exceeds `max_users` (vendor 403
-	// `exceed_limit`), and NOT_FOUND if the owner or a member does not exist.
-	// Vendor rate limit: 50 calls per second per app key.
+	// Creates a room (vendor `POST /chatrooms`), then reads it back (vendor
+	// `GET /chatrooms/{chatroom_id}`) to return it whole. Fails with
+	// ALREADY_EXISTS if `chatroom_id` is taken (vendor 400 `illegal_argument`
+	// "group ID ... already exists!"), FAILED_PRECONDITION if the app or a
+	// user has reached its room quota or `members` exceeds `max_users` (vendor
+	// 403 `exceed_limit`), and NOT_FOUND if the owner or a member does not
+	// exist. Not idempotent: set `request_id` to retry safely. Vendor rate
+	// limit: 50 calls per second per app key.
 	CreateChatroom(ctx context.Context, in *CreateChatroomRequest, opts ...grpc.CallOption) (*CreateChatroomResponse, error)
 	// Updates a room's display name, description or maximum size (vendor
-	// `PUT /chatrooms/{chatroom_id}`). Over HTTP the whole response is returned
-	// (not only the room) so that the per-field vendor outcome is visible.
+	// `PUT /chatrooms/{chatroom_id}`), then reads the room back (vendor
+	// `GET /chatrooms/{chatroom_id}`) and returns it. The vendor reports per
+	// field whether it applied the change: if it refuses any requested field
+	// (for example `max_users` below the current member count), the RPC fails
+	// with FAILED_PRECONDITION, reason CHATROOM_UPDATE_REFUSED, metadata
+	// "refused_fields" and "updated_fields" (comma-separated field names); the
+	// fields in "updated_fields" were changed all the same. Idempotent.
 	UpdateChatroom(ctx context.Context, in *UpdateChatroomRequest, opts ...grpc.CallOption) (*UpdateChatroomResponse, error)
 	// Makes another user the owner of a room (vendor
 	// `PUT /chatrooms/{chatroom_id}` with `newowner`). Fails with
@@ -159,7 +203,8 @@ type ChatroomServiceClient interface {
 	// Adds up to 100 users to a room in one call (vendor
 	// `POST /chatrooms/{chatroom_id}/users`). Users who are already members
 	// count as added. The vendor applies the batch as a whole: an unknown user
-	// fails the call with NOT_FOUND.
+	// fails the call with NOT_FOUND. The vendor reports no per-user outcome,
+	// only the users it added.
 	AddChatroomMembers(ctx context.Context, in *AddChatroomMembersRequest, opts ...grpc.CallOption) (*AddChatroomMembersResponse, error)
 	// Removes one user from a room (vendor
 	// `DELETE /chatrooms/{chatroom_id}/users/{username}`). Fails with
@@ -195,15 +240,29 @@ type ChatroomServiceClient interface {
 	// Lists the muted users of a room with their mute expiry (vendor
 	// `GET /chatrooms/{chatroom_id}/mute`). Mute-all does not add entries here.
 	ListChatroomMutes(ctx context.Context, in *ListChatroomMutesRequest, opts ...grpc.CallOption) (*ListChatroomMutesResponse, error)
+	// Mutes one member of a room, for a duration or permanently (vendor
+	// `POST /chatrooms/{chatroom_id}/mute` with one user), with the effects
+	// described on MuteChatroomMembers. Fails with FAILED_PRECONDITION if the
+	// user is not a member (vendor 400 `forbidden_op`) or the vendor refuses
+	// the user (reason VENDOR_REFUSED). Idempotent: muting again restarts the
+	// mute from now.
+	MuteChatroomMember(ctx context.Context, in *MuteChatroomMemberRequest, opts ...grpc.CallOption) (*MuteChatroomMemberResponse, error)
 	// Mutes up to 100 members of a room, for a duration or permanently (vendor
 	// `POST /chatrooms/{chatroom_id}/mute`). A timed mute lifts by itself; a
-	// permanent one only through UnmuteChatroomMembers. Muted users still
+	// permanent one only through UnmuteChatroomMember(s). Muted users still
 	// receive messages, a mute survives leaving and re-joining the room, and
-	// it overrides the allowlist. Fails with FAILED_PRECONDITION if a user is
-	// not a member (vendor 400 `forbidden_op`).
+	// it overrides the allowlist. The outcome is reported per user. Fails as a
+	// whole with FAILED_PRECONDITION if a user is not a member (vendor 400
+	// `forbidden_op`).
 	MuteChatroomMembers(ctx context.Context, in *MuteChatroomMembersRequest, opts ...grpc.CallOption) (*MuteChatroomMembersResponse, error)
+	// Lifts the mute of one user of a room (vendor
+	// `DELETE /chatrooms/{chatroom_id}/mute/{username}`). Fails with
+	// FAILED_PRECONDITION, reason VENDOR_REFUSED, if the vendor refuses the
+	// user.
+	UnmuteChatroomMember(ctx context.Context, in *UnmuteChatroomMemberRequest, opts ...grpc.CallOption) (*UnmuteChatroomMemberResponse, error)
 	// Lifts the mute of up to 60 users of a room (vendor
-	// `DELETE /chatrooms/{chatroom_id}/mute/{m1,m2,...}`).
+	// `DELETE /chatrooms/{chatroom_id}/mute/{m1,m2,...}`). The outcome is
+	// reported per user.
 	UnmuteChatroomMembers(ctx context.Context, in *UnmuteChatroomMembersRequest, opts ...grpc.CallOption) (*UnmuteChatroomMembersResponse, error)
 	// Turns mute-all on for a room (vendor `POST /chatrooms/{chatroom_id}/ban`).
 	// Only allowlisted users (owner and admins included) can still speak,
@@ -213,9 +272,9 @@ type ChatroomServiceClient interface {
 	// Turns mute-all off for a room (vendor
 	// `DELETE /chatrooms/{chatroom_id}/ban`). Individual mutes stay in force.
 	UnmuteAllChatroomMembers(ctx context.Context, in *UnmuteAllChatroomMembersRequest, opts ...grpc.CallOption) (*UnmuteAllChatroomMembersResponse, error)
-	// Mutes, or cancels the mute of, every member of a room who carries a tag
-	// (vendor `PUT /chatrooms/{chatroom_id}/tag/mute`). The muted users are
-	// added to the room's mute list. Needs the vendor's tag-mute feature, which
+	// Mutes every member of a room who carries a tag (vendor
+	// `PUT /chatrooms/{chatroom_id}/tag/mute`). The muted users are added to
+	// the room's mute list; lift their mutes with UnmuteChatroomMembers. Needs the vendor's tag-mute feature, which
 	// the vendor activates on request; without it the call fails with
 	// FAILED_PRECONDITION (vendor 403 "Group tag mute is disabled"). Fails with
 	// NOT_FOUND if no member carries the tag.
@@ -241,11 +300,17 @@ type ChatroomServiceClient interface {
 	// FAILED_PRECONDITION if the user is not a member.
 	AddChatroomAllowlistMember(ctx context.Context, in *AddChatroomAllowlistMemberRequest, opts ...grpc.CallOption) (*AddChatroomAllowlistMemberResponse, error)
 	// Adds up to 100 members to a room's allowlist in one call (vendor
-	// `POST /chatrooms/{chatroom_id}/white/users`).
+	// `POST /chatrooms/{chatroom_id}/white/users`). The outcome is reported
+	// per user.
 	AddChatroomAllowlistMembers(ctx context.Context, in *AddChatroomAllowlistMembersRequest, opts ...grpc.CallOption) (*AddChatroomAllowlistMembersResponse, error)
-	// Removes one to 60 users from a room's allowlist (vendor
-	// `DELETE /chatrooms/{chatroom_id}/white/users/{u1,u2,...}`; the vendor
-	// has a single endpoint for one or many users).
+	// Removes one user from a room's allowlist (vendor
+	// `DELETE /chatrooms/{chatroom_id}/white/users/{username}`). Fails with
+	// FAILED_PRECONDITION if the user is not a member (vendor `forbidden_op`)
+	// or the vendor refuses the user (reason VENDOR_REFUSED).
+	RemoveChatroomAllowlistMember(ctx context.Context, in *RemoveChatroomAllowlistMemberRequest, opts ...grpc.CallOption) (*RemoveChatroomAllowlistMemberResponse, error)
+	// Removes up to 60 users from a room's allowlist in one call (vendor
+	// `DELETE /chatrooms/{chatroom_id}/white/users/{u1,u2,...}`). The outcome
+	// is reported per user.
 	RemoveChatroomAllowlistMembers(ctx context.Context, in *RemoveChatroomAllowlistMembersRequest, opts ...grpc.CallOption) (*RemoveChatroomAllowlistMembersResponse, error)
 	// Lists a room's blocklist (vendor
 	// `GET /chatrooms/{chatroom_id}/blocks/users`).
@@ -258,23 +323,23 @@ type ChatroomServiceClient interface {
 	AddChatroomBlocklistMember(ctx context.Context, in *AddChatroomBlocklistMemberRequest, opts ...grpc.CallOption) (*AddChatroomBlocklistMemberResponse, error)
 	// Blocks up to 60 members of a room in one call (vendor
 	// `POST /chatrooms/{chatroom_id}/blocks/users`), with the effects described
-	// on AddChatroomBlocklistMember.
+	// on AddChatroomBlocklistMember. The outcome is reported per user.
 	AddChatroomBlocklistMembers(ctx context.Context, in *AddChatroomBlocklistMembersRequest, opts ...grpc.CallOption) (*AddChatroomBlocklistMembersResponse, error)
 	// Unblocks one user of a room (vendor
 	// `DELETE /chatrooms/{chatroom_id}/blocks/users/{username}`). The user is
 	// not re-added to the room; they may join again.
 	RemoveChatroomBlocklistMember(ctx context.Context, in *RemoveChatroomBlocklistMemberRequest, opts ...grpc.CallOption) (*RemoveChatroomBlocklistMemberResponse, error)
 	// Unblocks up to 60 users of a room in one call (vendor
-	// `DELETE /chatrooms/{chatroom_id}/blocks/users/{u1,u2,...}`).
+	// `DELETE /chatrooms/{chatroom_id}/blocks/users/{u1,u2,...}`). The
+	// outcome is reported per user.
 	RemoveChatroomBlocklistMembers(ctx context.Context, in *RemoveChatroomBlocklistMembersRequest, opts ...grpc.CallOption) (*RemoveChatroomBlocklistMembersResponse, error)
 	// Gets a room's announcement (vendor
 	// `GET /chatrooms/{chatroom_id}/announcement`).
 	GetChatroomAnnouncement(ctx context.Context, in *GetChatroomAnnouncementRequest, opts ...grpc.CallOption) (*GetChatroomAnnouncementResponse, error)
-	// Replaces a room's announcement (vendor
-	// `POST /chatrooms/{chatroom_id}/announcement`). Fails with INVALID_ARGUMENT
-	// if the text is longer than 512 characters (vendor 403 `forbidden_op`
-	// "announce info length exceeds limit!", an exception to the general
-	// `forbidden_op` mapping).
+	// Replaces a room's announcement, or clears it when `text` is empty
+	// (vendor `POST /chatrooms/{chatroom_id}/announcement`). Text longer than
+	// 512 characters fails with INVALID_ARGUMENT before anything is sent.
+	// Idempotent.
 	UpdateChatroomAnnouncement(ctx context.Context, in *UpdateChatroomAnnouncementRequest, opts ...grpc.CallOption) (*UpdateChatroomAnnouncementResponse, error)
 	// Gets a room's custom attributes, all of them or the requested keys
 	// (vendor `POST /metadata/chatroom/{chatroom_id}`, a read despite the POST).
@@ -284,21 +349,24 @@ type ChatroomServiceClient interface {
 	// another user are not overwritten. Per-key failures are reported in the
 	// response. Fails with FAILED_PRECONDITION if the user is not in the room
 	// (vendor 401 `MetadataException`) or a key is owned by another user
-	// (vendor 400 "others are not allowed to be set").
+	// (vendor 400 "others are not allowed to be set"). Idempotent.
 	SetChatroomAttributes(ctx context.Context, in *SetChatroomAttributesRequest, opts ...grpc.CallOption) (*SetChatroomAttributesResponse, error)
 	// Sets up to 10 custom attributes of a room on behalf of a member,
 	// overwriting keys owned by other users (vendor
 	// `PUT /metadata/chatroom/{chatroom_id}/user/{username}/forced`). Per-key
 	// failures are reported in the response. Fails with FAILED_PRECONDITION if
 	// the user is not in the room (vendor 401 `MetadataException`).
+	// Idempotent.
 	ForceSetChatroomAttributes(ctx context.Context, in *ForceSetChatroomAttributesRequest, opts ...grpc.CallOption) (*ForceSetChatroomAttributesResponse, error)
-	// Deletes up to 10 custom attributes of a room that a member owns (vendor
+	// Deletes up to 10 custom attributes of a room that a member owns, or
+	// every attribute the member owns when no keys are given (vendor
 	// `DELETE /metadata/chatroom/{chatroom_id}/user/{username}`). Keys owned by
 	// other users are not deleted and are reported as failed. Fails with
 	// FAILED_PRECONDITION if the user is not in the room (vendor 401
 	// `MetadataException`).
 	DeleteChatroomAttributes(ctx context.Context, in *DeleteChatroomAttributesRequest, opts ...grpc.CallOption) (*DeleteChatroomAttributesResponse, error)
-	// Deletes up to 10 custom attributes of a room whoever owns them (vendor
+	// Deletes up to 10 custom attributes of a room whoever owns them, or,
+	// when no keys are given, every attribute `username` owns (vendor
 	// `DELETE /metadata/chatroom/{chatroom_id}/user/{username}/forced`).
 	// Per-key failures are reported in the response.
 	ForceDeleteChatroomAttributes(ctx context.Context, in *ForceDeleteChatroomAttributesRequest, opts ...grpc.CallOption) (*ForceDeleteChatroomAttributesResponse, error)
@@ -512,10 +580,30 @@ func (c *chatroomServiceClient) ListChatroomMutes(ctx context.Context, in *ListC
 	return out, nil
 }
 
+func (c *chatroomServiceClient) MuteChatroomMember(ctx context.Context, in *MuteChatroomMemberRequest, opts ...grpc.CallOption) (*MuteChatroomMemberResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MuteChatroomMemberResponse)
+	err := c.cc.Invoke(ctx, ChatroomService_MuteChatroomMember_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *chatroomServiceClient) MuteChatroomMembers(ctx context.Context, in *MuteChatroomMembersRequest, opts ...grpc.CallOption) (*MuteChatroomMembersResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(MuteChatroomMembersResponse)
 	err := c.cc.Invoke(ctx, ChatroomService_MuteChatroomMembers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *chatroomServiceClient) UnmuteChatroomMember(ctx context.Context, in *UnmuteChatroomMemberRequest, opts ...grpc.CallOption) (*UnmuteChatroomMemberResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UnmuteChatroomMemberResponse)
+	err := c.cc.Invoke(ctx, ChatroomService_UnmuteChatroomMember_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -606,6 +694,16 @@ func (c *chatroomServiceClient) AddChatroomAllowlistMembers(ctx context.Context,
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(AddChatroomAllowlistMembersResponse)
 	err := c.cc.Invoke(ctx, ChatroomService_AddChatroomAllowlistMembers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *chatroomServiceClient) RemoveChatroomAllowlistMember(ctx context.Context, in *RemoveChatroomAllowlistMemberRequest, opts ...grpc.CallOption) (*RemoveChatroomAllowlistMemberResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveChatroomAllowlistMemberResponse)
+	err := c.cc.Invoke(ctx, ChatroomService_RemoveChatroomAllowlistMember_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -748,46 +846,78 @@ func (c *chatroomServiceClient) ForceDeleteChatroomAttributes(ctx context.Contex
 //
 // ChatroomService manages the chat rooms of an Easemob (EasyIM) app.
 //
-// Not built yet: every RPC of this service answers UNIMPLEMENTED until
-// chatroom administration is built. The rest of this documentation describes
-// the planned behaviour.
-//
 // Every RPC forwards to one call of the Easemob chat-room REST API
-// (`https://{host}/{org}/{app}/...`). imbridge obtains, caches and refreshes
-// the vendor app (admin) token itself; callers never see or send it. In
-// resource names, `orgs/{org}/apps/{app}` is the vendor org and app name and
-// `chatrooms/{chatroom}` is the vendor room ID. Usernames are Easemob user IDs.
+// (`https://{host}/{org}/{app}/...`), unless its documentation says it makes
+// more. imbridge obtains, caches and refreshes the vendor app (admin) token
+// itself and retries the vendor's 429 and 5xx answers with backoff; callers
+// never see or send the token. In resource names, `orgs/{org}/apps/{app}` is
+// the vendor org and app name (the app key `{org}#{app}` must be configured
+// in imbridge, or the RPC fails with NOT_FOUND, reason APP_NOT_CONFIGURED,
+// before anything is sent) and `chatrooms/{chatroom}` is the vendor room ID;
+// each is 1 to 64 characters of `[A-Za-z0-9_.-]`. Usernames are Easemob user
+// IDs, 1 to 64 characters of `[A-Za-z0-9_.-]`, compared case-insensitively.
+//
+// Targets are named the same way in every collection of a room (`members`,
+// `admins`, `mutes`, `allowlist`, `blocklist`) and in the app's
+// `chatroomSuperAdmins`: an RPC that adds one user takes the collection's
+// owner as `parent` and the user as `username`; an RPC about one existing
+// entry takes its resource name as `name`,
+// `orgs/{org}/apps/{app}/chatrooms/{chatroom}/{collection}/{username}`; a
+// batch RPC takes `parent` and `usernames`, has the custom verb `:batchAdd`
+// or `:batchRemove`, and answers one result per requested user.
 //
 // Rate limits: the vendor allows 100 calls per second per app key unless an
-// RPC says otherwise. Limits quoted as "(vendor limit)" are enforced by the
-// vendor; imbridge checks them up front where it can, with the same result
-// (INVALID_ARGUMENT unless stated otherwise).
+// RPC says otherwise. Limits quoted as "(vendor limit)" are checked by
+// imbridge before anything is sent: a request that breaks any of them fails
+// with INVALID_ARGUMENT, reason INVALID_ARGUMENT, and a google.rpc.BadRequest
+// that names every bad field (metadata "field" lists them, comma-separated).
 //
 // Errors use the google.rpc canonical codes, and every error carries a
 // google.rpc.ErrorInfo with domain "imbridge.dev", an UPPER_SNAKE reason and
-// metadata holding the dynamic values (such as the vendor error type and
-// message). Vendor answers map as follows:
+// metadata holding the dynamic values. A vendor error answer keeps the
+// vendor's error type as the reason, in UPPER_SNAKE (`resource_not_found`
+// becomes RESOURCE_NOT_FOUND, `MetadataException` METADATA_EXCEPTION; an
+// answer without a type gets VENDOR_BAD_REQUEST, VENDOR_UNAUTHORIZED,
+// VENDOR_FORBIDDEN, VENDOR_NOT_FOUND, VENDOR_RATE_LIMITED,
+// VENDOR_UNAVAILABLE or VENDOR_ERROR from its HTTP status),
+// and metadata "vendor_error", "vendor_description" and "vendor_status" hold
+// the vendor's type, message and HTTP status. Vendor answers map as follows:
 //
 //   - 400 caused by the caller (bad or missing value, limit exceeded):
-//     INVALID_ARGUMENT.
+//     INVALID_ARGUMENT; 400 `illegal_argument` "... already exists!":
+//     ALREADY_EXISTS.
 //   - 404 (room, user or API not found): NOT_FOUND.
-//   - 403 `forbidden_op` or `exceed_limit` (also spelled `exceeded_limit`):
-//     FAILED_PRECONDITION. `forbidden_op` maps to FAILED_PRECONDITION whatever
-//     its status, because the vendor sends "users [...] are not members of this
-//     group!" as 400 on some calls and 403 on others.
-//   - 429 (call-rate or plan limit): RESOURCE_EXHAUSTED; retry with backoff.
-//   - 5xx or a connection failure: UNAVAILABLE.
-//   - A timeout (including vendor 408): DEADLINE_EXCEEDED.
+//   - `forbidden_op`, `exceed_limit` or `exceeded_limit`, whatever the status
+//     (the vendor sends "users [...] are not members of this group!" as 400 on
+//     some calls and 403 on others), and 401 `MetadataException` ("user is not
+//     in chatroom"): FAILED_PRECONDITION. Another 403: PERMISSION_DENIED.
+//   - 429 (call-rate or plan limit), still after imbridge's retries:
+//     RESOURCE_EXHAUSTED, reason VENDOR_RATE_LIMITED; retry with backoff.
+//   - 5xx or a connection failure, still after imbridge's retries:
+//     UNAVAILABLE, reason VENDOR_UNAVAILABLE. When a call that is not safe to
+//     repeat may have reached the vendor (the connection broke after the
+//     request was sent), imbridge does not retry it, metadata "outcome" is
+//     "unknown" and the message says so: the vendor may have applied it, so
+//     check the state before retrying, unless the RPC is marked IDEMPOTENT.
+//   - A timeout (the caller's deadline, or vendor 408): DEADLINE_EXCEEDED.
 //
 // A vendor 4xx caused by imbridge's own malformed request, and a vendor 401
-// about imbridge's app token, are INTERNAL: they are never the caller's fault
-// and never surface as UNAUTHENTICATED. Exceptions to this table are
-// documented on the RPC they apply to.
+// about imbridge's app token, are INTERNAL (reason INTERNAL, with a
+// correlation id): they are never the caller's fault and never surface as
+// UNAUTHENTICATED. Exceptions to this table are documented on the RPC they
+// apply to. No error carries the app token or the client secret.
 //
 // Batch calls: the vendor answers HTTP 200 even when some items of a batch
-// fail. The matching RPCs then succeed and report the outcome per user in
-// BatchResult (or per key for the attribute RPCs); only a failure of the
-// whole call is an RPC error.
+// fail. The matching RPCs then succeed and report the outcome per user (per
+// key for the attribute RPCs); only a failure of the whole call is an RPC
+// error. An RPC that the vendor answers with HTTP 200 but a false result
+// (such as an RPC about one user that imbridge serves with the vendor's
+// batch endpoint, when the vendor refuses that user) fails with
+// FAILED_PRECONDITION, reason VENDOR_REFUSED; metadata "vendor_description"
+// holds the vendor's reason and "username" the user, where there is one.
+//
+// Page tokens are opaque and bound to the request they came from: reusing
+// one with other fields (apart from `page_size`) is INVALID_ARGUMENT.
 type ChatroomServiceServer interface {
 	// Lists the rooms of an app, newest first (vendor `GET /chatrooms`, cursor
 	// paging). Only `name`, `display_name`, `owner` and `member_count` are set
@@ -803,18 +933,27 @@ type ChatroomServiceServer interface {
 	GetChatroom(context.Context, *GetChatroomRequest) (*GetChatroomResponse, error)
 	// Gets the details of several rooms in one call (vendor
 	// `GET /chatrooms/{id1,id2,...}`). Fails with NOT_FOUND if any room does
-	// not exist; no partial result is returned.
+	// not exist (reason CHATROOM_NOT_FOUND, metadata "chatrooms" listing the
+	// missing IDs, when the vendor leaves them out of its answer); no partial
+	// result is returned.
 	BatchGetChatrooms(context.Context, *BatchGetChatroomsRequest) (*BatchGetChatroomsResponse, error)
-	// Creates a room (vendor `POST /chatrooms`). Fails with ALREADY_EXISTS if
-	// `chatroom_id` is taken (vendor 400 `illegal_argument` "group ID ...
-	// already exists!"), FAILED_PRECONDITION if the app or a user has reached
-	// its room quota or `members` exceeds `max_users` (vendor 403
-	// `exceed_limit`), and NOT_FOUND if the owner or a member does not exist.
-	// Vendor rate limit: 50 calls per second per app key.
+	// Creates a room (vendor `POST /chatrooms`), then reads it back (vendor
+	// `GET /chatrooms/{chatroom_id}`) to return it whole. Fails with
+	// ALREADY_EXISTS if `chatroom_id` is taken (vendor 400 `illegal_argument`
+	// "group ID ... already exists!"), FAILED_PRECONDITION if the app or a
+	// user has reached its room quota or `members` exceeds `max_users` (vendor
+	// 403 `exceed_limit`), and NOT_FOUND if the owner or a member does not
+	// exist. Not idempotent: set `request_id` to retry safely. Vendor rate
+	// limit: 50 calls per second per app key.
 	CreateChatroom(context.Context, *CreateChatroomRequest) (*CreateChatroomResponse, error)
 	// Updates a room's display name, description or maximum size (vendor
-	// `PUT /chatrooms/{chatroom_id}`). Over HTTP the whole response is returned
-	// (not only the room) so that the per-field vendor outcome is visible.
+	// `PUT /chatrooms/{chatroom_id}`), then reads the room back (vendor
+	// `GET /chatrooms/{chatroom_id}`) and returns it. The vendor reports per
+	// field whether it applied the change: if it refuses any requested field
+	// (for example `max_users` below the current member count), the RPC fails
+	// with FAILED_PRECONDITION, reason CHATROOM_UPDATE_REFUSED, metadata
+	// "refused_fields" and "updated_fields" (comma-separated field names); the
+	// fields in "updated_fields" were changed all the same. Idempotent.
 	UpdateChatroom(context.Context, *UpdateChatroomRequest) (*UpdateChatroomResponse, error)
 	// Makes another user the owner of a room (vendor
 	// `PUT /chatrooms/{chatroom_id}` with `newowner`). Fails with
@@ -837,7 +976,8 @@ type ChatroomServiceServer interface {
 	// Adds up to 100 users to a room in one call (vendor
 	// `POST /chatrooms/{chatroom_id}/users`). Users who are already members
 	// count as added. The vendor applies the batch as a whole: an unknown user
-	// fails the call with NOT_FOUND.
+	// fails the call with NOT_FOUND. The vendor reports no per-user outcome,
+	// only the users it added.
 	AddChatroomMembers(context.Context, *AddChatroomMembersRequest) (*AddChatroomMembersResponse, error)
 	// Removes one user from a room (vendor
 	// `DELETE /chatrooms/{chatroom_id}/users/{username}`). Fails with
@@ -873,15 +1013,29 @@ type ChatroomServiceServer interface {
 	// Lists the muted users of a room with their mute expiry (vendor
 	// `GET /chatrooms/{chatroom_id}/mute`). Mute-all does not add entries here.
 	ListChatroomMutes(context.Context, *ListChatroomMutesRequest) (*ListChatroomMutesResponse, error)
+	// Mutes one member of a room, for a duration or permanently (vendor
+	// `POST /chatrooms/{chatroom_id}/mute` with one user), with the effects
+	// described on MuteChatroomMembers. Fails with FAILED_PRECONDITION if the
+	// user is not a member (vendor 400 `forbidden_op`) or the vendor refuses
+	// the user (reason VENDOR_REFUSED). Idempotent: muting again restarts the
+	// mute from now.
+	MuteChatroomMember(context.Context, *MuteChatroomMemberRequest) (*MuteChatroomMemberResponse, error)
 	// Mutes up to 100 members of a room, for a duration or permanently (vendor
 	// `POST /chatrooms/{chatroom_id}/mute`). A timed mute lifts by itself; a
-	// permanent one only through UnmuteChatroomMembers. Muted users still
+	// permanent one only through UnmuteChatroomMember(s). Muted users still
 	// receive messages, a mute survives leaving and re-joining the room, and
-	// it overrides the allowlist. Fails with FAILED_PRECONDITION if a user is
-	// not a member (vendor 400 `forbidden_op`).
+	// it overrides the allowlist. The outcome is reported per user. Fails as a
+	// whole with FAILED_PRECONDITION if a user is not a member (vendor 400
+	// `forbidden_op`).
 	MuteChatroomMembers(context.Context, *MuteChatroomMembersRequest) (*MuteChatroomMembersResponse, error)
+	// Lifts the mute of one user of a room (vendor
+	// `DELETE /chatrooms/{chatroom_id}/mute/{username}`). Fails with
+	// FAILED_PRECONDITION, reason VENDOR_REFUSED, if the vendor refuses the
+	// user.
+	UnmuteChatroomMember(context.Context, *UnmuteChatroomMemberRequest) (*UnmuteChatroomMemberResponse, error)
 	// Lifts the mute of up to 60 users of a room (vendor
-	// `DELETE /chatrooms/{chatroom_id}/mute/{m1,m2,...}`).
+	// `DELETE /chatrooms/{chatroom_id}/mute/{m1,m2,...}`). The outcome is
+	// reported per user.
 	UnmuteChatroomMembers(context.Context, *UnmuteChatroomMembersRequest) (*UnmuteChatroomMembersResponse, error)
 	// Turns mute-all on for a room (vendor `POST /chatrooms/{chatroom_id}/ban`).
 	// Only allowlisted users (owner and admins included) can still speak,
@@ -891,9 +1045,9 @@ type ChatroomServiceServer interface {
 	// Turns mute-all off for a room (vendor
 	// `DELETE /chatrooms/{chatroom_id}/ban`). Individual mutes stay in force.
 	UnmuteAllChatroomMembers(context.Context, *UnmuteAllChatroomMembersRequest) (*UnmuteAllChatroomMembersResponse, error)
-	// Mutes, or cancels the mute of, every member of a room who carries a tag
-	// (vendor `PUT /chatrooms/{chatroom_id}/tag/mute`). The muted users are
-	// added to the room's mute list. Needs the vendor's tag-mute feature, which
+	// Mutes every member of a room who carries a tag (vendor
+	// `PUT /chatrooms/{chatroom_id}/tag/mute`). The muted users are added to
+	// the room's mute list; lift their mutes with UnmuteChatroomMembers. Needs the vendor's tag-mute feature, which
 	// the vendor activates on request; without it the call fails with
 	// FAILED_PRECONDITION (vendor 403 "Group tag mute is disabled"). Fails with
 	// NOT_FOUND if no member carries the tag.
@@ -919,11 +1073,17 @@ type ChatroomServiceServer interface {
 	// FAILED_PRECONDITION if the user is not a member.
 	AddChatroomAllowlistMember(context.Context, *AddChatroomAllowlistMemberRequest) (*AddChatroomAllowlistMemberResponse, error)
 	// Adds up to 100 members to a room's allowlist in one call (vendor
-	// `POST /chatrooms/{chatroom_id}/white/users`).
+	// `POST /chatrooms/{chatroom_id}/white/users`). The outcome is reported
+	// per user.
 	AddChatroomAllowlistMembers(context.Context, *AddChatroomAllowlistMembersRequest) (*AddChatroomAllowlistMembersResponse, error)
-	// Removes one to 60 users from a room's allowlist (vendor
-	// `DELETE /chatrooms/{chatroom_id}/white/users/{u1,u2,...}`; the vendor
-	// has a single endpoint for one or many users).
+	// Removes one user from a room's allowlist (vendor
+	// `DELETE /chatrooms/{chatroom_id}/white/users/{username}`). Fails with
+	// FAILED_PRECONDITION if the user is not a member (vendor `forbidden_op`)
+	// or the vendor refuses the user (reason VENDOR_REFUSED).
+	RemoveChatroomAllowlistMember(context.Context, *RemoveChatroomAllowlistMemberRequest) (*RemoveChatroomAllowlistMemberResponse, error)
+	// Removes up to 60 users from a room's allowlist in one call (vendor
+	// `DELETE /chatrooms/{chatroom_id}/white/users/{u1,u2,...}`). The outcome
+	// is reported per user.
 	RemoveChatroomAllowlistMembers(context.Context, *RemoveChatroomAllowlistMembersRequest) (*RemoveChatroomAllowlistMembersResponse, error)
 	// Lists a room's blocklist (vendor
 	// `GET /chatrooms/{chatroom_id}/blocks/users`).
@@ -936,23 +1096,23 @@ type ChatroomServiceServer interface {
 	AddChatroomBlocklistMember(context.Context, *AddChatroomBlocklistMemberRequest) (*AddChatroomBlocklistMemberResponse, error)
 	// Blocks up to 60 members of a room in one call (vendor
 	// `POST /chatrooms/{chatroom_id}/blocks/users`), with the effects described
-	// on AddChatroomBlocklistMember.
+	// on AddChatroomBlocklistMember. The outcome is reported per user.
 	AddChatroomBlocklistMembers(context.Context, *AddChatroomBlocklistMembersRequest) (*AddChatroomBlocklistMembersResponse, error)
 	// Unblocks one user of a room (vendor
 	// `DELETE /chatrooms/{chatroom_id}/blocks/users/{username}`). The user is
 	// not re-added to the room; they may join again.
 	RemoveChatroomBlocklistMember(context.Context, *RemoveChatroomBlocklistMemberRequest) (*RemoveChatroomBlocklistMemberResponse, error)
 	// Unblocks up to 60 users of a room in one call (vendor
-	// `DELETE /chatrooms/{chatroom_id}/blocks/users/{u1,u2,...}`).
+	// `DELETE /chatrooms/{chatroom_id}/blocks/users/{u1,u2,...}`). The
+	// outcome is reported per user.
 	RemoveChatroomBlocklistMembers(context.Context, *RemoveChatroomBlocklistMembersRequest) (*RemoveChatroomBlocklistMembersResponse, error)
 	// Gets a room's announcement (vendor
 	// `GET /chatrooms/{chatroom_id}/announcement`).
 	GetChatroomAnnouncement(context.Context, *GetChatroomAnnouncementRequest) (*GetChatroomAnnouncementResponse, error)
-	// Replaces a room's announcement (vendor
-	// `POST /chatrooms/{chatroom_id}/announcement`). Fails with INVALID_ARGUMENT
-	// if the text is longer than 512 characters (vendor 403 `forbidden_op`
-	// "announce info length exceeds limit!", an exception to the general
-	// `forbidden_op` mapping).
+	// Replaces a room's announcement, or clears it when `text` is empty
+	// (vendor `POST /chatrooms/{chatroom_id}/announcement`). Text longer than
+	// 512 characters fails with INVALID_ARGUMENT before anything is sent.
+	// Idempotent.
 	UpdateChatroomAnnouncement(context.Context, *UpdateChatroomAnnouncementRequest) (*UpdateChatroomAnnouncementResponse, error)
 	// Gets a room's custom attributes, all of them or the requested keys
 	// (vendor `POST /metadata/chatroom/{chatroom_id}`, a read despite the POST).
@@ -962,21 +1122,24 @@ type ChatroomServiceServer interface {
 	// another user are not overwritten. Per-key failures are reported in the
 	// response. Fails with FAILED_PRECONDITION if the user is not in the room
 	// (vendor 401 `MetadataException`) or a key is owned by another user
-	// (vendor 400 "others are not allowed to be set").
+	// (vendor 400 "others are not allowed to be set"). Idempotent.
 	SetChatroomAttributes(context.Context, *SetChatroomAttributesRequest) (*SetChatroomAttributesResponse, error)
 	// Sets up to 10 custom attributes of a room on behalf of a member,
 	// overwriting keys owned by other users (vendor
 	// `PUT /metadata/chatroom/{chatroom_id}/user/{username}/forced`). Per-key
 	// failures are reported in the response. Fails with FAILED_PRECONDITION if
 	// the user is not in the room (vendor 401 `MetadataException`).
+	// Idempotent.
 	ForceSetChatroomAttributes(context.Context, *ForceSetChatroomAttributesRequest) (*ForceSetChatroomAttributesResponse, error)
-	// Deletes up to 10 custom attributes of a room that a member owns (vendor
+	// Deletes up to 10 custom attributes of a room that a member owns, or
+	// every attribute the member owns when no keys are given (vendor
 	// `DELETE /metadata/chatroom/{chatroom_id}/user/{username}`). Keys owned by
 	// other users are not deleted and are reported as failed. Fails with
 	// FAILED_PRECONDITION if the user is not in the room (vendor 401
 	// `MetadataException`).
 	DeleteChatroomAttributes(context.Context, *DeleteChatroomAttributesRequest) (*DeleteChatroomAttributesResponse, error)
-	// Deletes up to 10 custom attributes of a room whoever owns them (vendor
+	// Deletes up to 10 custom attributes of a room whoever owns them, or,
+	// when no keys are given, every attribute `username` owns (vendor
 	// `DELETE /metadata/chatroom/{chatroom_id}/user/{username}/forced`).
 	// Per-key failures are reported in the response.
 	ForceDeleteChatroomAttributes(context.Context, *ForceDeleteChatroomAttributesRequest) (*ForceDeleteChatroomAttributesResponse, error)
@@ -1050,8 +1213,14 @@ func (UnimplementedChatroomServiceServer) RemoveChatroomSuperAdmin(context.Conte
 func (UnimplementedChatroomServiceServer) ListChatroomMutes(context.Context, *ListChatroomMutesRequest) (*ListChatroomMutesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListChatroomMutes not implemented")
 }
+func (UnimplementedChatroomServiceServer) MuteChatroomMember(context.Context, *MuteChatroomMemberRequest) (*MuteChatroomMemberResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method MuteChatroomMember not implemented")
+}
 func (UnimplementedChatroomServiceServer) MuteChatroomMembers(context.Context, *MuteChatroomMembersRequest) (*MuteChatroomMembersResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method MuteChatroomMembers not implemented")
+}
+func (UnimplementedChatroomServiceServer) UnmuteChatroomMember(context.Context, *UnmuteChatroomMemberRequest) (*UnmuteChatroomMemberResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UnmuteChatroomMember not implemented")
 }
 func (UnimplementedChatroomServiceServer) UnmuteChatroomMembers(context.Context, *UnmuteChatroomMembersRequest) (*UnmuteChatroomMembersResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UnmuteChatroomMembers not implemented")
@@ -1079,6 +1248,9 @@ func (UnimplementedChatroomServiceServer) AddChatroomAllowlistMember(context.Con
 }
 func (UnimplementedChatroomServiceServer) AddChatroomAllowlistMembers(context.Context, *AddChatroomAllowlistMembersRequest) (*AddChatroomAllowlistMembersResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method AddChatroomAllowlistMembers not implemented")
+}
+func (UnimplementedChatroomServiceServer) RemoveChatroomAllowlistMember(context.Context, *RemoveChatroomAllowlistMemberRequest) (*RemoveChatroomAllowlistMemberResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RemoveChatroomAllowlistMember not implemented")
 }
 func (UnimplementedChatroomServiceServer) RemoveChatroomAllowlistMembers(context.Context, *RemoveChatroomAllowlistMembersRequest) (*RemoveChatroomAllowlistMembersResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RemoveChatroomAllowlistMembers not implemented")
@@ -1500,6 +1672,24 @@ func _ChatroomService_ListChatroomMutes_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ChatroomService_MuteChatroomMember_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MuteChatroomMemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChatroomServiceServer).MuteChatroomMember(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChatroomService_MuteChatroomMember_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChatroomServiceServer).MuteChatroomMember(ctx, req.(*MuteChatroomMemberRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _ChatroomService_MuteChatroomMembers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(MuteChatroomMembersRequest)
 	if err := dec(in); err != nil {
@@ -1514,6 +1704,24 @@ func _ChatroomService_MuteChatroomMembers_Handler(srv interface{}, ctx context.C
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(ChatroomServiceServer).MuteChatroomMembers(ctx, req.(*MuteChatroomMembersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ChatroomService_UnmuteChatroomMember_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnmuteChatroomMemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChatroomServiceServer).UnmuteChatroomMember(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChatroomService_UnmuteChatroomMember_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChatroomServiceServer).UnmuteChatroomMember(ctx, req.(*UnmuteChatroomMemberRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1676,6 +1884,24 @@ func _ChatroomService_AddChatroomAllowlistMembers_Handler(srv interface{}, ctx c
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(ChatroomServiceServer).AddChatroomAllowlistMembers(ctx, req.(*AddChatroomAllowlistMembersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ChatroomService_RemoveChatroomAllowlistMember_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveChatroomAllowlistMemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChatroomServiceServer).RemoveChatroomAllowlistMember(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChatroomService_RemoveChatroomAllowlistMember_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChatroomServiceServer).RemoveChatroomAllowlistMember(ctx, req.(*RemoveChatroomAllowlistMemberRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -2002,8 +2228,16 @@ var ChatroomService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _ChatroomService_ListChatroomMutes_Handler,
 		},
 		{
+			MethodName: "MuteChatroomMember",
+			Handler:    _ChatroomService_MuteChatroomMember_Handler,
+		},
+		{
 			MethodName: "MuteChatroomMembers",
 			Handler:    _ChatroomService_MuteChatroomMembers_Handler,
+		},
+		{
+			MethodName: "UnmuteChatroomMember",
+			Handler:    _ChatroomService_UnmuteChatroomMember_Handler,
 		},
 		{
 			MethodName: "UnmuteChatroomMembers",
@@ -2040,6 +2274,10 @@ var ChatroomService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "AddChatroomAllowlistMembers",
 			Handler:    _ChatroomService_AddChatroomAllowlistMembers_Handler,
+		},
+		{
+			MethodName: "RemoveChatroomAllowlistMember",
+			Handler:    _ChatroomService_RemoveChatroomAllowlistMember_Handler,
 		},
 		{
 			MethodName: "RemoveChatroomAllowlistMembers",

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file imbridge/v1/chatroom.proto.
  */
 export const file_imbridge_v1_chatroom: GenFile = /*@__PURE__*/
-  fileDesc("ChppbWJyaWRnZS92MS9jaGF0cm9vbS5wcm90bxILaW1icmlkZ2UudjEiqwMKCENoYXRyb29tEhEKBG5hbWUYASABKAlCA+BBCBIZCgxkaXNwbGF5X25hbWUYAiABKAlCA+BBAhIYCgtkZXNjcmlwdGlvbhgDIAEoCUID4EECEhYKCW1heF91c2VycxgEIAEoBUID4EEBEhUKBW93bmVyGAUgASgJQgbgQQLgQQUSFAoHbWVtYmVycxgGIAMoCUID4EEEEhYKBmN1c3RvbRgHIAEoCUIG4EEB4EEFEhkKDG1lbWJlcl9jb3VudBgIIAEoBUID4EEDEjQKC2NyZWF0ZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEID4EEDEhkKDG1lbWJlcnNfb25seRgKIAEoCEID4EEDEhoKDWFsbG93X2ludml0ZXMYCyABKAhCA+BBAxIVCghtdXRlX2FsbBgMIAEoCEID4EEDOlvqQVgKFWltYnJpZGdlLmRldi9DaGF0cm9vbRIqb3Jncy97b3JnfS9hcHBzL3thcHB9L2NoYXRyb29tcy97Y2hhdHJvb219KgljaGF0cm9vbXMyCGNoYXRyb29tImIKDkpvaW5lZENoYXRyb29tEigKBG5hbWUYASABKAlCGvpBFwoVaW1icmlkZ2UuZGV2L0NoYXRyb29tEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRIQCghkaXNhYmxlZBgDIAEoCCJRCg5DaGF0cm9vbU1lbWJlchIQCgh1c2VybmFtZRgBIAEoCRItCgRyb2xlGAIgASgOMh8uaW1icmlkZ2UudjEuQ2hhdHJvb21NZW1iZXJSb2xlIlEKDENoYXRyb29tTXV0ZRIQCgh1c2VybmFtZRgBIAEoCRIvCgtleHBpcmVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiSQoJTWVtYmVyVGFnEgsKA3RhZxgBIAEoCRIvCgtleHBpcmVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiQAoLQmF0Y2hSZXN1bHQSEAoIdXNlcm5hbWUYASABKAkSDwoHc3VjY2VzcxgCIAEoCBIOCgZyZWFzb24YAyABKAkizAEKFENoYXRyb29tQW5ub3VuY2VtZW50EhEKBG5hbWUYASABKAlCA+BBCBIRCgR0ZXh0GAIgASgJQgPgQQI6jQHqQYkBCiFpbWJyaWRnZS5kZXYvQ2hhdHJvb21Bbm5vdW5jZW1lbnQSN29yZ3Mve29yZ30vYXBwcy97YXBwfS9jaGF0cm9vbXMve2NoYXRyb29tfS9hbm5vdW5jZW1lbnQqFWNoYXRyb29tQW5ub3VuY2VtZW50czIUY2hhdHJvb21Bbm5vdW5jZW1lbnQqewoSQ2hhdHJvb21NZW1iZXJSb2xlEiQKIENIQVRST09NX01FTUJFUl9ST0xFX1VOU1BFQ0lGSUVEEAASHgoaQ0hBVFJPT01fTUVNQkVSX1JPTEVfT1dORVIQARIfChtDSEFUUk9PTV9NRU1CRVJfUk9MRV9NRU1CRVIQAiqmAQobQ2hhdHJvb21BdHRyaWJ1dGVBdXRvRGVsZXRlEi4KKkNIQVRST09NX0FUVFJJQlVURV9BVVRPX0RFTEVURV9VTlNQRUNJRklFRBAAEikKJUNIQVRST09NX0FUVFJJQlVURV9BVVRPX0RFTEVURV9ERUxFVEUQARIsCihDSEFUUk9PTV9BVFRSSUJVVEVfQVVUT19ERUxFVEVfTk9fREVMRVRFEAJCqQEKD2NvbS5pbWJyaWRnZS52MUINQ2hhdHJvb21Qcm90b1ABWjpnaXRodWIuY29tL2ltYnJpZGdlL2ltYnJpZGdlL2dlbi9nby9pbWJyaWRnZS92MTtpbWJyaWRnZXYxogIDSVhYqgILSW1icmlkZ2UuVjHKAgtJbWJyaWRnZVxWMeICF0ltYnJpZGdlXFYxXEdQQk1ldGFkYXRh6gIMSW1icmlkZ2U6OlYxYgZwcm90bzM", [file_google_api_field_behavior, file_google_api_resource, file_google_protobuf_timestamp]);
+  fileDesc("ChppbWJyaWRnZS92MS9jaGF0cm9vbS5wcm90bxILaW1icmlkZ2UudjEiqwMKCENoYXRyb29tEhEKBG5hbWUYASABKAlCA+BBCBIZCgxkaXNwbGF5X25hbWUYAiABKAlCA+BBAhIYCgtkZXNjcmlwdGlvbhgDIAEoCUID4EECEhYKCW1heF91c2VycxgEIAEoBUID4EEBEhUKBW93bmVyGAUgASgJQgbgQQLgQQUSFAoHbWVtYmVycxgGIAMoCUID4EEEEhYKBmN1c3RvbRgHIAEoCUIG4EEB4EEFEhkKDG1lbWJlcl9jb3VudBgIIAEoBUID4EEDEjQKC2NyZWF0ZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEID4EEDEhkKDG1lbWJlcnNfb25seRgKIAEoCEID4EEDEhoKDWFsbG93X2ludml0ZXMYCyABKAhCA+BBAxIVCghtdXRlX2FsbBgMIAEoCEID4EEDOlvqQVgKFWltYnJpZGdlLmRldi9DaGF0cm9vbRIqb3Jncy97b3JnfS9hcHBzL3thcHB9L2NoYXRyb29tcy97Y2hhdHJvb219KgljaGF0cm9vbXMyCGNoYXRyb29tImIKDkpvaW5lZENoYXRyb29tEigKBG5hbWUYASABKAlCGvpBFwoVaW1icmlkZ2UuZGV2L0NoYXRyb29tEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRIQCghkaXNhYmxlZBgDIAEoCCJRCg5DaGF0cm9vbU1lbWJlchIQCgh1c2VybmFtZRgBIAEoCRItCgRyb2xlGAIgASgOMh8uaW1icmlkZ2UudjEuQ2hhdHJvb21NZW1iZXJSb2xlIlEKDENoYXRyb29tTXV0ZRIQCgh1c2VybmFtZRgBIAEoCRIvCgtleHBpcmVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiSQoJTWVtYmVyVGFnEgsKA3RhZxgBIAEoCRIvCgtleHBpcmVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiQAoLQmF0Y2hSZXN1bHQSEAoIdXNlcm5hbWUYASABKAkSDwoHc3VjY2VzcxgCIAEoCBIOCgZyZWFzb24YAyABKAkieAoSQ2hhdHJvb21NdXRlUmVzdWx0EhAKCHVzZXJuYW1lGAEgASgJEg8KB3N1Y2Nlc3MYAiABKAgSDgoGcmVhc29uGAMgASgJEi8KC2V4cGlyZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLMAQoUQ2hhdHJvb21Bbm5vdW5jZW1lbnQSEQoEbmFtZRgBIAEoCUID4EEIEhEKBHRleHQYAiABKAlCA+BBATqNAepBiQEKIWltYnJpZGdlLmRldi9DaGF0cm9vbUFubm91bmNlbWVudBI3b3Jncy97b3JnfS9hcHBzL3thcHB9L2NoYXRyb29tcy97Y2hhdHJvb219L2Fubm91bmNlbWVudCoVY2hhdHJvb21Bbm5vdW5jZW1lbnRzMhRjaGF0cm9vbUFubm91bmNlbWVudCp7ChJDaGF0cm9vbU1lbWJlclJvbGUSJAogQ0hBVFJPT01fTUVNQkVSX1JPTEVfVU5TUEVDSUZJRUQQABIeChpDSEFUUk9PTV9NRU1CRVJfUk9MRV9PV05FUhABEh8KG0NIQVRST09NX01FTUJFUl9ST0xFX01FTUJFUhACKqYBChtDaGF0cm9vbUF0dHJpYnV0ZUF1dG9EZWxldGUSLgoqQ0hBVFJPT01fQVRUUklCVVRFX0FVVE9fREVMRVRFX1VOU1BFQ0lGSUVEEAASKQolQ0hBVFJPT01fQVRUUklCVVRFX0FVVE9fREVMRVRFX0RFTEVURRABEiwKKENIQVRST09NX0FUVFJJQlVURV9BVVRPX0RFTEVURV9OT19ERUxFVEUQAkKpAQoPY29tLmltYnJpZGdlLnYxQg1DaGF0cm9vbVByb3RvUAFaOmdpdGh1Yi5jb20vaW1icmlkZ2UvaW1icmlkZ2UvZ2VuL2dvL2ltYnJpZGdlL3YxO2ltYnJpZGdldjGiAgNJWFiqAgtJbWJyaWRnZS5WMcoCC0ltYnJpZGdlXFYx4gIXSW1icmlkZ2VcVjFcR1BCTWV0YWRhdGHqAgxJbWJyaWRnZTo6VjFiBnByb3RvMw", [file_google_api_field_behavior, file_google_api_resource, file_google_protobuf_timestamp]);
 
 /**
  * A chat room of one Easemob app, as returned by the vendor's "room details"
@@ -309,6 +309,52 @@ export const BatchResultSchema: GenMessage<BatchResult> = /*@__PURE__*/
   messageDesc(file_imbridge_v1_chatroom, 5);
 
 /**
+ * The outcome for one user of a batch mute (MuteChatroomMembers). The vendor
+ * answers HTTP 200 even when some users fail, so per-user failures are
+ * reported here rather than as an RPC error.
+ *
+ * @generated from message imbridge.v1.ChatroomMuteResult
+ */
+export type ChatroomMuteResult = Message<"imbridge.v1.ChatroomMuteResult"> & {
+  /**
+   * The username this result is about (vendor `user`).
+   *
+   * @generated from field: string username = 1;
+   */
+  username: string;
+
+  /**
+   * Whether the vendor muted this user (vendor `result`).
+   *
+   * @generated from field: bool success = 2;
+   */
+  success: boolean;
+
+  /**
+   * The vendor's explanation when `success` is false (vendor `reason`).
+   * Empty on success or when the vendor gives no reason.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * When the mute lifts by itself (vendor `expire`, epoch milliseconds).
+   * Unset for a permanent mute and when `success` is false.
+   *
+   * @generated from field: google.protobuf.Timestamp expire_time = 4;
+   */
+  expireTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message imbridge.v1.ChatroomMuteResult.
+ * Use `create(ChatroomMuteResultSchema)` to create a new message.
+ */
+export const ChatroomMuteResultSchema: GenMessage<ChatroomMuteResult> = /*@__PURE__*/
+  messageDesc(file_imbridge_v1_chatroom, 6);
+
+/**
  * A room's announcement, a singleton sub-resource of the room.
  *
  * @generated from message imbridge.v1.ChatroomAnnouncement
@@ -323,9 +369,9 @@ export type ChatroomAnnouncement = Message<"imbridge.v1.ChatroomAnnouncement"> &
   name: string;
 
   /**
-   * The announcement text (vendor `announcement`). Required on update, at
-   * most 512 characters (vendor limit). Empty when the room has no
-   * announcement.
+   * The announcement text (vendor `announcement`). At most 512 characters
+   * (vendor limit). Empty when the room has no announcement; setting it
+   * empty with UpdateChatroomAnnouncement clears the announcement.
    *
    * @generated from field: string text = 2;
    */
@@ -337,7 +383,7 @@ export type ChatroomAnnouncement = Message<"imbridge.v1.ChatroomAnnouncement"> &
  * Use `create(ChatroomAnnouncementSchema)` to create a new message.
  */
 export const ChatroomAnnouncementSchema: GenMessage<ChatroomAnnouncement> = /*@__PURE__*/
-  messageDesc(file_imbridge_v1_chatroom, 6);
+  messageDesc(file_imbridge_v1_chatroom, 7);
 
 /**
  * The role a user holds in a room, as reported by the vendor member list.

@@ -1,0 +1,382 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
+)
+
+// The app of ingestConfig has no vendor credentials: its chatroom RPCs go
+// to the embedded emulator of the Easemob REST API, which posts its
+// callbacks to this process's webhook.
+const roomsParent = "orgs/acme/apps/chat"
+
+// rest calls the REST API with the test key and decodes the JSON answer.
+func (r *running) rest(t *testing.T, method, path, body string) (int, map[string]any) {
+	t.Helper()
+	res := httpDo(t, method, "http://"+r.app.HTTPAddr().String()+path, body, testKey)
+	var m map[string]any
+	if err := json.Unmarshal([]byte(res.body), &m); err != nil {
+		t.Fatalf("%s %s = %d %q: not JSON: %v", method, path, res.code, res.body, err)
+	}
+	return res.code, m
+}
+
+// ok is rest that wants 200.
+func (r *running) ok(t *testing.T, method, path, body string) map[string]any {
+	t.Helper()
+	code, m := r.rest(t, method, path, body)
+	if code != http.StatusOK {
+		t.Fatalf("%s %s %s = %d %v, want 200", method, path, body, code, m)
+	}
+	return m
+}
+
+func (r *running) rooms() imbridgev1.ChatroomServiceClient {
+	return imbridgev1.NewChatroomServiceClient(r.conn)
+}
+
+// createRoom creates a room over gRPC and returns its name.
+func (r *running) createRoom(t *testing.T, members ...string) string {
+	t.Helper()
+	resp, err := r.rooms().CreateChatroom(withKey(ctxT(t), testKey), &imbridgev1.CreateChatroomRequest{Parent: roomsParent,
+		Chatroom: &imbridgev1.Chatroom{DisplayName: "room", Description: "d", Owner: "alice", Members: members}})
+	if err != nil {
+		t.Fatalf("CreateChatroom: %v", err)
+	}
+	return resp.GetChatroom().GetName()
+}
+
+// results decodes a batch answer's results as "user=success".
+func results(m map[string]any) []string {
+	var out []string
+	list, _ := m["results"].([]any)
+	for _, x := range list {
+		item, _ := x.(map[string]any)
+		out = append(out, fmt.Sprintf("%v=%v", item["username"], item["success"] == true))
+	}
+	return out
+}
+
+// Every RPC of ChatroomService, once over REST, with its documented success.
+func TestChatroomEveryRPCOverREST(t *testing.T) {
+	r := start(t, ingestConfig(t))
+	called := map[string]bool{}
+	do := func(rpc, method, path, body string) map[string]any {
+		t.Helper()
+		called[rpc] = true
+		return r.ok(t, method, "/v1/"+path, body)
+	}
+	app := roomsParent
+
+	room := do("CreateChatroom", "POST", app+"/chatrooms",
+		`{"displayName":"lobby","description":"the lobby","owner":"alice","members":["bob","carol","dave","erin"],"custom":"c"}`)
+	name, _ := room["name"].(string)
+	if !strings.HasPrefix(name, app+"/chatrooms/") || room["displayName"] != "lobby" || room["owner"] != "alice" || room["createTime"] == nil {
+		t.Fatalf("created room %v", room)
+	}
+	if got := do("GetChatroom", "GET", name, ""); got["name"] != name || got["description"] != "the lobby" || got["custom"] != "c" {
+		t.Errorf("GetChatroom = %v", got)
+	}
+	if got := do("ListChatrooms", "GET", app+"/chatrooms?pageSize=100", ""); !strings.Contains(fmt.Sprint(got["chatrooms"]), name) {
+		t.Errorf("ListChatrooms lacks %s: %v", name, got)
+	}
+	if got := do("BatchGetChatrooms", "GET", app+"/chatrooms:batchGet?names="+name, ""); len(got["chatrooms"].([]any)) != 1 {
+		t.Errorf("BatchGetChatrooms = %v", got)
+	}
+	if got := do("ListJoinedChatrooms", "GET", app+"/chatrooms:listJoined?username=bob", ""); !strings.Contains(fmt.Sprint(got["chatrooms"]), name) {
+		t.Errorf("ListJoinedChatrooms(bob) lacks %s: %v", name, got)
+	}
+	if got := do("UpdateChatroom", "PATCH", name, `{"displayName":"lobby 2","maxUsers":500}`); got["displayName"] != "lobby 2" || got["maxUsers"] != float64(500) {
+		t.Errorf("UpdateChatroom answered %v, want the room read back", got)
+	}
+	if got := do("ListChatroomMembers", "GET", name+"/members", ""); len(got["members"].([]any)) != 5 {
+		t.Errorf("ListChatroomMembers = %v, want 5", got)
+	}
+	do("AddChatroomMember", "POST", name+"/members", `{"username":"frank"}`)
+	if got := do("AddChatroomMembers", "POST", name+"/members:batchAdd", `{"usernames":["gina","hank"]}`); len(got["usernames"].([]any)) != 2 {
+		t.Errorf("AddChatroomMembers = %v", got)
+	}
+	do("RemoveChatroomMember", "DELETE", name+"/members/hank", "")
+	if got := results(do("RemoveChatroomMembers", "POST", name+"/members:batchRemove", `{"usernames":["gina","nobody"]}`)); !slices.Equal(got, []string{"gina=true", "nobody=false"}) {
+		t.Errorf("RemoveChatroomMembers results %v", got)
+	}
+
+	do("AddChatroomAdmin", "POST", name+"/admins", `{"username":"bob"}`)
+	if got := do("ListChatroomAdmins", "GET", name+"/admins", ""); fmt.Sprint(got["usernames"]) != "[bob]" {
+		t.Errorf("ListChatroomAdmins = %v", got)
+	}
+	do("RemoveChatroomAdmin", "DELETE", name+"/admins/bob", "")
+	do("AddChatroomSuperAdmin", "POST", app+"/chatroomSuperAdmins", `{"username":"alice"}`)
+	if got := do("ListChatroomSuperAdmins", "GET", app+"/chatroomSuperAdmins", ""); !strings.Contains(fmt.Sprint(got["usernames"]), "alice") {
+		t.Errorf("ListChatroomSuperAdmins = %v", got)
+	}
+	do("RemoveChatroomSuperAdmin", "DELETE", app+"/chatroomSuperAdmins/alice", "")
+
+	if got := do("MuteChatroomMember", "POST", name+"/mutes", `{"username":"carol","duration":"60s"}`); got["username"] != "carol" || got["expireTime"] == nil {
+		t.Errorf("MuteChatroomMember = %v, want carol with an expiry", got)
+	}
+	if got := results(do("MuteChatroomMembers", "POST", name+"/mutes:batchAdd", `{"usernames":["dave","erin"],"permanent":true}`)); !slices.Equal(got, []string{"dave=true", "erin=true"}) {
+		t.Errorf("MuteChatroomMembers results %v", got)
+	}
+	if got := do("ListChatroomMutes", "GET", name+"/mutes", ""); len(got["mutes"].([]any)) != 3 {
+		t.Errorf("ListChatroomMutes = %v, want 3", got)
+	}
+	do("UnmuteChatroomMember", "DELETE", name+"/mutes/carol", "")
+	if got := results(do("UnmuteChatroomMembers", "POST", name+"/mutes:batchRemove", `{"usernames":["dave","erin"]}`)); !slices.Equal(got, []string{"dave=true", "erin=true"}) {
+		t.Errorf("UnmuteChatroomMembers results %v", got)
+	}
+	do("MuteAllChatroomMembers", "POST", name+":muteAll", `{}`)
+	if got := r.ok(t, "GET", "/v1/"+name, ""); got["muteAll"] != true {
+		t.Errorf("after MuteAllChatroomMembers the room says %v", got["muteAll"])
+	}
+	do("UnmuteAllChatroomMembers", "POST", name+":unmuteAll", `{}`)
+	do("SetChatroomMemberTags", "POST", name+"/members/carol:setTags", `{"tags":["vip"]}`)
+	if got := do("GetChatroomMemberTags", "GET", name+"/members/carol:getTags", ""); !strings.Contains(fmt.Sprint(got["tags"]), "vip") {
+		t.Errorf("GetChatroomMemberTags = %v", got)
+	}
+	do("MuteChatroomTag", "POST", name+":muteTag", `{"tag":"vip","duration":"30s"}`)
+
+	do("AddChatroomAllowlistMember", "POST", name+"/allowlist", `{"username":"carol"}`)
+	if got := results(do("AddChatroomAllowlistMembers", "POST", name+"/allowlist:batchAdd", `{"usernames":["dave"]}`)); !slices.Equal(got, []string{"dave=true"}) {
+		t.Errorf("AddChatroomAllowlistMembers results %v", got)
+	}
+	if got := fmt.Sprint(do("ListChatroomAllowlist", "GET", name+"/allowlist", "")["usernames"]); !strings.Contains(got, "carol") || !strings.Contains(got, "dave") {
+		t.Errorf("ListChatroomAllowlist = %v", got)
+	}
+	do("RemoveChatroomAllowlistMember", "DELETE", name+"/allowlist/carol", "")
+	if got := results(do("RemoveChatroomAllowlistMembers", "POST", name+"/allowlist:batchRemove", `{"usernames":["dave"]}`)); !slices.Equal(got, []string{"dave=true"}) {
+		t.Errorf("RemoveChatroomAllowlistMembers results %v", got)
+	}
+	do("AddChatroomBlocklistMember", "POST", name+"/blocklist", `{"username":"dave"}`)
+	if got := results(do("AddChatroomBlocklistMembers", "POST", name+"/blocklist:batchAdd", `{"usernames":["erin"]}`)); !slices.Equal(got, []string{"erin=true"}) {
+		t.Errorf("AddChatroomBlocklistMembers results %v", got)
+	}
+	if got := fmt.Sprint(do("ListChatroomBlocklist", "GET", name+"/blocklist", "")["usernames"]); !strings.Contains(got, "dave") || !strings.Contains(got, "erin") {
+		t.Errorf("ListChatroomBlocklist = %v", got)
+	}
+	do("RemoveChatroomBlocklistMember", "DELETE", name+"/blocklist/dave", "")
+	if got := results(do("RemoveChatroomBlocklistMembers", "POST", name+"/blocklist:batchRemove", `{"usernames":["erin"]}`)); !slices.Equal(got, []string{"erin=true"}) {
+		t.Errorf("RemoveChatroomBlocklistMembers results %v", got)
+	}
+
+	if got := do("UpdateChatroomAnnouncement", "PATCH", name+"/announcement", `{"text":"hello"}`); got["text"] != "hello" {
+		t.Errorf("UpdateChatroomAnnouncement = %v", got)
+	}
+	if got := do("GetChatroomAnnouncement", "GET", name+"/announcement", ""); got["text"] != "hello" || got["name"] != name+"/announcement" {
+		t.Errorf("GetChatroomAnnouncement = %v", got)
+	}
+	r.ok(t, "PATCH", "/v1/"+name+"/announcement", `{"text":""}`) // clears it
+	if got := r.ok(t, "GET", "/v1/"+name+"/announcement", ""); got["text"] != nil && got["text"] != "" {
+		t.Errorf("after clearing, the announcement is %v", got["text"])
+	}
+
+	if got := do("SetChatroomAttributes", "POST", name+"/attributes:set", `{"username":"carol","attributes":{"k1":"v1","k2":"v2"}}`); len(got["successfulKeys"].([]any)) != 2 {
+		t.Errorf("SetChatroomAttributes = %v", got)
+	}
+	if got := do("ForceSetChatroomAttributes", "POST", name+"/attributes:forceSet", `{"username":"bob","attributes":{"k1":"b1"},"autoDelete":"CHATROOM_ATTRIBUTE_AUTO_DELETE_NO_DELETE"}`); fmt.Sprint(got["successfulKeys"]) != "[k1]" {
+		t.Errorf("ForceSetChatroomAttributes = %v", got)
+	}
+	if got := do("GetChatroomAttributes", "GET", name+"/attributes?keys=k1&keys=k2", ""); fmt.Sprint(got["attributes"]) != "map[k1:b1 k2:v2]" {
+		t.Errorf("GetChatroomAttributes = %v", got)
+	}
+	// No keys: every attribute bob owns (k1, since the forced set).
+	if got := do("DeleteChatroomAttributes", "POST", name+"/attributes:delete", `{"username":"bob"}`); fmt.Sprint(got["successfulKeys"]) != "[k1]" {
+		t.Errorf("DeleteChatroomAttributes without keys = %v, want bob's k1 deleted", got)
+	}
+	if got := do("ForceDeleteChatroomAttributes", "POST", name+"/attributes:forceDelete", `{"username":"bob","keys":["k2"]}`); fmt.Sprint(got["successfulKeys"]) != "[k2]" {
+		t.Errorf("ForceDeleteChatroomAttributes = %v", got)
+	}
+
+	do("TransferChatroomOwnership", "POST", name+":transferOwnership", `{"newOwner":"bob"}`)
+	if got := r.ok(t, "GET", "/v1/"+name, ""); got["owner"] != "bob" {
+		t.Errorf("after the transfer the owner is %v", got["owner"])
+	}
+	do("DeleteChatroom", "DELETE", name, "")
+	if code, _ := r.rest(t, "GET", "/v1/"+name, ""); code != http.StatusNotFound {
+		t.Errorf("GET a deleted room = %d, want 404", code)
+	}
+
+	for _, m := range imbridgev1.ChatroomService_ServiceDesc.Methods {
+		if !called[m.MethodName] {
+			t.Errorf("%s was not called over REST", m.MethodName)
+		}
+	}
+}
+
+// errorBody is the google.rpc.Status the gateway answers, as JSON.
+type errorBody struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+	Details []struct {
+		Type            string            `json:"@type"`
+		Reason          string            `json:"reason"`
+		Metadata        map[string]string `json:"metadata"`
+		FieldViolations []struct {
+			Field string `json:"field"`
+		} `json:"fieldViolations"`
+	} `json:"details"`
+}
+
+func (r *running) restError(t *testing.T, method, path, body string) (int, errorBody) {
+	t.Helper()
+	res := httpDo(t, method, "http://"+r.app.HTTPAddr().String()+path, body, testKey)
+	var b errorBody
+	if err := json.Unmarshal([]byte(res.body), &b); err != nil {
+		t.Fatalf("%s %s = %d %q: %v", method, path, res.code, res.body, err)
+	}
+	return res.code, b
+}
+
+// A vendor error reaches a browser as the right HTTP status, with the
+// vendor's error type as the reason; a request breaking the limits is a 400
+// naming every bad field, and nothing is sent.
+func TestChatroomErrorsOverREST(t *testing.T) {
+	r := start(t, ingestConfig(t))
+	code, b := r.restError(t, "GET", "/v1/"+roomsParent+"/chatrooms/404404404", "")
+	// The vendor documents 404 service_resource_not_found for room details.
+	if code != http.StatusNotFound || len(b.Details) == 0 || b.Details[0].Reason != "SERVICE_RESOURCE_NOT_FOUND" ||
+		b.Details[0].Metadata["vendor_status"] != "404" || b.Details[0].Metadata["vendor_description"] == "" {
+		t.Errorf("GET an unknown room = %d %+v, want 404 SERVICE_RESOURCE_NOT_FOUND with the vendor's words", code, b)
+	}
+	code, b = r.restError(t, "GET", "/v1/orgs/nobody/apps/x/chatrooms/1", "")
+	if code != http.StatusNotFound || b.Details[0].Reason != "APP_NOT_CONFIGURED" {
+		t.Errorf("GET a room of an unknown app = %d %+v, want 404 APP_NOT_CONFIGURED", code, b)
+	}
+
+	before := r.app.Emulator().Requests()
+	many := `["` + strings.Join(strings.Fields(strings.Repeat("u ", 101)), `","`) + `"]`
+	code, b = r.restError(t, "POST", "/v1/"+roomsParent+"/chatrooms/1/members:batchAdd", `{"usernames":`+many+`}`)
+	var fields []string
+	for _, d := range b.Details {
+		for _, v := range d.FieldViolations {
+			fields = append(fields, v.Field)
+		}
+	}
+	if code != http.StatusBadRequest || b.Details[0].Reason != "INVALID_ARGUMENT" || !slices.Equal(fields, []string{"usernames"}) {
+		t.Errorf("101 usernames = %d %+v, want 400 with a BadRequest naming usernames", code, b)
+	}
+	code, b = r.restError(t, "POST", "/v1/"+roomsParent+"/chatrooms", `{"displayName":"`+strings.Repeat("n", 129)+`","maxUsers":20000}`)
+	fields = nil
+	for _, d := range b.Details {
+		for _, v := range d.FieldViolations {
+			fields = append(fields, v.Field)
+		}
+	}
+	slices.Sort(fields)
+	if want := []string{"chatroom.description", "chatroom.display_name", "chatroom.max_users", "chatroom.owner"}; code != http.StatusBadRequest || !slices.Equal(fields, want) {
+		t.Errorf("a bad create = %d, fields %v, want 400 naming %v", code, fields, want)
+	}
+	if after := r.app.Emulator().Requests(); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("invalid requests reached the vendor: %v, then %v", before, after)
+	}
+}
+
+// The vendor's token expiring mid-run, a burst of 429s and the vendor
+// going down: calls succeed through the first two, and the last is
+// UNAVAILABLE within the caller's deadline.
+func TestChatroomVendorTrouble(t *testing.T) {
+	r := start(t, ingestConfig(t))
+	emu := r.app.Emulator()
+	room := r.createRoom(t, "bob")
+	get := func(ctx context.Context) error {
+		_, err := r.rooms().GetChatroom(withKey(ctx, testKey), &imbridgev1.GetChatroomRequest{Name: room})
+		return err
+	}
+
+	tokens := emu.Requests()["token"]
+	emu.ExpireTokens()
+	if err := get(ctxT(t)); err != nil {
+		t.Errorf("GetChatroom after the token expired: %v", err)
+	}
+	if emu.Requests()["token"] <= tokens {
+		t.Errorf("no new token was fetched after the old one expired")
+	}
+
+	emu.FailNext(http.StatusTooManyRequests, 3, 0)
+	if err := get(ctxT(t)); err != nil {
+		t.Errorf("GetChatroom through three 429s: %v", err)
+	}
+
+	emu.FailNext(http.StatusServiceUnavailable, 100, 0)
+	err := get(ctxT(t))
+	if status.Code(err) != codes.Unavailable || errorReason(err) != "VENDOR_UNAVAILABLE" {
+		t.Errorf("GetChatroom with the vendor down = %v, want UNAVAILABLE VENDOR_UNAVAILABLE", err)
+	}
+	// A delete is not retried once it may have been processed: the caller
+	// is told that its outcome is unknown.
+	_, err = r.rooms().DeleteChatroom(withKey(ctxT(t), testKey), &imbridgev1.DeleteChatroomRequest{Name: room})
+	if status.Code(err) != codes.Unavailable || errorMetadata(err)["outcome"] != "unknown" || !strings.Contains(status.Convert(err).Message(), "outcome is unknown") {
+		t.Errorf("DeleteChatroom with the vendor down = %v %v, want UNAVAILABLE, outcome unknown", err, errorMetadata(err))
+	}
+}
+
+func errorMetadata(err error) map[string]string {
+	for _, d := range status.Convert(err).Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info.GetMetadata()
+		}
+	}
+	return nil
+}
+
+// Concurrent callers share one vendor client (run under -race).
+func TestChatroomConcurrentCallers(t *testing.T) {
+	r := start(t, ingestConfig(t))
+	room := r.createRoom(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for i := range 8 {
+		wg.Go(func() {
+			ctx := withKey(ctxT(t), testKey)
+			user := fmt.Sprintf("user%d", i)
+			if _, err := r.rooms().AddChatroomMember(ctx, &imbridgev1.AddChatroomMemberRequest{Parent: room, Username: user}); err != nil {
+				errs <- fmt.Errorf("AddChatroomMember(%s): %w", user, err)
+			}
+			if _, err := r.rooms().GetChatroom(ctx, &imbridgev1.GetChatroomRequest{Name: room}); err != nil {
+				errs <- fmt.Errorf("GetChatroom: %w", err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	resp, err := r.rooms().ListChatroomMembers(withKey(ctxT(t), testKey), &imbridgev1.ListChatroomMembersRequest{Parent: room})
+	if err != nil || len(resp.GetMembers()) != 9 {
+		t.Errorf("ListChatroomMembers = %d members, %v; want the owner and 8", len(resp.GetMembers()), err)
+	}
+}
+
+// The chatroom callbacks the vendor posts arrive in the event log.
+func TestChatroomCallbacksReachTheEventLog(t *testing.T) {
+	r := start(t, ingestConfig(t))
+	room := r.createRoom(t, "bob")
+	id := room[strings.LastIndex(room, "/")+1:]
+	ctx := ctxT(t)
+	for {
+		for _, ev := range r.list(t, &imbridgev1.EventFilter{Selectors: []string{"muc"}}) {
+			if ev.GetSelector() == "muc:create" && strings.Contains(ev.String(), id) {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no muc:create event for room %s in the event log", id)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
