@@ -44,6 +44,10 @@ test: ## Run every test with the race detector.
 bench-ingest: ## Measure callback ingest against a bare net/http handler: throughput ratio, p99 at fixed rates.
 	go run ./cmd/benchingest $(BENCH_FLAGS)
 
+.PHONY: bench-admin
+bench-admin: ## Measure the latency imbridge adds to a chatroom call (gRPC and REST) over the same call made directly, against the emulator.
+	go run ./cmd/benchadmin $(BENCH_FLAGS)
+
 .PHONY: fuzz
 fuzz: ## Fuzz verify+decode of callbacks for FUZZTIME (default 60s).
 	go test ./internal/callback -run '^$$' -fuzz FuzzVerifyDecode -fuzztime $(FUZZTIME)
