@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -272,7 +273,8 @@ func (s *ChatroomService) UpdateChatroom(ctx context.Context, req *imbridgev1.Up
 		}
 	} else {
 		for i, p := range mask.GetPaths() {
-			switch p {
+			switch p = maskPath(p); p {
+			case "": // grpc-gateway's mask of an empty body: nothing named
 			case "*":
 				fields = []string{"display_name", "description", "max_users"}
 			case "display_name", "description", "max_users":
@@ -378,4 +380,18 @@ func printableASCII(s string) bool {
 		}
 	}
 	return true
+}
+
+// maskPath is an update mask path in the proto's own spelling: REST callers
+// may write the JSON names they see (maxUsers for max_users).
+func maskPath(p string) string {
+	var b strings.Builder
+	for _, r := range p {
+		if r >= 'A' && r <= 'Z' {
+			b.WriteByte('_')
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -36,7 +36,7 @@ func (s *ChatroomService) UpdateChatroomAnnouncement(ctx context.Context, req *i
 	room := v.announcement("announcement.name", ann.GetName())
 	v.maxChars("announcement.text", ann.GetText(), maxAnnouncement)
 	for i, p := range req.GetUpdateMask().GetPaths() {
-		if p != "text" && p != "*" && p != "name" {
+		if p != "text" && p != "*" && p != "name" && p != "" {
 			v.add(indexed("update_mask.paths", i), "%q cannot be updated: only text can", p)
 		}
 	}

@@ -339,6 +339,11 @@ func (t errorTranslator) vendorStatus(ctx context.Context, method string, err er
 		return statusError(codes.Unavailable, ReasonVendorUnavailable, msg, md)
 	case errors.Is(err, easemob.ErrInvalidArgument):
 		return statusError(codes.InvalidArgument, ReasonInvalidArgument, bound(redactTokens(err.Error()), maxMessage), md)
+	case errors.Is(err, easemob.ErrTokenFetch):
+		// imbridge's own credentials were refused (a wrong client secret,
+		// an unknown app at the vendor): the operator's to fix, not the
+		// caller's; logged once at ERROR with a correlation id.
+		return t.internal(ctx, method, err)
 	case ve != nil:
 		code, ok := vendorCode(ve)
 		if !ok {

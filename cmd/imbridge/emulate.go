@@ -38,9 +38,11 @@ func emulate(ctx context.Context, args []string, getenv func(string) string, std
 	addr := fs.String("addr", firstNonEmpty(getenv(emulatorAddrEnv), "127.0.0.1:8090"), "listen address (env "+emulatorAddrEnv+")")
 	appkey := fs.String("appkey", firstNonEmpty(getenv(config.AppKeyEnv), "demo#imbridge"), "the app's appkey, org#app (env "+config.AppKeyEnv+")")
 	clientID := fs.String("client-id", firstNonEmpty(getenv(emulatorClientIDEnv), "demo-client-id"), "client id the token request must send (env "+emulatorClientIDEnv+")")
-	clientSecret := fs.String("client-secret", firstNonEmpty(getenv(emulatorClientSecretEnv), "demo-client-secret"), "client secret the token request must send (env "+emulatorClientSecretEnv+")")
+	clientSecret := secretFlag(fs, "client-secret", "demo-client-secret", "client secret the token request must send", emulatorClientSecretEnv,
+		func() string { return getenv(emulatorClientSecretEnv) })
 	callbackURL := fs.String("callback-url", "http://127.0.0.1:8080/v1/callbacks/easemob", "where chat-room callbacks are posted; empty sends none")
-	callbackSecret := fs.String("callback-secret", firstNonEmpty(firstOf(getenv(config.CallbackSecretsEnv)), "dev-callback-secret"), "secret the callbacks are signed with (env "+config.CallbackSecretsEnv+", first one)")
+	callbackSecret := secretFlag(fs, "callback-secret", "dev-callback-secret", "secret the callbacks are signed with", config.CallbackSecretsEnv+", first one",
+		func() string { return firstOf(getenv(config.CallbackSecretsEnv)) })
 	autoUsers := fs.Bool("auto-users", true, "every username exists; false: none does")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -51,9 +53,9 @@ func emulate(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	emu, err := emulator.New(emulator.Options{
-		Apps:            []emulator.App{{Appkey: *appkey, ClientID: *clientID, ClientSecret: *clientSecret}},
+		Apps:            []emulator.App{{Appkey: *appkey, ClientID: *clientID, ClientSecret: clientSecret()}},
 		CallbackURL:     *callbackURL,
-		CallbackSecret:  *callbackSecret,
+		CallbackSecret:  callbackSecret(),
 		AutoCreateUsers: *autoUsers,
 		Logger:          log,
 	})

@@ -50,3 +50,25 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version = %q, %v", out, err)
 	}
 }
+
+// Help never shows a secret taken from the environment.
+func TestHelpShowsNoSecret(t *testing.T) {
+	const secret = "REAL-SECRET-XYZ"
+	env := func(k string) string {
+		switch k {
+		case "IMBRIDGE_CALLBACK_SECRETS", "IMBRIDGE_EASEMOB_CLIENT_SECRET":
+			return secret
+		}
+		return ""
+	}
+	for _, cmd := range []string{"send", "emulate"} {
+		var out, errOut strings.Builder
+		_ = run(t.Context(), []string{cmd, "-h"}, env, &out, &errOut)
+		if strings.Contains(out.String()+errOut.String(), secret) {
+			t.Errorf("%s -h prints the secret from the environment", cmd)
+		}
+		if !strings.Contains(errOut.String(), "secret") {
+			t.Errorf("%s -h does not describe its secret flags:\n%s", cmd, errOut.String())
+		}
+	}
+}

@@ -26,7 +26,8 @@ func send(ctx context.Context, args []string, getenv func(string) string, stdout
 	}
 	url := fs.String("url", "http://127.0.0.1:8080/v1/callbacks/easemob", "webhook URL of the running bridge")
 	appkey := fs.String("appkey", firstNonEmpty(getenv(config.AppKeyEnv), "demo#imbridge"), "appkey to send as (env "+config.AppKeyEnv+")")
-	secret := fs.String("secret", firstNonEmpty(firstOf(getenv(config.CallbackSecretsEnv)), "dev-callback-secret"), "callback secret to sign with (env "+config.CallbackSecretsEnv+", first one)")
+	secret := secretFlag(fs, "secret", "dev-callback-secret", "callback secret to sign with", config.CallbackSecretsEnv+", first one",
+		func() string { return firstOf(getenv(config.CallbackSecretsEnv)) })
 	unsigned := fs.Bool("unsigned", false, "send without callId and security, as the vendor sends reaction and thread")
 	tamper := fs.Bool("tamper", false, "send a wrong signature (the bridge must answer 401)")
 	list := fs.Bool("list", false, "list the selectors that can be sent")
@@ -43,7 +44,7 @@ func send(ctx context.Context, args []string, getenv func(string) string, stdout
 		fs.Usage()
 		return fmt.Errorf("want exactly one selector")
 	}
-	bodies, err := trigger.Build(fs.Arg(0), trigger.Options{Appkey: *appkey, Secret: *secret, Unsigned: *unsigned, Tamper: *tamper, Now: time.Now()})
+	bodies, err := trigger.Build(fs.Arg(0), trigger.Options{Appkey: *appkey, Secret: secret(), Unsigned: *unsigned, Tamper: *tamper, Now: time.Now()})
 	if err != nil {
 		return err
 	}
@@ -66,6 +67,16 @@ func send(ctx context.Context, args []string, getenv func(string) string, stdout
 		}
 	}
 	return nil
+}
+
+// secretFlag is a flag for a secret whose value may also come from the
+// environment. Unlike a default taken from the environment, it never shows
+// the secret: -h names the variable and the built-in fallback only. The
+// returned func gives the flag's value, else the environment's, else the
+// fallback.
+func secretFlag(fs *flag.FlagSet, name, fallback, usage, env string, fromEnv func() string) func() string {
+	v := fs.String(name, "", usage+" (env "+env+"; default "+fallback+")")
+	return func() string { return firstNonEmpty(*v, fromEnv(), fallback) }
 }
 
 func firstNonEmpty(vals ...string) string {

@@ -18,6 +18,7 @@ import (
 	"github.com/imbridge/imbridge/gateway"
 	"github.com/imbridge/imbridge/internal/config"
 	"github.com/imbridge/imbridge/internal/datadir"
+	"github.com/imbridge/imbridge/internal/easemob"
 	"github.com/imbridge/imbridge/internal/eventlog"
 	"github.com/imbridge/imbridge/internal/ingest"
 	"github.com/imbridge/imbridge/server"
@@ -34,6 +35,7 @@ type App struct {
 	events  *eventlog.Log
 	dirLock *datadir.Held   // embedded mode: the data_dir, held until shutdown ends
 	vendor  *embeddedVendor // apps without vendor credentials: the emulator
+	client  *easemob.Client // the vendor's REST API, for ChatroomService
 }
 
 // New checks the configuration, opens the listeners and builds the servers.
@@ -108,8 +110,7 @@ func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	vendor, err := a.newVendor(reg)
-	if err != nil {
+	if a.client, err = a.newVendor(reg); err != nil {
 		return nil, err
 	}
 	a.grpc, err = server.New(server.Options{
@@ -117,7 +118,7 @@ func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
 		Keys:       keys,
 		Registerer: reg,
 		Events:     &server.EventService{Store: a.events},
-		Chatrooms:  &server.ChatroomService{Vendor: vendor},
+		Chatrooms:  &server.ChatroomService{Vendor: a.client},
 	})
 	if err != nil {
 		return nil, err
@@ -194,6 +195,7 @@ func (a *App) shutdown() {
 	httpCancel()
 	// Then gRPC: streams end at once, unary calls get the rest.
 	a.grpc.Shutdown(ctx)
+	a.client.Close() // no RPC can call the vendor any more
 	// Last the event log, once nothing can append or read any more.
 	if err := a.events.Close(); err != nil {
 		a.log.Warn("event log close", "err", err)

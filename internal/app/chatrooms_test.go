@@ -251,6 +251,12 @@ func TestChatroomErrorsOverREST(t *testing.T) {
 		b.Details[0].Metadata["vendor_status"] != "404" || b.Details[0].Metadata["vendor_description"] == "" {
 		t.Errorf("GET an unknown room = %d %+v, want 404 SERVICE_RESOURCE_NOT_FOUND with the vendor's words", code, b)
 	}
+	// A batch get with one unknown room is NOT_FOUND, never a blank room.
+	room := r.createRoom(t)
+	code, b = r.restError(t, "GET", "/v1/"+roomsParent+"/chatrooms:batchGet?names="+room+"&names="+roomsParent+"/chatrooms/424242", "")
+	if code != http.StatusNotFound || len(b.Details) == 0 || b.Details[0].Reason != "CHATROOM_NOT_FOUND" {
+		t.Errorf("batchGet with an unknown room = %d %+v, want 404 CHATROOM_NOT_FOUND", code, b)
+	}
 	code, b = r.restError(t, "GET", "/v1/orgs/nobody/apps/x/chatrooms/1", "")
 	if code != http.StatusNotFound || b.Details[0].Reason != "APP_NOT_CONFIGURED" {
 		t.Errorf("GET a room of an unknown app = %d %+v, want 404 APP_NOT_CONFIGURED", code, b)

@@ -143,6 +143,9 @@ type chatroomJSON struct {
 	Affiliations      []map[string]string `json:"affiliations"`
 	Public            flexBool            `json:"public"`
 	Mute              flexBool            `json:"mute"`
+	// Error marks an ID of a multi-ID request that names no room (an
+	// undocumented shape, as the emulator answers it: {"id", "error"}).
+	Error string `json:"error"`
 }
 
 // GetChatrooms returns the details of one or more rooms (at most
@@ -158,6 +161,9 @@ func (a *App) GetChatrooms(ctx context.Context, ids ...string) ([]Chatroom, erro
 	}
 	out := make([]Chatroom, 0, len(rooms))
 	for _, r := range rooms {
+		if r.Error != "" || r.ID == "" {
+			continue // not a room: the caller sees it missing
+		}
 		c := Chatroom{
 			ID: r.ID, Name: r.Name, Description: r.Description, Owner: string(r.Owner), Custom: r.Custom,
 			MembersOnly: bool(r.MembersOnly), AllowInvites: bool(r.AllowInvites), Public: bool(r.Public), MuteAll: bool(r.Mute),

@@ -4739,9 +4739,10 @@ type DeleteChatroomAttributesRequest struct {
 	// The member on whose behalf the keys are deleted. Only keys this user owns
 	// are deleted. Must be in the room.
 	Username string `protobuf:"bytes,2,opt,name=username,proto3" json:"username,omitempty"`
-	// The keys to delete. At most 10 keys (vendor limit). Empty means every
-	// attribute that `username` owns (the vendor's rule when `keys` is
-	// omitted).
+	// The keys to delete. At most 10 keys (vendor limit). Empty sends the
+	// request without `keys`, which the vendor documents as optional without
+	// saying what it then deletes; imbridge's emulator deletes every
+	// attribute that `username` owns, and this is what we expect of it.
 	Keys          []string `protobuf:"bytes,3,rep,name=keys,proto3" json:"keys,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -4862,9 +4863,10 @@ type ForceDeleteChatroomAttributesRequest struct {
 	// The user on whose behalf the keys are deleted (the vendor path needs
 	// one). Keys are deleted whoever owns them.
 	Username string `protobuf:"bytes,2,opt,name=username,proto3" json:"username,omitempty"`
-	// The keys to delete. At most 10 keys (vendor limit). Empty means every
-	// attribute that `username` owns (the vendor's rule when `keys` is
-	// omitted).
+	// The keys to delete. At most 10 keys (vendor limit). Empty sends the
+	// request without `keys`, which the vendor documents as optional without
+	// saying what it then deletes; imbridge's emulator deletes every
+	// attribute that `username` owns, and this is what we expect of it.
 	Keys          []string `protobuf:"bytes,3,rep,name=keys,proto3" json:"keys,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -2404,9 +2404,10 @@ export type DeleteChatroomAttributesRequest = Message<"imbridge.v1.DeleteChatroo
   username: string;
 
   /**
-   * The keys to delete. At most 10 keys (vendor limit). Empty means every
-   * attribute that `username` owns (the vendor's rule when `keys` is
-   * omitted).
+   * The keys to delete. At most 10 keys (vendor limit). Empty sends the
+   * request without `keys`, which the vendor documents as optional without
+   * saying what it then deletes; imbridge's emulator deletes every
+   * attribute that `username` owns, and this is what we expect of it.
    *
    * @generated from field: repeated string keys = 3;
    */
@@ -2471,9 +2472,10 @@ export type ForceDeleteChatroomAttributesRequest = Message<"imbridge.v1.ForceDel
   username: string;
 
   /**
-   * The keys to delete. At most 10 keys (vendor limit). Empty means every
-   * attribute that `username` owns (the vendor's rule when `keys` is
-   * omitted).
+   * The keys to delete. At most 10 keys (vendor limit). Empty sends the
+   * request without `keys`, which the vendor documents as optional without
+   * saying what it then deletes; imbridge's emulator deletes every
+   * attribute that `username` owns, and this is what we expect of it.
    *
    * @generated from field: repeated string keys = 3;
    */
