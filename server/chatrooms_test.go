@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"maps"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -14,13 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
-	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
@@ -67,36 +61,8 @@ func startRooms(t *testing.T, wrap func(http.Handler) http.Handler) *roomsEnv {
 	}
 	t.Cleanup(vendor.Close)
 
-	logs := &logBuffer{}
-	srv, err := New(Options{
-		Logger:     slog.New(slog.NewJSONHandler(logs, nil)),
-		Keys:       NewAPIKeys(nil),
-		Registerer: prometheus.NewRegistry(),
-		Events:     &EventService{Store: &fakeStore{}},
-		Chatrooms:  &ChatroomService{Vendor: vendor},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lis := bufconn.Listen(1 << 20)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(lis) }()
-	conn, err := grpc.NewClient("passthrough:///bufconn",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = conn.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		if err := <-served; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return &roomsEnv{emu: emu, rooms: imbridgev1.NewChatroomServiceClient(conn), logs: logs}
+	r := serve(t, Options{Events: &EventService{Store: &fakeStore{}}, Chatrooms: &ChatroomService{Vendor: vendor}})
+	return &roomsEnv{emu: emu, rooms: imbridgev1.NewChatroomServiceClient(r.conn), logs: r.logs}
 }
 
 // createRoom creates a room owned by "owner" with members and returns its

@@ -45,14 +45,21 @@ func start(t *testing.T, events imbridgev1.EventServiceServer, keys ...string) *
 // startWithKeys is start with keys of any grant.
 func startWithKeys(t *testing.T, events imbridgev1.EventServiceServer, keys *APIKeys) *running {
 	t.Helper()
+	return serve(t, Options{Keys: keys, Events: events, Chatrooms: &ChatroomService{}})
+}
+
+// serve builds the server from opts — the log into a buffer, a registry
+// and an open key set unless given — and serves it over bufconn until the
+// test ends.
+func serve(t *testing.T, opts Options) *running {
+	t.Helper()
 	logs := &logBuffer{}
-	srv, err := New(Options{
-		Logger:     slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Keys:       keys,
-		Registerer: prometheus.NewRegistry(),
-		Events:     events,
-		Chatrooms:  &ChatroomService{},
-	})
+	opts.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	opts.Registerer = prometheus.NewRegistry()
+	if opts.Keys == nil {
+		opts.Keys = NewAPIKeys(nil)
+	}
+	srv, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
