@@ -321,6 +321,17 @@ func TestChatroomVendorTrouble(t *testing.T) {
 	if status.Code(err) != codes.Unavailable || errorReason(err) != "VENDOR_UNAVAILABLE" {
 		t.Errorf("GetChatroom with the vendor down = %v, want UNAVAILABLE VENDOR_UNAVAILABLE", err)
 	}
+	// The vendor asks for a retry after a minute, past the caller's
+	// deadline: imbridge gives up at once with UNAVAILABLE instead of
+	// waiting past the deadline.
+	emu.FailNext(http.StatusServiceUnavailable, 100, time.Minute)
+	short, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = get(short)
+	if status.Code(err) != codes.Unavailable || short.Err() != nil {
+		t.Errorf("GetChatroom with the vendor down for a minute and a 20s deadline = %v (deadline passed: %v), want UNAVAILABLE before the deadline", err, short.Err())
+	}
+	emu.FailNext(http.StatusServiceUnavailable, 100, 0)
 	// A delete is not retried once it may have been processed: the caller
 	// is told that its outcome is unknown.
 	_, err = r.rooms().DeleteChatroom(withKey(ctxT(t), testKey), &imbridgev1.DeleteChatroomRequest{Name: room})
