@@ -135,6 +135,7 @@ func TestBadInputNamesTheSetting(t *testing.T) {
 		{name: "replicas embedded", env: map[string]string{"IMBRIDGE_NATS_REPLICAS": "3"}, want: "IMBRIDGE_NATS_REPLICAS 3: the embedded server keeps one replica"},
 		{name: "body limit", args: []string{"--max-body-bytes", "99999999"}, want: "--max-body-bytes 99999999: want 1 to"},
 		{name: "body read timeout", file: "webhook:\n  body_read_timeout: 0s\n", want: "webhook.body_read_timeout 0s: want a positive duration"},
+		{name: "appkey with _", file: "apps:\n- appkey: a#b_c\n  secrets: [s]\n", want: `apps[0].appkey "a#b_c": want org#app`},
 		{name: "bad selector", file: "apps:\n- appkey: a#b\n  secrets: [s]\n  drop: [chat:text]\n", want: "apps[0].drop"},
 		{name: "missing file", args: []string{"--config", "/nonexistent/imbridge.yaml"}, want: "config file"},
 		{name: "stray argument", args: []string{"extra"}, want: "unexpected arguments"},

@@ -157,8 +157,10 @@ func (c *Config) validateApps() []error {
 			appkeyName = AppKeyEnv
 		}
 		org, app, ok := strings.Cut(a.Appkey, "#")
-		if !ok || org == "" || app == "" {
-			errs = append(errs, fmt.Errorf("%s %q: want org#app", appkeyName, a.Appkey))
+		if !ok || org == "" || app == "" || strings.ContainsAny(app, "#/_ \t") || strings.ContainsAny(org, "/_ \t") {
+			// The vendor's org and app names hold no `_` (user and room
+			// addresses are `{org#app}_{name}`), `/` (paths) or spaces.
+			errs = append(errs, fmt.Errorf("%s %q: want org#app, the names without _, / or spaces", appkeyName, a.Appkey))
 		}
 		if seen[a.Appkey] {
 			errs = append(errs, fmt.Errorf("%s.appkey %q is configured twice", name, a.Appkey))
