@@ -626,8 +626,9 @@ type UpdateChatroomRequest struct {
 	// The room to update; `chatroom.name` identifies it. Only `display_name`
 	// (1 to 128 characters), `description` (at most 512 characters; may be
 	// emptied only through an explicit `update_mask`) and `max_users` (1 to
-	// 10,000, and not below the current member count) can be changed (vendor
-	// limits).
+	// 10,000) can be changed (vendor limits). A `max_users` below the room's
+	// member count is refused by the vendor as a whole (FAILED_PRECONDITION,
+	// its reason FORBIDDEN_OP).
 	Chatroom *Chatroom `protobuf:"bytes,1,opt,name=chatroom,proto3" json:"chatroom,omitempty"`
 	// The fields to update: any of `display_name`, `description` and
 	// `max_users`, or `*` for all three; `name` is ignored, and any other path

@@ -176,8 +176,8 @@ type ChatroomServiceClient interface {
 	// Updates a room's display name, description or maximum size (vendor
 	// `PUT /chatrooms/{chatroom_id}`), then reads the room back (vendor
 	// `GET /chatrooms/{chatroom_id}`) and returns it. The vendor reports per
-	// field whether it applied the change: if it refuses any requested field
-	// (for example `max_users` below the current member count), the RPC fails
+	// field whether it applied the change (`{groupname, description,
+	// maxusers}` as booleans): if it refuses any requested field, the RPC fails
 	// with FAILED_PRECONDITION, reason CHATROOM_UPDATE_REFUSED, metadata
 	// "refused_fields" and "updated_fields" (comma-separated field names); the
 	// fields in "updated_fields" were changed all the same. Idempotent.
@@ -949,8 +949,8 @@ type ChatroomServiceServer interface {
 	// Updates a room's display name, description or maximum size (vendor
 	// `PUT /chatrooms/{chatroom_id}`), then reads the room back (vendor
 	// `GET /chatrooms/{chatroom_id}`) and returns it. The vendor reports per
-	// field whether it applied the change: if it refuses any requested field
-	// (for example `max_users` below the current member count), the RPC fails
+	// field whether it applied the change (`{groupname, description,
+	// maxusers}` as booleans): if it refuses any requested field, the RPC fails
 	// with FAILED_PRECONDITION, reason CHATROOM_UPDATE_REFUSED, metadata
 	// "refused_fields" and "updated_fields" (comma-separated field names); the
 	// fields in "updated_fields" were changed all the same. Idempotent.

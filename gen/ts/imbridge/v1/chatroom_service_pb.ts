@@ -353,8 +353,9 @@ export type UpdateChatroomRequest = Message<"imbridge.v1.UpdateChatroomRequest">
    * The room to update; `chatroom.name` identifies it. Only `display_name`
    * (1 to 128 characters), `description` (at most 512 characters; may be
    * emptied only through an explicit `update_mask`) and `max_users` (1 to
-   * 10,000, and not below the current member count) can be changed (vendor
-   * limits).
+   * 10,000) can be changed (vendor limits). A `max_users` below the room's
+   * member count is refused by the vendor as a whole (FAILED_PRECONDITION,
+   * its reason FORBIDDEN_OP).
    *
    * @generated from field: imbridge.v1.Chatroom chatroom = 1;
    */
@@ -2669,8 +2670,8 @@ export const ChatroomService: GenService<{
    * Updates a room's display name, description or maximum size (vendor
    * `PUT /chatrooms/{chatroom_id}`), then reads the room back (vendor
    * `GET /chatrooms/{chatroom_id}`) and returns it. The vendor reports per
-   * field whether it applied the change: if it refuses any requested field
-   * (for example `max_users` below the current member count), the RPC fails
+   * field whether it applied the change (`{groupname, description,
+   * maxusers}` as booleans): if it refuses any requested field, the RPC fails
    * with FAILED_PRECONDITION, reason CHATROOM_UPDATE_REFUSED, metadata
    * "refused_fields" and "updated_fields" (comma-separated field names); the
    * fields in "updated_fields" were changed all the same. Idempotent.
