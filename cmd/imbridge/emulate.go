@@ -67,10 +67,13 @@ func emulate(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
+	mux := http.NewServeMux()
+	mux.Handle(emulator.ControlPath, emu.Control()) // fault switches, see emulator.Control
+	mux.Handle("/", emu)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	log.Info("emulating the Easemob chat-room API", "addr", ln.Addr().String(), "appkey", *appkey,
+	log.Info("emulating the Easemob chat-room API; fault switches at "+emulator.ControlPath, "addr", ln.Addr().String(), "appkey", *appkey,
 		"callback_url", *callbackURL, "auto_users", strconv.FormatBool(*autoUsers))
 
 	select {
