@@ -172,7 +172,8 @@ func (in *Ingester) Ingest(ctx context.Context, body []byte, receiveTime time.Ti
 	}
 	cb, err := callback.Parse(body)
 	if err != nil {
-		return in.Refuse(RefusalMalformed, err.Error())
+		// The answer's result already says malformed: the detail is why.
+		return in.Refuse(RefusalMalformed, strings.TrimPrefix(err.Error(), callback.ErrMalformed.Error()+": "))
 	}
 	ev := cb.Decode(receiveTime, in.store)
 	ev.Verification = verification
