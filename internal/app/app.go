@@ -86,7 +86,7 @@ func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
 	if a.events, err = eventlog.Open(openCtx, cfg.EventLogConfig(log)); err != nil {
 		return nil, err // eventlog's errors name it
 	}
-	if max := a.events.MaxEventBytes(); int64(max) < cfg.Webhook.MaxBodyBytes*2 {
+	if max := a.events.MaxEventBytes(); eventlog.MaxBodyFor(max) < cfg.Webhook.MaxBodyBytes {
 		log.Warn("the NATS server's max_payload is small for webhook.max_body_bytes: the largest callbacks will be refused with 413; raise max_payload to at least 4MB",
 			"max_event_bytes", max, "max_body_bytes", cfg.Webhook.MaxBodyBytes)
 	}

@@ -44,27 +44,32 @@ type Callback struct {
 // Parse reads a request body. It fails only when the body is not a JSON
 // object; every other oddity is left to Decode. Its errors say what is
 // wrong with the body, in the terms of JSON.
-func Parse(raw []byte) (*Callback, error) {
-	c := &Callback{raw: raw}
+func Parse(raw []byte) (*Callback, error) { return Peek(raw).Parse(raw) }
+
+// Parse is Parse for the body h was read from, without reading its head
+// again.
+func (h Head) Parse(raw []byte) (*Callback, error) {
+	c := &Callback{raw: raw, head: h}
 	err := json.Unmarshal(raw, &c.w)
 	var syntaxErr *json.SyntaxError
 	var typeErr *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syntaxErr):
 		return nil, fmt.Errorf("%w: invalid JSON at byte %d: %s", ErrMalformed, syntaxErr.Offset, syntaxErr)
-	case !isObject(raw):
+	case !IsObject(raw):
 		return nil, fmt.Errorf("%w: body is not a JSON object", ErrMalformed)
 	case err != nil && !errors.As(err, &typeErr):
 		return nil, fmt.Errorf("%w: body cannot be read", ErrMalformed)
 	}
 	// A known key of an unexpected type (say a numeric from) is still a
 	// callback; keep what decoded and let the raw body speak.
-	c.head = Peek(raw)
 	return c, nil
 }
 
-// isObject reports whether valid JSON is an object.
-func isObject(raw []byte) bool {
+// IsObject reports whether raw starts as a JSON object does (it need not
+// be valid JSON): the one check any body gets before it is known to come
+// from an app.
+func IsObject(raw []byte) bool {
 	raw = bytes.TrimLeft(raw, " \t\r\n")
 	return len(raw) > 0 && raw[0] == '{'
 }
@@ -240,7 +245,7 @@ func (c *Callback) message(conv imbridgev1.Conversation) *imbridgev1.MessageEven
 // body decodes one element of `payload.bodies` whose type (see bodyType)
 // is typ.
 func body(raw json.RawMessage, typ string) *imbridgev1.MessageBody {
-	if !isObject(raw) {
+	if !IsObject(raw) {
 		return &imbridgev1.MessageBody{Kind: &imbridgev1.MessageBody_Unknown{Unknown: &imbridgev1.UnknownBody{}}}
 	}
 	var b wireBody

@@ -61,7 +61,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.validateApps()...)
-	if max := int64(eventlog.MaxEventBytes / 2); c.Webhook.MaxBodyBytes <= 0 || c.Webhook.MaxBodyBytes > max {
+	if max := eventlog.MaxBodyFor(eventlog.MaxEventBytes); c.Webhook.MaxBodyBytes <= 0 || c.Webhook.MaxBodyBytes > max {
 		bad("webhook.max_body_bytes", "%d: want 1 to %d (a stored event holds the raw body and its decoded form)", c.Webhook.MaxBodyBytes, max)
 	}
 	if c.Webhook.AppendTimeout <= 0 {

@@ -141,7 +141,7 @@ func (l *Log) GetByCallID(ctx context.Context, callID string) (*imbridgev1.Event
 	if errors.Is(err, ErrNotFound) && l.replicas > 1 {
 		// As in Get: the replica that answered may be behind the leader.
 		var data []byte
-		if data, err = l.leaderGet(ctx, "KV_"+CallIDBucket, msgGetRequest{LastFor: indexSubjectPrefix + key}); err == nil {
+		if data, err = l.leaderGet(ctx, indexStream, msgGetRequest{LastFor: indexSubjectPrefix + key}); err == nil {
 			seq, err = parseCursor(data, key)
 		} else if errors.Is(err, jetstream.ErrMsgNotFound) {
 			err = ErrNotFound

@@ -20,6 +20,11 @@ const (
 	headerRoom = 4 << 10
 )
 
+// MaxBodyFor is the largest callback body whose event always fits
+// maxEvent bytes: the event holds the raw body and the fields decoded from
+// it, which together are at most its size again.
+func MaxBodyFor(maxEvent int) int64 { return int64(maxEvent / 2) }
+
 // MaxEventBytes is the largest marshalled event Append takes: MaxEventBytes,
 // or less when the server's max_payload is lower (an external cluster's is
 // 1 MiB by default).

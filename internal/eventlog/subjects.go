@@ -31,8 +31,9 @@ const (
 	allEvents = SubjectPrefix + ".>"
 
 	indexSubjectPrefix = "$KV." + CallIDBucket + "."
+	indexStream        = "KV_" + CallIDBucket
 	directGetSubject   = jetstream.DefaultAPIPrefix + "DIRECT.GET." + StreamName
-	indexGetPrefix     = jetstream.DefaultAPIPrefix + "DIRECT.GET.KV_" + CallIDBucket + "." + indexSubjectPrefix
+	indexGetPrefix     = jetstream.DefaultAPIPrefix + "DIRECT.GET." + indexStream + "." + indexSubjectPrefix
 	msgGetPrefix       = jetstream.DefaultAPIPrefix + "STREAM.MSG.GET."
 )
 

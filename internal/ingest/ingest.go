@@ -141,7 +141,7 @@ type Outcome struct {
 // for an unsigned body, its selector are read off the body without decoding
 // it (callback.Peek), and only a body that passes is decoded.
 func (in *Ingester) Ingest(ctx context.Context, body []byte, receiveTime time.Time) Outcome {
-	if !looksLikeObject(body) {
+	if !callback.IsObject(body) {
 		return in.Refuse(RefusalMalformed, "body is not a JSON object")
 	}
 	h := callback.Peek(body)
@@ -170,7 +170,7 @@ func (in *Ingester) Ingest(ctx context.Context, body []byte, receiveTime time.Ti
 		}
 		verification = imbridgev1.Verification_VERIFICATION_UNSIGNED_ALLOWED
 	}
-	cb, err := callback.Parse(body)
+	cb, err := h.Parse(body)
 	if err != nil {
 		// The answer's result already says malformed: the detail is why.
 		return in.Refuse(RefusalMalformed, strings.TrimPrefix(err.Error(), callback.ErrMalformed.Error()+": "))
@@ -191,19 +191,6 @@ func (in *Ingester) Ingest(ctx context.Context, body []byte, receiveTime time.Ti
 		return Outcome{Result: Dropped, Selector: sel}
 	}
 	return in.append(ctx, ev)
-}
-
-// looksLikeObject reports whether body starts as a JSON object does: the
-// one check every body gets before it is known to come from an app.
-func looksLikeObject(body []byte) bool {
-	for _, c := range body {
-		switch c {
-		case ' ', '\t', '\r', '\n':
-			continue
-		}
-		return c == '{'
-	}
-	return false
 }
 
 func (in *Ingester) append(ctx context.Context, ev *imbridgev1.Event) Outcome {
