@@ -180,8 +180,8 @@ func (g *grant) allows(method string, req any) error {
 	}
 	app, ok := appOf(req)
 	switch {
-	case !ok:
-		return &authError{denied: true, msg: "this key is limited to apps " + strings.Join(g.apps, ", ") + ": name one of them (filter.appkey)"}
+	case !ok || app == "-#-":
+		return &authError{denied: true, msg: "this key is limited to apps " + strings.Join(g.apps, ", ") + ": name one of them (orgs/{org}/apps/{app}), not every app"}
 	case !slices.Contains(g.apps, app):
 		return &authError{denied: true, msg: fmt.Sprintf("this key may not act on app %q", app)}
 	}
@@ -205,16 +205,10 @@ func scopeOf(method string) string {
 }
 
 // appOf finds the app a request acts on: the `orgs/{org}/apps/{app}` a
-// resource name starts with — the request's `name` or `parent`, or the
-// `name` of the resource it carries (`chatroom.name`) —, or an event
-// filter's appkey.
+// resource name starts with: the request's `name`, `parent` or
+// `subscription`, or the `name` of the resource it carries
+// (`chatroom.name`). Every app, `orgs/-/apps/-`, is "-#-".
 func appOf(req any) (string, bool) {
-	if f, ok := req.(interface {
-		GetFilter() *imbridgev1.EventFilter
-	}); ok {
-		a := f.GetFilter().GetAppkey()
-		return a, a != ""
-	}
 	m, ok := req.(proto.Message)
 	if !ok {
 		return "", false
@@ -236,7 +230,7 @@ func appOf(req any) (string, bool) {
 // appOfName reads the app off m's `name` or `parent` field.
 func appOfName(m protoreflect.Message) (string, bool) {
 	fields := m.Descriptor().Fields()
-	for _, name := range []protoreflect.Name{"name", "parent"} {
+	for _, name := range []protoreflect.Name{"name", "parent", "subscription"} {
 		fd := fields.ByName(name)
 		if fd == nil || fd.Kind() != protoreflect.StringKind || fd.IsList() {
 			continue

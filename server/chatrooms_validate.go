@@ -78,6 +78,12 @@ func (a appRef) appkey() string { return a.org + "#" + a.app }
 
 func (a appRef) name() string { return "orgs/" + a.org + "/apps/" + a.app }
 
+// appRefOf splits an appkey, "org#app".
+func appRefOf(appkey string) appRef {
+	org, app, _ := strings.Cut(appkey, "#")
+	return appRef{org, app}
+}
+
 // roomName is the resource name of room id in this app.
 func (a appRef) roomName(id string) string { return a.name() + "/chatrooms/" + id }
 
@@ -321,3 +327,29 @@ func sortedKeys(m map[string]string) []string {
 
 // indexed is the name of item i of a repeated field: "usernames[3]".
 func indexed(field string, i int) string { return fmt.Sprintf("%s[%d]", field, i) }
+
+// subscriptionIDRE is the last part of a subscription's name.
+var subscriptionIDRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,47}$`)
+
+// subRef is a shared subscription,
+// `orgs/{org}/apps/{app}/subscriptions/{subscription}`.
+type subRef struct {
+	appRef
+	id string
+}
+
+func (r subRef) name() string { return r.appRef.name() + "/subscriptions/" + r.id }
+
+// subscription parses `orgs/{org}/apps/{app}/subscriptions/{subscription}`.
+func (v *violations) subscription(field, name string) subRef {
+	const pattern = "orgs/{org}/apps/{app}/subscriptions/{subscription}"
+	ids, ok := v.segments(field, name, pattern, "orgs", "apps", "subscriptions")
+	if !ok {
+		return subRef{}
+	}
+	if !subscriptionIDRE.MatchString(ids[2]) {
+		v.add(field, "%q is not %s: its {subscription} segment must be 1 to 48 lowercase letters, digits and -, starting with a letter", name, pattern)
+		return subRef{}
+	}
+	return subRef{appRef{ids[0], ids[1]}, ids[2]}
+}

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -144,6 +145,18 @@ type authError struct {
 
 func (e *authError) Error() string { return e.msg }
 
+// slowConsumer ends a stream whose client accepted nothing for timeout
+// while its buffer was full; lastCursor is the last event handed to the
+// connection.
+type slowConsumer struct {
+	lastCursor uint64
+	timeout    time.Duration
+}
+
+func (e *slowConsumer) Error() string {
+	return fmt.Sprintf("slow consumer: nothing accepted for %v; last cursor sent %d", e.timeout, e.lastCursor)
+}
+
 // errShuttingDown ends streams still open when the server stops.
 var errShuttingDown = errors.New("server shutting down")
 
@@ -184,6 +197,9 @@ func (t errorTranslator) toStatus(ctx context.Context, method string, err error)
 		noApp   *appNotConfigured
 		refused *updateRefused
 		missing *chatroomsNotFound
+		expired *eventlog.CursorExpiredError
+		epoch   *eventlog.EpochMismatchError
+		slow    *slowConsumer
 	)
 	st, isStatus := status.FromError(err)
 	switch {
@@ -212,6 +228,20 @@ func (t errorTranslator) toStatus(ctx context.Context, method string, err error)
 		return statusError(codes.Unimplemented, codeReason(codes.Unimplemented), "method "+path.Base(method)+" not implemented", nil)
 	case isVendorError(err) && !callerGone(ctx, err):
 		return t.vendorStatus(ctx, method, err)
+	case errors.As(err, &expired):
+		return statusError(codes.OutOfRange, ReasonCursorExpired, expired.Error()[len("eventlog: "):],
+			map[string]string{"after_cursor": strconv.FormatUint(expired.After, 10), "oldest_cursor": strconv.FormatUint(expired.Oldest, 10)})
+	case errors.As(err, &epoch):
+		return statusError(codes.FailedPrecondition, ReasonEpochMismatch, bound(epoch.Error()[len("eventlog: "):], maxMessage),
+			map[string]string{"after_cursor": strconv.FormatUint(epoch.After, 10), "epoch": epoch.Epoch, "head_cursor": strconv.FormatUint(epoch.Head, 10)})
+	case errors.As(err, &slow):
+		return statusError(codes.ResourceExhausted, ReasonSlowConsumer,
+			fmt.Sprintf("the client accepted no message for %v while its buffer was full; resume after your last processed cursor", slow.timeout),
+			map[string]string{"last_cursor": strconv.FormatUint(slow.lastCursor, 10)})
+	case errors.Is(err, eventlog.ErrSubscriptionNotFound):
+		return statusError(codes.NotFound, ReasonSubscriptionNotFound, "no such subscription", nil)
+	case errors.Is(err, eventlog.ErrSubscriptionExists):
+		return statusError(codes.AlreadyExists, ReasonSubscriptionExists, "a subscription of that name exists", nil)
 	case errors.Is(err, eventlog.ErrNotFound):
 		return statusError(codes.NotFound, ReasonEventNotFound,
 			"no stored event has that cursor or call_id (it may have passed retention)", eventMetadata(err))

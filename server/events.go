@@ -19,12 +19,23 @@ type EventStore interface {
 	Get(ctx context.Context, cursor uint64) (*imbridgev1.Event, error)
 	GetByCallID(ctx context.Context, callID string) (*imbridgev1.Event, error)
 	List(ctx context.Context, q eventlog.Query) ([]*imbridgev1.Event, uint64, error)
+	Follow(ctx context.Context, f eventlog.Filter, start eventlog.Start) (*eventlog.Follower, error)
+	Epoch() string
+	CreateSubscription(ctx context.Context, c eventlog.SubscriptionConfig) (*eventlog.SubscriptionInfo, error)
+	GetSubscription(ctx context.Context, appkey, id string) (*eventlog.SubscriptionInfo, error)
+	ListSubscriptions(ctx context.Context, appkey string) ([]*eventlog.SubscriptionInfo, error)
+	DeleteSubscription(ctx context.Context, appkey, id string) error
+	Acknowledge(ctx context.Context, appkey, id string, cursors []uint64) error
+	Join(ctx context.Context, appkey, id string, maxOutstanding int) (*eventlog.Member, error)
 }
 
-// EventService serves stored callbacks.
+// EventService serves stored callbacks: history, streams and shared
+// subscriptions.
 type EventService struct {
 	imbridgev1.UnimplementedEventServiceServer
 	Store EventStore
+	// Streams tunes SubscribeEvents; zero fields take their defaults.
+	Streams StreamOptions
 }
 
 // Page sizes of ListEvents; a page's bytes are bounded by
@@ -36,10 +47,11 @@ const (
 
 // ListEvents returns one page of stored events.
 func (s *EventService) ListEvents(ctx context.Context, req *imbridgev1.ListEventsRequest) (*imbridgev1.ListEventsResponse, error) {
-	q, err := queryOf(req.GetFilter())
+	f, err := filterOf(req.GetParent(), req.GetFilter())
 	if err != nil {
 		return nil, err
 	}
+	q := eventlog.Query{Filter: f}
 	switch size := req.GetPageSize(); {
 	case size < 0:
 		return nil, invalidArgument("page_size", fmt.Sprintf("page_size %d must not be negative", size))
@@ -73,6 +85,11 @@ func (s *EventService) ListEvents(ctx context.Context, req *imbridgev1.ListEvent
 			break
 		}
 	}
+	if req.GetView() == imbridgev1.EventView_EVENT_VIEW_BASIC {
+		for _, ev := range events {
+			ev.RawBody = nil
+		}
+	}
 	resp := &imbridgev1.ListEventsResponse{Events: events}
 	if next != 0 {
 		resp.NextPageToken = pageToken(req, next)
@@ -99,21 +116,55 @@ func (s *EventService) GetEvent(ctx context.Context, req *imbridgev1.GetEventReq
 	if err != nil {
 		return nil, &eventError{cursor: req.GetCursor(), callID: req.GetCallId(), err: err}
 	}
+	if req.GetView() == imbridgev1.EventView_EVENT_VIEW_BASIC {
+		ev.RawBody = nil
+	}
 	return &imbridgev1.GetEventResponse{Event: ev}, nil
 }
 
-// queryOf checks a filter and turns it into an event log query.
-func queryOf(f *imbridgev1.EventFilter) (eventlog.Query, error) {
-	q := eventlog.Query{Appkey: f.GetAppkey(), From: f.GetFrom(), To: f.GetTo(), GroupID: f.GetGroupId(), EventTypes: f.GetEventTypes()}
+// allApps is the parent that names every app.
+const allApps = "orgs/-/apps/-"
+
+// eventsApp reads the app events belong to off parent: its appkey, or ""
+// for allApps.
+func eventsApp(field, parent string) (string, error) {
+	if parent == allApps {
+		return "", nil
+	}
+	var v violations
+	a := v.app(field, parent)
+	if err := v.err(); err != nil {
+		return "", err
+	}
+	if a.org == "-" || a.app == "-" {
+		return "", invalidArgument(field, field+": name one app, or every app with "+allApps)
+	}
+	return a.appkey(), nil
+}
+
+// filterOf checks a parent and a filter and turns them into an event log
+// filter.
+func filterOf(parent string, f *imbridgev1.EventFilter) (eventlog.Filter, error) {
+	appkey, err := eventsApp("parent", parent)
+	if err != nil {
+		return eventlog.Filter{}, err
+	}
+	return selectFilter(appkey, "filter", f)
+}
+
+// selectFilter turns f into an event log filter for appkey; field names f
+// in errors.
+func selectFilter(appkey, field string, f *imbridgev1.EventFilter) (eventlog.Filter, error) {
+	out := eventlog.Filter{Appkey: appkey, Sender: f.GetSender(), Recipient: f.GetRecipient(), GroupID: f.GetGroupId(), EventTypes: f.GetEventTypes()}
 	for i, s := range f.GetSelectors() {
 		sel, err := selector.Parse(s)
 		if err != nil {
-			field := fmt.Sprintf("filter.selectors[%d]", i)
-			return q, invalidArgument(field, field+": "+err.Error())
+			name := fmt.Sprintf("%s.selectors[%d]", field, i)
+			return out, invalidArgument(name, name+": "+err.Error())
 		}
-		q.Selectors = append(q.Selectors, sel)
+		out.Selectors = append(out.Selectors, sel)
 	}
-	return q, nil
+	return out, nil
 }
 
 // A page token is the cursor to continue from and a digest of the request

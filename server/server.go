@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"time"
 
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
@@ -27,6 +28,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
 
@@ -46,6 +48,11 @@ type Options struct {
 	// Chatrooms serves ChatroomService.
 	Chatrooms imbridgev1.ChatroomServiceServer
 }
+
+// KeepaliveMinClientInterval is the shortest client keepalive ping
+// interval the server accepts; faster pingers get GOAWAY
+// (too_many_pings).
+const KeepaliveMinClientInterval = 10 * time.Second
 
 // Server is the gRPC server of imbridge.
 type Server struct {
@@ -87,6 +94,13 @@ func New(opts Options) (*Server, error) {
 	errs := errorTranslator{log: opts.Logger}
 
 	s.grpc = grpc.NewServer(
+		// Streams live long and behind load balancers that cut idle
+		// connections: clients may ping every 10s or more (the common 10–30s
+		// settings), also with no call open; the server pings an idle
+		// connection after 30s and drops it when the ping is unanswered for
+		// 10s, which frees the streams of clients that vanished.
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: KeepaliveMinClientInterval, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		// An unknown service or method goes through the interceptors too,
 		// so that its UNIMPLEMENTED carries an ErrorInfo like every error.
 		grpc.UnknownServiceHandler(func(_ any, ss grpc.ServerStream) error {
@@ -135,6 +149,11 @@ func (s *Server) Serve(lis net.Listener) error {
 
 // SetNotServing tells health checkers to stop sending traffic here.
 func (s *Server) SetNotServing() { s.health.Shutdown() }
+
+// EndStreams ends every open stream with UNAVAILABLE (SHUTTING_DOWN), and
+// every stream opened later: the first step of a shutdown, before the HTTP
+// gateway's streaming requests, which proxy them, can finish.
+func (s *Server) EndStreams() { s.endStreams() }
 
 // Shutdown ends every open stream, then stops gracefully: in-flight unary
 // calls finish unless ctx ends first, when the server stops hard.

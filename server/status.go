@@ -40,6 +40,23 @@ const (
 	// Retrying will not help; metadata "cursor" or "call_id" names it
 	// where known.
 	ReasonEventCorrupt = "EVENT_CORRUPT"
+	// ReasonCursorExpired: a stream's after_cursor is older than
+	// retention (OUT_OF_RANGE); metadata "oldest_cursor" is the oldest
+	// event kept, "after_cursor" the one asked for.
+	ReasonCursorExpired = "CURSOR_EXPIRED"
+	// ReasonEpochMismatch: a stream's after_cursor belongs to another log
+	// (FAILED_PRECONDITION): another epoch, or past this log's head.
+	// Metadata "epoch" is this log's, "head_cursor" its newest cursor.
+	ReasonEpochMismatch = "EPOCH_MISMATCH"
+	// ReasonSlowConsumer: a stream's client accepted no message for the
+	// send timeout while its buffer was full (RESOURCE_EXHAUSTED); metadata
+	// "last_cursor" is the last event handed to the connection.
+	ReasonSlowConsumer = "SLOW_CONSUMER"
+	// ReasonSubscriptionNotFound: no subscription has that name (NOT_FOUND).
+	ReasonSubscriptionNotFound = "SUBSCRIPTION_NOT_FOUND"
+	// ReasonSubscriptionExists: CreateSubscription named one that exists
+	// (ALREADY_EXISTS).
+	ReasonSubscriptionExists = "SUBSCRIPTION_EXISTS"
 	// ReasonStoreUnavailable: the event log did not answer; retry.
 	ReasonStoreUnavailable = "STORE_UNAVAILABLE"
 	// ReasonDeadlineExceeded: the caller's deadline passed before the RPC

@@ -81,9 +81,23 @@ func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
 		return nil, fmt.Errorf("%s %q: %w", cfg.NameOf("http_addr"), cfg.HTTPAddr, errors.Unwrap(err))
 	}
 
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	abandoned := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "imbridge_subscription_events_abandoned_total",
+		Help: "Events a shared subscription stopped delivering after its last delivery attempt, by subscription. Every imbridge process on the log counts them.",
+	}, []string{"subscription"})
+	reg.MustRegister(abandoned)
+
 	openCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if a.events, err = eventlog.Open(openCtx, cfg.EventLogConfig(log)); err != nil {
+	elc := cfg.EventLogConfig(log)
+	elc.OnAbandoned = func(appkey, id string, cursor uint64, deliveries int) {
+		name := server.SubscriptionName(appkey, id)
+		abandoned.WithLabelValues(name).Inc()
+		log.Warn("subscription: event abandoned after its last delivery attempt; it stays in the log", "subscription", name, "cursor", cursor, "deliveries", deliveries)
+	}
+	if a.events, err = eventlog.Open(openCtx, elc); err != nil {
 		return nil, err // eventlog's errors name it
 	}
 	if max := a.events.MaxEventBytes(); eventlog.MaxBodyFor(max) < cfg.Webhook.MaxBodyBytes {
@@ -91,8 +105,6 @@ func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
 			"max_event_bytes", max, "max_body_bytes", cfg.Webhook.MaxBodyBytes)
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	apps, err := cfg.IngestApps()
 	if err != nil {
 		return nil, err
@@ -117,8 +129,11 @@ func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
 		Logger:     log,
 		Keys:       keys,
 		Registerer: reg,
-		Events:     &server.EventService{Store: a.events},
-		Chatrooms:  &server.ChatroomService{Vendor: a.client},
+		Events: &server.EventService{Store: a.events, Streams: server.StreamOptions{
+			HeartbeatInterval: time.Duration(cfg.Streams.HeartbeatInterval),
+			SendTimeout:       time.Duration(cfg.Streams.SendTimeout),
+		}},
+		Chatrooms: &server.ChatroomService{Vendor: a.client},
 	})
 	if err != nil {
 		return nil, err
@@ -186,6 +201,9 @@ func (a *App) shutdown() {
 		}
 	}
 
+	// Live streams end first, with UNAVAILABLE: the gateway's streaming
+	// requests proxy them, and HTTP shutdown would otherwise wait on them.
+	a.grpc.EndStreams()
 	// HTTP gets half the budget: requests in flight finish, idle
 	// connections close; streams still open after that are cut.
 	httpCtx, httpCancel := context.WithTimeout(ctx, timeout/2)

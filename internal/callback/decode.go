@@ -115,19 +115,21 @@ func (c *Callback) DedupeID() string {
 func (c *Callback) Decode(receiveTime time.Time, rooms Chatrooms) *imbridgev1.Event {
 	f, w := &c.head.f, &c.w
 	ev := &imbridgev1.Event{
-		CallId:          f.callID,
-		EventTypeName:   f.eventType,
-		EventType:       eventType(f.eventType),
-		ChatType:        f.chatType,
-		GroupId:         f.groupID,
-		From:            string(w.From),
-		To:              string(w.To),
-		MsgId:           string(w.MsgID),
-		Appkey:          f.appkey,
-		Host:            w.Host,
-		SecurityVersion: w.SecurityVersion,
-		ReceiveTime:     timestamppb.New(receiveTime),
-		RawBody:         c.raw,
+		CallId:            f.callID,
+		EventTypeName:     f.eventType,
+		EventType:         eventType(f.eventType),
+		ChatType:          f.chatType,
+		GroupId:           f.groupID,
+		Sender:            string(w.From),
+		Recipient:         string(w.To),
+		SenderUsername:    username(string(w.From)),
+		RecipientUsername: username(string(w.To)),
+		MsgId:             string(w.MsgID),
+		Appkey:            f.appkey,
+		Host:              w.Host,
+		SecurityVersion:   w.SecurityVersion,
+		ReceiveTime:       timestamppb.New(receiveTime),
+		RawBody:           c.raw,
 	}
 	if ev.ChatType == "" {
 		ev.ChatType = w.ChatTypeCamel
@@ -450,7 +452,7 @@ func reaction(p *wirePayload) *imbridgev1.ReactionEvent {
 	var data []wireReactionData
 	_ = json.Unmarshal(p.Data, &data)
 	for _, d := range data {
-		mr := &imbridgev1.MessageReactions{MessageId: string(d.MessageID), From: d.From, To: d.To, ChannelType: d.ChannelType}
+		mr := &imbridgev1.MessageReactions{MessageId: string(d.MessageID), Sender: d.From, Recipient: d.To, ChannelType: d.ChannelType}
 		if d.TS != 0 {
 			mr.Time = timestamppb.New(time.UnixMilli(int64(d.TS)))
 		}
@@ -470,7 +472,7 @@ func thread(p *wirePayload) *imbridgev1.ThreadEvent {
 	var d wireThread
 	_ = json.Unmarshal(p.Data, &d)
 	t := &imbridgev1.ThreadEvent{
-		Id: string(d.ID), Name: d.Name, From: d.From, Operation: d.Operation,
+		Id: string(d.ID), Name: d.Name, Operator: d.From, Operation: d.Operation,
 		MsgParentId: string(d.MsgParentID), MucParentId: string(d.MucParentID),
 		MessageCount: int64(d.MessageCount), LastMessage: object(d.LastMessage),
 	}

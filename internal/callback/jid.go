@@ -20,6 +20,16 @@ func ParseJid(raw string) *imbridgev1.Jid {
 	return j
 }
 
+// username is the username in a vendor `from` or `to`: the text itself
+// when it is a bare username (or group id), the user part of a full
+// address.
+func username(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	return ParseJid(raw).GetUsername()
+}
+
 func jidOrNil(raw string) *imbridgev1.Jid {
 	if raw == "" {
 		return nil

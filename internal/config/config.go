@@ -52,6 +52,8 @@ type Config struct {
 	Webhook Webhook `json:"webhook"`
 	// EventLog is where accepted callbacks are stored.
 	EventLog EventLog `json:"event_log"`
+	// Streams tunes SubscribeEvents.
+	Streams Streams `json:"streams"`
 
 	// origin maps a setting's YAML key to the name the user set it by
 	// (`--flag` or `IMBRIDGE_X`) when not the file, so that errors name
@@ -120,6 +122,17 @@ type App struct {
 	// administration). Without it imbridge uses its embedded emulator of
 	// the vendor, and says so in its log.
 	Easemob *Easemob `json:"easemob"`
+}
+
+// Streams tunes SubscribeEvents streams.
+type Streams struct {
+	// HeartbeatInterval is how long an idle stream waits before sending a
+	// heartbeat (a request may ask for another).
+	HeartbeatInterval Duration `json:"heartbeat_interval"`
+	// SendTimeout is how long a stream waits on a client that accepts
+	// nothing while its buffer is full; then it ends with
+	// RESOURCE_EXHAUSTED.
+	SendTimeout Duration `json:"send_timeout"`
 }
 
 // Webhook tunes the callback route.
@@ -197,6 +210,10 @@ func Default() Config {
 			AppendTimeout:   Duration(5 * time.Second),
 			BodyReadTimeout: Duration(10 * time.Second),
 		},
+		Streams: Streams{
+			HeartbeatInterval: Duration(15 * time.Second),
+			SendTimeout:       Duration(30 * time.Second),
+		},
 		EventLog: EventLog{
 			Replicas:        1,
 			MaxAge:          Duration(7 * 24 * time.Hour),
@@ -263,6 +280,8 @@ var settings = []setting{
 	}},
 	{"webhook.max_body_bytes", "max-body-bytes", "IMBRIDGE_MAX_BODY_BYTES", "largest callback body accepted; larger gets 413 (default 1048576)", integer(func(c *Config) *int64 { return &c.Webhook.MaxBodyBytes })},
 	{"webhook.append_timeout", "append-timeout", "IMBRIDGE_APPEND_TIMEOUT", "wait for the event log before answering 503 (default 5s)", dur(func(c *Config) *Duration { return &c.Webhook.AppendTimeout })},
+	{"streams.heartbeat_interval", "heartbeat-interval", "IMBRIDGE_HEARTBEAT_INTERVAL", "idle time before a stream sends a heartbeat (default 15s)", dur(func(c *Config) *Duration { return &c.Streams.HeartbeatInterval })},
+	{"streams.send_timeout", "stream-send-timeout", "IMBRIDGE_STREAM_SEND_TIMEOUT", "end a stream whose client accepts nothing this long with RESOURCE_EXHAUSTED (default 30s)", dur(func(c *Config) *Duration { return &c.Streams.SendTimeout })},
 	{"webhook.body_read_timeout", "body-read-timeout", "IMBRIDGE_BODY_READ_TIMEOUT", "answer 408 to a callback whose body takes longer to arrive (default 10s)", dur(func(c *Config) *Duration { return &c.Webhook.BodyReadTimeout })},
 	{"webhook.timestamp_tolerance", "timestamp-tolerance", "IMBRIDGE_TIMESTAMP_TOLERANCE", "reject callbacks whose timestamp is further from now (default 0: off)", dur(func(c *Config) *Duration { return &c.Webhook.TimestampTolerance })},
 	{"event_log.nats_url", "nats-url", "IMBRIDGE_NATS_URL", "external NATS cluster URL; empty embeds JetStream (default empty)", str(func(c *Config) *string { return &c.EventLog.NATSURL })},

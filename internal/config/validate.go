@@ -67,6 +67,12 @@ func (c *Config) Validate() error {
 	if c.Webhook.AppendTimeout <= 0 {
 		bad("webhook.append_timeout", "%v: want a positive duration", time.Duration(c.Webhook.AppendTimeout))
 	}
+	if d := time.Duration(c.Streams.HeartbeatInterval); d < 100*time.Millisecond || d > 5*time.Minute {
+		bad("streams.heartbeat_interval", "%v: want 100ms to 5m", d)
+	}
+	if c.Streams.SendTimeout <= 0 {
+		bad("streams.send_timeout", "%v: want a positive duration", time.Duration(c.Streams.SendTimeout))
+	}
 	if c.Webhook.BodyReadTimeout <= 0 {
 		bad("webhook.body_read_timeout", "%v: want a positive duration", time.Duration(c.Webhook.BodyReadTimeout))
 	}

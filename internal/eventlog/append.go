@@ -20,8 +20,12 @@ import (
 	"github.com/imbridge/imbridge/internal/selector"
 )
 
-// cursorField is Event.cursor's field number; it is never stored.
-const cursorField protowire.Number = 1
+// Field numbers of Event that the log handles in encoded form: the cursor
+// is never stored; streams leave raw_body out unless asked.
+const (
+	cursorField  protowire.Number = 1
+	rawBodyField protowire.Number = 16
+)
 
 var marshalOpts = proto.MarshalOptions{}
 
@@ -248,8 +252,11 @@ func (l *Log) leaderGet(ctx context.Context, stream string, req msgGetRequest) (
 
 // stripField removes every occurrence of top-level field num from the
 // encoded message b, in place.
-func stripField(b []byte, num protowire.Number) []byte {
-	out := b[:0]
+func stripField(b []byte, num protowire.Number) []byte { return appendWithout(b[:0], b, num) }
+
+// appendWithout appends the encoded message b without its top-level field
+// num to dst; dst may be b[:0].
+func appendWithout(dst, b []byte, num protowire.Number) []byte {
 	for rest := b; len(rest) > 0; {
 		n, typ, tagLen := protowire.ConsumeTag(rest)
 		if tagLen < 0 {
@@ -262,10 +269,10 @@ func stripField(b []byte, num protowire.Number) []byte {
 		field := rest[:tagLen+valLen]
 		rest = rest[tagLen+valLen:]
 		if n != num {
-			out = append(out, field...)
+			dst = append(dst, field...)
 		}
 	}
-	return out
+	return dst
 }
 
 // subjectCache maps (appkey, canonical selector) to the event subject, so

@@ -31,3 +31,36 @@ func unavailable(err error) error {
 	}
 	return fmt.Errorf("%w: %w", ErrUnavailable, err)
 }
+
+// CursorExpiredError: a stream asked to resume after a cursor whose next
+// events retention already dropped. Oldest is the oldest event kept.
+type CursorExpiredError struct{ After, Oldest uint64 }
+
+func (e *CursorExpiredError) Error() string {
+	return fmt.Sprintf("eventlog: events after cursor %d were dropped by retention; the oldest kept is %d", e.After, e.Oldest)
+}
+
+// EpochMismatchError: a stream asked to resume after a cursor of another
+// log: Got is the epoch the caller gave ("" when it gave none and the
+// cursor lies past this log's head), Epoch this log's, Head its newest
+// cursor.
+type EpochMismatchError struct {
+	After      uint64
+	Got, Epoch string
+	Head       uint64
+}
+
+func (e *EpochMismatchError) Error() string {
+	if e.Got != "" && e.Got != e.Epoch {
+		return fmt.Sprintf("eventlog: cursor %d belongs to log epoch %q, not this log's %q", e.After, e.Got, e.Epoch)
+	}
+	return fmt.Sprintf("eventlog: cursor %d is past the head %d of this log (epoch %q): it belongs to another log", e.After, e.Head, e.Epoch)
+}
+
+// Errors of shared subscriptions.
+var (
+	// ErrSubscriptionNotFound: no subscription has that name.
+	ErrSubscriptionNotFound = errors.New("eventlog: subscription not found")
+	// ErrSubscriptionExists: a subscription of that name exists.
+	ErrSubscriptionExists = errors.New("eventlog: subscription already exists")
+)

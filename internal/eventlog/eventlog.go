@@ -56,6 +56,11 @@ type Config struct {
 	// "host:port" (port 0 or -1 = a random port, see Log.ClientURL);
 	// "" = no listener.
 	ListenAddr string
+	// OnAbandoned, when set, is called for every event a shared
+	// subscription stopped delivering after its last attempt: the
+	// subscription's app and ID, the event's cursor and how many times it
+	// was delivered. Every process attached to the log is called.
+	OnAbandoned func(appkey, id string, cursor uint64, deliveries int)
 	// Logger receives the embedded server's warnings and errors and the
 	// log's own; nil = slog.Default().
 	Logger *slog.Logger
@@ -80,6 +85,12 @@ type Log struct {
 	chatrooms   chatrooms // the in-memory chatroom set
 	watchDone   chan struct{}
 	watcher     jetstream.KeyWatcher
+
+	epoch  string
+	tailMu sync.Mutex
+	tail   *tail // started by the first Follow
+	// abandoned receives the advisories of events past their last attempt.
+	abandoned *nats.Subscription
 
 	closeOnce sync.Once
 	closeErr  error
@@ -248,6 +259,9 @@ func Open(ctx context.Context, cfg Config) (_ *Log, err error) {
 	if err := l.startWatcher(ctx); err != nil {
 		return nil, err
 	}
+	if err := l.watchAbandoned(); err != nil {
+		return nil, err
+	}
 	return l, nil
 }
 
@@ -308,6 +322,7 @@ func (l *Log) setup(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("eventlog: create or update stream %s: %w", StreamName, err)
 	}
+	l.epoch = epochOf(l.stream.CachedInfo().Created)
 	_, err = l.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      CallIDBucket,
 		Description: "imbridge: call id (hex of the first 16 bytes of its SHA-256) → event cursor",
@@ -352,6 +367,12 @@ func (l *Log) Close() error {
 
 func (l *Log) shutdown() error {
 	var errs []error
+	l.tailMu.Lock()
+	l.tail.stop()
+	l.tailMu.Unlock()
+	if l.abandoned != nil {
+		_ = l.abandoned.Unsubscribe()
+	}
 	if l.watcher != nil {
 		if err := l.watcher.Stop(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
 			errs = append(errs, fmt.Errorf("eventlog: stop chatroom watcher: %w", err))

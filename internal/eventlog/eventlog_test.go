@@ -98,20 +98,22 @@ func startServer(t testing.TB) *server.Server {
 
 func newEvent(callID, appkey, sel string) *imbridgev1.Event {
 	ev := &imbridgev1.Event{
-		CallId:          callID,
-		EventType:       imbridgev1.EventType_EVENT_TYPE_CHAT,
-		EventTypeName:   "chat",
-		VendorTime:      timestamppb.New(time.UnixMilli(1700000000000)),
-		From:            "alice",
-		To:              "bob",
-		MsgId:           "msg-" + callID,
-		Appkey:          appkey,
-		Host:            "msync@ebs-ali-beijing-1",
-		SecurityVersion: "1.0.0",
-		ReceiveTime:     timestamppb.Now(),
-		Selector:        sel,
-		RawBody:         []byte(`{"callId":"` + callID + `"}`),
-		Verification:    imbridgev1.Verification_VERIFICATION_SIGNED,
+		CallId:            callID,
+		EventType:         imbridgev1.EventType_EVENT_TYPE_CHAT,
+		EventTypeName:     "chat",
+		VendorTime:        timestamppb.New(time.UnixMilli(1700000000000)),
+		Sender:            "alice",
+		Recipient:         "bob",
+		SenderUsername:    "alice",
+		RecipientUsername: "bob",
+		MsgId:             "msg-" + callID,
+		Appkey:            appkey,
+		Host:              "msync@ebs-ali-beijing-1",
+		SecurityVersion:   "1.0.0",
+		ReceiveTime:       timestamppb.Now(),
+		Selector:          sel,
+		RawBody:           []byte(`{"callId":"` + callID + `"}`),
+		Verification:      imbridgev1.Verification_VERIFICATION_SIGNED,
 	}
 	family, op, _ := strings.Cut(sel, ":")
 	switch family {
@@ -261,7 +263,7 @@ func TestExternalMode(t *testing.T) {
 		t.Fatalf("append from the second log: %d %v %v; want %d true nil", c2, dup, err, c)
 	}
 	c3 := mustAppend(t, l2, newEvent("org#app_ext2", "org#app", "chat:txt"))
-	page, next, err := l1.List(ctx, eventlog.Query{Selectors: mustSelectors(t, "muc"), Limit: 10})
+	page, next, err := l1.List(ctx, eventlog.Query{Filter: eventlog.Filter{Selectors: mustSelectors(t, "muc")}, Limit: 10})
 	if err != nil || next != 0 || len(page) != 1 || page[0].Cursor != c {
 		t.Fatalf("List muc: %v next %d err %v", page, next, err)
 	}

@@ -29,16 +29,41 @@ const ClockSlack = time.Minute
 // batchSize is how many messages one direct-get batch request asks for.
 const batchSize = 256
 
-// Query chooses events for List.
-type Query struct {
+// Filter chooses events, for List and for streams. Every condition that
+// is set must hold.
+type Filter struct {
 	// Selectors choose events by selector; empty = all.
 	Selectors []selector.Selector
 	// Appkey chooses one application; "" = all.
 	Appkey string
-	// From, To and GroupID match Event fields exactly; "" = any.
-	From, To, GroupID string
+	// Sender, Recipient and GroupID match Event.sender_username,
+	// recipient_username and group_id exactly; "" = any.
+	Sender, Recipient, GroupID string
 	// EventTypes choose event types; empty = any.
 	EventTypes []imbridgev1.EventType
+}
+
+// subjects is the set of subject filters that choose what f's selectors
+// and app choose.
+func (f *Filter) subjects() []string { return filterSubjects(f.Appkey, f.Selectors) }
+
+// HasFieldConditions reports whether f has conditions a subject filter
+// cannot express: they are checked on the decoded event (Matches).
+func (f *Filter) HasFieldConditions() bool {
+	return f.Sender != "" || f.Recipient != "" || f.GroupID != "" || len(f.EventTypes) > 0
+}
+
+// Matches applies the conditions a subject filter cannot express.
+func (f *Filter) Matches(ev *imbridgev1.Event) bool {
+	return (f.Sender == "" || ev.GetSenderUsername() == f.Sender) &&
+		(f.Recipient == "" || ev.GetRecipientUsername() == f.Recipient) &&
+		(f.GroupID == "" || ev.GetGroupId() == f.GroupID) &&
+		(len(f.EventTypes) == 0 || slices.Contains(f.EventTypes, ev.GetEventType()))
+}
+
+// Query chooses events for List.
+type Query struct {
+	Filter
 	// StartTime and EndTime bound Event.receive_time to [start, end); zero
 	// = unbounded. An event without receive_time matches only when both are
 	// zero.
@@ -79,7 +104,7 @@ func (l *Log) List(ctx context.Context, q Query) (events []*imbridgev1.Event, ne
 	if !q.StartTime.IsZero() && !q.EndTime.IsZero() && !q.EndTime.After(q.StartTime) {
 		return nil, 0, nil // an empty range
 	}
-	s := &scan{l: l, q: &q, filters: filterSubjects(q.Appkey, q.Selectors)}
+	s := &scan{l: l, q: &q, filters: q.subjects()}
 	if q.OldestFirst {
 		err = s.forward(ctx)
 	} else {
@@ -230,14 +255,9 @@ func (s *scan) backward(ctx context.Context) error {
 	return nil
 }
 
-// matches applies the filters JetStream cannot.
+// matches applies the conditions JetStream cannot.
 func (q *Query) matches(ev *imbridgev1.Event) bool {
-	if q.From != "" && ev.GetFrom() != q.From ||
-		q.To != "" && ev.GetTo() != q.To ||
-		q.GroupID != "" && ev.GetGroupId() != q.GroupID {
-		return false
-	}
-	if len(q.EventTypes) > 0 && !slices.Contains(q.EventTypes, ev.GetEventType()) {
+	if !q.Filter.Matches(ev) {
 		return false
 	}
 	if q.StartTime.IsZero() && q.EndTime.IsZero() {

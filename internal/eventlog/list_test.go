@@ -24,8 +24,8 @@ func TestListEmpty(t *testing.T) {
 		{Limit: 10, After: 5, OldestFirst: true},
 		{Limit: 10, StartTime: time.Now().Add(-time.Hour)},
 		{Limit: 10, StartTime: time.Now().Add(-time.Hour), OldestFirst: true},
-		{Limit: 10, Selectors: mustSelectors(t, "chat:txt", "muc"), Appkey: "org#app"},
-		{Limit: 10, Selectors: mustSelectors(t, "chat:txt", "muc"), Appkey: "org#app", OldestFirst: true},
+		{Limit: 10, Filter: eventlog.Filter{Selectors: mustSelectors(t, "chat:txt", "muc"), Appkey: "org#app"}},
+		{Limit: 10, Filter: eventlog.Filter{Selectors: mustSelectors(t, "chat:txt", "muc"), Appkey: "org#app"}, OldestFirst: true},
 	} {
 		page, next, err := l.List(t.Context(), q)
 		if err != nil || len(page) != 0 || next != 0 {
@@ -55,7 +55,8 @@ func fixture(t *testing.T, l *eventlog.Log) ([]*imbridgev1.Event, time.Time) {
 	var out []*imbridgev1.Event
 	for i := range 90 {
 		ev := newEvent(fmt.Sprintf("org#app_f%d", i), apps[i%3], sels[(i*7)%len(sels)])
-		ev.From, ev.To, ev.GroupId = users[i%3], users[(i/3)%3], groups[(i/2)%3]
+		ev.SenderUsername, ev.RecipientUsername, ev.GroupId = users[i%3], users[(i/3)%3], groups[(i/2)%3]
+		ev.Sender, ev.Recipient = "org#app_"+ev.SenderUsername+"@easemob.com", ev.RecipientUsername
 		ev.EventType = types[(i/5)%3]
 		ev.ReceiveTime = timestamppb.New(base.Add(time.Duration(i) * time.Second))
 		if i == 42 {
@@ -74,8 +75,8 @@ func expected(all []*imbridgev1.Event, q eventlog.Query) []*imbridgev1.Event {
 		timed := !q.StartTime.IsZero() || !q.EndTime.IsZero()
 		if !selector.MatchesAny(q.Selectors, ev.Selector) ||
 			q.Appkey != "" && ev.Appkey != q.Appkey ||
-			q.From != "" && ev.From != q.From ||
-			q.To != "" && ev.To != q.To ||
+			q.Sender != "" && ev.SenderUsername != q.Sender ||
+			q.Recipient != "" && ev.RecipientUsername != q.Recipient ||
 			q.GroupID != "" && ev.GroupId != q.GroupID ||
 			len(q.EventTypes) > 0 && !slices.Contains(q.EventTypes, ev.EventType) ||
 			timed && rt == nil ||
@@ -166,24 +167,24 @@ func TestList(t *testing.T) {
 		q    eventlog.Query
 	}{
 		{"all", eventlog.Query{}},
-		{"chat:txt", eventlog.Query{Selectors: mustSelectors(t, "chat:txt")}},
-		{"family muc", eventlog.Query{Selectors: mustSelectors(t, "muc")}},
-		{"star", eventlog.Query{Selectors: mustSelectors(t, "*")}},
-		{"star and more", eventlog.Query{Selectors: mustSelectors(t, "muc", "*")}},
-		{"muc and chat:txt", eventlog.Query{Selectors: mustSelectors(t, "muc", "chat:txt", "recall")}},
-		{"no-op families", eventlog.Query{Selectors: mustSelectors(t, "recall", "unknown")}},
-		{"appkey", eventlog.Query{Appkey: "org#app2"}},
-		{"odd appkey and family", eventlog.Query{Appkey: "org.x#app 3", Selectors: mustSelectors(t, "chat", "userStatus")}},
-		{"unknown appkey", eventlog.Query{Appkey: "org#none"}},
-		{"from", eventlog.Query{From: "bob"}},
-		{"to", eventlog.Query{To: "carol"}},
-		{"group", eventlog.Query{GroupID: "g1"}},
-		{"event types", eventlog.Query{EventTypes: types}},
+		{"chat:txt", eventlog.Query{Filter: eventlog.Filter{Selectors: mustSelectors(t, "chat:txt")}}},
+		{"family muc", eventlog.Query{Filter: eventlog.Filter{Selectors: mustSelectors(t, "muc")}}},
+		{"star", eventlog.Query{Filter: eventlog.Filter{Selectors: mustSelectors(t, "*")}}},
+		{"star and more", eventlog.Query{Filter: eventlog.Filter{Selectors: mustSelectors(t, "muc", "*")}}},
+		{"muc and chat:txt", eventlog.Query{Filter: eventlog.Filter{Selectors: mustSelectors(t, "muc", "chat:txt", "recall")}}},
+		{"no-op families", eventlog.Query{Filter: eventlog.Filter{Selectors: mustSelectors(t, "recall", "unknown")}}},
+		{"appkey", eventlog.Query{Filter: eventlog.Filter{Appkey: "org#app2"}}},
+		{"odd appkey and family", eventlog.Query{Filter: eventlog.Filter{Appkey: "org.x#app 3", Selectors: mustSelectors(t, "chat", "userStatus")}}},
+		{"unknown appkey", eventlog.Query{Filter: eventlog.Filter{Appkey: "org#none"}}},
+		{"sender", eventlog.Query{Filter: eventlog.Filter{Sender: "bob"}}},
+		{"recipient", eventlog.Query{Filter: eventlog.Filter{Recipient: "carol"}}},
+		{"group", eventlog.Query{Filter: eventlog.Filter{GroupID: "g1"}}},
+		{"event types", eventlog.Query{Filter: eventlog.Filter{EventTypes: types}}},
 		{"time range", eventlog.Query{StartTime: base.Add(10 * time.Second), EndTime: base.Add(50 * time.Second)}},
 		{"start time", eventlog.Query{StartTime: base.Add(70 * time.Second)}},
 		{"end time", eventlog.Query{EndTime: base.Add(20 * time.Second)}},
 		{"empty time range", eventlog.Query{StartTime: base.Add(20 * time.Second), EndTime: base.Add(20 * time.Second)}},
-		{"combined", eventlog.Query{Appkey: "org#app1", Selectors: mustSelectors(t, "chat", "groupchat"), From: "alice", EventTypes: types[:1], StartTime: base}},
+		{"combined", eventlog.Query{Filter: eventlog.Filter{Appkey: "org#app1", Selectors: mustSelectors(t, "chat", "groupchat"), Sender: "alice", EventTypes: types[:1]}, StartTime: base}},
 	} {
 		for _, oldest := range []bool{true, false} {
 			for _, limit := range []int{1, 7, 1000} {
@@ -205,7 +206,7 @@ func TestList(t *testing.T) {
 			}
 		}
 	}
-	if n := len(expected(all, eventlog.Query{Selectors: mustSelectors(t, "muc"), OldestFirst: true})); n == 0 || n == len(all) {
+	if n := len(expected(all, eventlog.Query{Filter: eventlog.Filter{Selectors: mustSelectors(t, "muc")}, OldestFirst: true})); n == 0 || n == len(all) {
 		t.Fatalf("fixture is degenerate: %d muc events", n)
 	}
 }
@@ -279,7 +280,7 @@ func TestListMaxScan(t *testing.T) {
 	all, _ := fixture(t, l)
 	for _, oldest := range []bool{true, false} {
 		for _, scan := range []int{1, 4, 25} {
-			q := eventlog.Query{From: "carol", GroupID: "g2", OldestFirst: oldest, Limit: 5, MaxScan: scan}
+			q := eventlog.Query{Filter: eventlog.Filter{Sender: "carol", GroupID: "g2"}, OldestFirst: oldest, Limit: 5, MaxScan: scan}
 			t.Run(fmt.Sprintf("oldest=%v/maxscan=%d", oldest, scan), func(t *testing.T) {
 				want := expected(all, q)
 				got, short := listPages(t, l, q)
@@ -301,7 +302,7 @@ func TestListMaxScan(t *testing.T) {
 	}
 	// JetStream's subject filter applies before MaxScan oldest first: a
 	// rare selector is found in one call however far apart its events are.
-	q := eventlog.Query{Selectors: mustSelectors(t, "roster"), OldestFirst: true, Limit: 1000, MaxScan: 20}
+	q := eventlog.Query{Filter: eventlog.Filter{Selectors: mustSelectors(t, "roster")}, OldestFirst: true, Limit: 1000, MaxScan: 20}
 	page, next, err := l.List(t.Context(), q)
 	if err != nil || next != 0 {
 		t.Fatalf("roster: next %d err %v", next, err)

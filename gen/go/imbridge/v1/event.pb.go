@@ -570,11 +570,14 @@ type Event struct {
 	// The vendor's `group_id`: the group or chatroom the event happened in;
 	// empty for one-to-one events.
 	GroupId string `protobuf:"bytes,7,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
-	// The vendor's `from`: the sender or operator. Often a plain username,
-	// sometimes a full JID such as `org#app_user@easemob.com/ios_<device>`.
-	From string `protobuf:"bytes,8,opt,name=from,proto3" json:"from,omitempty"`
-	// The vendor's `to`: the receiver, group id or chatroom id.
-	To string `protobuf:"bytes,9,opt,name=to,proto3" json:"to,omitempty"`
+	// The vendor's `from` exactly as sent: the sender or operator. Often a
+	// plain username, sometimes a full address such as
+	// `org#app_user@easemob.com/ios_<device>`. (Named `sender`, not `from`,
+	// which is a keyword in Python.)
+	Sender string `protobuf:"bytes,8,opt,name=sender,proto3" json:"sender,omitempty"`
+	// The vendor's `to` exactly as sent: the receiver, group id or chatroom
+	// id.
+	Recipient string `protobuf:"bytes,9,opt,name=recipient,proto3" json:"recipient,omitempty"`
 	// The vendor's `msg_id`: the id of the message or operation.
 	MsgId string `protobuf:"bytes,10,opt,name=msg_id,json=msgId,proto3" json:"msg_id,omitempty"`
 	// The vendor's `appkey`: `org#app` of the application the callback is for.
@@ -594,6 +597,14 @@ type Event struct {
 	RawBody []byte `protobuf:"bytes,16,opt,name=raw_body,json=rawBody,proto3" json:"raw_body,omitempty"`
 	// How the callback was authenticated when it was accepted.
 	Verification Verification `protobuf:"varint,17,opt,name=verification,proto3,enum=imbridge.v1.Verification" json:"verification,omitempty"`
+	// The username in `sender`: `sender` itself when the vendor sent a bare
+	// username, the user part of a full address
+	// (`org#app_alice@easemob.com/ios_1` → `alice`). Filters by sender match
+	// this.
+	SenderUsername string `protobuf:"bytes,18,opt,name=sender_username,json=senderUsername,proto3" json:"sender_username,omitempty"`
+	// The username (or group or chatroom id) in `recipient`, parsed as for
+	// `sender_username`. Filters by recipient match this.
+	RecipientUsername string `protobuf:"bytes,19,opt,name=recipient_username,json=recipientUsername,proto3" json:"recipient_username,omitempty"`
 	// The typed body of the event; exactly one is set.
 	//
 	// Types that are valid to be assigned to Body:
@@ -693,16 +704,16 @@ func (x *Event) GetGroupId() string {
 	return ""
 }
 
-func (x *Event) GetFrom() string {
+func (x *Event) GetSender() string {
 	if x != nil {
-		return x.From
+		return x.Sender
 	}
 	return ""
 }
 
-func (x *Event) GetTo() string {
+func (x *Event) GetRecipient() string {
 	if x != nil {
-		return x.To
+		return x.Recipient
 	}
 	return ""
 }
@@ -761,6 +772,20 @@ func (x *Event) GetVerification() Verification {
 		return x.Verification
 	}
 	return Verification_VERIFICATION_UNSPECIFIED
+}
+
+func (x *Event) GetSenderUsername() string {
+	if x != nil {
+		return x.SenderUsername
+	}
+	return ""
+}
+
+func (x *Event) GetRecipientUsername() string {
+	if x != nil {
+		return x.RecipientUsername
+	}
+	return ""
 }
 
 func (x *Event) GetBody() isEvent_Body {
@@ -2950,9 +2975,9 @@ type MessageReactions struct {
 	// The message reacted to (`messageId`).
 	MessageId string `protobuf:"bytes,1,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
 	// The message's sender (`from`).
-	From string `protobuf:"bytes,2,opt,name=from,proto3" json:"from,omitempty"`
+	Sender string `protobuf:"bytes,2,opt,name=sender,proto3" json:"sender,omitempty"`
 	// The message's receiver (`to`).
-	To string `protobuf:"bytes,3,opt,name=to,proto3" json:"to,omitempty"`
+	Recipient string `protobuf:"bytes,3,opt,name=recipient,proto3" json:"recipient,omitempty"`
 	// The conversation type (`channel_type`).
 	ChannelType string `protobuf:"bytes,4,opt,name=channel_type,json=channelType,proto3" json:"channel_type,omitempty"`
 	// When the reaction operation happened (`ts`, milliseconds).
@@ -3000,16 +3025,16 @@ func (x *MessageReactions) GetMessageId() string {
 	return ""
 }
 
-func (x *MessageReactions) GetFrom() string {
+func (x *MessageReactions) GetSender() string {
 	if x != nil {
-		return x.From
+		return x.Sender
 	}
 	return ""
 }
 
-func (x *MessageReactions) GetTo() string {
+func (x *MessageReactions) GetRecipient() string {
 	if x != nil {
-		return x.To
+		return x.Recipient
 	}
 	return ""
 }
@@ -3172,7 +3197,7 @@ type ThreadEvent struct {
 	// The thread name (`data.name`).
 	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	// The user who acted (`data.from`).
-	From string `protobuf:"bytes,3,opt,name=from,proto3" json:"from,omitempty"`
+	Operator string `protobuf:"bytes,3,opt,name=operator,proto3" json:"operator,omitempty"`
 	// The operation (`data.operation`), e.g. `update_msg`.
 	Operation string `protobuf:"bytes,4,opt,name=operation,proto3" json:"operation,omitempty"`
 	// The message the thread was created from (`data.msg_parent_id`); may be
@@ -3234,9 +3259,9 @@ func (x *ThreadEvent) GetName() string {
 	return ""
 }
 
-func (x *ThreadEvent) GetFrom() string {
+func (x *ThreadEvent) GetOperator() string {
 	if x != nil {
-		return x.From
+		return x.Operator
 	}
 	return ""
 }
@@ -3346,7 +3371,8 @@ var File_imbridge_v1_event_proto protoreflect.FileDescriptor
 
 const file_imbridge_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x17imbridge/v1/event.proto\x12\vimbridge.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd9\t\n" +
+	"\x17imbridge/v1/event.proto\x12\vimbridge.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcd\n" +
+	"\n" +
 	"\x05Event\x12\x1b\n" +
 	"\x06cursor\x18\x01 \x01(\x04B\x03\xe0A\x03R\x06cursor\x12\x17\n" +
 	"\acall_id\x18\x02 \x01(\tR\x06callId\x125\n" +
@@ -3356,9 +3382,9 @@ const file_imbridge_v1_event_proto_rawDesc = "" +
 	"\vvendor_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"vendorTime\x12\x1b\n" +
 	"\tchat_type\x18\x06 \x01(\tR\bchatType\x12\x19\n" +
-	"\bgroup_id\x18\a \x01(\tR\agroupId\x12\x12\n" +
-	"\x04from\x18\b \x01(\tR\x04from\x12\x0e\n" +
-	"\x02to\x18\t \x01(\tR\x02to\x12\x15\n" +
+	"\bgroup_id\x18\a \x01(\tR\agroupId\x12\x16\n" +
+	"\x06sender\x18\b \x01(\tR\x06sender\x12\x1c\n" +
+	"\trecipient\x18\t \x01(\tR\trecipient\x12\x15\n" +
 	"\x06msg_id\x18\n" +
 	" \x01(\tR\x05msgId\x12\x16\n" +
 	"\x06appkey\x18\v \x01(\tR\x06appkey\x12\x12\n" +
@@ -3367,7 +3393,9 @@ const file_imbridge_v1_event_proto_rawDesc = "" +
 	"\freceive_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vreceiveTime\x12\x1f\n" +
 	"\bselector\x18\x0f \x01(\tB\x03\xe0A\x03R\bselector\x12\x1e\n" +
 	"\braw_body\x18\x10 \x01(\fB\x03\xe0A\x03R\arawBody\x12B\n" +
-	"\fverification\x18\x11 \x01(\x0e2\x19.imbridge.v1.VerificationB\x03\xe0A\x03R\fverification\x125\n" +
+	"\fverification\x18\x11 \x01(\x0e2\x19.imbridge.v1.VerificationB\x03\xe0A\x03R\fverification\x12,\n" +
+	"\x0fsender_username\x18\x12 \x01(\tB\x03\xe0A\x03R\x0esenderUsername\x122\n" +
+	"\x12recipient_username\x18\x13 \x01(\tB\x03\xe0A\x03R\x11recipientUsername\x125\n" +
 	"\amessage\x18\x14 \x01(\v2\x19.imbridge.v1.MessageEventH\x00R\amessage\x122\n" +
 	"\x06recall\x18\x15 \x01(\v2\x18.imbridge.v1.RecallEventH\x00R\x06recall\x12)\n" +
 	"\x03muc\x18\x16 \x01(\v2\x15.imbridge.v1.MucEventH\x00R\x03muc\x122\n" +
@@ -3533,12 +3561,12 @@ const file_imbridge_v1_event_proto_rawDesc = "" +
 	"\rReactionEvent\x12!\n" +
 	"\fchannel_type\x18\x01 \x01(\tR\vchannelType\x12\x10\n" +
 	"\x03num\x18\x02 \x01(\x03R\x03num\x121\n" +
-	"\x04data\x18\x03 \x03(\v2\x1d.imbridge.v1.MessageReactionsR\x04data\"\xdd\x01\n" +
+	"\x04data\x18\x03 \x03(\v2\x1d.imbridge.v1.MessageReactionsR\x04data\"\xef\x01\n" +
 	"\x10MessageReactions\x12\x1d\n" +
 	"\n" +
-	"message_id\x18\x01 \x01(\tR\tmessageId\x12\x12\n" +
-	"\x04from\x18\x02 \x01(\tR\x04from\x12\x0e\n" +
-	"\x02to\x18\x03 \x01(\tR\x02to\x12!\n" +
+	"message_id\x18\x01 \x01(\tR\tmessageId\x12\x16\n" +
+	"\x06sender\x18\x02 \x01(\tR\x06sender\x12\x1c\n" +
+	"\trecipient\x18\x03 \x01(\tR\trecipient\x12!\n" +
 	"\fchannel_type\x18\x04 \x01(\tR\vchannelType\x12.\n" +
 	"\x04time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x123\n" +
 	"\treactions\x18\x06 \x03(\v2\x15.imbridge.v1.ReactionR\treactions\"\x99\x01\n" +
@@ -3551,11 +3579,11 @@ const file_imbridge_v1_event_proto_rawDesc = "" +
 	"operations\"T\n" +
 	"\x11ReactionOperation\x12#\n" +
 	"\rreaction_type\x18\x01 \x01(\tR\freactionType\x12\x1a\n" +
-	"\boperator\x18\x02 \x01(\tR\boperator\"\xbc\x02\n" +
+	"\boperator\x18\x02 \x01(\tR\boperator\"\xc4\x02\n" +
 	"\vThreadEvent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
-	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
-	"\x04from\x18\x03 \x01(\tR\x04from\x12\x1c\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
+	"\boperator\x18\x03 \x01(\tR\boperator\x12\x1c\n" +
 	"\toperation\x18\x04 \x01(\tR\toperation\x12\"\n" +
 	"\rmsg_parent_id\x18\x05 \x01(\tR\vmsgParentId\x12\"\n" +
 	"\rmuc_parent_id\x18\x06 \x01(\tR\vmucParentId\x12#\n" +

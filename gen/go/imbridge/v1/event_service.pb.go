@@ -10,6 +10,7 @@ import (
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -22,6 +23,60 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
+
+// EventView chooses how much of each event a read returns.
+type EventView int32
+
+const (
+	// The read's default: EVENT_VIEW_BASIC for streams, EVENT_VIEW_FULL for
+	// ListEvents and GetEvent.
+	EventView_EVENT_VIEW_UNSPECIFIED EventView = 0
+	// Every field but `raw_body`.
+	EventView_EVENT_VIEW_BASIC EventView = 1
+	// Every field, `raw_body` included.
+	EventView_EVENT_VIEW_FULL EventView = 2
+)
+
+// Enum value maps for EventView.
+var (
+	EventView_name = map[int32]string{
+		0: "EVENT_VIEW_UNSPECIFIED",
+		1: "EVENT_VIEW_BASIC",
+		2: "EVENT_VIEW_FULL",
+	}
+	EventView_value = map[string]int32{
+		"EVENT_VIEW_UNSPECIFIED": 0,
+		"EVENT_VIEW_BASIC":       1,
+		"EVENT_VIEW_FULL":        2,
+	}
+)
+
+func (x EventView) Enum() *EventView {
+	p := new(EventView)
+	*p = x
+	return p
+}
+
+func (x EventView) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (EventView) Descriptor() protoreflect.EnumDescriptor {
+	return file_imbridge_v1_event_service_proto_enumTypes[0].Descriptor()
+}
+
+func (EventView) Type() protoreflect.EnumType {
+	return &file_imbridge_v1_event_service_proto_enumTypes[0]
+}
+
+func (x EventView) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use EventView.Descriptor instead.
+func (EventView) EnumDescriptor() ([]byte, []int) {
+	return file_imbridge_v1_event_service_proto_rawDescGZIP(), []int{0}
+}
 
 // StartPosition is an end of the event log.
 type StartPosition int32
@@ -60,11 +115,11 @@ func (x StartPosition) String() string {
 }
 
 func (StartPosition) Descriptor() protoreflect.EnumDescriptor {
-	return file_imbridge_v1_event_service_proto_enumTypes[0].Descriptor()
+	return file_imbridge_v1_event_service_proto_enumTypes[1].Descriptor()
 }
 
 func (StartPosition) Type() protoreflect.EnumType {
-	return &file_imbridge_v1_event_service_proto_enumTypes[0]
+	return &file_imbridge_v1_event_service_proto_enumTypes[1]
 }
 
 func (x StartPosition) Number() protoreflect.EnumNumber {
@@ -73,7 +128,7 @@ func (x StartPosition) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use StartPosition.Descriptor instead.
 func (StartPosition) EnumDescriptor() ([]byte, []int) {
-	return file_imbridge_v1_event_service_proto_rawDescGZIP(), []int{0}
+	return file_imbridge_v1_event_service_proto_rawDescGZIP(), []int{1}
 }
 
 // ListOrder is the order of a listing.
@@ -113,11 +168,11 @@ func (x ListOrder) String() string {
 }
 
 func (ListOrder) Descriptor() protoreflect.EnumDescriptor {
-	return file_imbridge_v1_event_service_proto_enumTypes[1].Descriptor()
+	return file_imbridge_v1_event_service_proto_enumTypes[2].Descriptor()
 }
 
 func (ListOrder) Type() protoreflect.EnumType {
-	return &file_imbridge_v1_event_service_proto_enumTypes[1]
+	return &file_imbridge_v1_event_service_proto_enumTypes[2]
 }
 
 func (x ListOrder) Number() protoreflect.EnumNumber {
@@ -126,7 +181,7 @@ func (x ListOrder) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ListOrder.Descriptor instead.
 func (ListOrder) EnumDescriptor() ([]byte, []int) {
-	return file_imbridge_v1_event_service_proto_rawDescGZIP(), []int{1}
+	return file_imbridge_v1_event_service_proto_rawDescGZIP(), []int{2}
 }
 
 // EventFilter chooses events. Every condition that is set must hold; an
@@ -139,16 +194,16 @@ type EventFilter struct {
 	// vocabulary is documented on `Event`. Empty selects every event. An
 	// unknown selector is rejected with INVALID_ARGUMENT.
 	Selectors []string `protobuf:"bytes,1,rep,name=selectors,proto3" json:"selectors,omitempty"`
-	// Only events of this application (`org#app`).
-	Appkey string `protobuf:"bytes,2,opt,name=appkey,proto3" json:"appkey,omitempty"`
-	// Only events whose `from` is exactly this.
-	From string `protobuf:"bytes,3,opt,name=from,proto3" json:"from,omitempty"`
-	// Only events whose `to` is exactly this.
-	To string `protobuf:"bytes,4,opt,name=to,proto3" json:"to,omitempty"`
+	// Only events whose `sender_username` is exactly this: a username, which
+	// also matches events whose vendor `from` was the user's full address.
+	Sender string `protobuf:"bytes,2,opt,name=sender,proto3" json:"sender,omitempty"`
+	// Only events whose `recipient_username` is exactly this (a username, or
+	// a group or chatroom id).
+	Recipient string `protobuf:"bytes,3,opt,name=recipient,proto3" json:"recipient,omitempty"`
 	// Only events in this group or chatroom (`group_id`).
-	GroupId string `protobuf:"bytes,5,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	GroupId string `protobuf:"bytes,4,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
 	// Only events of these vendor event types; empty allows every type.
-	EventTypes    []EventType `protobuf:"varint,6,rep,packed,name=event_types,json=eventTypes,proto3,enum=imbridge.v1.EventType" json:"event_types,omitempty"`
+	EventTypes    []EventType `protobuf:"varint,5,rep,packed,name=event_types,json=eventTypes,proto3,enum=imbridge.v1.EventType" json:"event_types,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -190,23 +245,16 @@ func (x *EventFilter) GetSelectors() []string {
 	return nil
 }
 
-func (x *EventFilter) GetAppkey() string {
+func (x *EventFilter) GetSender() string {
 	if x != nil {
-		return x.Appkey
+		return x.Sender
 	}
 	return ""
 }
 
-func (x *EventFilter) GetFrom() string {
+func (x *EventFilter) GetRecipient() string {
 	if x != nil {
-		return x.From
-	}
-	return ""
-}
-
-func (x *EventFilter) GetTo() string {
-	if x != nil {
-		return x.To
+		return x.Recipient
 	}
 	return ""
 }
@@ -225,23 +273,46 @@ func (x *EventFilter) GetEventTypes() []EventType {
 	return nil
 }
 
-// SubscribeEventsRequest opens an event stream (planned: SubscribeEvents
-// answers UNIMPLEMENTED today).
+// SubscribeEventsRequest opens an event stream: a plain one (`parent`,
+// `filter` and a start) or a member of a shared subscription
+// (`subscription`).
 type SubscribeEventsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Which events to send.
-	Filter *EventFilter `protobuf:"bytes,1,opt,name=filter,proto3" json:"filter,omitempty"`
+	// The app whose events to stream, `orgs/{org}/apps/{app}`, or
+	// `orgs/-/apps/-` for every app. Required unless `subscription` is set.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// Which events to send. Not allowed with `subscription`, which has its
+	// own.
+	Filter *EventFilter `protobuf:"bytes,2,opt,name=filter,proto3" json:"filter,omitempty"`
 	// Where the stream starts. When none is set the stream starts at
-	// START_POSITION_LATEST: only events stored after the call.
+	// START_POSITION_LATEST: only events stored after the call. Not allowed
+	// with `subscription`, which keeps its own position.
 	//
 	// Types that are valid to be assigned to Start:
 	//
 	//	*SubscribeEventsRequest_Position
 	//	*SubscribeEventsRequest_AfterCursor
 	//	*SubscribeEventsRequest_StartTime
-	Start         isSubscribeEventsRequest_Start `protobuf_oneof:"start"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Start isSubscribeEventsRequest_Start `protobuf_oneof:"start"`
+	// The `epoch` that came with `after_cursor`. When set and different from
+	// the log's, the call fails with FAILED_PRECONDITION instead of resuming
+	// at events the cursor does not name.
+	Epoch string `protobuf:"bytes,6,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	// How much of each event to send; default EVENT_VIEW_BASIC (no
+	// `raw_body`).
+	View EventView `protobuf:"varint,7,opt,name=view,proto3,enum=imbridge.v1.EventView" json:"view,omitempty"`
+	// How long an idle stream waits before sending a heartbeat: 100ms to 5m;
+	// default the server's `stream.heartbeat_interval` (15s).
+	HeartbeatInterval *durationpb.Duration `protobuf:"bytes,8,opt,name=heartbeat_interval,json=heartbeatInterval,proto3" json:"heartbeat_interval,omitempty"`
+	// Join this shared subscription,
+	// `orgs/{org}/apps/{app}/subscriptions/{subscription}`, as one member.
+	Subscription string `protobuf:"bytes,9,opt,name=subscription,proto3" json:"subscription,omitempty"`
+	// With `subscription`: the most events this stream holds unacknowledged
+	// at once, 1 to 1000; default 100. Events past it wait for
+	// acknowledgements (or deadlines) and may go to other members.
+	MaxOutstanding int32 `protobuf:"varint,10,opt,name=max_outstanding,json=maxOutstanding,proto3" json:"max_outstanding,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *SubscribeEventsRequest) Reset() {
@@ -272,6 +343,13 @@ func (x *SubscribeEventsRequest) ProtoReflect() protoreflect.Message {
 // Deprecated: Use SubscribeEventsRequest.ProtoReflect.Descriptor instead.
 func (*SubscribeEventsRequest) Descriptor() ([]byte, []int) {
 	return file_imbridge_v1_event_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *SubscribeEventsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
 }
 
 func (x *SubscribeEventsRequest) GetFilter() *EventFilter {
@@ -315,23 +393,59 @@ func (x *SubscribeEventsRequest) GetStartTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *SubscribeEventsRequest) GetEpoch() string {
+	if x != nil {
+		return x.Epoch
+	}
+	return ""
+}
+
+func (x *SubscribeEventsRequest) GetView() EventView {
+	if x != nil {
+		return x.View
+	}
+	return EventView_EVENT_VIEW_UNSPECIFIED
+}
+
+func (x *SubscribeEventsRequest) GetHeartbeatInterval() *durationpb.Duration {
+	if x != nil {
+		return x.HeartbeatInterval
+	}
+	return nil
+}
+
+func (x *SubscribeEventsRequest) GetSubscription() string {
+	if x != nil {
+		return x.Subscription
+	}
+	return ""
+}
+
+func (x *SubscribeEventsRequest) GetMaxOutstanding() int32 {
+	if x != nil {
+		return x.MaxOutstanding
+	}
+	return 0
+}
+
 type isSubscribeEventsRequest_Start interface {
 	isSubscribeEventsRequest_Start()
 }
 
 type SubscribeEventsRequest_Position struct {
 	// Start at the oldest or the newest end of the log.
-	Position StartPosition `protobuf:"varint,2,opt,name=position,proto3,enum=imbridge.v1.StartPosition,oneof"`
+	Position StartPosition `protobuf:"varint,3,opt,name=position,proto3,enum=imbridge.v1.StartPosition,oneof"`
 }
 
 type SubscribeEventsRequest_AfterCursor struct {
-	// Start right after this cursor: the way to resume without gaps.
-	AfterCursor uint64 `protobuf:"varint,3,opt,name=after_cursor,json=afterCursor,proto3,oneof"`
+	// Start right after this cursor: the way to resume without gaps. 0 is
+	// the same as START_POSITION_EARLIEST.
+	AfterCursor uint64 `protobuf:"varint,4,opt,name=after_cursor,json=afterCursor,proto3,oneof"`
 }
 
 type SubscribeEventsRequest_StartTime struct {
 	// Start at the first event received at or after this time.
-	StartTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=start_time,json=startTime,proto3,oneof"`
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=start_time,json=startTime,proto3,oneof"`
 }
 
 func (*SubscribeEventsRequest_Position) isSubscribeEventsRequest_Start() {}
@@ -340,13 +454,27 @@ func (*SubscribeEventsRequest_AfterCursor) isSubscribeEventsRequest_Start() {}
 
 func (*SubscribeEventsRequest_StartTime) isSubscribeEventsRequest_Start() {}
 
-// SubscribeEventsResponse is one event of a stream.
+// SubscribeEventsResponse is one message of a stream: an event or a
+// heartbeat.
 type SubscribeEventsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The event.
-	Event         *Event `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// What the message carries.
+	//
+	// Types that are valid to be assigned to Kind:
+	//
+	//	*SubscribeEventsResponse_Event
+	//	*SubscribeEventsResponse_Heartbeat
+	Kind isSubscribeEventsResponse_Kind `protobuf_oneof:"kind"`
+	// The identity of the log the cursors belong to. It changes only when the
+	// log is recreated (data wiped, moved to another cluster): persist it
+	// with the cursor and pass it back in `SubscribeEventsRequest.epoch`.
+	Epoch string `protobuf:"bytes,3,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	// On a shared subscription's stream, how many times this event has been
+	// delivered to the subscription, this time included: 1, then more after
+	// an acknowledgement deadline passed. 0 on plain streams.
+	DeliveryAttempt int32 `protobuf:"varint,4,opt,name=delivery_attempt,json=deliveryAttempt,proto3" json:"delivery_attempt,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *SubscribeEventsResponse) Reset() {
@@ -379,9 +507,125 @@ func (*SubscribeEventsResponse) Descriptor() ([]byte, []int) {
 	return file_imbridge_v1_event_service_proto_rawDescGZIP(), []int{2}
 }
 
+func (x *SubscribeEventsResponse) GetKind() isSubscribeEventsResponse_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return nil
+}
+
 func (x *SubscribeEventsResponse) GetEvent() *Event {
 	if x != nil {
-		return x.Event
+		if x, ok := x.Kind.(*SubscribeEventsResponse_Event); ok {
+			return x.Event
+		}
+	}
+	return nil
+}
+
+func (x *SubscribeEventsResponse) GetHeartbeat() *Heartbeat {
+	if x != nil {
+		if x, ok := x.Kind.(*SubscribeEventsResponse_Heartbeat); ok {
+			return x.Heartbeat
+		}
+	}
+	return nil
+}
+
+func (x *SubscribeEventsResponse) GetEpoch() string {
+	if x != nil {
+		return x.Epoch
+	}
+	return ""
+}
+
+func (x *SubscribeEventsResponse) GetDeliveryAttempt() int32 {
+	if x != nil {
+		return x.DeliveryAttempt
+	}
+	return 0
+}
+
+type isSubscribeEventsResponse_Kind interface {
+	isSubscribeEventsResponse_Kind()
+}
+
+type SubscribeEventsResponse_Event struct {
+	// An event that matches the stream's filter.
+	Event *Event `protobuf:"bytes,1,opt,name=event,proto3,oneof"`
+}
+
+type SubscribeEventsResponse_Heartbeat struct {
+	// The stream is idle: nothing matched since the last message.
+	Heartbeat *Heartbeat `protobuf:"bytes,2,opt,name=heartbeat,proto3,oneof"`
+}
+
+func (*SubscribeEventsResponse_Event) isSubscribeEventsResponse_Kind() {}
+
+func (*SubscribeEventsResponse_Heartbeat) isSubscribeEventsResponse_Kind() {}
+
+// Heartbeat says where an idle stream stands.
+type Heartbeat struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The newest cursor in the log, as far as this imbridge knows.
+	HeadCursor uint64 `protobuf:"varint,1,opt,name=head_cursor,json=headCursor,proto3" json:"head_cursor,omitempty"`
+	// Every event up to this cursor has been examined: those that match were
+	// sent before this heartbeat. Resuming after it loses nothing. 0 on
+	// shared subscriptions, whose position the server keeps.
+	ScannedCursor uint64 `protobuf:"varint,2,opt,name=scanned_cursor,json=scannedCursor,proto3" json:"scanned_cursor,omitempty"`
+	// When the heartbeat was sent.
+	SendTime      *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=send_time,json=sendTime,proto3" json:"send_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Heartbeat) Reset() {
+	*x = Heartbeat{}
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Heartbeat) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Heartbeat) ProtoMessage() {}
+
+func (x *Heartbeat) ProtoReflect() protoreflect.Message {
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Heartbeat.ProtoReflect.Descriptor instead.
+func (*Heartbeat) Descriptor() ([]byte, []int) {
+	return file_imbridge_v1_event_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Heartbeat) GetHeadCursor() uint64 {
+	if x != nil {
+		return x.HeadCursor
+	}
+	return 0
+}
+
+func (x *Heartbeat) GetScannedCursor() uint64 {
+	if x != nil {
+		return x.ScannedCursor
+	}
+	return 0
+}
+
+func (x *Heartbeat) GetSendTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SendTime
 	}
 	return nil
 }
@@ -389,27 +633,32 @@ func (x *SubscribeEventsResponse) GetEvent() *Event {
 // ListEventsRequest asks for one page of stored events.
 type ListEventsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
+	// The app whose events to list, `orgs/{org}/apps/{app}`, or
+	// `orgs/-/apps/-` for every app.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	// Which events to list.
-	Filter *EventFilter `protobuf:"bytes,1,opt,name=filter,proto3" json:"filter,omitempty"`
+	Filter *EventFilter `protobuf:"bytes,2,opt,name=filter,proto3" json:"filter,omitempty"`
 	// The most events to return: 1 to 1000, default 100. Larger values are
 	// lowered to 1000.
-	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// The `next_page_token` of the previous page; empty for the first page.
 	// Every other field must be the same as in the call that returned it.
-	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// The order of the listing; default newest first.
-	Order ListOrder `protobuf:"varint,4,opt,name=order,proto3,enum=imbridge.v1.ListOrder" json:"order,omitempty"`
+	Order ListOrder `protobuf:"varint,5,opt,name=order,proto3,enum=imbridge.v1.ListOrder" json:"order,omitempty"`
 	// Only events received at or after this time.
-	StartTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
 	// Only events received before this time.
-	EndTime       *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	EndTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	// How much of each event to return; default EVENT_VIEW_FULL.
+	View          EventView `protobuf:"varint,8,opt,name=view,proto3,enum=imbridge.v1.EventView" json:"view,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListEventsRequest) Reset() {
 	*x = ListEventsRequest{}
-	mi := &file_imbridge_v1_event_service_proto_msgTypes[3]
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -421,7 +670,7 @@ func (x *ListEventsRequest) String() string {
 func (*ListEventsRequest) ProtoMessage() {}
 
 func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_event_service_proto_msgTypes[3]
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -434,7 +683,14 @@ func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListEventsRequest) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_event_service_proto_rawDescGZIP(), []int{3}
+	return file_imbridge_v1_event_service_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ListEventsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
 }
 
 func (x *ListEventsRequest) GetFilter() *EventFilter {
@@ -479,6 +735,13 @@ func (x *ListEventsRequest) GetEndTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *ListEventsRequest) GetView() EventView {
+	if x != nil {
+		return x.View
+	}
+	return EventView_EVENT_VIEW_UNSPECIFIED
+}
+
 // ListEventsResponse is one page of stored events.
 type ListEventsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -492,7 +755,7 @@ type ListEventsResponse struct {
 
 func (x *ListEventsResponse) Reset() {
 	*x = ListEventsResponse{}
-	mi := &file_imbridge_v1_event_service_proto_msgTypes[4]
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -504,7 +767,7 @@ func (x *ListEventsResponse) String() string {
 func (*ListEventsResponse) ProtoMessage() {}
 
 func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_event_service_proto_msgTypes[4]
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -517,7 +780,7 @@ func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListEventsResponse) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_event_service_proto_rawDescGZIP(), []int{4}
+	return file_imbridge_v1_event_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ListEventsResponse) GetEvents() []*Event {
@@ -541,14 +804,16 @@ type GetEventRequest struct {
 	// The event's cursor.
 	Cursor uint64 `protobuf:"varint,1,opt,name=cursor,proto3" json:"cursor,omitempty"`
 	// The event's vendor call id (`callId`).
-	CallId        string `protobuf:"bytes,2,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	CallId string `protobuf:"bytes,2,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	// How much of the event to return; default EVENT_VIEW_FULL.
+	View          EventView `protobuf:"varint,3,opt,name=view,proto3,enum=imbridge.v1.EventView" json:"view,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetEventRequest) Reset() {
 	*x = GetEventRequest{}
-	mi := &file_imbridge_v1_event_service_proto_msgTypes[5]
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -560,7 +825,7 @@ func (x *GetEventRequest) String() string {
 func (*GetEventRequest) ProtoMessage() {}
 
 func (x *GetEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_event_service_proto_msgTypes[5]
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -573,7 +838,7 @@ func (x *GetEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEventRequest.ProtoReflect.Descriptor instead.
 func (*GetEventRequest) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_event_service_proto_rawDescGZIP(), []int{5}
+	return file_imbridge_v1_event_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetEventRequest) GetCursor() uint64 {
@@ -590,6 +855,13 @@ func (x *GetEventRequest) GetCallId() string {
 	return ""
 }
 
+func (x *GetEventRequest) GetView() EventView {
+	if x != nil {
+		return x.View
+	}
+	return EventView_EVENT_VIEW_UNSPECIFIED
+}
+
 // GetEventResponse is one stored event.
 type GetEventResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -601,7 +873,7 @@ type GetEventResponse struct {
 
 func (x *GetEventResponse) Reset() {
 	*x = GetEventResponse{}
-	mi := &file_imbridge_v1_event_service_proto_msgTypes[6]
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -613,7 +885,7 @@ func (x *GetEventResponse) String() string {
 func (*GetEventResponse) ProtoMessage() {}
 
 func (x *GetEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_event_service_proto_msgTypes[6]
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -626,7 +898,7 @@ func (x *GetEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEventResponse.ProtoReflect.Descriptor instead.
 func (*GetEventResponse) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_event_service_proto_rawDescGZIP(), []int{6}
+	return file_imbridge_v1_event_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetEventResponse) GetEvent() *Event {
@@ -636,45 +908,690 @@ func (x *GetEventResponse) GetEvent() *Event {
 	return nil
 }
 
+// Subscription is a shared subscription: a filter and a position in the
+// log that several streams (its members) consume together, like a
+// consumer group of a message broker. Each matching event goes to one
+// member; one not acknowledged within `ack_deadline` is delivered again,
+// to any member, with a higher `delivery_attempt`. After
+// `max_delivery_attempts` deliveries an event is no longer delivered: it
+// stays in the log (read it with GetEvent), it is counted in the metric
+// `imbridge_subscription_events_abandoned_total{subscription}` and logged
+// with its cursor. Events the filter's `sender`, `recipient`, `group_id`
+// or `event_types` leave out are acknowledged by imbridge itself. The
+// position and the unacknowledged events survive restarts of imbridge and
+// of the members.
+type Subscription struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The subscription's name,
+	// `orgs/{org}/apps/{app}/subscriptions/{subscription}`; the last part is
+	// 1 to 48 lowercase letters, digits and `-`, starting with a letter.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Which events the subscription receives; fixed at creation.
+	Filter *EventFilter `protobuf:"bytes,2,opt,name=filter,proto3" json:"filter,omitempty"`
+	// How long a member has to acknowledge an event before it is delivered
+	// again: 1s to 1h; default 30s.
+	AckDeadline *durationpb.Duration `protobuf:"bytes,3,opt,name=ack_deadline,json=ackDeadline,proto3" json:"ack_deadline,omitempty"`
+	// How many times an event is delivered at most: 1 to 1000; default 5.
+	MaxDeliveryAttempts int32 `protobuf:"varint,4,opt,name=max_delivery_attempts,json=maxDeliveryAttempts,proto3" json:"max_delivery_attempts,omitempty"`
+	// Where a new subscription starts; default START_POSITION_LATEST.
+	StartPosition StartPosition `protobuf:"varint,5,opt,name=start_position,json=startPosition,proto3,enum=imbridge.v1.StartPosition" json:"start_position,omitempty"`
+	// When the subscription was created.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Matching events not yet delivered (GetSubscription only).
+	Backlog uint64 `protobuf:"varint,7,opt,name=backlog,proto3" json:"backlog,omitempty"`
+	// Events delivered and not yet acknowledged (GetSubscription only).
+	Unacknowledged uint64 `protobuf:"varint,8,opt,name=unacknowledged,proto3" json:"unacknowledged,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Subscription) Reset() {
+	*x = Subscription{}
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Subscription) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Subscription) ProtoMessage() {}
+
+func (x *Subscription) ProtoReflect() protoreflect.Message {
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Subscription.ProtoReflect.Descriptor instead.
+func (*Subscription) Descriptor() ([]byte, []int) {
+	return file_imbridge_v1_event_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Subscription) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Subscription) GetFilter() *EventFilter {
+	if x != nil {
+		return x.Filter
+	}
+	return nil
+}
+
+func (x *Subscription) GetAckDeadline() *durationpb.Duration {
+	if x != nil {
+		return x.AckDeadline
+	}
+	return nil
+}
+
+func (x *Subscription) GetMaxDeliveryAttempts() int32 {
+	if x != nil {
+		return x.MaxDeliveryAttempts
+	}
+	return 0
+}
+
+func (x *Subscription) GetStartPosition() StartPosition {
+	if x != nil {
+		return x.StartPosition
+	}
+	return StartPosition_START_POSITION_UNSPECIFIED
+}
+
+func (x *Subscription) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Subscription) GetBacklog() uint64 {
+	if x != nil {
+		return x.Backlog
+	}
+	return 0
+}
+
+func (x *Subscription) GetUnacknowledged() uint64 {
+	if x != nil {
+		return x.Unacknowledged
+	}
+	return 0
+}
+
+// CreateSubscriptionRequest creates a subscription.
+type CreateSubscriptionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The app, `orgs/{org}/apps/{app}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// The last part of the new subscription's name.
+	SubscriptionId string `protobuf:"bytes,2,opt,name=subscription_id,json=subscriptionId,proto3" json:"subscription_id,omitempty"`
+	// The subscription; its `name` is ignored.
+	Subscription  *Subscription `protobuf:"bytes,3,opt,name=subscription,proto3" json:"subscription,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateSubscriptionRequest) Reset() {
+	*x = CreateSubscriptionRequest{}
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateSubscriptionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateSubscriptionRequest) ProtoMessage() {}
+
+func (x *CreateSubscriptionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateSubscriptionRequest.ProtoReflect.Descriptor instead.
+func (*CreateSubscriptionRequest) Descriptor() ([]byte, []int) {
+	return file_imbridge_v1_event_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *CreateSubscriptionRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *CreateSubscriptionRequest) GetSubscriptionId() string {
+	if x != nil {
+		return x.SubscriptionId
+	}
+	return ""
+}
+
+func (x *CreateSubscriptionRequest) GetSubscription() *Subscription {
+	if x != nil {
+		return x.Subscription
+	}
+	return nil
+}
+
+// CreateSubscriptionResponse is the created subscription.
+type CreateSubscriptionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The subscription.
+	Subscription  *Subscription `protobuf:"bytes,1,opt,name=subscription,proto3" json:"subscription,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateSubscriptionResponse) Reset() {
+	*x = CreateSubscriptionResponse{}
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateSubscriptionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateSubscriptionResponse) ProtoMessage() {}
+
+func (x *CreateSubscriptionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateSubscriptionResponse.ProtoReflect.Descriptor instead.
+func (*CreateSubscriptionResponse) Descriptor() ([]byte, []int) {
+	return file_imbridge_v1_event_service_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *CreateSubscriptionResponse) GetSubscription() *Subscription {
+	if x != nil {
+		return x.Subscription
+	}
+	return nil
+}
+
+// GetSubscriptionRequest names a subscription.
+type GetSubscriptionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `orgs/{org}/apps/{app}/subscriptions/{subscription}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSubscriptionRequest) Reset() {
+	*x = GetSubscriptionRequest{}
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSubscriptionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSubscriptionRequest) ProtoMessage() {}
+
+func (x *GetSubscriptionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSubscriptionRequest.ProtoReflect.Descriptor instead.
+func (*GetSubscriptionRequest) Descriptor() ([]byte, []int) {
+	return file_imbridge_v1_event_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *GetSubscriptionRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// GetSubscriptionResponse is one subscription.
+type GetSubscriptionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The subscription.
+	Subscription  *Subscription `protobuf:"bytes,1,opt,name=subscription,proto3" json:"subscription,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSubscriptionResponse) Reset() {
+	*x = GetSubscriptionResponse{}
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSubscriptionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSubscriptionResponse) ProtoMessage() {}
+
+func (x *GetSubscriptionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSubscriptionResponse.ProtoReflect.Descriptor instead.
+func (*GetSubscriptionResponse) Descriptor() ([]byte, []int) {
+	return file_imbridge_v1_event_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *GetSubscriptionResponse) GetSubscription() *Subscription {
+	if x != nil {
+		return x.Subscription
+	}
+	return nil
+}
+
+// ListSubscriptionsRequest lists an app's subscriptions.
+type ListSubscriptionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The app, `orgs/{org}/apps/{app}`.
+	Parent        string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSubscriptionsRequest) Reset() {
+	*x = ListSubscriptionsRequest{}
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSubscriptionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSubscriptionsRequest) ProtoMessage() {}
+
+func (x *ListSubscriptionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSubscriptionsRequest.ProtoReflect.Descriptor instead.
+func (*ListSubscriptionsRequest) Descriptor() ([]byte, []int) {
+	return file_imbridge_v1_event_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ListSubscriptionsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+// ListSubscriptionsResponse is every subscription of the app, by name.
+type ListSubscriptionsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The subscriptions, without backlog figures.
+	Subscriptions []*Subscription `protobuf:"bytes,1,rep,name=subscriptions,proto3" json:"subscriptions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSubscriptionsResponse) Reset() {
+	*x = ListSubscriptionsResponse{}
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSubscriptionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSubscriptionsResponse) ProtoMessage() {}
+
+func (x *ListSubscriptionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSubscriptionsResponse.ProtoReflect.Descriptor instead.
+func (*ListSubscriptionsResponse) Descriptor() ([]byte, []int) {
+	return file_imbridge_v1_event_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ListSubscriptionsResponse) GetSubscriptions() []*Subscription {
+	if x != nil {
+		return x.Subscriptions
+	}
+	return nil
+}
+
+// DeleteSubscriptionRequest names the subscription to delete.
+type DeleteSubscriptionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `orgs/{org}/apps/{app}/subscriptions/{subscription}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteSubscriptionRequest) Reset() {
+	*x = DeleteSubscriptionRequest{}
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteSubscriptionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteSubscriptionRequest) ProtoMessage() {}
+
+func (x *DeleteSubscriptionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteSubscriptionRequest.ProtoReflect.Descriptor instead.
+func (*DeleteSubscriptionRequest) Descriptor() ([]byte, []int) {
+	return file_imbridge_v1_event_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *DeleteSubscriptionRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// DeleteSubscriptionResponse is empty.
+type DeleteSubscriptionResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteSubscriptionResponse) Reset() {
+	*x = DeleteSubscriptionResponse{}
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteSubscriptionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteSubscriptionResponse) ProtoMessage() {}
+
+func (x *DeleteSubscriptionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteSubscriptionResponse.ProtoReflect.Descriptor instead.
+func (*DeleteSubscriptionResponse) Descriptor() ([]byte, []int) {
+	return file_imbridge_v1_event_service_proto_rawDescGZIP(), []int{16}
+}
+
+// AcknowledgeEventsRequest acknowledges events of a subscription.
+type AcknowledgeEventsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `orgs/{org}/apps/{app}/subscriptions/{subscription}`.
+	Subscription string `protobuf:"bytes,1,opt,name=subscription,proto3" json:"subscription,omitempty"`
+	// The cursors of the events processed: 1 to 1000.
+	Cursors       []uint64 `protobuf:"varint,2,rep,packed,name=cursors,proto3" json:"cursors,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AcknowledgeEventsRequest) Reset() {
+	*x = AcknowledgeEventsRequest{}
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AcknowledgeEventsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AcknowledgeEventsRequest) ProtoMessage() {}
+
+func (x *AcknowledgeEventsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AcknowledgeEventsRequest.ProtoReflect.Descriptor instead.
+func (*AcknowledgeEventsRequest) Descriptor() ([]byte, []int) {
+	return file_imbridge_v1_event_service_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *AcknowledgeEventsRequest) GetSubscription() string {
+	if x != nil {
+		return x.Subscription
+	}
+	return ""
+}
+
+func (x *AcknowledgeEventsRequest) GetCursors() []uint64 {
+	if x != nil {
+		return x.Cursors
+	}
+	return nil
+}
+
+// AcknowledgeEventsResponse is empty.
+type AcknowledgeEventsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AcknowledgeEventsResponse) Reset() {
+	*x = AcknowledgeEventsResponse{}
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AcknowledgeEventsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AcknowledgeEventsResponse) ProtoMessage() {}
+
+func (x *AcknowledgeEventsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_imbridge_v1_event_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AcknowledgeEventsResponse.ProtoReflect.Descriptor instead.
+func (*AcknowledgeEventsResponse) Descriptor() ([]byte, []int) {
+	return file_imbridge_v1_event_service_proto_rawDescGZIP(), []int{18}
+}
+
 var File_imbridge_v1_event_service_proto protoreflect.FileDescriptor
 
 const file_imbridge_v1_event_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1fimbridge/v1/event_service.proto\x12\vimbridge.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17imbridge/v1/event.proto\"\xbb\x01\n" +
+	"\x1fimbridge/v1/event_service.proto\x12\vimbridge.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17imbridge/v1/event.proto\"\xb5\x01\n" +
 	"\vEventFilter\x12\x1c\n" +
 	"\tselectors\x18\x01 \x03(\tR\tselectors\x12\x16\n" +
-	"\x06appkey\x18\x02 \x01(\tR\x06appkey\x12\x12\n" +
-	"\x04from\x18\x03 \x01(\tR\x04from\x12\x0e\n" +
-	"\x02to\x18\x04 \x01(\tR\x02to\x12\x19\n" +
-	"\bgroup_id\x18\x05 \x01(\tR\agroupId\x127\n" +
-	"\vevent_types\x18\x06 \x03(\x0e2\x16.imbridge.v1.EventTypeR\n" +
-	"eventTypes\"\xef\x01\n" +
-	"\x16SubscribeEventsRequest\x120\n" +
-	"\x06filter\x18\x01 \x01(\v2\x18.imbridge.v1.EventFilterR\x06filter\x128\n" +
-	"\bposition\x18\x02 \x01(\x0e2\x1a.imbridge.v1.StartPositionH\x00R\bposition\x12#\n" +
-	"\fafter_cursor\x18\x03 \x01(\x04H\x00R\vafterCursor\x12;\n" +
+	"\x06sender\x18\x02 \x01(\tR\x06sender\x12\x1c\n" +
+	"\trecipient\x18\x03 \x01(\tR\trecipient\x12\x19\n" +
+	"\bgroup_id\x18\x04 \x01(\tR\agroupId\x127\n" +
+	"\vevent_types\x18\x05 \x03(\x0e2\x16.imbridge.v1.EventTypeR\n" +
+	"eventTypes\"\xe0\x03\n" +
+	"\x16SubscribeEventsRequest\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x120\n" +
+	"\x06filter\x18\x02 \x01(\v2\x18.imbridge.v1.EventFilterR\x06filter\x128\n" +
+	"\bposition\x18\x03 \x01(\x0e2\x1a.imbridge.v1.StartPositionH\x00R\bposition\x12#\n" +
+	"\fafter_cursor\x18\x04 \x01(\x04H\x00R\vafterCursor\x12;\n" +
 	"\n" +
-	"start_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampH\x00R\tstartTimeB\a\n" +
-	"\x05start\"C\n" +
-	"\x17SubscribeEventsResponse\x12(\n" +
-	"\x05event\x18\x01 \x01(\v2\x12.imbridge.v1.EventR\x05event\"\xa1\x02\n" +
-	"\x11ListEventsRequest\x120\n" +
-	"\x06filter\x18\x01 \x01(\v2\x18.imbridge.v1.EventFilterR\x06filter\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"start_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampH\x00R\tstartTime\x12\x14\n" +
+	"\x05epoch\x18\x06 \x01(\tR\x05epoch\x12*\n" +
+	"\x04view\x18\a \x01(\x0e2\x16.imbridge.v1.EventViewR\x04view\x12H\n" +
+	"\x12heartbeat_interval\x18\b \x01(\v2\x19.google.protobuf.DurationR\x11heartbeatInterval\x12\"\n" +
+	"\fsubscription\x18\t \x01(\tR\fsubscription\x12'\n" +
+	"\x0fmax_outstanding\x18\n" +
+	" \x01(\x05R\x0emaxOutstandingB\a\n" +
+	"\x05start\"\xc6\x01\n" +
+	"\x17SubscribeEventsResponse\x12*\n" +
+	"\x05event\x18\x01 \x01(\v2\x12.imbridge.v1.EventH\x00R\x05event\x126\n" +
+	"\theartbeat\x18\x02 \x01(\v2\x16.imbridge.v1.HeartbeatH\x00R\theartbeat\x12\x14\n" +
+	"\x05epoch\x18\x03 \x01(\tR\x05epoch\x12)\n" +
+	"\x10delivery_attempt\x18\x04 \x01(\x05R\x0fdeliveryAttemptB\x06\n" +
+	"\x04kind\"\x8c\x01\n" +
+	"\tHeartbeat\x12\x1f\n" +
+	"\vhead_cursor\x18\x01 \x01(\x04R\n" +
+	"headCursor\x12%\n" +
+	"\x0escanned_cursor\x18\x02 \x01(\x04R\rscannedCursor\x127\n" +
+	"\tsend_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bsendTime\"\xea\x02\n" +
+	"\x11ListEventsRequest\x12\x1b\n" +
+	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x120\n" +
+	"\x06filter\x18\x02 \x01(\v2\x18.imbridge.v1.EventFilterR\x06filter\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\x12,\n" +
-	"\x05order\x18\x04 \x01(\x0e2\x16.imbridge.v1.ListOrderR\x05order\x129\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\x12,\n" +
+	"\x05order\x18\x05 \x01(\x0e2\x16.imbridge.v1.ListOrderR\x05order\x129\n" +
 	"\n" +
-	"start_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
-	"\bend_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"h\n" +
+	"start_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12*\n" +
+	"\x04view\x18\b \x01(\x0e2\x16.imbridge.v1.EventViewR\x04view\"h\n" +
 	"\x12ListEventsResponse\x12*\n" +
 	"\x06events\x18\x01 \x03(\v2\x12.imbridge.v1.EventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"B\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"n\n" +
 	"\x0fGetEventRequest\x12\x16\n" +
 	"\x06cursor\x18\x01 \x01(\x04R\x06cursor\x12\x17\n" +
-	"\acall_id\x18\x02 \x01(\tR\x06callId\"A\n" +
+	"\acall_id\x18\x02 \x01(\tR\x06callId\x12*\n" +
+	"\x04view\x18\x03 \x01(\x0e2\x16.imbridge.v1.EventViewR\x04view\"A\n" +
 	"\x10GetEventResponse\x12-\n" +
-	"\x05event\x18\x01 \x01(\v2\x12.imbridge.v1.EventB\x03\xe0A\x03R\x05event*g\n" +
+	"\x05event\x18\x01 \x01(\v2\x12.imbridge.v1.EventB\x03\xe0A\x03R\x05event\"\xb0\x03\n" +
+	"\fSubscription\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x125\n" +
+	"\x06filter\x18\x02 \x01(\v2\x18.imbridge.v1.EventFilterB\x03\xe0A\x05R\x06filter\x12A\n" +
+	"\fack_deadline\x18\x03 \x01(\v2\x19.google.protobuf.DurationB\x03\xe0A\x05R\vackDeadline\x127\n" +
+	"\x15max_delivery_attempts\x18\x04 \x01(\x05B\x03\xe0A\x05R\x13maxDeliveryAttempts\x12F\n" +
+	"\x0estart_position\x18\x05 \x01(\x0e2\x1a.imbridge.v1.StartPositionB\x03\xe0A\x04R\rstartPosition\x12@\n" +
+	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"createTime\x12\x1d\n" +
+	"\abacklog\x18\a \x01(\x04B\x03\xe0A\x03R\abacklog\x12+\n" +
+	"\x0eunacknowledged\x18\b \x01(\x04B\x03\xe0A\x03R\x0eunacknowledged\"\xaa\x01\n" +
+	"\x19CreateSubscriptionRequest\x12\x1b\n" +
+	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x12,\n" +
+	"\x0fsubscription_id\x18\x02 \x01(\tB\x03\xe0A\x02R\x0esubscriptionId\x12B\n" +
+	"\fsubscription\x18\x03 \x01(\v2\x19.imbridge.v1.SubscriptionB\x03\xe0A\x02R\fsubscription\"[\n" +
+	"\x1aCreateSubscriptionResponse\x12=\n" +
+	"\fsubscription\x18\x01 \x01(\v2\x19.imbridge.v1.SubscriptionR\fsubscription\"1\n" +
+	"\x16GetSubscriptionRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\"X\n" +
+	"\x17GetSubscriptionResponse\x12=\n" +
+	"\fsubscription\x18\x01 \x01(\v2\x19.imbridge.v1.SubscriptionR\fsubscription\"7\n" +
+	"\x18ListSubscriptionsRequest\x12\x1b\n" +
+	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\"\\\n" +
+	"\x19ListSubscriptionsResponse\x12?\n" +
+	"\rsubscriptions\x18\x01 \x03(\v2\x19.imbridge.v1.SubscriptionR\rsubscriptions\"4\n" +
+	"\x19DeleteSubscriptionRequest\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x02R\x04name\"\x1c\n" +
+	"\x1aDeleteSubscriptionResponse\"b\n" +
+	"\x18AcknowledgeEventsRequest\x12'\n" +
+	"\fsubscription\x18\x01 \x01(\tB\x03\xe0A\x02R\fsubscription\x12\x1d\n" +
+	"\acursors\x18\x02 \x03(\x04B\x03\xe0A\x02R\acursors\"\x1b\n" +
+	"\x19AcknowledgeEventsResponse*R\n" +
+	"\tEventView\x12\x1a\n" +
+	"\x16EVENT_VIEW_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10EVENT_VIEW_BASIC\x10\x01\x12\x13\n" +
+	"\x0fEVENT_VIEW_FULL\x10\x02*g\n" +
 	"\rStartPosition\x12\x1e\n" +
 	"\x1aSTART_POSITION_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17START_POSITION_EARLIEST\x10\x01\x12\x19\n" +
@@ -682,13 +1599,18 @@ const file_imbridge_v1_event_service_proto_rawDesc = "" +
 	"\tListOrder\x12\x1a\n" +
 	"\x16LIST_ORDER_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17LIST_ORDER_NEWEST_FIRST\x10\x01\x12\x1b\n" +
-	"\x17LIST_ORDER_OLDEST_FIRST\x10\x022\x82\x03\n" +
-	"\fEventService\x12\x7f\n" +
-	"\x0fSubscribeEvents\x12#.imbridge.v1.SubscribeEventsRequest\x1a$.imbridge.v1.SubscribeEventsResponse\"\x1f\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/events:subscribe\x90\x02\x010\x01\x12d\n" +
+	"\x17LIST_ORDER_OLDEST_FIRST\x10\x022\xac\n" +
 	"\n" +
-	"ListEvents\x12\x1e.imbridge.v1.ListEventsRequest\x1a\x1f.imbridge.v1.ListEventsResponse\"\x15\x82\xd3\xe4\x93\x02\f\x12\n" +
-	"/v1/events\x90\x02\x01\x12\x8a\x01\n" +
-	"\bGetEvent\x12\x1c.imbridge.v1.GetEventRequest\x1a\x1d.imbridge.v1.GetEventResponse\"A\x82\xd3\xe4\x93\x028Z\x1ab\x05event\x12\x11/v1/events:lookupb\x05event\x12\x13/v1/events/{cursor}\x90\x02\x01B\xad\x01\n" +
+	"\fEventService\x12\xd1\x01\n" +
+	"\x0fSubscribeEvents\x12#.imbridge.v1.SubscribeEventsRequest\x1a$.imbridge.v1.SubscribeEventsResponse\"q\x82\xd3\xe4\x93\x02hZ9\x127/v1/{subscription=orgs/*/apps/*/subscriptions/*}:stream\x12+/v1/{parent=orgs/*/apps/*}/events:subscribe\x90\x02\x010\x01\x12{\n" +
+	"\n" +
+	"ListEvents\x12\x1e.imbridge.v1.ListEventsRequest\x1a\x1f.imbridge.v1.ListEventsResponse\",\x82\xd3\xe4\x93\x02#\x12!/v1/{parent=orgs/*/apps/*}/events\x90\x02\x01\x12\x8a\x01\n" +
+	"\bGetEvent\x12\x1c.imbridge.v1.GetEventRequest\x1a\x1d.imbridge.v1.GetEventResponse\"A\x82\xd3\xe4\x93\x028Z\x1ab\x05event\x12\x11/v1/events:lookupb\x05event\x12\x13/v1/events/{cursor}\x90\x02\x01\x12\xb3\x01\n" +
+	"\x12CreateSubscription\x12&.imbridge.v1.CreateSubscriptionRequest\x1a'.imbridge.v1.CreateSubscriptionResponse\"L\x82\xd3\xe4\x93\x02F:\fsubscriptionb\fsubscription\"(/v1/{parent=orgs/*/apps/*}/subscriptions\x12\x9f\x01\n" +
+	"\x0fGetSubscription\x12#.imbridge.v1.GetSubscriptionRequest\x1a$.imbridge.v1.GetSubscriptionResponse\"A\x82\xd3\xe4\x93\x028b\fsubscription\x12(/v1/{name=orgs/*/apps/*/subscriptions/*}\x90\x02\x01\x12\x97\x01\n" +
+	"\x11ListSubscriptions\x12%.imbridge.v1.ListSubscriptionsRequest\x1a&.imbridge.v1.ListSubscriptionsResponse\"3\x82\xd3\xe4\x93\x02*\x12(/v1/{parent=orgs/*/apps/*}/subscriptions\x90\x02\x01\x12\x9a\x01\n" +
+	"\x12DeleteSubscription\x12&.imbridge.v1.DeleteSubscriptionRequest\x1a'.imbridge.v1.DeleteSubscriptionResponse\"3\x82\xd3\xe4\x93\x02**(/v1/{name=orgs/*/apps/*/subscriptions/*}\x90\x02\x02\x12\xae\x01\n" +
+	"\x11AcknowledgeEvents\x12%.imbridge.v1.AcknowledgeEventsRequest\x1a&.imbridge.v1.AcknowledgeEventsResponse\"J\x82\xd3\xe4\x93\x02A:\x01*\"</v1/{subscription=orgs/*/apps/*/subscriptions/*}:acknowledge\x90\x02\x02B\xad\x01\n" +
 	"\x0fcom.imbridge.v1B\x11EventServiceProtoP\x01Z:github.com/imbridge/imbridge/gen/go/imbridge/v1;imbridgev1\xa2\x02\x03IXX\xaa\x02\vImbridge.V1\xca\x02\vImbridge\\V1\xe2\x02\x17Imbridge\\V1\\GPBMetadata\xea\x02\fImbridge::V1b\x06proto3"
 
 var (
@@ -703,45 +1625,83 @@ func file_imbridge_v1_event_service_proto_rawDescGZIP() []byte {
 	return file_imbridge_v1_event_service_proto_rawDescData
 }
 
-var file_imbridge_v1_event_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_imbridge_v1_event_service_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_imbridge_v1_event_service_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_imbridge_v1_event_service_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_imbridge_v1_event_service_proto_goTypes = []any{
-	(StartPosition)(0),              // 0: imbridge.v1.StartPosition
-	(ListOrder)(0),                  // 1: imbridge.v1.ListOrder
-	(*EventFilter)(nil),             // 2: imbridge.v1.EventFilter
-	(*SubscribeEventsRequest)(nil),  // 3: imbridge.v1.SubscribeEventsRequest
-	(*SubscribeEventsResponse)(nil), // 4: imbridge.v1.SubscribeEventsResponse
-	(*ListEventsRequest)(nil),       // 5: imbridge.v1.ListEventsRequest
-	(*ListEventsResponse)(nil),      // 6: imbridge.v1.ListEventsResponse
-	(*GetEventRequest)(nil),         // 7: imbridge.v1.GetEventRequest
-	(*GetEventResponse)(nil),        // 8: imbridge.v1.GetEventResponse
-	(EventType)(0),                  // 9: imbridge.v1.EventType
-	(*timestamppb.Timestamp)(nil),   // 10: google.protobuf.Timestamp
-	(*Event)(nil),                   // 11: imbridge.v1.Event
+	(EventView)(0),                     // 0: imbridge.v1.EventView
+	(StartPosition)(0),                 // 1: imbridge.v1.StartPosition
+	(ListOrder)(0),                     // 2: imbridge.v1.ListOrder
+	(*EventFilter)(nil),                // 3: imbridge.v1.EventFilter
+	(*SubscribeEventsRequest)(nil),     // 4: imbridge.v1.SubscribeEventsRequest
+	(*SubscribeEventsResponse)(nil),    // 5: imbridge.v1.SubscribeEventsResponse
+	(*Heartbeat)(nil),                  // 6: imbridge.v1.Heartbeat
+	(*ListEventsRequest)(nil),          // 7: imbridge.v1.ListEventsRequest
+	(*ListEventsResponse)(nil),         // 8: imbridge.v1.ListEventsResponse
+	(*GetEventRequest)(nil),            // 9: imbridge.v1.GetEventRequest
+	(*GetEventResponse)(nil),           // 10: imbridge.v1.GetEventResponse
+	(*Subscription)(nil),               // 11: imbridge.v1.Subscription
+	(*CreateSubscriptionRequest)(nil),  // 12: imbridge.v1.CreateSubscriptionRequest
+	(*CreateSubscriptionResponse)(nil), // 13: imbridge.v1.CreateSubscriptionResponse
+	(*GetSubscriptionRequest)(nil),     // 14: imbridge.v1.GetSubscriptionRequest
+	(*GetSubscriptionResponse)(nil),    // 15: imbridge.v1.GetSubscriptionResponse
+	(*ListSubscriptionsRequest)(nil),   // 16: imbridge.v1.ListSubscriptionsRequest
+	(*ListSubscriptionsResponse)(nil),  // 17: imbridge.v1.ListSubscriptionsResponse
+	(*DeleteSubscriptionRequest)(nil),  // 18: imbridge.v1.DeleteSubscriptionRequest
+	(*DeleteSubscriptionResponse)(nil), // 19: imbridge.v1.DeleteSubscriptionResponse
+	(*AcknowledgeEventsRequest)(nil),   // 20: imbridge.v1.AcknowledgeEventsRequest
+	(*AcknowledgeEventsResponse)(nil),  // 21: imbridge.v1.AcknowledgeEventsResponse
+	(EventType)(0),                     // 22: imbridge.v1.EventType
+	(*timestamppb.Timestamp)(nil),      // 23: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),        // 24: google.protobuf.Duration
+	(*Event)(nil),                      // 25: imbridge.v1.Event
 }
 var file_imbridge_v1_event_service_proto_depIdxs = []int32{
-	9,  // 0: imbridge.v1.EventFilter.event_types:type_name -> imbridge.v1.EventType
-	2,  // 1: imbridge.v1.SubscribeEventsRequest.filter:type_name -> imbridge.v1.EventFilter
-	0,  // 2: imbridge.v1.SubscribeEventsRequest.position:type_name -> imbridge.v1.StartPosition
-	10, // 3: imbridge.v1.SubscribeEventsRequest.start_time:type_name -> google.protobuf.Timestamp
-	11, // 4: imbridge.v1.SubscribeEventsResponse.event:type_name -> imbridge.v1.Event
-	2,  // 5: imbridge.v1.ListEventsRequest.filter:type_name -> imbridge.v1.EventFilter
-	1,  // 6: imbridge.v1.ListEventsRequest.order:type_name -> imbridge.v1.ListOrder
-	10, // 7: imbridge.v1.ListEventsRequest.start_time:type_name -> google.protobuf.Timestamp
-	10, // 8: imbridge.v1.ListEventsRequest.end_time:type_name -> google.protobuf.Timestamp
-	11, // 9: imbridge.v1.ListEventsResponse.events:type_name -> imbridge.v1.Event
-	11, // 10: imbridge.v1.GetEventResponse.event:type_name -> imbridge.v1.Event
-	3,  // 11: imbridge.v1.EventService.SubscribeEvents:input_type -> imbridge.v1.SubscribeEventsRequest
-	5,  // 12: imbridge.v1.EventService.ListEvents:input_type -> imbridge.v1.ListEventsRequest
-	7,  // 13: imbridge.v1.EventService.GetEvent:input_type -> imbridge.v1.GetEventRequest
-	4,  // 14: imbridge.v1.EventService.SubscribeEvents:output_type -> imbridge.v1.SubscribeEventsResponse
-	6,  // 15: imbridge.v1.EventService.ListEvents:output_type -> imbridge.v1.ListEventsResponse
-	8,  // 16: imbridge.v1.EventService.GetEvent:output_type -> imbridge.v1.GetEventResponse
-	14, // [14:17] is the sub-list for method output_type
-	11, // [11:14] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	22, // 0: imbridge.v1.EventFilter.event_types:type_name -> imbridge.v1.EventType
+	3,  // 1: imbridge.v1.SubscribeEventsRequest.filter:type_name -> imbridge.v1.EventFilter
+	1,  // 2: imbridge.v1.SubscribeEventsRequest.position:type_name -> imbridge.v1.StartPosition
+	23, // 3: imbridge.v1.SubscribeEventsRequest.start_time:type_name -> google.protobuf.Timestamp
+	0,  // 4: imbridge.v1.SubscribeEventsRequest.view:type_name -> imbridge.v1.EventView
+	24, // 5: imbridge.v1.SubscribeEventsRequest.heartbeat_interval:type_name -> google.protobuf.Duration
+	25, // 6: imbridge.v1.SubscribeEventsResponse.event:type_name -> imbridge.v1.Event
+	6,  // 7: imbridge.v1.SubscribeEventsResponse.heartbeat:type_name -> imbridge.v1.Heartbeat
+	23, // 8: imbridge.v1.Heartbeat.send_time:type_name -> google.protobuf.Timestamp
+	3,  // 9: imbridge.v1.ListEventsRequest.filter:type_name -> imbridge.v1.EventFilter
+	2,  // 10: imbridge.v1.ListEventsRequest.order:type_name -> imbridge.v1.ListOrder
+	23, // 11: imbridge.v1.ListEventsRequest.start_time:type_name -> google.protobuf.Timestamp
+	23, // 12: imbridge.v1.ListEventsRequest.end_time:type_name -> google.protobuf.Timestamp
+	0,  // 13: imbridge.v1.ListEventsRequest.view:type_name -> imbridge.v1.EventView
+	25, // 14: imbridge.v1.ListEventsResponse.events:type_name -> imbridge.v1.Event
+	0,  // 15: imbridge.v1.GetEventRequest.view:type_name -> imbridge.v1.EventView
+	25, // 16: imbridge.v1.GetEventResponse.event:type_name -> imbridge.v1.Event
+	3,  // 17: imbridge.v1.Subscription.filter:type_name -> imbridge.v1.EventFilter
+	24, // 18: imbridge.v1.Subscription.ack_deadline:type_name -> google.protobuf.Duration
+	1,  // 19: imbridge.v1.Subscription.start_position:type_name -> imbridge.v1.StartPosition
+	23, // 20: imbridge.v1.Subscription.create_time:type_name -> google.protobuf.Timestamp
+	11, // 21: imbridge.v1.CreateSubscriptionRequest.subscription:type_name -> imbridge.v1.Subscription
+	11, // 22: imbridge.v1.CreateSubscriptionResponse.subscription:type_name -> imbridge.v1.Subscription
+	11, // 23: imbridge.v1.GetSubscriptionResponse.subscription:type_name -> imbridge.v1.Subscription
+	11, // 24: imbridge.v1.ListSubscriptionsResponse.subscriptions:type_name -> imbridge.v1.Subscription
+	4,  // 25: imbridge.v1.EventService.SubscribeEvents:input_type -> imbridge.v1.SubscribeEventsRequest
+	7,  // 26: imbridge.v1.EventService.ListEvents:input_type -> imbridge.v1.ListEventsRequest
+	9,  // 27: imbridge.v1.EventService.GetEvent:input_type -> imbridge.v1.GetEventRequest
+	12, // 28: imbridge.v1.EventService.CreateSubscription:input_type -> imbridge.v1.CreateSubscriptionRequest
+	14, // 29: imbridge.v1.EventService.GetSubscription:input_type -> imbridge.v1.GetSubscriptionRequest
+	16, // 30: imbridge.v1.EventService.ListSubscriptions:input_type -> imbridge.v1.ListSubscriptionsRequest
+	18, // 31: imbridge.v1.EventService.DeleteSubscription:input_type -> imbridge.v1.DeleteSubscriptionRequest
+	20, // 32: imbridge.v1.EventService.AcknowledgeEvents:input_type -> imbridge.v1.AcknowledgeEventsRequest
+	5,  // 33: imbridge.v1.EventService.SubscribeEvents:output_type -> imbridge.v1.SubscribeEventsResponse
+	8,  // 34: imbridge.v1.EventService.ListEvents:output_type -> imbridge.v1.ListEventsResponse
+	10, // 35: imbridge.v1.EventService.GetEvent:output_type -> imbridge.v1.GetEventResponse
+	13, // 36: imbridge.v1.EventService.CreateSubscription:output_type -> imbridge.v1.CreateSubscriptionResponse
+	15, // 37: imbridge.v1.EventService.GetSubscription:output_type -> imbridge.v1.GetSubscriptionResponse
+	17, // 38: imbridge.v1.EventService.ListSubscriptions:output_type -> imbridge.v1.ListSubscriptionsResponse
+	19, // 39: imbridge.v1.EventService.DeleteSubscription:output_type -> imbridge.v1.DeleteSubscriptionResponse
+	21, // 40: imbridge.v1.EventService.AcknowledgeEvents:output_type -> imbridge.v1.AcknowledgeEventsResponse
+	33, // [33:41] is the sub-list for method output_type
+	25, // [25:33] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_imbridge_v1_event_service_proto_init() }
@@ -755,13 +1715,17 @@ func file_imbridge_v1_event_service_proto_init() {
 		(*SubscribeEventsRequest_AfterCursor)(nil),
 		(*SubscribeEventsRequest_StartTime)(nil),
 	}
+	file_imbridge_v1_event_service_proto_msgTypes[2].OneofWrappers = []any{
+		(*SubscribeEventsResponse_Event)(nil),
+		(*SubscribeEventsResponse_Heartbeat)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_imbridge_v1_event_service_proto_rawDesc), len(file_imbridge_v1_event_service_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   7,
+			NumEnums:      3,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,30 +19,72 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	EventService_SubscribeEvents_FullMethodName = "/imbridge.v1.EventService/SubscribeEvents"
-	EventService_ListEvents_FullMethodName      = "/imbridge.v1.EventService/ListEvents"
-	EventService_GetEvent_FullMethodName        = "/imbridge.v1.EventService/GetEvent"
+	EventService_SubscribeEvents_FullMethodName    = "/imbridge.v1.EventService/SubscribeEvents"
+	EventService_ListEvents_FullMethodName         = "/imbridge.v1.EventService/ListEvents"
+	EventService_GetEvent_FullMethodName           = "/imbridge.v1.EventService/GetEvent"
+	EventService_CreateSubscription_FullMethodName = "/imbridge.v1.EventService/CreateSubscription"
+	EventService_GetSubscription_FullMethodName    = "/imbridge.v1.EventService/GetSubscription"
+	EventService_ListSubscriptions_FullMethodName  = "/imbridge.v1.EventService/ListSubscriptions"
+	EventService_DeleteSubscription_FullMethodName = "/imbridge.v1.EventService/DeleteSubscription"
+	EventService_AcknowledgeEvents_FullMethodName  = "/imbridge.v1.EventService/AcknowledgeEvents"
 )
 
 // EventServiceClient is the client API for EventService service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// EventService serves the callbacks imbridge has stored, as history
-// (ListEvents, GetEvent). The live stream, SubscribeEvents, is not built yet
-// and answers UNIMPLEMENTED.
+// EventService serves the callbacks imbridge has stored: as history
+// (ListEvents, GetEvent), as a live stream (SubscribeEvents), and through
+// shared subscriptions whose events are divided among the streams that
+// name them, each acknowledged by its consumer (AcknowledgeEvents).
+//
+// Events belong to an app, `orgs/{org}/apps/{app}` (appkey `org#app`);
+// `orgs/-/apps/-` names every app, for operators whose key is not limited
+// to apps.
 //
 // Callers authenticate with `authorization: Bearer <key>` (gRPC metadata or
 // HTTP header). Errors are google.rpc canonical codes with a
 // google.rpc.ErrorInfo whose domain is `imbridge.dev`.
 type EventServiceClient interface {
-	// SubscribeEvents is not built yet: every call answers UNIMPLEMENTED. Read
-	// stored events with ListEvents and GetEvent meanwhile.
+	// SubscribeEvents streams the stored events that match, in log order:
+	// first those stored since the requested start, then each new one as it
+	// is stored. While there is nothing to send, a heartbeat comes every
+	// `heartbeat_interval` with the head of the log and the cursor the stream
+	// has examined up to, so that a client with a rare filter can checkpoint
+	// and measure its lag. Every message carries the log's `epoch`.
 	//
-	// Planned: stream the stored events that match the filter, in log order,
-	// from the requested start and then as they are stored; after a
-	// disconnect, call again with `after_cursor` set to the last cursor
-	// processed to resume without gaps. Over HTTP: newline-delimited JSON.
+	// Over HTTP (`GET /v1/{parent}/events:subscribe`) the stream is
+	// newline-delimited JSON: one `{"result": {...}}` line per message, and a
+	// final `{"error": {...}}` line when the stream ends with an error.
+	//
+	// Delivery is at least once, end to end. A client processes an event,
+	// then persists its cursor and the epoch; after any disconnect it calls
+	// again with `after_cursor` and `epoch`, and receives exactly the
+	// matching events after that cursor: none lost, none repeated. A
+	// heartbeat's `scanned_cursor` may be persisted the same way.
+	//
+	// How a stream ends, and what the client does:
+	//   - UNAVAILABLE: imbridge is shutting down or lost its store. Reconnect
+	//     with backoff and resume from the last persisted cursor.
+	//   - RESOURCE_EXHAUSTED (reason SLOW_CONSUMER): the client accepted no
+	//     message for the server's send timeout while its buffer was full.
+	//     ErrorInfo metadata `last_cursor` is the last event handed to the
+	//     connection. Read faster (or filter more), then resume from the last
+	//     persisted cursor.
+	//   - OUT_OF_RANGE (reason CURSOR_EXPIRED): events after `after_cursor` were
+	//     already dropped by retention. Metadata `oldest_cursor` is the oldest
+	//     event kept; the client decides whether to resume from there
+	//     (accepting the gap) or to rebuild its state.
+	//   - FAILED_PRECONDITION (reason EPOCH_MISMATCH): `after_cursor` comes from
+	//     another log (its data was wiped, or imbridge moved to another cluster):
+	//     cursors of this log point at other events. Metadata `epoch` is this
+	//     log's. Rebuild state, or start from a position.
+	//   - INVALID_ARGUMENT: a field is wrong; retrying cannot help.
+	//
+	// With `subscription` set, the stream is one member of a shared
+	// subscription: see Subscription. Each event goes to one member, with its
+	// `delivery_attempt`; the client acknowledges it with AcknowledgeEvents
+	// after processing it.
 	SubscribeEvents(ctx context.Context, in *SubscribeEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeEventsResponse], error)
 	// ListEvents returns stored events that match the filter, a page at a
 	// time, newest first unless asked otherwise.
@@ -50,6 +92,23 @@ type EventServiceClient interface {
 	// GetEvent returns one stored event by its cursor or by its vendor call
 	// id.
 	GetEvent(ctx context.Context, in *GetEventRequest, opts ...grpc.CallOption) (*GetEventResponse, error)
+	// CreateSubscription creates a shared subscription. It starts at the
+	// newest end of the log unless `start_position` asks for the oldest.
+	// ALREADY_EXISTS when the name is taken.
+	CreateSubscription(ctx context.Context, in *CreateSubscriptionRequest, opts ...grpc.CallOption) (*CreateSubscriptionResponse, error)
+	// GetSubscription returns a subscription with its backlog.
+	GetSubscription(ctx context.Context, in *GetSubscriptionRequest, opts ...grpc.CallOption) (*GetSubscriptionResponse, error)
+	// ListSubscriptions returns the subscriptions of an app, by name.
+	ListSubscriptions(ctx context.Context, in *ListSubscriptionsRequest, opts ...grpc.CallOption) (*ListSubscriptionsResponse, error)
+	// DeleteSubscription deletes a subscription and its position; streams
+	// that name it end with NOT_FOUND. The events stay in the log.
+	DeleteSubscription(ctx context.Context, in *DeleteSubscriptionRequest, opts ...grpc.CallOption) (*DeleteSubscriptionResponse, error)
+	// AcknowledgeEvents tells a subscription that its consumer processed
+	// these events, by cursor: they are not delivered again. Any member, on
+	// any imbridge instance, may acknowledge any event of the subscription,
+	// also after the stream that received it ended. Acknowledging an event
+	// twice, or one not delivered, does nothing.
+	AcknowledgeEvents(ctx context.Context, in *AcknowledgeEventsRequest, opts ...grpc.CallOption) (*AcknowledgeEventsResponse, error)
 }
 
 type eventServiceClient struct {
@@ -99,25 +158,112 @@ func (c *eventServiceClient) GetEvent(ctx context.Context, in *GetEventRequest, 
 	return out, nil
 }
 
+func (c *eventServiceClient) CreateSubscription(ctx context.Context, in *CreateSubscriptionRequest, opts ...grpc.CallOption) (*CreateSubscriptionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateSubscriptionResponse)
+	err := c.cc.Invoke(ctx, EventService_CreateSubscription_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *eventServiceClient) GetSubscription(ctx context.Context, in *GetSubscriptionRequest, opts ...grpc.CallOption) (*GetSubscriptionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetSubscriptionResponse)
+	err := c.cc.Invoke(ctx, EventService_GetSubscription_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *eventServiceClient) ListSubscriptions(ctx context.Context, in *ListSubscriptionsRequest, opts ...grpc.CallOption) (*ListSubscriptionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListSubscriptionsResponse)
+	err := c.cc.Invoke(ctx, EventService_ListSubscriptions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *eventServiceClient) DeleteSubscription(ctx context.Context, in *DeleteSubscriptionRequest, opts ...grpc.CallOption) (*DeleteSubscriptionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteSubscriptionResponse)
+	err := c.cc.Invoke(ctx, EventService_DeleteSubscription_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *eventServiceClient) AcknowledgeEvents(ctx context.Context, in *AcknowledgeEventsRequest, opts ...grpc.CallOption) (*AcknowledgeEventsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AcknowledgeEventsResponse)
+	err := c.cc.Invoke(ctx, EventService_AcknowledgeEvents_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // EventServiceServer is the server API for EventService service.
 // All implementations must embed UnimplementedEventServiceServer
 // for forward compatibility.
 //
-// EventService serves the callbacks imbridge has stored, as history
-// (ListEvents, GetEvent). The live stream, SubscribeEvents, is not built yet
-// and answers UNIMPLEMENTED.
+// EventService serves the callbacks imbridge has stored: as history
+// (ListEvents, GetEvent), as a live stream (SubscribeEvents), and through
+// shared subscriptions whose events are divided among the streams that
+// name them, each acknowledged by its consumer (AcknowledgeEvents).
+//
+// Events belong to an app, `orgs/{org}/apps/{app}` (appkey `org#app`);
+// `orgs/-/apps/-` names every app, for operators whose key is not limited
+// to apps.
 //
 // Callers authenticate with `authorization: Bearer <key>` (gRPC metadata or
 // HTTP header). Errors are google.rpc canonical codes with a
 // google.rpc.ErrorInfo whose domain is `imbridge.dev`.
 type EventServiceServer interface {
-	// SubscribeEvents is not built yet: every call answers UNIMPLEMENTED. Read
-	// stored events with ListEvents and GetEvent meanwhile.
+	// SubscribeEvents streams the stored events that match, in log order:
+	// first those stored since the requested start, then each new one as it
+	// is stored. While there is nothing to send, a heartbeat comes every
+	// `heartbeat_interval` with the head of the log and the cursor the stream
+	// has examined up to, so that a client with a rare filter can checkpoint
+	// and measure its lag. Every message carries the log's `epoch`.
 	//
-	// Planned: stream the stored events that match the filter, in log order,
-	// from the requested start and then as they are stored; after a
-	// disconnect, call again with `after_cursor` set to the last cursor
-	// processed to resume without gaps. Over HTTP: newline-delimited JSON.
+	// Over HTTP (`GET /v1/{parent}/events:subscribe`) the stream is
+	// newline-delimited JSON: one `{"result": {...}}` line per message, and a
+	// final `{"error": {...}}` line when the stream ends with an error.
+	//
+	// Delivery is at least once, end to end. A client processes an event,
+	// then persists its cursor and the epoch; after any disconnect it calls
+	// again with `after_cursor` and `epoch`, and receives exactly the
+	// matching events after that cursor: none lost, none repeated. A
+	// heartbeat's `scanned_cursor` may be persisted the same way.
+	//
+	// How a stream ends, and what the client does:
+	//   - UNAVAILABLE: imbridge is shutting down or lost its store. Reconnect
+	//     with backoff and resume from the last persisted cursor.
+	//   - RESOURCE_EXHAUSTED (reason SLOW_CONSUMER): the client accepted no
+	//     message for the server's send timeout while its buffer was full.
+	//     ErrorInfo metadata `last_cursor` is the last event handed to the
+	//     connection. Read faster (or filter more), then resume from the last
+	//     persisted cursor.
+	//   - OUT_OF_RANGE (reason CURSOR_EXPIRED): events after `after_cursor` were
+	//     already dropped by retention. Metadata `oldest_cursor` is the oldest
+	//     event kept; the client decides whether to resume from there
+	//     (accepting the gap) or to rebuild its state.
+	//   - FAILED_PRECONDITION (reason EPOCH_MISMATCH): `after_cursor` comes from
+	//     another log (its data was wiped, or imbridge moved to another cluster):
+	//     cursors of this log point at other events. Metadata `epoch` is this
+	//     log's. Rebuild state, or start from a position.
+	//   - INVALID_ARGUMENT: a field is wrong; retrying cannot help.
+	//
+	// With `subscription` set, the stream is one member of a shared
+	// subscription: see Subscription. Each event goes to one member, with its
+	// `delivery_attempt`; the client acknowledges it with AcknowledgeEvents
+	// after processing it.
 	SubscribeEvents(*SubscribeEventsRequest, grpc.ServerStreamingServer[SubscribeEventsResponse]) error
 	// ListEvents returns stored events that match the filter, a page at a
 	// time, newest first unless asked otherwise.
@@ -125,6 +271,23 @@ type EventServiceServer interface {
 	// GetEvent returns one stored event by its cursor or by its vendor call
 	// id.
 	GetEvent(context.Context, *GetEventRequest) (*GetEventResponse, error)
+	// CreateSubscription creates a shared subscription. It starts at the
+	// newest end of the log unless `start_position` asks for the oldest.
+	// ALREADY_EXISTS when the name is taken.
+	CreateSubscription(context.Context, *CreateSubscriptionRequest) (*CreateSubscriptionResponse, error)
+	// GetSubscription returns a subscription with its backlog.
+	GetSubscription(context.Context, *GetSubscriptionRequest) (*GetSubscriptionResponse, error)
+	// ListSubscriptions returns the subscriptions of an app, by name.
+	ListSubscriptions(context.Context, *ListSubscriptionsRequest) (*ListSubscriptionsResponse, error)
+	// DeleteSubscription deletes a subscription and its position; streams
+	// that name it end with NOT_FOUND. The events stay in the log.
+	DeleteSubscription(context.Context, *DeleteSubscriptionRequest) (*DeleteSubscriptionResponse, error)
+	// AcknowledgeEvents tells a subscription that its consumer processed
+	// these events, by cursor: they are not delivered again. Any member, on
+	// any imbridge instance, may acknowledge any event of the subscription,
+	// also after the stream that received it ended. Acknowledging an event
+	// twice, or one not delivered, does nothing.
+	AcknowledgeEvents(context.Context, *AcknowledgeEventsRequest) (*AcknowledgeEventsResponse, error)
 	mustEmbedUnimplementedEventServiceServer()
 }
 
@@ -143,6 +306,21 @@ func (UnimplementedEventServiceServer) ListEvents(context.Context, *ListEventsRe
 }
 func (UnimplementedEventServiceServer) GetEvent(context.Context, *GetEventRequest) (*GetEventResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetEvent not implemented")
+}
+func (UnimplementedEventServiceServer) CreateSubscription(context.Context, *CreateSubscriptionRequest) (*CreateSubscriptionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateSubscription not implemented")
+}
+func (UnimplementedEventServiceServer) GetSubscription(context.Context, *GetSubscriptionRequest) (*GetSubscriptionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSubscription not implemented")
+}
+func (UnimplementedEventServiceServer) ListSubscriptions(context.Context, *ListSubscriptionsRequest) (*ListSubscriptionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListSubscriptions not implemented")
+}
+func (UnimplementedEventServiceServer) DeleteSubscription(context.Context, *DeleteSubscriptionRequest) (*DeleteSubscriptionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteSubscription not implemented")
+}
+func (UnimplementedEventServiceServer) AcknowledgeEvents(context.Context, *AcknowledgeEventsRequest) (*AcknowledgeEventsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AcknowledgeEvents not implemented")
 }
 func (UnimplementedEventServiceServer) mustEmbedUnimplementedEventServiceServer() {}
 func (UnimplementedEventServiceServer) testEmbeddedByValue()                      {}
@@ -212,6 +390,96 @@ func _EventService_GetEvent_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _EventService_CreateSubscription_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateSubscriptionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EventServiceServer).CreateSubscription(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EventService_CreateSubscription_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EventServiceServer).CreateSubscription(ctx, req.(*CreateSubscriptionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EventService_GetSubscription_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSubscriptionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EventServiceServer).GetSubscription(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EventService_GetSubscription_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EventServiceServer).GetSubscription(ctx, req.(*GetSubscriptionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EventService_ListSubscriptions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSubscriptionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EventServiceServer).ListSubscriptions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EventService_ListSubscriptions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EventServiceServer).ListSubscriptions(ctx, req.(*ListSubscriptionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EventService_DeleteSubscription_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteSubscriptionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EventServiceServer).DeleteSubscription(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EventService_DeleteSubscription_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EventServiceServer).DeleteSubscription(ctx, req.(*DeleteSubscriptionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EventService_AcknowledgeEvents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AcknowledgeEventsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EventServiceServer).AcknowledgeEvents(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EventService_AcknowledgeEvents_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EventServiceServer).AcknowledgeEvents(ctx, req.(*AcknowledgeEventsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // EventService_ServiceDesc is the grpc.ServiceDesc for EventService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -226,6 +494,26 @@ var EventService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetEvent",
 			Handler:    _EventService_GetEvent_Handler,
+		},
+		{
+			MethodName: "CreateSubscription",
+			Handler:    _EventService_CreateSubscription_Handler,
+		},
+		{
+			MethodName: "GetSubscription",
+			Handler:    _EventService_GetSubscription_Handler,
+		},
+		{
+			MethodName: "ListSubscriptions",
+			Handler:    _EventService_ListSubscriptions_Handler,
+		},
+		{
+			MethodName: "DeleteSubscription",
+			Handler:    _EventService_DeleteSubscription_Handler,
+		},
+		{
+			MethodName: "AcknowledgeEvents",
+			Handler:    _EventService_AcknowledgeEvents_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

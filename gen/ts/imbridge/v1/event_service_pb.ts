@@ -6,8 +6,8 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_google_api_annotations } from "../../google/api/annotations_pb";
 import { file_google_api_field_behavior } from "../../google/api/field_behavior_pb";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Event, EventType } from "./event_pb";
 import { file_imbridge_v1_event } from "./event_pb";
 import type { Message } from "@bufbuild/protobuf";
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file imbridge/v1/event_service.proto.
  */
 export const file_imbridge_v1_event_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch9pbWJyaWRnZS92MS9ldmVudF9zZXJ2aWNlLnByb3RvEgtpbWJyaWRnZS52MSKJAQoLRXZlbnRGaWx0ZXISEQoJc2VsZWN0b3JzGAEgAygJEg4KBmFwcGtleRgCIAEoCRIMCgRmcm9tGAMgASgJEgoKAnRvGAQgASgJEhAKCGdyb3VwX2lkGAUgASgJEisKC2V2ZW50X3R5cGVzGAYgAygOMhYuaW1icmlkZ2UudjEuRXZlbnRUeXBlIsUBChZTdWJzY3JpYmVFdmVudHNSZXF1ZXN0EigKBmZpbHRlchgBIAEoCzIYLmltYnJpZGdlLnYxLkV2ZW50RmlsdGVyEi4KCHBvc2l0aW9uGAIgASgOMhouaW1icmlkZ2UudjEuU3RhcnRQb3NpdGlvbkgAEhYKDGFmdGVyX2N1cnNvchgDIAEoBEgAEjAKCnN0YXJ0X3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSABCBwoFc3RhcnQiPAoXU3Vic2NyaWJlRXZlbnRzUmVzcG9uc2USIQoFZXZlbnQYASABKAsyEi5pbWJyaWRnZS52MS5FdmVudCLpAQoRTGlzdEV2ZW50c1JlcXVlc3QSKAoGZmlsdGVyGAEgASgLMhguaW1icmlkZ2UudjEuRXZlbnRGaWx0ZXISEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkSJQoFb3JkZXIYBCABKA4yFi5pbWJyaWRnZS52MS5MaXN0T3JkZXISLgoKc3RhcnRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIlEKEkxpc3RFdmVudHNSZXNwb25zZRIiCgZldmVudHMYASADKAsyEi5pbWJyaWRnZS52MS5FdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiMgoPR2V0RXZlbnRSZXF1ZXN0Eg4KBmN1cnNvchgBIAEoBBIPCgdjYWxsX2lkGAIgASgJIjoKEEdldEV2ZW50UmVzcG9uc2USJgoFZXZlbnQYASABKAsyEi5pbWJyaWRnZS52MS5FdmVudEID4EEDKmcKDVN0YXJ0UG9zaXRpb24SHgoaU1RBUlRfUE9TSVRJT05fVU5TUEVDSUZJRUQQABIbChdTVEFSVF9QT1NJVElPTl9FQVJMSUVTVBABEhkKFVNUQVJUX1BPU0lUSU9OX0xBVEVTVBACKmEKCUxpc3RPcmRlchIaChZMSVNUX09SREVSX1VOU1BFQ0lGSUVEEAASGwoXTElTVF9PUkRFUl9ORVdFU1RfRklSU1QQARIbChdMSVNUX09SREVSX09MREVTVF9GSVJTVBACMoIDCgxFdmVudFNlcnZpY2USfwoPU3Vic2NyaWJlRXZlbnRzEiMuaW1icmlkZ2UudjEuU3Vic2NyaWJlRXZlbnRzUmVxdWVzdBokLmltYnJpZGdlLnYxLlN1YnNjcmliZUV2ZW50c1Jlc3BvbnNlIh+QAgGC0+STAhYSFC92MS9ldmVudHM6c3Vic2NyaWJlMAESZAoKTGlzdEV2ZW50cxIeLmltYnJpZGdlLnYxLkxpc3RFdmVudHNSZXF1ZXN0Gh8uaW1icmlkZ2UudjEuTGlzdEV2ZW50c1Jlc3BvbnNlIhWQAgGC0+STAgwSCi92MS9ldmVudHMSigEKCEdldEV2ZW50EhwuaW1icmlkZ2UudjEuR2V0RXZlbnRSZXF1ZXN0Gh0uaW1icmlkZ2UudjEuR2V0RXZlbnRSZXNwb25zZSJBkAIBgtPkkwI4WhpiBWV2ZW50EhEvdjEvZXZlbnRzOmxvb2t1cGIFZXZlbnQSEy92MS9ldmVudHMve2N1cnNvcn1CrQEKD2NvbS5pbWJyaWRnZS52MUIRRXZlbnRTZXJ2aWNlUHJvdG9QAVo6Z2l0aHViLmNvbS9pbWJyaWRnZS9pbWJyaWRnZS9nZW4vZ28vaW1icmlkZ2UvdjE7aW1icmlkZ2V2MaICA0lYWKoCC0ltYnJpZGdlLlYxygILSW1icmlkZ2VcVjHiAhdJbWJyaWRnZVxWMVxHUEJNZXRhZGF0YeoCDEltYnJpZGdlOjpWMWIGcHJvdG8z", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_timestamp, file_imbridge_v1_event]);
+  fileDesc("Ch9pbWJyaWRnZS92MS9ldmVudF9zZXJ2aWNlLnByb3RvEgtpbWJyaWRnZS52MSKCAQoLRXZlbnRGaWx0ZXISEQoJc2VsZWN0b3JzGAEgAygJEg4KBnNlbmRlchgCIAEoCRIRCglyZWNpcGllbnQYAyABKAkSEAoIZ3JvdXBfaWQYBCABKAkSKwoLZXZlbnRfdHlwZXMYBSADKA4yFi5pbWJyaWRnZS52MS5FdmVudFR5cGUi8AIKFlN1YnNjcmliZUV2ZW50c1JlcXVlc3QSDgoGcGFyZW50GAEgASgJEigKBmZpbHRlchgCIAEoCzIYLmltYnJpZGdlLnYxLkV2ZW50RmlsdGVyEi4KCHBvc2l0aW9uGAMgASgOMhouaW1icmlkZ2UudjEuU3RhcnRQb3NpdGlvbkgAEhYKDGFmdGVyX2N1cnNvchgEIAEoBEgAEjAKCnN0YXJ0X3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAASDQoFZXBvY2gYBiABKAkSJAoEdmlldxgHIAEoDjIWLmltYnJpZGdlLnYxLkV2ZW50VmlldxI1ChJoZWFydGJlYXRfaW50ZXJ2YWwYCCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFAoMc3Vic2NyaXB0aW9uGAkgASgJEhcKD21heF9vdXRzdGFuZGluZxgKIAEoBUIHCgVzdGFydCKcAQoXU3Vic2NyaWJlRXZlbnRzUmVzcG9uc2USIwoFZXZlbnQYASABKAsyEi5pbWJyaWRnZS52MS5FdmVudEgAEisKCWhlYXJ0YmVhdBgCIAEoCzIWLmltYnJpZGdlLnYxLkhlYXJ0YmVhdEgAEg0KBWVwb2NoGAMgASgJEhgKEGRlbGl2ZXJ5X2F0dGVtcHQYBCABKAVCBgoEa2luZCJnCglIZWFydGJlYXQSEwoLaGVhZF9jdXJzb3IYASABKAQSFgoOc2Nhbm5lZF9jdXJzb3IYAiABKAQSLQoJc2VuZF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKkAgoRTGlzdEV2ZW50c1JlcXVlc3QSEwoGcGFyZW50GAEgASgJQgPgQQISKAoGZmlsdGVyGAIgASgLMhguaW1icmlkZ2UudjEuRXZlbnRGaWx0ZXISEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkSJQoFb3JkZXIYBSABKA4yFi5pbWJyaWRnZS52MS5MaXN0T3JkZXISLgoKc3RhcnRfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiQKBHZpZXcYCCABKA4yFi5pbWJyaWRnZS52MS5FdmVudFZpZXciUQoSTGlzdEV2ZW50c1Jlc3BvbnNlEiIKBmV2ZW50cxgBIAMoCzISLmltYnJpZGdlLnYxLkV2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJYCg9HZXRFdmVudFJlcXVlc3QSDgoGY3Vyc29yGAEgASgEEg8KB2NhbGxfaWQYAiABKAkSJAoEdmlldxgDIAEoDjIWLmltYnJpZGdlLnYxLkV2ZW50VmlldyI6ChBHZXRFdmVudFJlc3BvbnNlEiYKBWV2ZW50GAEgASgLMhIuaW1icmlkZ2UudjEuRXZlbnRCA+BBAyLMAgoMU3Vic2NyaXB0aW9uEhEKBG5hbWUYASABKAlCA+BBCBItCgZmaWx0ZXIYAiABKAsyGC5pbWJyaWRnZS52MS5FdmVudEZpbHRlckID4EEFEjQKDGFja19kZWFkbGluZRgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkID4EEFEiIKFW1heF9kZWxpdmVyeV9hdHRlbXB0cxgEIAEoBUID4EEFEjcKDnN0YXJ0X3Bvc2l0aW9uGAUgASgOMhouaW1icmlkZ2UudjEuU3RhcnRQb3NpdGlvbkID4EEEEjQKC2NyZWF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEID4EEDEhQKB2JhY2tsb2cYByABKARCA+BBAxIbCg51bmFja25vd2xlZGdlZBgIIAEoBEID4EEDIoQBChlDcmVhdGVTdWJzY3JpcHRpb25SZXF1ZXN0EhMKBnBhcmVudBgBIAEoCUID4EECEhwKD3N1YnNjcmlwdGlvbl9pZBgCIAEoCUID4EECEjQKDHN1YnNjcmlwdGlvbhgDIAEoCzIZLmltYnJpZGdlLnYxLlN1YnNjcmlwdGlvbkID4EECIk0KGkNyZWF0ZVN1YnNjcmlwdGlvblJlc3BvbnNlEi8KDHN1YnNjcmlwdGlvbhgBIAEoCzIZLmltYnJpZGdlLnYxLlN1YnNjcmlwdGlvbiIrChZHZXRTdWJzY3JpcHRpb25SZXF1ZXN0EhEKBG5hbWUYASABKAlCA+BBAiJKChdHZXRTdWJzY3JpcHRpb25SZXNwb25zZRIvCgxzdWJzY3JpcHRpb24YASABKAsyGS5pbWJyaWRnZS52MS5TdWJzY3JpcHRpb24iLwoYTGlzdFN1YnNjcmlwdGlvbnNSZXF1ZXN0EhMKBnBhcmVudBgBIAEoCUID4EECIk0KGUxpc3RTdWJzY3JpcHRpb25zUmVzcG9uc2USMAoNc3Vic2NyaXB0aW9ucxgBIAMoCzIZLmltYnJpZGdlLnYxLlN1YnNjcmlwdGlvbiIuChlEZWxldGVTdWJzY3JpcHRpb25SZXF1ZXN0EhEKBG5hbWUYASABKAlCA+BBAiIcChpEZWxldGVTdWJzY3JpcHRpb25SZXNwb25zZSJLChhBY2tub3dsZWRnZUV2ZW50c1JlcXVlc3QSGQoMc3Vic2NyaXB0aW9uGAEgASgJQgPgQQISFAoHY3Vyc29ycxgCIAMoBEID4EECIhsKGUFja25vd2xlZGdlRXZlbnRzUmVzcG9uc2UqUgoJRXZlbnRWaWV3EhoKFkVWRU5UX1ZJRVdfVU5TUEVDSUZJRUQQABIUChBFVkVOVF9WSUVXX0JBU0lDEAESEwoPRVZFTlRfVklFV19GVUxMEAIqZwoNU3RhcnRQb3NpdGlvbhIeChpTVEFSVF9QT1NJVElPTl9VTlNQRUNJRklFRBAAEhsKF1NUQVJUX1BPU0lUSU9OX0VBUkxJRVNUEAESGQoVU1RBUlRfUE9TSVRJT05fTEFURVNUEAIqYQoJTGlzdE9yZGVyEhoKFkxJU1RfT1JERVJfVU5TUEVDSUZJRUQQABIbChdMSVNUX09SREVSX05FV0VTVF9GSVJTVBABEhsKF0xJU1RfT1JERVJfT0xERVNUX0ZJUlNUEAIyrAoKDEV2ZW50U2VydmljZRLRAQoPU3Vic2NyaWJlRXZlbnRzEiMuaW1icmlkZ2UudjEuU3Vic2NyaWJlRXZlbnRzUmVxdWVzdBokLmltYnJpZGdlLnYxLlN1YnNjcmliZUV2ZW50c1Jlc3BvbnNlInGQAgGC0+STAmhaORI3L3YxL3tzdWJzY3JpcHRpb249b3Jncy8qL2FwcHMvKi9zdWJzY3JpcHRpb25zLyp9OnN0cmVhbRIrL3YxL3twYXJlbnQ9b3Jncy8qL2FwcHMvKn0vZXZlbnRzOnN1YnNjcmliZTABEnsKCkxpc3RFdmVudHMSHi5pbWJyaWRnZS52MS5MaXN0RXZlbnRzUmVxdWVzdBofLmltYnJpZGdlLnYxLkxpc3RFdmVudHNSZXNwb25zZSIskAIBgtPkkwIjEiEvdjEve3BhcmVudD1vcmdzLyovYXBwcy8qfS9ldmVudHMSigEKCEdldEV2ZW50EhwuaW1icmlkZ2UudjEuR2V0RXZlbnRSZXF1ZXN0Gh0uaW1icmlkZ2UudjEuR2V0RXZlbnRSZXNwb25zZSJBkAIBgtPkkwI4WhpiBWV2ZW50EhEvdjEvZXZlbnRzOmxvb2t1cGIFZXZlbnQSEy92MS9ldmVudHMve2N1cnNvcn0SswEKEkNyZWF0ZVN1YnNjcmlwdGlvbhImLmltYnJpZGdlLnYxLkNyZWF0ZVN1YnNjcmlwdGlvblJlcXVlc3QaJy5pbWJyaWRnZS52MS5DcmVhdGVTdWJzY3JpcHRpb25SZXNwb25zZSJMgtPkkwJGOgxzdWJzY3JpcHRpb25iDHN1YnNjcmlwdGlvbiIoL3YxL3twYXJlbnQ9b3Jncy8qL2FwcHMvKn0vc3Vic2NyaXB0aW9ucxKfAQoPR2V0U3Vic2NyaXB0aW9uEiMuaW1icmlkZ2UudjEuR2V0U3Vic2NyaXB0aW9uUmVxdWVzdBokLmltYnJpZGdlLnYxLkdldFN1YnNjcmlwdGlvblJlc3BvbnNlIkGQAgGC0+STAjhiDHN1YnNjcmlwdGlvbhIoL3YxL3tuYW1lPW9yZ3MvKi9hcHBzLyovc3Vic2NyaXB0aW9ucy8qfRKXAQoRTGlzdFN1YnNjcmlwdGlvbnMSJS5pbWJyaWRnZS52MS5MaXN0U3Vic2NyaXB0aW9uc1JlcXVlc3QaJi5pbWJyaWRnZS52MS5MaXN0U3Vic2NyaXB0aW9uc1Jlc3BvbnNlIjOQAgGC0+STAioSKC92MS97cGFyZW50PW9yZ3MvKi9hcHBzLyp9L3N1YnNjcmlwdGlvbnMSmgEKEkRlbGV0ZVN1YnNjcmlwdGlvbhImLmltYnJpZGdlLnYxLkRlbGV0ZVN1YnNjcmlwdGlvblJlcXVlc3QaJy5pbWJyaWRnZS52MS5EZWxldGVTdWJzY3JpcHRpb25SZXNwb25zZSIzkAICgtPkkwIqKigvdjEve25hbWU9b3Jncy8qL2FwcHMvKi9zdWJzY3JpcHRpb25zLyp9Eq4BChFBY2tub3dsZWRnZUV2ZW50cxIlLmltYnJpZGdlLnYxLkFja25vd2xlZGdlRXZlbnRzUmVxdWVzdBomLmltYnJpZGdlLnYxLkFja25vd2xlZGdlRXZlbnRzUmVzcG9uc2UiSpACAoLT5JMCQToBKiI8L3YxL3tzdWJzY3JpcHRpb249b3Jncy8qL2FwcHMvKi9zdWJzY3JpcHRpb25zLyp9OmFja25vd2xlZGdlQq0BCg9jb20uaW1icmlkZ2UudjFCEUV2ZW50U2VydmljZVByb3RvUAFaOmdpdGh1Yi5jb20vaW1icmlkZ2UvaW1icmlkZ2UvZ2VuL2dvL2ltYnJpZGdlL3YxO2ltYnJpZGdldjGiAgNJWFiqAgtJbWJyaWRnZS5WMcoCC0ltYnJpZGdlXFYx4gIXSW1icmlkZ2VcVjFcR1BCTWV0YWRhdGHqAgxJbWJyaWRnZTo6VjFiBnByb3RvMw", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_duration, file_google_protobuf_timestamp, file_imbridge_v1_event]);
 
 /**
  * EventFilter chooses events. Every condition that is set must hold; an
@@ -37,37 +37,32 @@ export type EventFilter = Message<"imbridge.v1.EventFilter"> & {
   selectors: string[];
 
   /**
-   * Only events of this application (`org#app`).
+   * Only events whose `sender_username` is exactly this: a username, which
+   * also matches events whose vendor `from` was the user's full address.
    *
-   * @generated from field: string appkey = 2;
+   * @generated from field: string sender = 2;
    */
-  appkey: string;
+  sender: string;
 
   /**
-   * Only events whose `from` is exactly this.
+   * Only events whose `recipient_username` is exactly this (a username, or
+   * a group or chatroom id).
    *
-   * @generated from field: string from = 3;
+   * @generated from field: string recipient = 3;
    */
-  from: string;
-
-  /**
-   * Only events whose `to` is exactly this.
-   *
-   * @generated from field: string to = 4;
-   */
-  to: string;
+  recipient: string;
 
   /**
    * Only events in this group or chatroom (`group_id`).
    *
-   * @generated from field: string group_id = 5;
+   * @generated from field: string group_id = 4;
    */
   groupId: string;
 
   /**
    * Only events of these vendor event types; empty allows every type.
    *
-   * @generated from field: repeated imbridge.v1.EventType event_types = 6;
+   * @generated from field: repeated imbridge.v1.EventType event_types = 5;
    */
   eventTypes: EventType[];
 };
@@ -80,22 +75,33 @@ export const EventFilterSchema: GenMessage<EventFilter> = /*@__PURE__*/
   messageDesc(file_imbridge_v1_event_service, 0);
 
 /**
- * SubscribeEventsRequest opens an event stream (planned: SubscribeEvents
- * answers UNIMPLEMENTED today).
+ * SubscribeEventsRequest opens an event stream: a plain one (`parent`,
+ * `filter` and a start) or a member of a shared subscription
+ * (`subscription`).
  *
  * @generated from message imbridge.v1.SubscribeEventsRequest
  */
 export type SubscribeEventsRequest = Message<"imbridge.v1.SubscribeEventsRequest"> & {
   /**
-   * Which events to send.
+   * The app whose events to stream, `orgs/{org}/apps/{app}`, or
+   * `orgs/-/apps/-` for every app. Required unless `subscription` is set.
    *
-   * @generated from field: imbridge.v1.EventFilter filter = 1;
+   * @generated from field: string parent = 1;
+   */
+  parent: string;
+
+  /**
+   * Which events to send. Not allowed with `subscription`, which has its
+   * own.
+   *
+   * @generated from field: imbridge.v1.EventFilter filter = 2;
    */
   filter?: EventFilter | undefined;
 
   /**
    * Where the stream starts. When none is set the stream starts at
-   * START_POSITION_LATEST: only events stored after the call.
+   * START_POSITION_LATEST: only events stored after the call. Not allowed
+   * with `subscription`, which keeps its own position.
    *
    * @generated from oneof imbridge.v1.SubscribeEventsRequest.start
    */
@@ -103,15 +109,16 @@ export type SubscribeEventsRequest = Message<"imbridge.v1.SubscribeEventsRequest
     /**
      * Start at the oldest or the newest end of the log.
      *
-     * @generated from field: imbridge.v1.StartPosition position = 2;
+     * @generated from field: imbridge.v1.StartPosition position = 3;
      */
     value: StartPosition;
     case: "position";
   } | {
     /**
-     * Start right after this cursor: the way to resume without gaps.
+     * Start right after this cursor: the way to resume without gaps. 0 is
+     * the same as START_POSITION_EARLIEST.
      *
-     * @generated from field: uint64 after_cursor = 3;
+     * @generated from field: uint64 after_cursor = 4;
      */
     value: bigint;
     case: "afterCursor";
@@ -119,11 +126,53 @@ export type SubscribeEventsRequest = Message<"imbridge.v1.SubscribeEventsRequest
     /**
      * Start at the first event received at or after this time.
      *
-     * @generated from field: google.protobuf.Timestamp start_time = 4;
+     * @generated from field: google.protobuf.Timestamp start_time = 5;
      */
     value: Timestamp;
     case: "startTime";
   } | { case: undefined; value?: undefined };
+
+  /**
+   * The `epoch` that came with `after_cursor`. When set and different from
+   * the log's, the call fails with FAILED_PRECONDITION instead of resuming
+   * at events the cursor does not name.
+   *
+   * @generated from field: string epoch = 6;
+   */
+  epoch: string;
+
+  /**
+   * How much of each event to send; default EVENT_VIEW_BASIC (no
+   * `raw_body`).
+   *
+   * @generated from field: imbridge.v1.EventView view = 7;
+   */
+  view: EventView;
+
+  /**
+   * How long an idle stream waits before sending a heartbeat: 100ms to 5m;
+   * default the server's `stream.heartbeat_interval` (15s).
+   *
+   * @generated from field: google.protobuf.Duration heartbeat_interval = 8;
+   */
+  heartbeatInterval?: Duration | undefined;
+
+  /**
+   * Join this shared subscription,
+   * `orgs/{org}/apps/{app}/subscriptions/{subscription}`, as one member.
+   *
+   * @generated from field: string subscription = 9;
+   */
+  subscription: string;
+
+  /**
+   * With `subscription`: the most events this stream holds unacknowledged
+   * at once, 1 to 1000; default 100. Events past it wait for
+   * acknowledgements (or deadlines) and may go to other members.
+   *
+   * @generated from field: int32 max_outstanding = 10;
+   */
+  maxOutstanding: number;
 };
 
 /**
@@ -134,17 +183,52 @@ export const SubscribeEventsRequestSchema: GenMessage<SubscribeEventsRequest> = 
   messageDesc(file_imbridge_v1_event_service, 1);
 
 /**
- * SubscribeEventsResponse is one event of a stream.
+ * SubscribeEventsResponse is one message of a stream: an event or a
+ * heartbeat.
  *
  * @generated from message imbridge.v1.SubscribeEventsResponse
  */
 export type SubscribeEventsResponse = Message<"imbridge.v1.SubscribeEventsResponse"> & {
   /**
-   * The event.
+   * What the message carries.
    *
-   * @generated from field: imbridge.v1.Event event = 1;
+   * @generated from oneof imbridge.v1.SubscribeEventsResponse.kind
    */
-  event?: Event | undefined;
+  kind: {
+    /**
+     * An event that matches the stream's filter.
+     *
+     * @generated from field: imbridge.v1.Event event = 1;
+     */
+    value: Event;
+    case: "event";
+  } | {
+    /**
+     * The stream is idle: nothing matched since the last message.
+     *
+     * @generated from field: imbridge.v1.Heartbeat heartbeat = 2;
+     */
+    value: Heartbeat;
+    case: "heartbeat";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * The identity of the log the cursors belong to. It changes only when the
+   * log is recreated (data wiped, moved to another cluster): persist it
+   * with the cursor and pass it back in `SubscribeEventsRequest.epoch`.
+   *
+   * @generated from field: string epoch = 3;
+   */
+  epoch: string;
+
+  /**
+   * On a shared subscription's stream, how many times this event has been
+   * delivered to the subscription, this time included: 1, then more after
+   * an acknowledgement deadline passed. 0 on plain streams.
+   *
+   * @generated from field: int32 delivery_attempt = 4;
+   */
+  deliveryAttempt: number;
 };
 
 /**
@@ -155,15 +239,60 @@ export const SubscribeEventsResponseSchema: GenMessage<SubscribeEventsResponse> 
   messageDesc(file_imbridge_v1_event_service, 2);
 
 /**
+ * Heartbeat says where an idle stream stands.
+ *
+ * @generated from message imbridge.v1.Heartbeat
+ */
+export type Heartbeat = Message<"imbridge.v1.Heartbeat"> & {
+  /**
+   * The newest cursor in the log, as far as this imbridge knows.
+   *
+   * @generated from field: uint64 head_cursor = 1;
+   */
+  headCursor: bigint;
+
+  /**
+   * Every event up to this cursor has been examined: those that match were
+   * sent before this heartbeat. Resuming after it loses nothing. 0 on
+   * shared subscriptions, whose position the server keeps.
+   *
+   * @generated from field: uint64 scanned_cursor = 2;
+   */
+  scannedCursor: bigint;
+
+  /**
+   * When the heartbeat was sent.
+   *
+   * @generated from field: google.protobuf.Timestamp send_time = 3;
+   */
+  sendTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message imbridge.v1.Heartbeat.
+ * Use `create(HeartbeatSchema)` to create a new message.
+ */
+export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
+  messageDesc(file_imbridge_v1_event_service, 3);
+
+/**
  * ListEventsRequest asks for one page of stored events.
  *
  * @generated from message imbridge.v1.ListEventsRequest
  */
 export type ListEventsRequest = Message<"imbridge.v1.ListEventsRequest"> & {
   /**
+   * The app whose events to list, `orgs/{org}/apps/{app}`, or
+   * `orgs/-/apps/-` for every app.
+   *
+   * @generated from field: string parent = 1;
+   */
+  parent: string;
+
+  /**
    * Which events to list.
    *
-   * @generated from field: imbridge.v1.EventFilter filter = 1;
+   * @generated from field: imbridge.v1.EventFilter filter = 2;
    */
   filter?: EventFilter | undefined;
 
@@ -171,7 +300,7 @@ export type ListEventsRequest = Message<"imbridge.v1.ListEventsRequest"> & {
    * The most events to return: 1 to 1000, default 100. Larger values are
    * lowered to 1000.
    *
-   * @generated from field: int32 page_size = 2;
+   * @generated from field: int32 page_size = 3;
    */
   pageSize: number;
 
@@ -179,30 +308,37 @@ export type ListEventsRequest = Message<"imbridge.v1.ListEventsRequest"> & {
    * The `next_page_token` of the previous page; empty for the first page.
    * Every other field must be the same as in the call that returned it.
    *
-   * @generated from field: string page_token = 3;
+   * @generated from field: string page_token = 4;
    */
   pageToken: string;
 
   /**
    * The order of the listing; default newest first.
    *
-   * @generated from field: imbridge.v1.ListOrder order = 4;
+   * @generated from field: imbridge.v1.ListOrder order = 5;
    */
   order: ListOrder;
 
   /**
    * Only events received at or after this time.
    *
-   * @generated from field: google.protobuf.Timestamp start_time = 5;
+   * @generated from field: google.protobuf.Timestamp start_time = 6;
    */
   startTime?: Timestamp | undefined;
 
   /**
    * Only events received before this time.
    *
-   * @generated from field: google.protobuf.Timestamp end_time = 6;
+   * @generated from field: google.protobuf.Timestamp end_time = 7;
    */
   endTime?: Timestamp | undefined;
+
+  /**
+   * How much of each event to return; default EVENT_VIEW_FULL.
+   *
+   * @generated from field: imbridge.v1.EventView view = 8;
+   */
+  view: EventView;
 };
 
 /**
@@ -210,7 +346,7 @@ export type ListEventsRequest = Message<"imbridge.v1.ListEventsRequest"> & {
  * Use `create(ListEventsRequestSchema)` to create a new message.
  */
 export const ListEventsRequestSchema: GenMessage<ListEventsRequest> = /*@__PURE__*/
-  messageDesc(file_imbridge_v1_event_service, 3);
+  messageDesc(file_imbridge_v1_event_service, 4);
 
 /**
  * ListEventsResponse is one page of stored events.
@@ -238,7 +374,7 @@ export type ListEventsResponse = Message<"imbridge.v1.ListEventsResponse"> & {
  * Use `create(ListEventsResponseSchema)` to create a new message.
  */
 export const ListEventsResponseSchema: GenMessage<ListEventsResponse> = /*@__PURE__*/
-  messageDesc(file_imbridge_v1_event_service, 4);
+  messageDesc(file_imbridge_v1_event_service, 5);
 
 /**
  * GetEventRequest names one event: set exactly one of `cursor` and
@@ -260,6 +396,13 @@ export type GetEventRequest = Message<"imbridge.v1.GetEventRequest"> & {
    * @generated from field: string call_id = 2;
    */
   callId: string;
+
+  /**
+   * How much of the event to return; default EVENT_VIEW_FULL.
+   *
+   * @generated from field: imbridge.v1.EventView view = 3;
+   */
+  view: EventView;
 };
 
 /**
@@ -267,7 +410,7 @@ export type GetEventRequest = Message<"imbridge.v1.GetEventRequest"> & {
  * Use `create(GetEventRequestSchema)` to create a new message.
  */
 export const GetEventRequestSchema: GenMessage<GetEventRequest> = /*@__PURE__*/
-  messageDesc(file_imbridge_v1_event_service, 5);
+  messageDesc(file_imbridge_v1_event_service, 6);
 
 /**
  * GetEventResponse is one stored event.
@@ -288,7 +431,345 @@ export type GetEventResponse = Message<"imbridge.v1.GetEventResponse"> & {
  * Use `create(GetEventResponseSchema)` to create a new message.
  */
 export const GetEventResponseSchema: GenMessage<GetEventResponse> = /*@__PURE__*/
-  messageDesc(file_imbridge_v1_event_service, 6);
+  messageDesc(file_imbridge_v1_event_service, 7);
+
+/**
+ * Subscription is a shared subscription: a filter and a position in the
+ * log that several streams (its members) consume together, like a
+ * consumer group of a message broker. Each matching event goes to one
+ * member; one not acknowledged within `ack_deadline` is delivered again,
+ * to any member, with a higher `delivery_attempt`. After
+ * `max_delivery_attempts` deliveries an event is no longer delivered: it
+ * stays in the log (read it with GetEvent), it is counted in the metric
+ * `imbridge_subscription_events_abandoned_total{subscription}` and logged
+ * with its cursor. Events the filter's `sender`, `recipient`, `group_id`
+ * or `event_types` leave out are acknowledged by imbridge itself. The
+ * position and the unacknowledged events survive restarts of imbridge and
+ * of the members.
+ *
+ * @generated from message imbridge.v1.Subscription
+ */
+export type Subscription = Message<"imbridge.v1.Subscription"> & {
+  /**
+   * The subscription's name,
+   * `orgs/{org}/apps/{app}/subscriptions/{subscription}`; the last part is
+   * 1 to 48 lowercase letters, digits and `-`, starting with a letter.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Which events the subscription receives; fixed at creation.
+   *
+   * @generated from field: imbridge.v1.EventFilter filter = 2;
+   */
+  filter?: EventFilter | undefined;
+
+  /**
+   * How long a member has to acknowledge an event before it is delivered
+   * again: 1s to 1h; default 30s.
+   *
+   * @generated from field: google.protobuf.Duration ack_deadline = 3;
+   */
+  ackDeadline?: Duration | undefined;
+
+  /**
+   * How many times an event is delivered at most: 1 to 1000; default 5.
+   *
+   * @generated from field: int32 max_delivery_attempts = 4;
+   */
+  maxDeliveryAttempts: number;
+
+  /**
+   * Where a new subscription starts; default START_POSITION_LATEST.
+   *
+   * @generated from field: imbridge.v1.StartPosition start_position = 5;
+   */
+  startPosition: StartPosition;
+
+  /**
+   * When the subscription was created.
+   *
+   * @generated from field: google.protobuf.Timestamp create_time = 6;
+   */
+  createTime?: Timestamp | undefined;
+
+  /**
+   * Matching events not yet delivered (GetSubscription only).
+   *
+   * @generated from field: uint64 backlog = 7;
+   */
+  backlog: bigint;
+
+  /**
+   * Events delivered and not yet acknowledged (GetSubscription only).
+   *
+   * @generated from field: uint64 unacknowledged = 8;
+   */
+  unacknowledged: bigint;
+};
+
+/**
+ * Describes the message imbridge.v1.Subscription.
+ * Use `create(SubscriptionSchema)` to create a new message.
+ */
+export const SubscriptionSchema: GenMessage<Subscription> = /*@__PURE__*/
+  messageDesc(file_imbridge_v1_event_service, 8);
+
+/**
+ * CreateSubscriptionRequest creates a subscription.
+ *
+ * @generated from message imbridge.v1.CreateSubscriptionRequest
+ */
+export type CreateSubscriptionRequest = Message<"imbridge.v1.CreateSubscriptionRequest"> & {
+  /**
+   * The app, `orgs/{org}/apps/{app}`.
+   *
+   * @generated from field: string parent = 1;
+   */
+  parent: string;
+
+  /**
+   * The last part of the new subscription's name.
+   *
+   * @generated from field: string subscription_id = 2;
+   */
+  subscriptionId: string;
+
+  /**
+   * The subscription; its `name` is ignored.
+   *
+   * @generated from field: imbridge.v1.Subscription subscription = 3;
+   */
+  subscription?: Subscription | undefined;
+};
+
+/**
+ * Describes the message imbridge.v1.CreateSubscriptionRequest.
+ * Use `create(CreateSubscriptionRequestSchema)` to create a new message.
+ */
+export const CreateSubscriptionRequestSchema: GenMessage<CreateSubscriptionRequest> = /*@__PURE__*/
+  messageDesc(file_imbridge_v1_event_service, 9);
+
+/**
+ * CreateSubscriptionResponse is the created subscription.
+ *
+ * @generated from message imbridge.v1.CreateSubscriptionResponse
+ */
+export type CreateSubscriptionResponse = Message<"imbridge.v1.CreateSubscriptionResponse"> & {
+  /**
+   * The subscription.
+   *
+   * @generated from field: imbridge.v1.Subscription subscription = 1;
+   */
+  subscription?: Subscription | undefined;
+};
+
+/**
+ * Describes the message imbridge.v1.CreateSubscriptionResponse.
+ * Use `create(CreateSubscriptionResponseSchema)` to create a new message.
+ */
+export const CreateSubscriptionResponseSchema: GenMessage<CreateSubscriptionResponse> = /*@__PURE__*/
+  messageDesc(file_imbridge_v1_event_service, 10);
+
+/**
+ * GetSubscriptionRequest names a subscription.
+ *
+ * @generated from message imbridge.v1.GetSubscriptionRequest
+ */
+export type GetSubscriptionRequest = Message<"imbridge.v1.GetSubscriptionRequest"> & {
+  /**
+   * `orgs/{org}/apps/{app}/subscriptions/{subscription}`.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message imbridge.v1.GetSubscriptionRequest.
+ * Use `create(GetSubscriptionRequestSchema)` to create a new message.
+ */
+export const GetSubscriptionRequestSchema: GenMessage<GetSubscriptionRequest> = /*@__PURE__*/
+  messageDesc(file_imbridge_v1_event_service, 11);
+
+/**
+ * GetSubscriptionResponse is one subscription.
+ *
+ * @generated from message imbridge.v1.GetSubscriptionResponse
+ */
+export type GetSubscriptionResponse = Message<"imbridge.v1.GetSubscriptionResponse"> & {
+  /**
+   * The subscription.
+   *
+   * @generated from field: imbridge.v1.Subscription subscription = 1;
+   */
+  subscription?: Subscription | undefined;
+};
+
+/**
+ * Describes the message imbridge.v1.GetSubscriptionResponse.
+ * Use `create(GetSubscriptionResponseSchema)` to create a new message.
+ */
+export const GetSubscriptionResponseSchema: GenMessage<GetSubscriptionResponse> = /*@__PURE__*/
+  messageDesc(file_imbridge_v1_event_service, 12);
+
+/**
+ * ListSubscriptionsRequest lists an app's subscriptions.
+ *
+ * @generated from message imbridge.v1.ListSubscriptionsRequest
+ */
+export type ListSubscriptionsRequest = Message<"imbridge.v1.ListSubscriptionsRequest"> & {
+  /**
+   * The app, `orgs/{org}/apps/{app}`.
+   *
+   * @generated from field: string parent = 1;
+   */
+  parent: string;
+};
+
+/**
+ * Describes the message imbridge.v1.ListSubscriptionsRequest.
+ * Use `create(ListSubscriptionsRequestSchema)` to create a new message.
+ */
+export const ListSubscriptionsRequestSchema: GenMessage<ListSubscriptionsRequest> = /*@__PURE__*/
+  messageDesc(file_imbridge_v1_event_service, 13);
+
+/**
+ * ListSubscriptionsResponse is every subscription of the app, by name.
+ *
+ * @generated from message imbridge.v1.ListSubscriptionsResponse
+ */
+export type ListSubscriptionsResponse = Message<"imbridge.v1.ListSubscriptionsResponse"> & {
+  /**
+   * The subscriptions, without backlog figures.
+   *
+   * @generated from field: repeated imbridge.v1.Subscription subscriptions = 1;
+   */
+  subscriptions: Subscription[];
+};
+
+/**
+ * Describes the message imbridge.v1.ListSubscriptionsResponse.
+ * Use `create(ListSubscriptionsResponseSchema)` to create a new message.
+ */
+export const ListSubscriptionsResponseSchema: GenMessage<ListSubscriptionsResponse> = /*@__PURE__*/
+  messageDesc(file_imbridge_v1_event_service, 14);
+
+/**
+ * DeleteSubscriptionRequest names the subscription to delete.
+ *
+ * @generated from message imbridge.v1.DeleteSubscriptionRequest
+ */
+export type DeleteSubscriptionRequest = Message<"imbridge.v1.DeleteSubscriptionRequest"> & {
+  /**
+   * `orgs/{org}/apps/{app}/subscriptions/{subscription}`.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message imbridge.v1.DeleteSubscriptionRequest.
+ * Use `create(DeleteSubscriptionRequestSchema)` to create a new message.
+ */
+export const DeleteSubscriptionRequestSchema: GenMessage<DeleteSubscriptionRequest> = /*@__PURE__*/
+  messageDesc(file_imbridge_v1_event_service, 15);
+
+/**
+ * DeleteSubscriptionResponse is empty.
+ *
+ * @generated from message imbridge.v1.DeleteSubscriptionResponse
+ */
+export type DeleteSubscriptionResponse = Message<"imbridge.v1.DeleteSubscriptionResponse"> & {
+};
+
+/**
+ * Describes the message imbridge.v1.DeleteSubscriptionResponse.
+ * Use `create(DeleteSubscriptionResponseSchema)` to create a new message.
+ */
+export const DeleteSubscriptionResponseSchema: GenMessage<DeleteSubscriptionResponse> = /*@__PURE__*/
+  messageDesc(file_imbridge_v1_event_service, 16);
+
+/**
+ * AcknowledgeEventsRequest acknowledges events of a subscription.
+ *
+ * @generated from message imbridge.v1.AcknowledgeEventsRequest
+ */
+export type AcknowledgeEventsRequest = Message<"imbridge.v1.AcknowledgeEventsRequest"> & {
+  /**
+   * `orgs/{org}/apps/{app}/subscriptions/{subscription}`.
+   *
+   * @generated from field: string subscription = 1;
+   */
+  subscription: string;
+
+  /**
+   * The cursors of the events processed: 1 to 1000.
+   *
+   * @generated from field: repeated uint64 cursors = 2;
+   */
+  cursors: bigint[];
+};
+
+/**
+ * Describes the message imbridge.v1.AcknowledgeEventsRequest.
+ * Use `create(AcknowledgeEventsRequestSchema)` to create a new message.
+ */
+export const AcknowledgeEventsRequestSchema: GenMessage<AcknowledgeEventsRequest> = /*@__PURE__*/
+  messageDesc(file_imbridge_v1_event_service, 17);
+
+/**
+ * AcknowledgeEventsResponse is empty.
+ *
+ * @generated from message imbridge.v1.AcknowledgeEventsResponse
+ */
+export type AcknowledgeEventsResponse = Message<"imbridge.v1.AcknowledgeEventsResponse"> & {
+};
+
+/**
+ * Describes the message imbridge.v1.AcknowledgeEventsResponse.
+ * Use `create(AcknowledgeEventsResponseSchema)` to create a new message.
+ */
+export const AcknowledgeEventsResponseSchema: GenMessage<AcknowledgeEventsResponse> = /*@__PURE__*/
+  messageDesc(file_imbridge_v1_event_service, 18);
+
+/**
+ * EventView chooses how much of each event a read returns.
+ *
+ * @generated from enum imbridge.v1.EventView
+ */
+export enum EventView {
+  /**
+   * The read's default: EVENT_VIEW_BASIC for streams, EVENT_VIEW_FULL for
+   * ListEvents and GetEvent.
+   *
+   * @generated from enum value: EVENT_VIEW_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Every field but `raw_body`.
+   *
+   * @generated from enum value: EVENT_VIEW_BASIC = 1;
+   */
+  BASIC = 1,
+
+  /**
+   * Every field, `raw_body` included.
+   *
+   * @generated from enum value: EVENT_VIEW_FULL = 2;
+   */
+  FULL = 2,
+}
+
+/**
+ * Describes the enum imbridge.v1.EventView.
+ */
+export const EventViewSchema: GenEnum<EventView> = /*@__PURE__*/
+  enumDesc(file_imbridge_v1_event_service, 0);
 
 /**
  * StartPosition is an end of the event log.
@@ -322,7 +803,7 @@ export enum StartPosition {
  * Describes the enum imbridge.v1.StartPosition.
  */
 export const StartPositionSchema: GenEnum<StartPosition> = /*@__PURE__*/
-  enumDesc(file_imbridge_v1_event_service, 0);
+  enumDesc(file_imbridge_v1_event_service, 1);
 
 /**
  * ListOrder is the order of a listing.
@@ -356,12 +837,17 @@ export enum ListOrder {
  * Describes the enum imbridge.v1.ListOrder.
  */
 export const ListOrderSchema: GenEnum<ListOrder> = /*@__PURE__*/
-  enumDesc(file_imbridge_v1_event_service, 1);
+  enumDesc(file_imbridge_v1_event_service, 2);
 
 /**
- * EventService serves the callbacks imbridge has stored, as history
- * (ListEvents, GetEvent). The live stream, SubscribeEvents, is not built yet
- * and answers UNIMPLEMENTED.
+ * EventService serves the callbacks imbridge has stored: as history
+ * (ListEvents, GetEvent), as a live stream (SubscribeEvents), and through
+ * shared subscriptions whose events are divided among the streams that
+ * name them, each acknowledged by its consumer (AcknowledgeEvents).
+ *
+ * Events belong to an app, `orgs/{org}/apps/{app}` (appkey `org#app`);
+ * `orgs/-/apps/-` names every app, for operators whose key is not limited
+ * to apps.
  *
  * Callers authenticate with `authorization: Bearer <key>` (gRPC metadata or
  * HTTP header). Errors are google.rpc canonical codes with a
@@ -371,13 +857,45 @@ export const ListOrderSchema: GenEnum<ListOrder> = /*@__PURE__*/
  */
 export const EventService: GenService<{
   /**
-   * SubscribeEvents is not built yet: every call answers UNIMPLEMENTED. Read
-   * stored events with ListEvents and GetEvent meanwhile.
+   * SubscribeEvents streams the stored events that match, in log order:
+   * first those stored since the requested start, then each new one as it
+   * is stored. While there is nothing to send, a heartbeat comes every
+   * `heartbeat_interval` with the head of the log and the cursor the stream
+   * has examined up to, so that a client with a rare filter can checkpoint
+   * and measure its lag. Every message carries the log's `epoch`.
    *
-   * Planned: stream the stored events that match the filter, in log order,
-   * from the requested start and then as they are stored; after a
-   * disconnect, call again with `after_cursor` set to the last cursor
-   * processed to resume without gaps. Over HTTP: newline-delimited JSON.
+   * Over HTTP (`GET /v1/{parent}/events:subscribe`) the stream is
+   * newline-delimited JSON: one `{"result": {...}}` line per message, and a
+   * final `{"error": {...}}` line when the stream ends with an error.
+   *
+   * Delivery is at least once, end to end. A client processes an event,
+   * then persists its cursor and the epoch; after any disconnect it calls
+   * again with `after_cursor` and `epoch`, and receives exactly the
+   * matching events after that cursor: none lost, none repeated. A
+   * heartbeat's `scanned_cursor` may be persisted the same way.
+   *
+   * How a stream ends, and what the client does:
+   * - UNAVAILABLE: imbridge is shutting down or lost its store. Reconnect
+   *   with backoff and resume from the last persisted cursor.
+   * - RESOURCE_EXHAUSTED (reason SLOW_CONSUMER): the client accepted no
+   *   message for the server's send timeout while its buffer was full.
+   *   ErrorInfo metadata `last_cursor` is the last event handed to the
+   *   connection. Read faster (or filter more), then resume from the last
+   *   persisted cursor.
+   * - OUT_OF_RANGE (reason CURSOR_EXPIRED): events after `after_cursor` were
+   *   already dropped by retention. Metadata `oldest_cursor` is the oldest
+   *   event kept; the client decides whether to resume from there
+   *   (accepting the gap) or to rebuild its state.
+   * - FAILED_PRECONDITION (reason EPOCH_MISMATCH): `after_cursor` comes from
+   *   another log (its data was wiped, or imbridge moved to another cluster):
+   *   cursors of this log point at other events. Metadata `epoch` is this
+   *   log's. Rebuild state, or start from a position.
+   * - INVALID_ARGUMENT: a field is wrong; retrying cannot help.
+   *
+   * With `subscription` set, the stream is one member of a shared
+   * subscription: see Subscription. Each event goes to one member, with its
+   * `delivery_attempt`; the client acknowledges it with AcknowledgeEvents
+   * after processing it.
    *
    * @generated from rpc imbridge.v1.EventService.SubscribeEvents
    */
@@ -407,6 +925,63 @@ export const EventService: GenService<{
     methodKind: "unary";
     input: typeof GetEventRequestSchema;
     output: typeof GetEventResponseSchema;
+  },
+  /**
+   * CreateSubscription creates a shared subscription. It starts at the
+   * newest end of the log unless `start_position` asks for the oldest.
+   * ALREADY_EXISTS when the name is taken.
+   *
+   * @generated from rpc imbridge.v1.EventService.CreateSubscription
+   */
+  createSubscription: {
+    methodKind: "unary";
+    input: typeof CreateSubscriptionRequestSchema;
+    output: typeof CreateSubscriptionResponseSchema;
+  },
+  /**
+   * GetSubscription returns a subscription with its backlog.
+   *
+   * @generated from rpc imbridge.v1.EventService.GetSubscription
+   */
+  getSubscription: {
+    methodKind: "unary";
+    input: typeof GetSubscriptionRequestSchema;
+    output: typeof GetSubscriptionResponseSchema;
+  },
+  /**
+   * ListSubscriptions returns the subscriptions of an app, by name.
+   *
+   * @generated from rpc imbridge.v1.EventService.ListSubscriptions
+   */
+  listSubscriptions: {
+    methodKind: "unary";
+    input: typeof ListSubscriptionsRequestSchema;
+    output: typeof ListSubscriptionsResponseSchema;
+  },
+  /**
+   * DeleteSubscription deletes a subscription and its position; streams
+   * that name it end with NOT_FOUND. The events stay in the log.
+   *
+   * @generated from rpc imbridge.v1.EventService.DeleteSubscription
+   */
+  deleteSubscription: {
+    methodKind: "unary";
+    input: typeof DeleteSubscriptionRequestSchema;
+    output: typeof DeleteSubscriptionResponseSchema;
+  },
+  /**
+   * AcknowledgeEvents tells a subscription that its consumer processed
+   * these events, by cursor: they are not delivered again. Any member, on
+   * any imbridge instance, may acknowledge any event of the subscription,
+   * also after the stream that received it ended. Acknowledging an event
+   * twice, or one not delivered, does nothing.
+   *
+   * @generated from rpc imbridge.v1.EventService.AcknowledgeEvents
+   */
+  acknowledgeEvents: {
+    methodKind: "unary";
+    input: typeof AcknowledgeEventsRequestSchema;
+    output: typeof AcknowledgeEventsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_imbridge_v1_event_service, 0);

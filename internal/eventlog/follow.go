@@ -1,0 +1,376 @@
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
+)
+
+// Following the log: a Follower reads the events a Filter chooses in log
+// order, from a Start, and then each new one as it is stored.
+//
+// History comes from batched direct gets filtered by subject, as List
+// reads. The live end comes from the tail: one ordered consumer per Log,
+// started by the first Follow, that keeps the newest stored events in
+// memory (tailMaxEntries, tailMaxBytes). Every follower of the process
+// reads the tail, so a new event crosses from NATS and is decoded once
+// however many streams follow it, and no follower holds anything of its
+// own in NATS: a follower that stops reading costs nothing but its
+// position. One that falls behind the tail's window reads history again
+// until it catches up.
+
+// Bounds of the tail and of one history read.
+const (
+	tailMaxEntries = 8192
+	tailMaxBytes   = 32 << 20
+	historyBatch   = 64
+)
+
+// entry is one stored event as followers share it: its bytes as stored
+// and, each decoded at most once, the event with and without raw_body.
+type entry struct {
+	seq     uint64
+	subject string
+	data    []byte
+
+	fullOnce, basicOnce sync.Once
+	full, basic         *imbridgev1.Event
+	fullErr, basicErr   error
+}
+
+// event returns the entry's event, with raw_body when full. It is shared:
+// callers must not modify it.
+func (e *entry) event(full bool) (*imbridgev1.Event, error) {
+	if full {
+		e.fullOnce.Do(func() { e.full, e.fullErr = decodeEvent(e.data, e.seq) })
+		return e.full, e.fullErr
+	}
+	e.basicOnce.Do(func() {
+		e.basic, e.basicErr = decodeEvent(appendWithout(make([]byte, 0, len(e.data)), e.data, rawBodyField), e.seq)
+	})
+	return e.basic, e.basicErr
+}
+
+// tail is the in-memory window of the newest stored events.
+type tail struct {
+	mu sync.RWMutex
+	// entries are in stream order; every message stored with a sequence
+	// in [first, head] is among them.
+	entries     []*entry
+	first, head uint64
+	bytes       int
+	// wake is closed, and replaced, whenever an entry is added.
+	wake chan struct{}
+	cc   jetstream.ConsumeContext
+}
+
+// ensureTail starts the tail on first use.
+func (l *Log) ensureTail(ctx context.Context) (*tail, error) {
+	l.tailMu.Lock()
+	defer l.tailMu.Unlock()
+	if l.tail != nil {
+		return l.tail, nil
+	}
+	info, err := l.stream.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("eventlog: start the tail: %w", unavailable(err))
+	}
+	last := info.State.LastSeq
+	t := &tail{first: last + 1, head: last, wake: make(chan struct{})}
+	cons, err := l.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{allEvents},
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    last + 1,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("eventlog: start the tail: %w", unavailable(err))
+	}
+	t.cc, err = cons.Consume(t.add, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		l.log.Debug("eventlog: tail consumer", "err", err)
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("eventlog: start the tail: %w", unavailable(err))
+	}
+	l.tail = t
+	return t, nil
+}
+
+// add is the tail consumer's handler: it appends a stored message and
+// drops the oldest beyond the bounds.
+func (t *tail) add(msg jetstream.Msg) {
+	md, err := msg.Metadata()
+	if err != nil {
+		return
+	}
+	e := &entry{seq: md.Sequence.Stream, subject: msg.Subject(), data: msg.Data()}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if e.seq <= t.head {
+		return // delivered again after the consumer was reset
+	}
+	t.entries = append(t.entries, e)
+	t.bytes += len(e.data)
+	t.head = e.seq
+	for len(t.entries) > 1 && (len(t.entries) > tailMaxEntries || t.bytes > tailMaxBytes) {
+		old := t.entries[0]
+		t.entries[0] = nil
+		t.entries = t.entries[1:]
+		t.bytes -= len(old.data)
+		t.first = old.seq + 1
+	}
+	close(t.wake)
+	t.wake = make(chan struct{})
+}
+
+func (t *tail) stop() {
+	if t != nil && t.cc != nil {
+		t.cc.Stop()
+	}
+}
+
+// Head is the newest cursor the log knows of: the tail's when it runs,
+// else the stream's.
+func (l *Log) Head(ctx context.Context) (uint64, error) {
+	l.tailMu.Lock()
+	t := l.tail
+	l.tailMu.Unlock()
+	if t != nil {
+		t.mu.RLock()
+		defer t.mu.RUnlock()
+		return t.head, nil
+	}
+	info, err := l.stream.Info(ctx)
+	if err != nil {
+		return 0, unavailable(err)
+	}
+	return info.State.LastSeq, nil
+}
+
+// Epoch is the log's identity: it changes only when the stream is created
+// anew (its data wiped, or another cluster), never on restarts. Cursors
+// of one epoch mean nothing in another.
+func (l *Log) Epoch() string { return l.epoch }
+
+// epochOf spells a stream's creation time as an epoch.
+func epochOf(created time.Time) string { return strconv.FormatInt(created.UnixNano(), 36) }
+
+// Start is where a Follower starts. The zero Start is the newest end of
+// the log: only events stored after Follow.
+type Start struct {
+	// Earliest starts at the oldest event kept.
+	Earliest bool
+	// Resume starts right after the cursor After. When Epoch is set it must
+	// be the log's.
+	Resume bool
+	After  uint64
+	Epoch  string
+	// Time, when set, starts at the first event stored at or after it.
+	Time time.Time
+}
+
+// Item is what Follower.Next returns: an event, or a heartbeat.
+type Item struct {
+	entry *entry
+	// Cursor is the event's cursor (0 for a heartbeat).
+	Cursor uint64
+	// Heartbeat is set when no event came for the idle time; Head and
+	// Scanned say where the follower stands: every event up to Scanned was
+	// examined, and those that match were returned before.
+	Heartbeat     bool
+	Head, Scanned uint64
+	// Attempt is the delivery attempt on a shared subscription (Member);
+	// 0 on a Follower.
+	Attempt int
+}
+
+// Event returns the item's event, with raw_body when full. It may be
+// shared with other followers: callers must not modify it.
+func (it Item) Event(full bool) (*imbridgev1.Event, error) {
+	if it.entry == nil {
+		return nil, errors.New("eventlog: a heartbeat has no event")
+	}
+	return it.entry.event(full)
+}
+
+// Follower reads the log in order and then follows it. It is not safe for
+// concurrent use, and holds nothing that needs closing.
+type Follower struct {
+	l       *Log
+	t       *tail
+	filter  Filter
+	filters []string // subject filters
+	pos     uint64   // every message up to pos was examined
+	buf     []*entry // subject matches after the examined ones, in order
+	timer   *time.Timer
+}
+
+// Follow starts following the events f chooses from start. Resuming after
+// a cursor whose successors retention dropped is a *CursorExpiredError;
+// after a cursor of another log (another epoch, or past this log's head) a
+// *EpochMismatchError.
+func (l *Log) Follow(ctx context.Context, f Filter, start Start) (*Follower, error) {
+	t, err := l.ensureTail(ctx)
+	if err != nil {
+		return nil, err
+	}
+	info, err := l.stream.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("eventlog: Follow: %w", unavailable(err))
+	}
+	first, last := info.State.FirstSeq, info.State.LastSeq
+	fl := &Follower{l: l, t: t, filter: f, filters: f.subjects()}
+	switch {
+	case start.Resume:
+		if start.Epoch != "" && start.Epoch != l.epoch || start.After > last {
+			return nil, &EpochMismatchError{After: start.After, Got: start.Epoch, Epoch: l.epoch, Head: last}
+		}
+		if first > start.After+1 && first <= last {
+			return nil, &CursorExpiredError{After: start.After, Oldest: first}
+		}
+		fl.pos = start.After
+	case !start.Time.IsZero():
+		seq, err := l.seqAtTime(ctx, start.Time)
+		if err != nil {
+			return nil, fmt.Errorf("eventlog: Follow: %w", unavailable(err))
+		}
+		fl.pos = last
+		if seq != 0 {
+			fl.pos = seq - 1
+		}
+	case start.Earliest:
+		fl.pos = 0
+	default:
+		fl.pos = last
+	}
+	return fl, nil
+}
+
+// Next returns the next event the filter chooses, or a heartbeat when none
+// came within idle. It returns an error only when ctx ends (ctx's error),
+// the log fails (ErrUnavailable), or a stored event cannot be read
+// (ErrCorrupt, naming its cursor: resume after it to skip it).
+func (fl *Follower) Next(ctx context.Context, idle time.Duration) (Item, error) {
+	if fl.timer == nil {
+		fl.timer = time.NewTimer(idle)
+	} else {
+		fl.timer.Reset(idle)
+	}
+	defer fl.timer.Stop()
+	for {
+		if it, ok, err := fl.pop(); ok || err != nil {
+			return it, err
+		}
+		if err := ctx.Err(); err != nil {
+			return Item{}, err
+		}
+		t := fl.t
+		t.mu.RLock()
+		first, head, wake := t.first, t.head, t.wake
+		live := fl.pos+1 >= first
+		if live {
+			i := sort.Search(len(t.entries), func(i int) bool { return t.entries[i].seq > fl.pos })
+			for ; i < len(t.entries) && len(fl.buf) < historyBatch; i++ {
+				e := t.entries[i]
+				fl.pos = e.seq
+				if matchesAnySubject(fl.filters, e.subject) {
+					fl.buf = append(fl.buf, e)
+				}
+			}
+			if i == len(t.entries) {
+				fl.pos = max(fl.pos, head)
+			}
+		}
+		t.mu.RUnlock()
+		if !live {
+			if err := fl.history(ctx, head); err != nil {
+				return Item{}, err
+			}
+		}
+		if len(fl.buf) > 0 {
+			continue
+		}
+		if !live || fl.pos < head {
+			select { // a long scan still sends heartbeats
+			case <-fl.timer.C:
+				return fl.heartbeat(), nil
+			default:
+			}
+			continue
+		}
+		select {
+		case <-wake:
+		case <-fl.timer.C:
+			return fl.heartbeat(), nil
+		case <-ctx.Done():
+			return Item{}, ctx.Err()
+		}
+	}
+}
+
+// pop returns the next buffered entry that passes the field conditions.
+func (fl *Follower) pop() (Item, bool, error) {
+	for len(fl.buf) > 0 {
+		e := fl.buf[0]
+		fl.buf[0] = nil
+		fl.buf = fl.buf[1:]
+		if fl.filter.HasFieldConditions() {
+			ev, err := e.event(false)
+			if err != nil {
+				return Item{}, false, err
+			}
+			if !fl.filter.Matches(ev) {
+				continue
+			}
+		}
+		return Item{entry: e, Cursor: e.seq}, true, nil
+	}
+	return Item{}, false, nil
+}
+
+func (fl *Follower) heartbeat() Item {
+	fl.t.mu.RLock()
+	head := fl.t.head
+	fl.t.mu.RUnlock()
+	return Item{Heartbeat: true, Head: max(head, fl.pos), Scanned: fl.pos}
+}
+
+// history reads the next batch of stored messages after pos with a direct
+// get. h0 is the tail's head read before the request: every message up to
+// it was stored by then, so an answer of "nothing more" covers it.
+func (fl *Follower) history(ctx context.Context, h0 uint64) error {
+	filter := fl.filters[0]
+	if len(fl.filters) > 1 {
+		filter = appFilter(fl.filter.Appkey)
+	}
+	var last uint64
+	pending, err := fl.l.directBatch(ctx, msgGetRequest{Seq: fl.pos + 1, NextFor: filter, Batch: historyBatch}, false,
+		func(m *rawMsg) (bool, error) {
+			last = m.seq
+			if matchesAnySubject(fl.filters, m.subject) {
+				fl.buf = append(fl.buf, &entry{seq: m.seq, subject: m.subject, data: m.data})
+			}
+			return true, nil
+		})
+	switch {
+	case errors.Is(err, jetstream.ErrMsgNotFound):
+		fl.pos = max(fl.pos, h0)
+		return nil
+	case err != nil:
+		return fmt.Errorf("eventlog: follow: %w", unavailable(err))
+	}
+	if last > fl.pos {
+		fl.pos = last
+	}
+	if pending == 0 {
+		fl.pos = max(fl.pos, h0)
+	}
+	return nil
+}

@@ -1,0 +1,463 @@
+package eventlog
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
+	"github.com/imbridge/imbridge/internal/selector"
+)
+
+// Shared subscriptions: a durable JetStream consumer per subscription, on
+// the event stream, with explicit acknowledgement. JetStream keeps the
+// position and the unacknowledged events (on every replica, so they
+// survive restarts), redelivers after the ack deadline and stops after the
+// last attempt. A Member is one stream's share: it pulls at most its
+// max outstanding events at a time. Acknowledgements are by cursor, from
+// any process: an explicit ack names the stream sequence, and the server
+// takes the rest from its own pending record.
+//
+// The subscription's settings live in the consumer's metadata, so there
+// is nothing to keep in step beside it.
+
+// Metadata keys of a subscription's consumer.
+const (
+	metaApp    = "imbridge_app"
+	metaID     = "imbridge_id"
+	metaFilter = "imbridge_filter"
+)
+
+// Subjects of acknowledgement notices (core NATS, not stored) and of the
+// server's advisory when an event reached its last delivery attempt.
+const (
+	ackNoticePrefix   = "imbridge.acks."
+	maxDeliveriesSubj = jetstream.DefaultAPIPrefix + "EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + StreamName + ".*"
+)
+
+// SubscriptionConfig is a shared subscription's settings.
+type SubscriptionConfig struct {
+	// Appkey and ID name it; ID is the last part of its resource name.
+	Appkey, ID string
+	// Filter chooses its events; its Appkey is ignored (always Appkey).
+	Filter Filter
+	// AckDeadline is how long a member has to acknowledge an event.
+	AckDeadline time.Duration
+	// MaxDeliveries is how many times an event is delivered at most.
+	MaxDeliveries int
+	// Earliest starts a new subscription at the oldest event kept instead
+	// of the newest end.
+	Earliest bool
+}
+
+// SubscriptionInfo is a subscription as stored, with its counts.
+type SubscriptionInfo struct {
+	SubscriptionConfig
+	Created time.Time
+	// Backlog is how many matching events wait to be delivered;
+	// Unacknowledged how many were delivered and not acknowledged.
+	Backlog, Unacknowledged uint64
+}
+
+// consumerName is the consumer of a subscription: a digest, because
+// appkeys hold characters consumer names may not.
+func consumerName(appkey, id string) string {
+	sum := sha256.Sum256([]byte(appkey + "\x00" + id))
+	return "SUB_" + hex.EncodeToString(sum[:12])
+}
+
+// filterJSON is a Filter as consumer metadata holds it.
+type filterJSON struct {
+	Selectors  []string `json:"selectors,omitempty"`
+	Sender     string   `json:"sender,omitempty"`
+	Recipient  string   `json:"recipient,omitempty"`
+	GroupID    string   `json:"group_id,omitempty"`
+	EventTypes []int32  `json:"event_types,omitempty"`
+}
+
+func encodeFilter(f Filter) string {
+	j := filterJSON{Sender: f.Sender, Recipient: f.Recipient, GroupID: f.GroupID}
+	for _, s := range f.Selectors {
+		j.Selectors = append(j.Selectors, s.String())
+	}
+	for _, t := range f.EventTypes {
+		j.EventTypes = append(j.EventTypes, int32(t))
+	}
+	b, _ := json.Marshal(j)
+	return string(b)
+}
+
+func decodeFilter(appkey, s string) (Filter, error) {
+	var j filterJSON
+	if err := json.Unmarshal([]byte(s), &j); err != nil {
+		return Filter{}, err
+	}
+	sels, err := selector.ParseAll(j.Selectors)
+	if err != nil {
+		return Filter{}, err
+	}
+	f := Filter{Selectors: sels, Appkey: appkey, Sender: j.Sender, Recipient: j.Recipient, GroupID: j.GroupID}
+	for _, t := range j.EventTypes {
+		f.EventTypes = append(f.EventTypes, imbridgev1.EventType(t))
+	}
+	return f, nil
+}
+
+// CreateSubscription creates a shared subscription;
+// ErrSubscriptionExists when the name is taken.
+func (l *Log) CreateSubscription(ctx context.Context, c SubscriptionConfig) (*SubscriptionInfo, error) {
+	c.Filter.Appkey = c.Appkey
+	name := consumerName(c.Appkey, c.ID)
+	switch _, err := l.stream.Consumer(ctx, name); {
+	case err == nil:
+		return nil, ErrSubscriptionExists
+	case !errors.Is(err, jetstream.ErrConsumerNotFound):
+		return nil, fmt.Errorf("eventlog: create subscription: %w", unavailable(err))
+	}
+	deliver := jetstream.DeliverNewPolicy
+	if c.Earliest {
+		deliver = jetstream.DeliverAllPolicy
+	}
+	cons, err := l.stream.CreateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:        name,
+		Description:    "imbridge subscription " + c.Appkey + "/" + c.ID,
+		FilterSubjects: c.Filter.subjects(),
+		DeliverPolicy:  deliver,
+		AckPolicy:      jetstream.AckExplicitPolicy,
+		AckWait:        c.AckDeadline,
+		MaxDeliver:     c.MaxDeliveries,
+		MaxAckPending:  -1, // each member bounds its own share
+		MaxWaiting:     4096,
+		Replicas:       l.replicas,
+		Metadata:       map[string]string{metaApp: c.Appkey, metaID: c.ID, metaFilter: encodeFilter(c.Filter)},
+	})
+	if errors.Is(err, jetstream.ErrConsumerExists) {
+		return nil, ErrSubscriptionExists
+	}
+	if err != nil {
+		return nil, fmt.Errorf("eventlog: create subscription: %w", unavailable(err))
+	}
+	return subscriptionInfo(cons.CachedInfo())
+}
+
+// subscriptionInfo reads a subscription off its consumer.
+func subscriptionInfo(ci *jetstream.ConsumerInfo) (*SubscriptionInfo, error) {
+	md := ci.Config.Metadata
+	app, id := md[metaApp], md[metaID]
+	if app == "" || id == "" {
+		return nil, ErrSubscriptionNotFound // a consumer that is not a subscription
+	}
+	f, err := decodeFilter(app, md[metaFilter])
+	if err != nil {
+		return nil, fmt.Errorf("%w: subscription %s/%s: filter: %v", ErrCorrupt, app, id, err)
+	}
+	return &SubscriptionInfo{
+		SubscriptionConfig: SubscriptionConfig{
+			Appkey: app, ID: id, Filter: f, AckDeadline: ci.Config.AckWait, MaxDeliveries: ci.Config.MaxDeliver,
+			Earliest: ci.Config.DeliverPolicy == jetstream.DeliverAllPolicy,
+		},
+		Created: ci.Created, Backlog: ci.NumPending, Unacknowledged: uint64(ci.NumAckPending),
+	}, nil
+}
+
+// consumer finds a subscription's consumer; ErrSubscriptionNotFound when
+// there is none.
+func (l *Log) consumer(ctx context.Context, appkey, id string) (jetstream.Consumer, error) {
+	cons, err := l.stream.Consumer(ctx, consumerName(appkey, id))
+	switch {
+	case errors.Is(err, jetstream.ErrConsumerNotFound):
+		return nil, ErrSubscriptionNotFound
+	case err != nil:
+		return nil, unavailable(err)
+	}
+	return cons, nil
+}
+
+// GetSubscription returns a subscription with its counts.
+func (l *Log) GetSubscription(ctx context.Context, appkey, id string) (*SubscriptionInfo, error) {
+	cons, err := l.consumer(ctx, appkey, id)
+	if err != nil {
+		return nil, fmt.Errorf("eventlog: get subscription: %w", err)
+	}
+	return subscriptionInfo(cons.CachedInfo())
+}
+
+// ListSubscriptions returns an app's subscriptions, by ID.
+func (l *Log) ListSubscriptions(ctx context.Context, appkey string) ([]*SubscriptionInfo, error) {
+	lister := l.stream.ListConsumers(ctx)
+	var out []*SubscriptionInfo
+	for ci := range lister.Info() {
+		if ci.Config.Metadata[metaApp] != appkey {
+			continue
+		}
+		if s, err := subscriptionInfo(ci); err == nil {
+			out = append(out, s)
+		}
+	}
+	if err := lister.Err(); err != nil {
+		return nil, fmt.Errorf("eventlog: list subscriptions: %w", unavailable(err))
+	}
+	slices.SortFunc(out, func(a, b *SubscriptionInfo) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// DeleteSubscription deletes a subscription and its position.
+func (l *Log) DeleteSubscription(ctx context.Context, appkey, id string) error {
+	err := l.stream.DeleteConsumer(ctx, consumerName(appkey, id))
+	switch {
+	case errors.Is(err, jetstream.ErrConsumerNotFound):
+		return ErrSubscriptionNotFound
+	case err != nil:
+		return fmt.Errorf("eventlog: delete subscription: %w", unavailable(err))
+	}
+	return nil
+}
+
+// Acknowledge acknowledges a subscription's events by cursor. Cursors not
+// delivered, or already acknowledged, are ignored by the server.
+func (l *Log) Acknowledge(ctx context.Context, appkey, id string, cursors []uint64) error {
+	name := consumerName(appkey, id)
+	if _, err := l.consumer(ctx, appkey, id); err != nil {
+		return fmt.Errorf("eventlog: acknowledge: %w", err)
+	}
+	notice := make([]byte, 0, 12*len(cursors))
+	for i, c := range cursors {
+		// $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<time>.<pending>
+		subj := "$JS.ACK." + StreamName + "." + name + ".1." + strconv.FormatUint(c, 10) + ".1.0.0"
+		if err := l.nc.Publish(subj, nil); err != nil {
+			return fmt.Errorf("eventlog: acknowledge: %w", unavailable(err))
+		}
+		if i > 0 {
+			notice = append(notice, ',')
+		}
+		notice = strconv.AppendUint(notice, c, 10)
+	}
+	if err := l.nc.Publish(ackNoticePrefix+name, notice); err != nil {
+		return fmt.Errorf("eventlog: acknowledge: %w", unavailable(err))
+	}
+	if err := l.nc.FlushWithContext(ctx); err != nil {
+		return fmt.Errorf("eventlog: acknowledge: %w", unavailable(err))
+	}
+	return nil
+}
+
+// Member is one stream's share of a subscription. It is not safe for
+// concurrent use; Close it when the stream ends.
+type Member struct {
+	l           *Log
+	cons        jetstream.Consumer
+	filter      Filter
+	max         int
+	ackDeadline time.Duration
+	// outstanding are the cursors this member delivered and that are not
+	// acknowledged, with when they become due again.
+	outstanding map[uint64]time.Time
+	notices     chan *nats.Msg
+	noticeSub   *nats.Subscription
+	batch       jetstream.MessageBatch
+	idle, due   *time.Timer
+}
+
+// Join makes a member of the subscription that holds at most
+// maxOutstanding unacknowledged events at once.
+func (l *Log) Join(ctx context.Context, appkey, id string, maxOutstanding int) (*Member, error) {
+	cons, err := l.consumer(ctx, appkey, id)
+	if err != nil {
+		return nil, fmt.Errorf("eventlog: join subscription: %w", err)
+	}
+	info, err := subscriptionInfo(cons.CachedInfo())
+	if err != nil {
+		return nil, fmt.Errorf("eventlog: join subscription: %w", err)
+	}
+	m := &Member{
+		l: l, cons: cons, filter: info.Filter, max: maxOutstanding, ackDeadline: info.AckDeadline,
+		outstanding: map[uint64]time.Time{}, notices: make(chan *nats.Msg, 64),
+	}
+	m.noticeSub, err = l.nc.ChanSubscribe(ackNoticePrefix+consumerName(appkey, id), m.notices)
+	if err != nil {
+		return nil, fmt.Errorf("eventlog: join subscription: %w", unavailable(err))
+	}
+	// A full notice channel drops notices: the deadline then frees the
+	// slot instead.
+	_ = m.noticeSub.SetPendingLimits(1024, 1<<20)
+	return m, nil
+}
+
+// Close leaves the subscription: events this member received but did not
+// return are handed back at once (nak), so other members get them without
+// waiting for the deadline.
+func (m *Member) Close() {
+	_ = m.noticeSub.Unsubscribe()
+	if m.batch != nil {
+		for {
+			select {
+			case msg, ok := <-m.batch.Messages():
+				if !ok {
+					return
+				}
+				_ = msg.Nak()
+				continue
+			default:
+			}
+			return
+		}
+	}
+}
+
+// fetchWait is how long one pull waits for events.
+const fetchWait = 5 * time.Second
+
+// Next returns the next event of the subscription for this member (with
+// its delivery attempt), or a heartbeat when none came within idle.
+// ErrSubscriptionNotFound when the subscription was deleted.
+func (m *Member) Next(ctx context.Context, idle time.Duration) (Item, error) {
+	if m.idle == nil {
+		m.idle, m.due = time.NewTimer(idle), time.NewTimer(time.Hour)
+	} else {
+		m.idle.Reset(idle)
+	}
+	defer m.idle.Stop()
+	defer m.due.Stop()
+	for {
+		m.readNotices()
+		now := time.Now()
+		next := time.Time{}
+		for c, at := range m.outstanding {
+			if !at.After(now) {
+				delete(m.outstanding, c) // due again: the server redelivers it
+			} else if next.IsZero() || at.Before(next) {
+				next = at
+			}
+		}
+		if m.batch == nil && len(m.outstanding) < m.max {
+			b, err := m.cons.Fetch(m.max-len(m.outstanding), jetstream.FetchMaxWait(fetchWait))
+			if err != nil {
+				return Item{}, m.fetchError(err)
+			}
+			m.batch = b
+		}
+		var msgs <-chan jetstream.Msg
+		if m.batch != nil {
+			msgs = m.batch.Messages()
+		}
+		if !next.IsZero() {
+			m.due.Reset(time.Until(next))
+		}
+		select {
+		case msg, ok := <-msgs:
+			if !ok {
+				err := m.batch.Error()
+				m.batch = nil
+				if err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
+					return Item{}, m.fetchError(err)
+				}
+				continue
+			}
+			if it, ok := m.take(msg); ok {
+				return it, nil
+			}
+		case n := <-m.notices:
+			m.applyNotice(n)
+		case <-m.due.C:
+		case <-m.idle.C:
+			head, _ := m.l.Head(ctx)
+			return Item{Heartbeat: true, Head: head}, nil
+		case <-ctx.Done():
+			return Item{}, ctx.Err()
+		}
+	}
+}
+
+func (m *Member) fetchError(err error) error {
+	if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return ErrSubscriptionNotFound
+	}
+	return fmt.Errorf("eventlog: subscription: %w", unavailable(err))
+}
+
+// take turns a delivered message into an item; events the field
+// conditions leave out are acknowledged here and not returned.
+func (m *Member) take(msg jetstream.Msg) (Item, bool) {
+	md, err := msg.Metadata()
+	if err != nil {
+		return Item{}, false
+	}
+	e := &entry{seq: md.Sequence.Stream, subject: msg.Subject(), data: msg.Data()}
+	if m.filter.HasFieldConditions() {
+		ev, err := e.event(false)
+		if err != nil {
+			m.l.log.Warn("eventlog: subscription: unreadable event, not delivered", "cursor", e.seq, "err", err)
+			_ = msg.Term()
+			return Item{}, false
+		}
+		if !m.filter.Matches(ev) {
+			_ = msg.Ack()
+			return Item{}, false
+		}
+	}
+	m.outstanding[e.seq] = time.Now().Add(m.ackDeadline)
+	return Item{entry: e, Cursor: e.seq, Attempt: int(md.NumDelivered)}, true
+}
+
+func (m *Member) readNotices() {
+	for {
+		select {
+		case n := <-m.notices:
+			m.applyNotice(n)
+		default:
+			return
+		}
+	}
+}
+
+func (m *Member) applyNotice(n *nats.Msg) {
+	for s := range strings.SplitSeq(string(n.Data), ",") {
+		if c, err := strconv.ParseUint(s, 10, 64); err == nil {
+			delete(m.outstanding, c)
+		}
+	}
+}
+
+// maxDeliveriesAdvisory is the part of JetStream's advisory that matters.
+type maxDeliveriesAdvisory struct {
+	Consumer   string `json:"consumer"`
+	StreamSeq  uint64 `json:"stream_seq"`
+	Deliveries int    `json:"deliveries"`
+}
+
+// watchAbandoned reports, through Config.OnAbandoned, every event a
+// subscription stopped delivering after its last attempt.
+func (l *Log) watchAbandoned() error {
+	if l.cfg.OnAbandoned == nil {
+		return nil
+	}
+	sub, err := l.nc.Subscribe(maxDeliveriesSubj, func(msg *nats.Msg) {
+		var a maxDeliveriesAdvisory
+		if json.Unmarshal(msg.Data, &a) != nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), defaultTimeout)
+		defer cancel()
+		app, id := "", a.Consumer
+		if cons, err := l.stream.Consumer(ctx, a.Consumer); err == nil {
+			md := cons.CachedInfo().Config.Metadata
+			app, id = md[metaApp], md[metaID]
+		}
+		l.cfg.OnAbandoned(app, id, a.StreamSeq, a.Deliveries)
+	})
+	if err != nil {
+		return fmt.Errorf("eventlog: watch abandoned events: %w", err)
+	}
+	l.abandoned = sub
+	return nil
+}
