@@ -12,7 +12,7 @@ import (
 func TestCORS(t *testing.T) {
 	s := startStack(t, gateway.Options{CORSAllowedOrigins: []string{"https://console.example.com"}})
 	do := func(method, origin string, preflight bool) *http.Response {
-		req, _ := http.NewRequestWithContext(t.Context(), method, s.base+"/v1/events", nil)
+		req, _ := http.NewRequestWithContext(t.Context(), method, s.base+"/v1/orgs/-/apps/-/events", nil)
 		req.Header.Set("Origin", origin)
 		if preflight {
 			req.Header.Set("Access-Control-Request-Method", "GET")

@@ -138,6 +138,21 @@ func (s *stack) do(t *testing.T, method, path string) answer {
 
 func (s *stack) get(t *testing.T, path string) answer { return s.do(t, http.MethodGet, path) }
 
+// stream GETs a stream that ends at once with an error. The error is
+// either the whole answer or a line {"error": …} of the newline-delimited
+// stream; stream returns it as a plain answer, to check its shape.
+func (s *stack) stream(t *testing.T, path string) answer {
+	t.Helper()
+	a := s.get(t, path)
+	var line struct {
+		Error json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal([]byte(strings.TrimSpace(a.body)), &line) == nil && line.Error != nil {
+		a.body = string(line.Error)
+	}
+	return a
+}
+
 // statusJSON is the documented error shape.
 type statusJSON struct {
 	Code    int    `json:"code"`
@@ -202,9 +217,11 @@ func checkMessage(t *testing.T, what, msg string) {
 func TestEmptyListIsAnEmptyArray(t *testing.T) {
 	t.Parallel()
 	s := startStack(t, gateway.Options{})
-	a := s.get(t, "/v1/events")
-	if a.code != http.StatusOK || a.body != `{"events":[]}` {
-		t.Errorf("GET /v1/events on an empty log = %d %s, want 200 {\"events\":[]}", a.code, a.body)
+	for _, path := range []string{"/v1/orgs/-/apps/-/events", "/v1/orgs/acme/apps/chat/events"} {
+		a := s.get(t, path)
+		if a.code != http.StatusOK || a.body != `{"events":[]}` {
+			t.Errorf("GET %s on an empty log = %d %s, want 200 {\"events\":[]}", path, a.code, a.body)
+		}
 	}
 }
 
@@ -214,8 +231,8 @@ func newEvent(callID string, typ imbridgev1.EventType, name string) *imbridgev1.
 		EventType:     typ,
 		EventTypeName: name,
 		VendorTime:    timestamppb.New(time.UnixMilli(1700000000000)),
-		From:          "alice",
-		To:            "bob",
+		Sender:        "alice",
+		Recipient:     "bob",
 		MsgId:         "msg-" + callID,
 		Appkey:        "org#app",
 		ChatType:      "chat",
@@ -248,7 +265,7 @@ func TestEnumFilterAcceptsWhatEventsShow(t *testing.T) {
 	}
 	for _, v := range []string{"keyword_alert", "KEYWORD_ALERT", "Keyword_Alert", "EVENT_TYPE_KEYWORD_ALERT", "event_type_keyword_alert", "3"} {
 		for _, key := range []string{"filter.eventTypes", "filter.event_types"} {
-			a := s.get(t, "/v1/events?"+key+"="+v)
+			a := s.get(t, "/v1/orgs/org/apps/app/events?"+key+"="+v)
 			var l listJSON
 			if err := json.Unmarshal([]byte(a.body), &l); err != nil || a.code != http.StatusOK {
 				t.Fatalf("%s=%s: %d %s (%v)", key, v, a.code, a.body, err)
@@ -259,7 +276,7 @@ func TestEnumFilterAcceptsWhatEventsShow(t *testing.T) {
 		}
 	}
 	// Two types, and another enum (order) in its short form.
-	a := s.get(t, "/v1/events?filter.eventTypes=chat&filter.eventTypes=keyword_alert&order=oldest_first")
+	a := s.get(t, "/v1/orgs/-/apps/-/events?filter.eventTypes=chat&filter.eventTypes=keyword_alert&order=oldest_first")
 	var l listJSON
 	if err := json.Unmarshal([]byte(a.body), &l); err != nil || a.code != http.StatusOK {
 		t.Fatalf("two types: %d %s (%v)", a.code, a.body, err)
@@ -273,7 +290,7 @@ func TestEnumFilterAcceptsWhatEventsShow(t *testing.T) {
 		t.Errorf("list with events: %s", a.body)
 	}
 
-	st := wantError(t, "unknown event type", s.get(t, "/v1/events?filter.eventTypes=keyword"),
+	st := wantError(t, "unknown event type", s.get(t, "/v1/orgs/-/apps/-/events?filter.eventTypes=keyword"),
 		http.StatusBadRequest, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "filter.eventTypes"})
 	for _, want := range []string{"filter.eventTypes:", "chat, chat_offline, keyword_alert, other", `"keyword"`} {
 		if !strings.Contains(st.Message, want) {
@@ -296,24 +313,27 @@ func TestErrorsCarryErrorInfo(t *testing.T) {
 		{"unknown verb", "GET", "/v1/events:nothing", 404, 5, gateway.ReasonNotFound, map[string]string{"path": "/v1/events:nothing"}, ""},
 		{"bad cursor", "GET", "/v1/events/abc", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "cursor"}, `cursor: want a positive integer, got "abc"`},
 		{"negative cursor", "GET", "/v1/events/-1", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "cursor"}, `cursor: want a positive integer, got "-1"`},
-		{"bad page size", "GET", "/v1/events?pageSize=x", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "pageSize"}, `pageSize: want an integer, got "x"`},
-		{"bad page_size", "GET", "/v1/events?page_size=x", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "page_size"}, `page_size: want an integer, got "x"`},
-		{"page size too large", "GET", "/v1/events?pageSize=99999999999", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "pageSize"}, `pageSize: want an integer from -2147483648 to 2147483647, got "99999999999"`},
-		{"two page sizes", "GET", "/v1/events?pageSize=1&pageSize=2", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "pageSize"}, "pageSize: want one value, got 2"},
-		{"page size twice", "GET", "/v1/events?pageSize=1&page_size=2", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "page_size"}, "page_size: set twice, as pageSize and as page_size"},
-		{"bad time", "GET", "/v1/events?startTime=yesterday", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "startTime"}, `startTime: want an RFC 3339 time such as 2025-01-31T15:04:05Z, got "yesterday"`},
-		{"bad order", "GET", "/v1/events?order=sideways", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "order"}, `order: want one of newest_first, oldest_first, got "sideways"`},
-		{"subfield of a scalar", "GET", "/v1/events?pageSize.x=1", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "pageSize.x"}, ""},
-		{"message as a value", "GET", "/v1/events?filter=x", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "filter"}, "filter: want its fields set one at a time, as filter.<field>=…"},
+		{"bad page size", "GET", "/v1/orgs/-/apps/-/events?pageSize=x", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "pageSize"}, `pageSize: want an integer, got "x"`},
+		{"bad page_size", "GET", "/v1/orgs/-/apps/-/events?page_size=x", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "page_size"}, `page_size: want an integer, got "x"`},
+		{"page size too large", "GET", "/v1/orgs/-/apps/-/events?pageSize=99999999999", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "pageSize"}, `pageSize: want an integer from -2147483648 to 2147483647, got "99999999999"`},
+		{"two page sizes", "GET", "/v1/orgs/-/apps/-/events?pageSize=1&pageSize=2", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "pageSize"}, "pageSize: want one value, got 2"},
+		{"page size twice", "GET", "/v1/orgs/-/apps/-/events?pageSize=1&page_size=2", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "page_size"}, "page_size: set twice, as pageSize and as page_size"},
+		{"bad time", "GET", "/v1/orgs/-/apps/-/events?startTime=yesterday", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "startTime"}, `startTime: want an RFC 3339 time such as 2025-01-31T15:04:05Z, got "yesterday"`},
+		{"bad order", "GET", "/v1/orgs/-/apps/-/events?order=sideways", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "order"}, `order: want one of newest_first, oldest_first, got "sideways"`},
+		{"subfield of a scalar", "GET", "/v1/orgs/-/apps/-/events?pageSize.x=1", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "pageSize.x"}, ""},
+		{"message as a value", "GET", "/v1/orgs/-/apps/-/events?filter=x", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "filter"}, "filter: want its fields set one at a time, as filter.<field>=…"},
 		{"bad call id lookup param", "GET", "/v1/events:lookup?cursor=x", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "cursor"}, `cursor: want a positive integer, got "x"`},
 		// From the server, with its own ErrorInfo, unchanged.
 		{"no such event", "GET", "/v1/events/999", 404, 5, server.ReasonEventNotFound, map[string]string{"cursor": "999"}, ""},
-		{"bad selector", "GET", "/v1/events?filter.selectors=nope:nope", 400, 3, server.ReasonInvalidArgument, nil, ""},
+		{"bad selector", "GET", "/v1/orgs/-/apps/-/events?filter.selectors=nope:nope", 400, 3, server.ReasonInvalidArgument, nil, ""},
+		{"parent half every app", "GET", "/v1/orgs/-/apps/chat/events", 400, 3, server.ReasonInvalidArgument, map[string]string{"field": "parent"}, ""},
+		// The old listing path is gone: events are listed by app.
+		{"list without parent", "GET", "/v1/events", 404, 5, gateway.ReasonNotFound, map[string]string{"path": "/v1/events"}, ""},
 		// Not built yet: UNIMPLEMENTED gets its code's name as reason.
 		{"unimplemented", "GET", "/v1/orgs/o/apps/a/chatrooms/c", 501, 12, "UNIMPLEMENTED", nil, ""},
 		// The webhook is POST only.
 		{"webhook GET", "GET", gateway.WebhookPath, 405, 12, gateway.ReasonMethodNotAllowed, map[string]string{"method": "GET"}, ""},
-		{"list DELETE", "DELETE", "/v1/events", 405, 12, gateway.ReasonMethodNotAllowed, map[string]string{"method": "DELETE"}, ""},
+		{"list DELETE", "DELETE", "/v1/orgs/-/apps/-/events", 405, 12, gateway.ReasonMethodNotAllowed, map[string]string{"method": "DELETE"}, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -330,7 +350,7 @@ func TestMethodNotAllowedListsAllowedMethods(t *testing.T) {
 	s := startStack(t, gateway.Options{})
 	for path, allow := range map[string]string{
 		gateway.WebhookPath:             "POST",
-		"/v1/events":                    "GET",
+		"/v1/orgs/-/apps/-/events":      "GET",
 		"/v1/events/1":                  "GET",
 		"/v1/orgs/o/apps/a/chatrooms/c": "GET, PATCH, DELETE",
 	} {
@@ -345,27 +365,83 @@ func TestMethodNotAllowedListsAllowedMethods(t *testing.T) {
 func TestStreamErrorCarriesErrorInfo(t *testing.T) {
 	t.Parallel()
 	s := startStack(t, gateway.Options{})
-	a := s.get(t, "/v1/events:subscribe?position=earliest")
-	if a.code != http.StatusNotImplemented {
-		t.Fatalf("GET /v1/events:subscribe = %d %s, want 501 while SubscribeEvents is not built", a.code, a.body)
-	}
-	// The error is either the whole answer or a line {"error": …} of the
-	// newline-delimited stream; in both it has the documented shape.
-	body := strings.TrimSpace(a.body)
-	var line struct {
-		Error json.RawMessage `json:"error"`
-	}
-	if json.Unmarshal([]byte(body), &line) == nil && line.Error != nil {
-		body = string(line.Error)
-	}
-	wantError(t, "subscribe", answer{code: a.code, header: a.header, body: body}, http.StatusNotImplemented, 12, "UNIMPLEMENTED", nil)
+	// An error of the server's stream: a cursor of another log.
+	wantError(t, "subscribe with another log's cursor", s.stream(t, "/v1/orgs/acme/apps/chat/events:subscribe?afterCursor=5&epoch=another-log"),
+		http.StatusBadRequest, 9, server.ReasonEpochMismatch, map[string]string{"epoch": s.events.Epoch(), "after_cursor": "5"})
 
-	wantError(t, "subscribe with a bad cursor", s.get(t, "/v1/events:subscribe?afterCursor=x"),
+	// A parent that is not one app nor every app, from the server.
+	st := wantError(t, "subscribe with half a wildcard", s.stream(t, "/v1/orgs/acme/apps/-/events:subscribe"),
+		http.StatusBadRequest, 3, server.ReasonInvalidArgument, map[string]string{"field": "parent"})
+	if !strings.Contains(st.Message, "parent") {
+		t.Errorf("half a wildcard: message %q, want it to name parent", st.Message)
+	}
+	// Parameters that do not parse, from the gateway.
+	wantError(t, "subscribe with a bad cursor", s.stream(t, "/v1/orgs/-/apps/-/events:subscribe?afterCursor=x"),
 		http.StatusBadRequest, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "afterCursor"})
-	st := wantError(t, "subscribe with two starts", s.get(t, "/v1/events:subscribe?afterCursor=1&position=latest"),
+	st = wantError(t, "subscribe with two starts", s.stream(t, "/v1/orgs/-/apps/-/events:subscribe?afterCursor=1&position=latest"),
 		http.StatusBadRequest, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "position"})
 	if !strings.Contains(st.Message, "set only one of position, afterCursor, startTime") {
 		t.Errorf("two starts: message %q", st.Message)
+	}
+	// The old path, without an app, is no route.
+	wantError(t, "subscribe without parent", s.stream(t, "/v1/events:subscribe?position=earliest"),
+		http.StatusNotFound, 5, gateway.ReasonNotFound, nil)
+}
+
+// A stream over HTTP is newline-delimited JSON: one {"result": …} line per
+// message, an event or a heartbeat, each with the log's epoch.
+func TestStreamIsNewlineDelimitedJSON(t *testing.T) {
+	t.Parallel()
+	s := startStack(t, gateway.Options{})
+	if _, _, err := s.events.Append(t.Context(), newEvent("org#app_1", imbridgev1.EventType_EVENT_TYPE_CHAT, "chat")); err != nil {
+		t.Fatalf("Append: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
+		s.base+"/v1/orgs/org/apps/app/events:subscribe?position=earliest&heartbeatInterval=100ms&view=full", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(res.Body)
+		t.Fatalf("subscribe: %d %s", res.StatusCode, b)
+	}
+	dec := json.NewDecoder(res.Body)
+	var msgs [2]struct {
+		Result struct {
+			Epoch string `json:"epoch"`
+			Event *struct {
+				CallID    string `json:"callId"`
+				Sender    string `json:"sender"`
+				Recipient string `json:"recipient"`
+				RawBody   string `json:"rawBody"`
+			} `json:"event"`
+			Heartbeat *struct {
+				HeadCursor    string `json:"headCursor"`
+				ScannedCursor string `json:"scannedCursor"`
+			} `json:"heartbeat"`
+		} `json:"result"`
+	}
+	for i := range msgs {
+		if err := dec.Decode(&msgs[i]); err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if msgs[i].Result.Epoch != s.events.Epoch() {
+			t.Errorf("message %d: epoch %q, want the log's %q", i, msgs[i].Result.Epoch, s.events.Epoch())
+		}
+	}
+	ev, hb := msgs[0].Result.Event, msgs[1].Result.Heartbeat
+	if ev == nil || ev.CallID != "org#app_1" || ev.Sender != "alice" || ev.Recipient != "bob" || ev.RawBody == "" {
+		t.Errorf("first message %+v, want the stored event with its raw body", msgs[0].Result)
+	}
+	if hb == nil || hb.HeadCursor != "1" || hb.ScannedCursor != "1" {
+		t.Errorf("second message %+v, want a heartbeat at cursor 1", msgs[1].Result)
 	}
 }
 
@@ -389,7 +465,7 @@ func TestGatewaySideErrorGetsErrorInfo(t *testing.T) {
 		}
 	}, func(context.Context) error { return hangUp.Close() })
 	s := startStack(t, gateway.Options{GRPCTarget: hangUp.Addr().String()})
-	wantError(t, "gRPC server down", s.get(t, "/v1/events"), http.StatusServiceUnavailable, 14, "UNAVAILABLE", nil)
+	wantError(t, "gRPC server down", s.get(t, "/v1/orgs/-/apps/-/events"), http.StatusServiceUnavailable, 14, "UNAVAILABLE", nil)
 }
 
 func TestReadHeaderTimeout(t *testing.T) {

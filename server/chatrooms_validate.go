@@ -132,6 +132,10 @@ func (v *violations) app(field, name string) appRef {
 	if !ok {
 		return appRef{}
 	}
+	if ids[0] == "-" || ids[1] == "-" {
+		v.add(field, "%q: name one app here; - (every app) is for reading events only", name)
+		return appRef{}
+	}
 	return appRef{ids[0], ids[1]}
 }
 
@@ -345,6 +349,10 @@ func (v *violations) subscription(field, name string) subRef {
 	const pattern = "orgs/{org}/apps/{app}/subscriptions/{subscription}"
 	ids, ok := v.segments(field, name, pattern, "orgs", "apps", "subscriptions")
 	if !ok {
+		return subRef{}
+	}
+	if ids[0] == "-" || ids[1] == "-" {
+		v.add(field, "%q: a subscription belongs to one app, not -", name)
 		return subRef{}
 	}
 	if !subscriptionIDRE.MatchString(ids[2]) {

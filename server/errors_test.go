@@ -9,7 +9,6 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -35,6 +34,38 @@ func (f *fakeStore) List(context.Context, eventlog.Query) ([]*imbridgev1.Event, 
 	return nil, 0, f.fail()
 }
 
+func (f *fakeStore) Follow(context.Context, eventlog.Filter, eventlog.Start) (*eventlog.Follower, error) {
+	if err := f.fail(); err != nil {
+		return nil, err
+	}
+	return nil, errors.New("fakeStore: no follower")
+}
+
+func (f *fakeStore) Epoch() string { return "fake-epoch" }
+
+func (f *fakeStore) CreateSubscription(context.Context, eventlog.SubscriptionConfig) (*eventlog.SubscriptionInfo, error) {
+	return nil, f.fail()
+}
+
+func (f *fakeStore) GetSubscription(context.Context, string, string) (*eventlog.SubscriptionInfo, error) {
+	return nil, f.fail()
+}
+
+func (f *fakeStore) ListSubscriptions(context.Context, string) ([]*eventlog.SubscriptionInfo, error) {
+	return nil, f.fail()
+}
+
+func (f *fakeStore) DeleteSubscription(context.Context, string, string) error { return f.fail() }
+
+func (f *fakeStore) Acknowledge(context.Context, string, string, []uint64) error { return f.fail() }
+
+func (f *fakeStore) Join(context.Context, string, string, int) (*eventlog.Member, error) {
+	if err := f.fail(); err != nil {
+		return nil, err
+	}
+	return nil, errors.New("fakeStore: no member")
+}
+
 func (f *fakeStore) fail() error {
 	if f.panicValue != nil {
 		panic(f.panicValue)
@@ -42,17 +73,11 @@ func (f *fakeStore) fail() error {
 	return f.err
 }
 
-// streamingEvents gives EventService a SubscribeEvents that fails like its
-// store, so that the stream chain is reached too.
-type streamingEvents struct{ EventService }
-
-func (s *streamingEvents) SubscribeEvents(_ *imbridgev1.SubscribeEventsRequest, stream grpc.ServerStreamingServer[imbridgev1.SubscribeEventsResponse]) error {
-	_, err := s.Store.Get(stream.Context(), 1)
-	return err
-}
-
+// subscribe opens a stream of every app's events and reads its first
+// message: with a fakeStore, the stream fails as the store's Follow does,
+// so that the stream chain is reached too.
 func subscribe(ctx context.Context, r *running) error {
-	stream, err := r.events().SubscribeEvents(ctx, &imbridgev1.SubscribeEventsRequest{})
+	stream, err := r.events().SubscribeEvents(ctx, &imbridgev1.SubscribeEventsRequest{Parent: allApps})
 	if err != nil {
 		return err
 	}
@@ -86,7 +111,7 @@ func TestStoreErrorsMapToCanonicalCodes(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := start(t, &streamingEvents{EventService{Store: &fakeStore{err: c.err}}})
+			r := start(t, &EventService{Store: &fakeStore{err: c.err}})
 			ctx := ctxT(t)
 			var err error
 			switch c.call {
@@ -95,7 +120,7 @@ func TestStoreErrorsMapToCanonicalCodes(t *testing.T) {
 			case "getCallID":
 				_, err = r.events().GetEvent(ctx, &imbridgev1.GetEventRequest{CallId: "c-1"})
 			case "list":
-				_, err = r.events().ListEvents(ctx, &imbridgev1.ListEventsRequest{})
+				_, err = r.events().ListEvents(ctx, &imbridgev1.ListEventsRequest{Parent: allApps})
 			case "subscribe":
 				err = subscribe(ctx, r)
 			}
@@ -157,7 +182,7 @@ func TestUnknownErrorsAreInternalWithACorrelationID(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := start(t, &EventService{Store: &fakeStore{err: c.err}})
-			_, err := r.events().ListEvents(ctxT(t), &imbridgev1.ListEventsRequest{})
+			_, err := r.events().ListEvents(ctxT(t), &imbridgev1.ListEventsRequest{Parent: allApps})
 			wantInternal(t, r, err, "/imbridge.v1.EventService/ListEvents", cause)
 		})
 	}
@@ -166,7 +191,7 @@ func TestUnknownErrorsAreInternalWithACorrelationID(t *testing.T) {
 func TestLoggedCauseIsBounded(t *testing.T) {
 	cause := "start-of-cause " + strings.Repeat("é", 4000)
 	r := start(t, &EventService{Store: &fakeStore{err: errors.New(cause)}})
-	_, err := r.events().ListEvents(ctxT(t), &imbridgev1.ListEventsRequest{})
+	_, err := r.events().ListEvents(ctxT(t), &imbridgev1.ListEventsRequest{Parent: allApps})
 	l := wantInternal(t, r, err, "/imbridge.v1.EventService/ListEvents", "start-of-cause")
 	logged, _ := l["cause"].(string)
 	if len(logged) > maxLoggedCause+64 || !utf8.ValidString(logged) || !strings.Contains(logged, "more bytes") {
@@ -176,7 +201,7 @@ func TestLoggedCauseIsBounded(t *testing.T) {
 
 func TestPanicsAreInternalWithACorrelationID(t *testing.T) {
 	const value = "kaboom-4b1d"
-	r := start(t, &streamingEvents{EventService{Store: &fakeStore{panicValue: value}}})
+	r := start(t, &EventService{Store: &fakeStore{panicValue: value}})
 	t.Run("unary", func(t *testing.T) {
 		_, err := r.events().GetEvent(ctxT(t), &imbridgev1.GetEventRequest{Cursor: 1})
 		l := wantInternal(t, r, err, "/imbridge.v1.EventService/GetEvent", value)
@@ -206,8 +231,18 @@ func TestUnimplementedCarriesErrorInfo(t *testing.T) {
 	if !strings.Contains(st.Message(), "method GetChatroom not implemented") {
 		t.Errorf("message %q, want gRPC's own", st.Message())
 	}
-	// The stream stub too.
-	wantStatus(t, subscribe(ctxT(t), r), codes.Unimplemented, "UNIMPLEMENTED", nil)
+	// A stream stub too (SubscribeEvents is built: a service without it).
+	stub := start(t, &stubEvents{})
+	st = wantStatus(t, subscribe(ctxT(t), stub), codes.Unimplemented, "UNIMPLEMENTED", nil)
+	if !strings.Contains(st.Message(), "method SubscribeEvents not implemented") {
+		t.Errorf("stream message %q, want gRPC's own", st.Message())
+	}
+}
+
+// stubEvents is an EventService with nothing built: every RPC is gRPC's
+// UNIMPLEMENTED stub.
+type stubEvents struct {
+	imbridgev1.UnimplementedEventServiceServer
 }
 
 func TestBound(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -131,13 +132,13 @@ func eventsApp(field, parent string) (string, error) {
 	if parent == allApps {
 		return "", nil
 	}
+	if p := strings.Split(parent, "/"); len(p) == 4 && (p[1] == "-" || p[3] == "-") {
+		return "", invalidArgument(field, field+": name one app, or every app with "+allApps)
+	}
 	var v violations
 	a := v.app(field, parent)
 	if err := v.err(); err != nil {
 		return "", err
-	}
-	if a.org == "-" || a.app == "-" {
-		return "", invalidArgument(field, field+": name one app, or every app with "+allApps)
 	}
 	return a.appkey(), nil
 }

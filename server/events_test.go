@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
@@ -64,6 +65,16 @@ func TestGetEventAgainstARealLog(t *testing.T) {
 	wantStatus(t, err, codes.Unavailable, ReasonStoreUnavailable, nil)
 }
 
+// firstOf opens a stream and reads its first message.
+func firstOf(ctx context.Context, r *running, req *imbridgev1.SubscribeEventsRequest) error {
+	stream, err := r.events().SubscribeEvents(ctx, req)
+	if err != nil {
+		return err
+	}
+	_, err = stream.Recv()
+	return err
+}
+
 func TestInvalidArgumentsNameTheField(t *testing.T) {
 	r := start(t, &EventService{Store: &fakeStore{}})
 	ctx := ctxT(t)
@@ -73,17 +84,53 @@ func TestInvalidArgumentsNameTheField(t *testing.T) {
 		field string
 	}{
 		{"negative page size", func() error {
-			_, err := r.events().ListEvents(ctx, &imbridgev1.ListEventsRequest{PageSize: -1})
+			_, err := r.events().ListEvents(ctx, &imbridgev1.ListEventsRequest{Parent: allApps, PageSize: -1})
 			return err
 		}, "page_size"},
 		{"bad selector", func() error {
-			_, err := r.events().ListEvents(ctx, &imbridgev1.ListEventsRequest{Filter: &imbridgev1.EventFilter{Selectors: []string{"chat", "no:such:thing"}}})
+			_, err := r.events().ListEvents(ctx, &imbridgev1.ListEventsRequest{Parent: "orgs/acme/apps/chat", Filter: &imbridgev1.EventFilter{Selectors: []string{"chat", "no:such:thing"}}})
 			return err
 		}, "filter.selectors[1]"},
 		{"foreign page token", func() error {
-			_, err := r.events().ListEvents(ctx, &imbridgev1.ListEventsRequest{PageToken: "bm90LWEtdG9rZW4"})
+			_, err := r.events().ListEvents(ctx, &imbridgev1.ListEventsRequest{Parent: allApps, PageToken: "bm90LWEtdG9rZW4"})
 			return err
 		}, "page_token"},
+		{"no parent", func() error {
+			_, err := r.events().ListEvents(ctx, &imbridgev1.ListEventsRequest{})
+			return err
+		}, "parent"},
+		{"parent not an app", func() error {
+			_, err := r.events().ListEvents(ctx, &imbridgev1.ListEventsRequest{Parent: "orgs/acme"})
+			return err
+		}, "parent"},
+		{"parent half every app", func() error {
+			_, err := r.events().ListEvents(ctx, &imbridgev1.ListEventsRequest{Parent: "orgs/-/apps/chat"})
+			return err
+		}, "parent"},
+		{"stream without parent", func() error {
+			return firstOf(ctx, r, &imbridgev1.SubscribeEventsRequest{})
+		}, "parent"},
+		{"stream parent not an app", func() error {
+			return firstOf(ctx, r, &imbridgev1.SubscribeEventsRequest{Parent: "orgs/acme/apps"})
+		}, "parent"},
+		{"stream bad selector", func() error {
+			return firstOf(ctx, r, &imbridgev1.SubscribeEventsRequest{Parent: allApps, Filter: &imbridgev1.EventFilter{Selectors: []string{"no:such:thing"}}})
+		}, "filter.selectors[0]"},
+		{"stream epoch without after_cursor", func() error {
+			return firstOf(ctx, r, &imbridgev1.SubscribeEventsRequest{Parent: allApps, Epoch: "e"})
+		}, "epoch"},
+		{"stream heartbeat too short", func() error {
+			return firstOf(ctx, r, &imbridgev1.SubscribeEventsRequest{Parent: allApps, HeartbeatInterval: durationpb.New(time.Millisecond)})
+		}, "heartbeat_interval"},
+		{"max_outstanding on a plain stream", func() error {
+			return firstOf(ctx, r, &imbridgev1.SubscribeEventsRequest{Parent: allApps, MaxOutstanding: 5})
+		}, "max_outstanding"},
+		{"bad subscription name", func() error {
+			return firstOf(ctx, r, &imbridgev1.SubscribeEventsRequest{Subscription: "orgs/acme/apps/chat/subscriptions/Not_Valid"})
+		}, "subscription"},
+		{"subscription with a filter", func() error {
+			return firstOf(ctx, r, &imbridgev1.SubscribeEventsRequest{Subscription: "orgs/acme/apps/chat/subscriptions/x", Filter: &imbridgev1.EventFilter{}})
+		}, "filter"},
 		{"neither cursor nor call id", func() error {
 			_, err := r.events().GetEvent(ctx, &imbridgev1.GetEventRequest{})
 			return err

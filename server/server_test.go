@@ -184,7 +184,7 @@ func TestHealthProbesAreNotLoggedAtInfo(t *testing.T) {
 	// gRPC's own NOT_FOUND for an unknown service gets our ErrorInfo too.
 	_, err := hc.Check(ctx, &healthpb.HealthCheckRequest{Service: "no.such.Service"})
 	wantStatus(t, err, codes.NotFound, "NOT_FOUND", nil)
-	if _, err := r.events().ListEvents(ctx, &imbridgev1.ListEventsRequest{}); err != nil {
+	if _, err := r.events().ListEvents(ctx, &imbridgev1.ListEventsRequest{Parent: allApps}); err != nil {
 		t.Fatalf("ListEvents: %v", err)
 	}
 
@@ -233,11 +233,11 @@ func TestAuthErrorsCarryErrorInfo(t *testing.T) {
 		"wrong key": withKey(ctxT(t), "not-the-key"),
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := r.events().ListEvents(ctx, &imbridgev1.ListEventsRequest{})
+			_, err := r.events().ListEvents(ctx, &imbridgev1.ListEventsRequest{Parent: allApps})
 			wantStatus(t, err, codes.Unauthenticated, ReasonUnauthenticated, nil)
 		})
 	}
-	if _, err := r.events().ListEvents(withKey(ctxT(t), key), &imbridgev1.ListEventsRequest{}); err != nil {
+	if _, err := r.events().ListEvents(withKey(ctxT(t), key), &imbridgev1.ListEventsRequest{Parent: allApps}); err != nil {
 		t.Errorf("ListEvents with the key: %v", err)
 	}
 	// Health needs no key.

@@ -133,7 +133,7 @@ func (s *EventService) join(ctx context.Context, req *imbridgev1.SubscribeEvents
 	if req.GetStart() != nil || req.GetEpoch() != "" {
 		v.add("start", "a subscription keeps its own position: leave position, after_cursor, start_time and epoch out")
 	}
-	if p := req.GetParent(); p != "" && p != sub.name() && p != sub.appRef.name() {
+	if p := req.GetParent(); p != "" && p != sub.appRef.name() {
 		v.add("parent", "parent %q is not the subscription's app", p)
 	}
 	max := int(req.GetMaxOutstanding())

@@ -184,7 +184,7 @@ func TestAPIKeyIsRequired(t *testing.T) {
 		"empty key": withKey(ctxT(t), ""),
 		"key+1":     withKey(ctxT(t), testKey+"x"),
 	} {
-		_, err := events.ListEvents(ctx, &imbridgev1.ListEventsRequest{})
+		_, err := events.ListEvents(ctx, &imbridgev1.ListEventsRequest{Parent: "orgs/-/apps/-"})
 		if status.Code(err) != codes.Unauthenticated {
 			t.Errorf("%s: ListEvents = %v, want Unauthenticated", name, err)
 			continue
@@ -194,7 +194,7 @@ func TestAPIKeyIsRequired(t *testing.T) {
 		}
 	}
 	// With the key the call reaches the RPC.
-	if _, err := events.ListEvents(withKey(ctxT(t), testKey), &imbridgev1.ListEventsRequest{}); err != nil {
+	if _, err := events.ListEvents(withKey(ctxT(t), testKey), &imbridgev1.ListEventsRequest{Parent: "orgs/-/apps/-"}); err != nil {
 		t.Errorf("ListEvents with key = %v", err)
 	}
 	_, err := imbridgev1.NewChatroomServiceClient(r.conn).GetChatroom(ctxT(t), &imbridgev1.GetChatroomRequest{Name: "orgs/o/apps/a/chatrooms/1"})
@@ -219,7 +219,7 @@ func TestGatewayMapsRESTToRPC(t *testing.T) {
 		{"POST", "/v1/orgs/acme/apps/chat/chatrooms", `{"displayName":"room","owner":"u1"}`, 400, "chatroom.description", "CreateChatroom", "InvalidArgument"},
 		{"DELETE", "/v1/orgs/acme/apps/chat/chatrooms/1234/members/u2", "", 404, "APP_NOT_CONFIGURED", "RemoveChatroomMember", "NotFound"},
 		{"POST", "/v1/orgs/acme/apps/chat/chatrooms/1234/mutes:batchAdd", `{"usernames":["u2"],"permanent":true}`, 404, "APP_NOT_CONFIGURED", "MuteChatroomMembers", "NotFound"},
-		{"GET", "/v1/events", "", 200, `{"events":[]}`, "ListEvents", "OK"},
+		{"GET", "/v1/orgs/-/apps/-/events", "", 200, `{"events":[]}`, "ListEvents", "OK"},
 		{"GET", "/v1/events/42", "", 404, `"cursor":"42"`, "GetEvent", "NotFound"},
 	}
 	for _, c := range cases {
@@ -247,8 +247,8 @@ func TestGatewayMapsRESTToRPC(t *testing.T) {
 	if err := json.Unmarshal([]byte(res.body), &doc); err != nil || doc.Swagger != "2.0" {
 		t.Fatalf("GET /openapi.json: %d %v", res.code, err)
 	}
-	if _, ok := doc.Paths["/v1/events"]["get"]; !ok {
-		t.Errorf("OpenAPI document lacks GET /v1/events")
+	if _, ok := doc.Paths["/v1/orgs/{org}/apps/{app}/events"]["get"]; !ok {
+		t.Errorf("OpenAPI document lacks GET /v1/orgs/{org}/apps/{app}/events")
 	}
 }
 
@@ -301,7 +301,7 @@ func TestNoKeysRunsOpenOnlyOnLoopback(t *testing.T) {
 	}
 	cfg.GRPCAddr = "127.0.0.1:0"
 	r := start(t, cfg)
-	if _, err := imbridgev1.NewEventServiceClient(r.conn).ListEvents(ctxT(t), &imbridgev1.ListEventsRequest{}); err != nil {
+	if _, err := imbridgev1.NewEventServiceClient(r.conn).ListEvents(ctxT(t), &imbridgev1.ListEventsRequest{Parent: "orgs/-/apps/-"}); err != nil {
 		t.Errorf("open loopback server: ListEvents without key = %v, want to reach the RPC", err)
 	}
 }

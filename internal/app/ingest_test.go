@@ -23,6 +23,10 @@ import (
 const (
 	appkey = "acme#chat"
 	secret = "callback-secret-1"
+	// appParent is appkey's resource name, the parent of its events.
+	appParent = "orgs/acme/apps/chat"
+	// allApps is the parent of every app's events.
+	allApps = "orgs/-/apps/-"
 )
 
 func ingestConfig(t *testing.T) config.Config {
@@ -36,10 +40,17 @@ func (r *running) post(t *testing.T, body []byte) httpResult {
 	return httpDo(t, http.MethodPost, "http://"+r.app.HTTPAddr().String()+"/v1/callbacks/easemob", string(body), "")
 }
 
+// list lists the events of every app that filter chooses, oldest first.
 func (r *running) list(t *testing.T, filter *imbridgev1.EventFilter) []*imbridgev1.Event {
 	t.Helper()
+	return r.listIn(t, allApps, filter)
+}
+
+// listIn is list in parent: one app, or every app.
+func (r *running) listIn(t *testing.T, parent string, filter *imbridgev1.EventFilter) []*imbridgev1.Event {
+	t.Helper()
 	resp, err := imbridgev1.NewEventServiceClient(r.conn).ListEvents(withKey(ctxT(t), testKey),
-		&imbridgev1.ListEventsRequest{Filter: filter, PageSize: 1000, Order: imbridgev1.ListOrder_LIST_ORDER_OLDEST_FIRST})
+		&imbridgev1.ListEventsRequest{Parent: parent, Filter: filter, PageSize: 1000, Order: imbridgev1.ListOrder_LIST_ORDER_OLDEST_FIRST})
 	if err != nil {
 		t.Fatalf("ListEvents: %v", err)
 	}
@@ -103,8 +114,11 @@ func TestEveryFamilyIsStoredAndReadBack(t *testing.T) {
 	if n := len(r.list(t, &imbridgev1.EventFilter{Selectors: []string{"muc"}})); n != 34+9 {
 		t.Errorf("family muc: %d events, want 43", n)
 	}
-	if n := len(r.list(t, &imbridgev1.EventFilter{Selectors: []string{"*"}, Appkey: appkey})); n != len(selector.List())+9 {
+	if n := len(r.listIn(t, appParent, &imbridgev1.EventFilter{Selectors: []string{"*"}})); n != len(selector.List())+9 {
 		t.Errorf("*: %d events, want %d", n, len(selector.List())+9)
+	}
+	if n := len(r.listIn(t, "orgs/other/apps/app", &imbridgev1.EventFilter{Selectors: []string{"*"}})); n != 0 {
+		t.Errorf("*, another app: %d events, want 0", n)
 	}
 }
 
@@ -128,10 +142,10 @@ func TestEventsOverREST(t *testing.T) {
 	}
 	cb, _ := callback.Parse(body)
 	base := "http://" + r.app.HTTPAddr().String()
-	res := httpGet(t, base+"/v1/events?filter.selectors=chat:txt&filter.appkey="+strings.ReplaceAll(appkey, "#", "%23"), testKey)
+	res := httpGet(t, base+"/v1/"+appParent+"/events?filter.selectors=chat:txt", testKey)
 	var list imbridgev1.ListEventsResponse
 	if err := protojson.Unmarshal([]byte(res.body), &list); err != nil || len(list.GetEvents()) != 1 {
-		t.Fatalf("GET /v1/events = %d %s (%v)", res.code, res.body, err)
+		t.Fatalf("GET /v1/%s/events = %d %s (%v)", appParent, res.code, res.body, err)
 	}
 	if !strings.Contains(res.body, `"selector":"chat:txt"`) || !strings.Contains(res.body, `"callId":"`+cb.CallID()+`"`) || !strings.Contains(res.body, `"txt":{"msg":"rr"}`) {
 		t.Errorf("event JSON lacks selector, callId or typed body: %s", res.body)
@@ -147,7 +161,7 @@ func TestEventsOverREST(t *testing.T) {
 	if res := httpGet(t, base+"/v1/events/999999", testKey); res.code != http.StatusNotFound {
 		t.Errorf("GET a missing cursor = %d, want 404", res.code)
 	}
-	if res := httpGet(t, base+"/v1/events?filter.selectors=chat:text", testKey); res.code != http.StatusBadRequest || !strings.Contains(res.body, "chat:text") {
+	if res := httpGet(t, base+"/v1/orgs/-/apps/-/events?filter.selectors=chat:text", testKey); res.code != http.StatusBadRequest || !strings.Contains(res.body, "chat:text") {
 		t.Errorf("GET with a bad selector = %d %s, want 400 naming it", res.code, res.body)
 	}
 }
@@ -337,7 +351,7 @@ func TestGetEventErrors(t *testing.T) {
 	if _, err := events.GetEvent(withKey(ctxT(t), testKey), &imbridgev1.GetEventRequest{CallId: "nope"}); status.Code(err) != codes.NotFound {
 		t.Errorf("unknown call id: %v, want NotFound", err)
 	}
-	_, err := events.ListEvents(withKey(ctxT(t), testKey), &imbridgev1.ListEventsRequest{PageToken: "garbage"})
+	_, err := events.ListEvents(withKey(ctxT(t), testKey), &imbridgev1.ListEventsRequest{Parent: allApps, PageToken: "garbage"})
 	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "page_token") {
 		t.Errorf("bad page token: %v", err)
 	}
@@ -353,7 +367,7 @@ func TestListEventsPaging(t *testing.T) {
 		}
 	}
 	events := imbridgev1.NewEventServiceClient(r.conn)
-	req := &imbridgev1.ListEventsRequest{PageSize: 3}
+	req := &imbridgev1.ListEventsRequest{Parent: appParent, PageSize: 3}
 	var cursors []uint64
 	for {
 		resp, err := events.ListEvents(withKey(ctxT(t), testKey), req)
@@ -367,9 +381,13 @@ func TestListEventsPaging(t *testing.T) {
 			break
 		}
 		req.PageToken = resp.GetNextPageToken()
-		other := &imbridgev1.ListEventsRequest{PageSize: 3, PageToken: req.PageToken, Order: imbridgev1.ListOrder_LIST_ORDER_OLDEST_FIRST}
+		other := &imbridgev1.ListEventsRequest{Parent: appParent, PageSize: 3, PageToken: req.PageToken, Order: imbridgev1.ListOrder_LIST_ORDER_OLDEST_FIRST}
 		if _, err := events.ListEvents(withKey(ctxT(t), testKey), other); status.Code(err) != codes.InvalidArgument {
 			t.Errorf("token reused with another order: %v", err)
+		}
+		other = &imbridgev1.ListEventsRequest{Parent: allApps, PageSize: 3, PageToken: req.PageToken}
+		if _, err := events.ListEvents(withKey(ctxT(t), testKey), other); status.Code(err) != codes.InvalidArgument {
+			t.Errorf("token reused with another parent: %v", err)
 		}
 	}
 	if len(cursors) != 7 {
@@ -423,7 +441,7 @@ func TestListPagesFitADefaultClient(t *testing.T) {
 		}
 	}
 	events := imbridgev1.NewEventServiceClient(r.conn)
-	req := &imbridgev1.ListEventsRequest{PageSize: 100}
+	req := &imbridgev1.ListEventsRequest{Parent: allApps, PageSize: 100}
 	seen, pages := 0, 0
 	for {
 		resp, err := events.ListEvents(withKey(ctxT(t), testKey), req) // default 4 MiB receive limit

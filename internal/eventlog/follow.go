@@ -27,12 +27,13 @@ import (
 // position. One that falls behind the tail's window reads history again
 // until it catches up.
 
-// Bounds of the tail and of one history read.
-const (
+// Bounds of the tail and of one history read (variables for the tests).
+var (
 	tailMaxEntries = 8192
 	tailMaxBytes   = 32 << 20
-	historyBatch   = 64
 )
+
+const historyBatch = 64
 
 // entry is one stored event as followers share it: its bytes as stored
 // and, each decoded at most once, the event with and without raw_body.

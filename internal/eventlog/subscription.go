@@ -42,7 +42,7 @@ const (
 // server's advisory when an event reached its last delivery attempt.
 const (
 	ackNoticePrefix   = "imbridge.acks."
-	maxDeliveriesSubj = jetstream.DefaultAPIPrefix + "EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + StreamName + ".*"
+	maxDeliveriesSubj = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + StreamName + ".*"
 )
 
 // SubscriptionConfig is a shared subscription's settings.
@@ -227,6 +227,11 @@ func (l *Log) DeleteSubscription(ctx context.Context, appkey, id string) error {
 // delivered, or already acknowledged, are ignored by the server.
 func (l *Log) Acknowledge(ctx context.Context, appkey, id string, cursors []uint64) error {
 	name := consumerName(appkey, id)
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultTimeout)
+		defer cancel()
+	}
 	if _, err := l.consumer(ctx, appkey, id); err != nil {
 		return fmt.Errorf("eventlog: acknowledge: %w", err)
 	}
@@ -265,7 +270,11 @@ type Member struct {
 	notices     chan *nats.Msg
 	noticeSub   *nats.Subscription
 	batch       jetstream.MessageBatch
+	endBatch    context.CancelFunc
 	idle, due   *time.Timer
+	// ctx bounds every pull; Close ends it.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 // Join makes a member of the subscription that holds at most
@@ -283,6 +292,7 @@ func (l *Log) Join(ctx context.Context, appkey, id string, maxOutstanding int) (
 		l: l, cons: cons, filter: info.Filter, max: maxOutstanding, ackDeadline: info.AckDeadline,
 		outstanding: map[uint64]time.Time{}, notices: make(chan *nats.Msg, 64),
 	}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.noticeSub, err = l.nc.ChanSubscribe(ackNoticePrefix+consumerName(appkey, id), m.notices)
 	if err != nil {
 		return nil, fmt.Errorf("eventlog: join subscription: %w", unavailable(err))
@@ -293,25 +303,12 @@ func (l *Log) Join(ctx context.Context, appkey, id string, maxOutstanding int) (
 	return m, nil
 }
 
-// Close leaves the subscription: events this member received but did not
-// return are handed back at once (nak), so other members get them without
-// waiting for the deadline.
+// Close leaves the subscription. Events this member had received and not
+// returned go to other members after the ack deadline, as if a client
+// had received them and died.
 func (m *Member) Close() {
+	m.cancel()
 	_ = m.noticeSub.Unsubscribe()
-	if m.batch != nil {
-		for {
-			select {
-			case msg, ok := <-m.batch.Messages():
-				if !ok {
-					return
-				}
-				_ = msg.Nak()
-				continue
-			default:
-			}
-			return
-		}
-	}
 }
 
 // fetchWait is how long one pull waits for events.
@@ -340,11 +337,13 @@ func (m *Member) Next(ctx context.Context, idle time.Duration) (Item, error) {
 			}
 		}
 		if m.batch == nil && len(m.outstanding) < m.max {
-			b, err := m.cons.Fetch(m.max-len(m.outstanding), jetstream.FetchMaxWait(fetchWait))
+			fctx, cancel := context.WithTimeout(m.ctx, fetchWait)
+			b, err := m.cons.Fetch(m.max-len(m.outstanding), jetstream.FetchContext(fctx))
 			if err != nil {
+				cancel()
 				return Item{}, m.fetchError(err)
 			}
-			m.batch = b
+			m.batch, m.endBatch = b, cancel
 		}
 		var msgs <-chan jetstream.Msg
 		if m.batch != nil {
@@ -358,7 +357,8 @@ func (m *Member) Next(ctx context.Context, idle time.Duration) (Item, error) {
 			if !ok {
 				err := m.batch.Error()
 				m.batch = nil
-				if err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
+				m.endBatch()
+				if err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 					return Item{}, m.fetchError(err)
 				}
 				continue

@@ -1,0 +1,284 @@
+package eventlog_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
+	"github.com/imbridge/imbridge/internal/eventlog"
+)
+
+// waitEvent bounds a wait for a stream item: long enough that a busy
+// machine never breaks a test, it only turns a hang into a failure.
+const waitEvent = time.Minute
+
+// nextEvent returns the follower's next event, skipping heartbeats.
+func nextEvent(t testing.TB, next func(context.Context, time.Duration) (eventlog.Item, error)) eventlog.Item {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitEvent)
+	defer cancel()
+	for {
+		it, err := next(ctx, time.Second)
+		if err != nil {
+			t.Fatalf("Next: %v", err)
+		}
+		if !it.Heartbeat {
+			return it
+		}
+	}
+}
+
+// takeCursors reads n events and returns their cursors.
+func takeCursors(t testing.TB, next func(context.Context, time.Duration) (eventlog.Item, error), n int) []uint64 {
+	t.Helper()
+	var out []uint64
+	for range n {
+		out = append(out, nextEvent(t, next).Cursor)
+	}
+	return out
+}
+
+// idle checks that nothing but heartbeats comes for a while, and returns
+// the last heartbeat.
+func idle(t testing.TB, next func(context.Context, time.Duration) (eventlog.Item, error)) eventlog.Item {
+	t.Helper()
+	for range 2 {
+		it, err := next(t.Context(), 50*time.Millisecond)
+		if err != nil {
+			t.Fatalf("Next: %v", err)
+		}
+		if !it.Heartbeat {
+			t.Fatalf("want only heartbeats, got event %d", it.Cursor)
+		}
+		if it.Heartbeat && it.Scanned > it.Head {
+			t.Fatalf("heartbeat scanned %d past head %d", it.Scanned, it.Head)
+		}
+	}
+	it, _ := next(t.Context(), 50*time.Millisecond)
+	return it
+}
+
+func appendN(t testing.TB, l *eventlog.Log, prefix string, n int, mod func(i int, ev *imbridgev1.Event)) []*imbridgev1.Event {
+	t.Helper()
+	var out []*imbridgev1.Event
+	for i := range n {
+		ev := newEvent(fmt.Sprintf("org#app_%s%d", prefix, i), "org#app", "chat:txt")
+		if mod != nil {
+			mod(i, ev)
+		}
+		out = append(out, withCursor(ev, mustAppend(t, l, ev)))
+	}
+	return out
+}
+
+func cursorsOf(evs []*imbridgev1.Event, keep func(*imbridgev1.Event) bool) []uint64 {
+	var out []uint64
+	for _, ev := range evs {
+		if keep == nil || keep(ev) {
+			out = append(out, ev.Cursor)
+		}
+	}
+	return out
+}
+
+func sameCursors(t testing.TB, what string, got, want []uint64) {
+	t.Helper()
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("%s: cursors %v, want %v", what, got, want)
+	}
+}
+
+func TestFollowHistoryThenLiveWithFilters(t *testing.T) {
+	l := openLog(t, embedded(t))
+	mod := func(i int, ev *imbridgev1.Event) {
+		ev.Appkey = []string{"org#app", "org#other"}[i%2]
+		ev.Selector = []string{"chat:txt", "muc:kick", "chat:img"}[i%3]
+		ev.SenderUsername = []string{"alice", "bob"}[(i/2)%2]
+		ev.Sender = "org#app_" + ev.SenderUsername + "@easemob.com/ios_1"
+	}
+	before := appendN(t, l, "h", 24, mod)
+	f := eventlog.Filter{Appkey: "org#app", Selectors: mustSelectors(t, "chat"), Sender: "alice"}
+	keep := func(ev *imbridgev1.Event) bool {
+		return ev.Appkey == "org#app" && strings.HasPrefix(ev.Selector, "chat:") && ev.SenderUsername == "alice"
+	}
+	fl, err := l.Follow(t.Context(), f, eventlog.Start{Earliest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := cursorsOf(before, keep)
+	sameCursors(t, "history", takeCursors(t, fl.Next, len(want)), want)
+	hb := idle(t, fl.Next)
+	if hb.Scanned != before[len(before)-1].Cursor || hb.Head != hb.Scanned {
+		t.Errorf("idle heartbeat: head %d scanned %d, want both %d", hb.Head, hb.Scanned, before[len(before)-1].Cursor)
+	}
+	after := appendN(t, l, "l", 24, mod)
+	want = cursorsOf(after, keep)
+	got := takeCursors(t, fl.Next, len(want))
+	sameCursors(t, "live", got, want)
+	it := nextEvent(t, func(ctx context.Context, d time.Duration) (eventlog.Item, error) {
+		// Nothing more matches: the next "event" must be the next append.
+		ev := newEvent("org#app_last", "org#app", "chat:txt")
+		ev.SenderUsername = "alice"
+		mustAppend(t, l, ev)
+		return fl.Next(ctx, d)
+	})
+	ev, err := it.Event(false)
+	if err != nil || ev.GetCallId() != "org#app_last" || ev.GetRawBody() != nil {
+		t.Fatalf("last event: %v (raw body %d bytes), %v", ev.GetCallId(), len(ev.GetRawBody()), err)
+	}
+	if full, _ := it.Event(true); len(full.GetRawBody()) == 0 || full.GetCursor() != it.Cursor {
+		t.Fatalf("full view: raw body %d bytes, cursor %d", len(full.GetRawBody()), full.GetCursor())
+	}
+}
+
+func TestFollowStarts(t *testing.T) {
+	l := openLog(t, embedded(t))
+	old := appendN(t, l, "o", 5, nil)
+	mid := time.Now()
+	// The stream's clock and ours agree to well under this.
+	time.Sleep(20 * time.Millisecond)
+	newer := appendN(t, l, "n", 3, nil)
+
+	latest, err := l.Follow(t.Context(), eventlog.Filter{}, eventlog.Start{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byTime, err := l.Follow(t.Context(), eventlog.Filter{}, eventlog.Start{Time: mid.Add(10 * time.Millisecond)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resumed, err := l.Follow(t.Context(), eventlog.Filter{}, eventlog.Start{Resume: true, After: old[2].Cursor, Epoch: l.Epoch()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := appendN(t, l, "x", 2, nil)
+	sameCursors(t, "latest", takeCursors(t, latest.Next, 2), cursorsOf(last, nil))
+	sameCursors(t, "by time", takeCursors(t, byTime.Next, 5), append(cursorsOf(newer, nil), cursorsOf(last, nil)...))
+	sameCursors(t, "resumed", takeCursors(t, resumed.Next, 7), append(append(cursorsOf(old[3:], nil), cursorsOf(newer, nil)...), cursorsOf(last, nil)...))
+}
+
+func TestFollowResumesAcrossRestart(t *testing.T) {
+	cfg := embedded(t)
+	cfg.Logger = quiet
+	ctx := t.Context()
+	l1, err := eventlog.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := appendN(t, l1, "a", 6, nil)
+	fl, err := l1.Follow(ctx, eventlog.Filter{}, eventlog.Start{Earliest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := takeCursors(t, fl.Next, 4)
+	epoch := l1.Epoch()
+	if err := l1.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	l2 := openLog(t, cfg)
+	if l2.Epoch() != epoch {
+		t.Fatalf("epoch changed across a restart: %q → %q", epoch, l2.Epoch())
+	}
+	more := appendN(t, l2, "b", 3, nil)
+	fl2, err := l2.Follow(ctx, eventlog.Filter{}, eventlog.Start{Resume: true, After: got[len(got)-1], Epoch: epoch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, takeCursors(t, fl2.Next, 5)...)
+	sameCursors(t, "across the restart", got, append(cursorsOf(first, nil), cursorsOf(more, nil)...))
+	idle(t, fl2.Next)
+}
+
+func TestFollowRefusesForeignAndExpiredCursors(t *testing.T) {
+	l := openLog(t, embedded(t))
+	evs := appendN(t, l, "e", 3, nil)
+	head := evs[2].Cursor
+	var mismatch *eventlog.EpochMismatchError
+	if _, err := l.Follow(t.Context(), eventlog.Filter{}, eventlog.Start{Resume: true, After: 1, Epoch: "another"}); !errors.As(err, &mismatch) || mismatch.Epoch != l.Epoch() {
+		t.Errorf("another epoch: %v", err)
+	}
+	if _, err := l.Follow(t.Context(), eventlog.Filter{}, eventlog.Start{Resume: true, After: head + 1}); !errors.As(err, &mismatch) || mismatch.Head != head {
+		t.Errorf("a cursor past the head: %v", err)
+	}
+	if _, err := l.Follow(t.Context(), eventlog.Filter{}, eventlog.Start{Resume: true, After: head, Epoch: l.Epoch()}); err != nil {
+		t.Errorf("resuming at the head: %v", err)
+	}
+
+	cfg := embedded(t)
+	cfg.MaxBytes = 8 << 10
+	small := openLog(t, cfg)
+	stored := appendN(t, small, "r", 40, func(_ int, ev *imbridgev1.Event) { ev.RawBody = []byte(strings.Repeat("x", 1000)) })
+	var oldest uint64
+	checkFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		for _, ev := range stored {
+			if _, err := small.Get(t.Context(), ev.Cursor); err == nil {
+				oldest = ev.Cursor
+				break
+			}
+		}
+		if oldest <= stored[1].Cursor {
+			return fmt.Errorf("retention has not dropped events yet (oldest %d)", oldest)
+		}
+		return nil
+	})
+	var expired *eventlog.CursorExpiredError
+	_, err := small.Follow(t.Context(), eventlog.Filter{}, eventlog.Start{Resume: true, After: stored[0].Cursor})
+	if !errors.As(err, &expired) || expired.Oldest != oldest {
+		t.Fatalf("resuming before retention: %v, want oldest %d", err, oldest)
+	}
+	fl, err := small.Follow(t.Context(), eventlog.Filter{}, eventlog.Start{Resume: true, After: oldest - 1})
+	if err != nil {
+		t.Fatalf("resuming right before the oldest: %v", err)
+	}
+	if it := nextEvent(t, fl.Next); it.Cursor != oldest {
+		t.Fatalf("first event %d, want %d", it.Cursor, oldest)
+	}
+}
+
+// A follower that does not read while the tail moves on past it loses
+// nothing: it reads the rest from history.
+func TestFollowerBehindTheTailReadsHistory(t *testing.T) {
+	eventlog.SetTailMaxEntries(t, 8)
+	l := openLog(t, embedded(t))
+	fast, err := l.Follow(t.Context(), eventlog.Filter{}, eventlog.Start{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow, err := l.Follow(t.Context(), eventlog.Filter{Selectors: mustSelectors(t, "chat:img")}, eventlog.Start{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := appendN(t, l, "t", 150, func(i int, ev *imbridgev1.Event) {
+		if i%3 == 0 {
+			ev.Selector = "chat:img"
+		}
+	})
+	sameCursors(t, "fast", takeCursors(t, fast.Next, 150), cursorsOf(evs, nil))
+	want := cursorsOf(evs, func(ev *imbridgev1.Event) bool { return ev.Selector == "chat:img" })
+	sameCursors(t, "slow", takeCursors(t, slow.Next, len(want)), want)
+	if hb := idle(t, slow.Next); hb.Scanned != evs[len(evs)-1].Cursor {
+		t.Errorf("heartbeat scanned %d, want %d", hb.Scanned, evs[len(evs)-1].Cursor)
+	}
+}
+
+func TestManyFollowersShareOneTail(t *testing.T) {
+	l := openLog(t, embedded(t))
+	var fls []*eventlog.Follower
+	for range 50 {
+		fl, err := l.Follow(t.Context(), eventlog.Filter{}, eventlog.Start{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fls = append(fls, fl)
+	}
+	evs := appendN(t, l, "m", 20, nil)
+	for i, fl := range fls {
+		sameCursors(t, "follower "+strconv.Itoa(i), takeCursors(t, fl.Next, 20), cursorsOf(evs, nil))
+	}
+}
