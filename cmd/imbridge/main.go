@@ -2,6 +2,7 @@
 //
 //	imbridge [serve] [flags]   run the service (the default command)
 //	imbridge send SELECTOR     send a signed example callback to a running bridge
+//	imbridge tail              print the events of a running bridge as they are stored
 //	imbridge emulate           serve an in-memory Easemob chat-room REST API
 //	imbridge version           print the version and the source revision
 //	imbridge help              list the commands
@@ -39,6 +40,7 @@ const usage = `imbridge bridges the Easemob IM cloud to internal services.
 Usage:
   imbridge [serve] [flags]   run the service (the default command)
   imbridge send SELECTOR     send a signed example callback to a running bridge
+  imbridge tail              print the events of a running bridge as they are stored
   imbridge emulate           serve an in-memory Easemob chat-room REST API
   imbridge version           print the version and the source revision
   imbridge help              show this help
@@ -60,6 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, args, getenv, stderr)
 	case "send":
 		return send(ctx, args, getenv, stdout, stderr)
+	case "tail":
+		return tail(ctx, args, getenv, stdout, stderr)
 	case "emulate":
 		return emulate(ctx, args, getenv, stderr)
 	case "version":
