@@ -48,6 +48,10 @@ bench-ingest: ## Measure callback ingest against a bare net/http handler: throug
 bench-admin: ## Measure the latency imbridge adds to a chatroom call (gRPC and REST) over the same call made directly, against the emulator.
 	go run ./cmd/benchadmin $(BENCH_FLAGS)
 
+.PHONY: bench-stream
+bench-stream: ## Measure SubscribeEvents against a bare grpc-go stream: fan-out ratio, webhook-to-subscriber latency at a fixed rate, peak RSS.
+	go run ./cmd/benchstream $(BENCH_FLAGS)
+
 .PHONY: fuzz
 fuzz: ## Fuzz verify+decode of callbacks for FUZZTIME (default 60s).
 	go test ./internal/callback -run '^$$' -fuzz FuzzVerifyDecode -fuzztime $(FUZZTIME)

@@ -1599,10 +1599,10 @@ const file_imbridge_v1_event_service_proto_rawDesc = "" +
 	"\tListOrder\x12\x1a\n" +
 	"\x16LIST_ORDER_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17LIST_ORDER_NEWEST_FIRST\x10\x01\x12\x1b\n" +
-	"\x17LIST_ORDER_OLDEST_FIRST\x10\x022\xac\n" +
+	"\x17LIST_ORDER_OLDEST_FIRST\x10\x022\xb6\n" +
 	"\n" +
-	"\fEventService\x12\xd1\x01\n" +
-	"\x0fSubscribeEvents\x12#.imbridge.v1.SubscribeEventsRequest\x1a$.imbridge.v1.SubscribeEventsResponse\"q\x82\xd3\xe4\x93\x02hZ9\x127/v1/{subscription=orgs/*/apps/*/subscriptions/*}:stream\x12+/v1/{parent=orgs/*/apps/*}/events:subscribe\x90\x02\x010\x01\x12{\n" +
+	"\fEventService\x12\xdb\x01\n" +
+	"\x0fSubscribeEvents\x12#.imbridge.v1.SubscribeEventsRequest\x1a$.imbridge.v1.SubscribeEventsResponse\"{\x82\xd3\xe4\x93\x02rZC\x12A/v1/{subscription=orgs/*/apps/*/subscriptions/*}/events:subscribe\x12+/v1/{parent=orgs/*/apps/*}/events:subscribe\x90\x02\x010\x01\x12{\n" +
 	"\n" +
 	"ListEvents\x12\x1e.imbridge.v1.ListEventsRequest\x1a\x1f.imbridge.v1.ListEventsResponse\",\x82\xd3\xe4\x93\x02#\x12!/v1/{parent=orgs/*/apps/*}/events\x90\x02\x01\x12\x8a\x01\n" +
 	"\bGetEvent\x12\x1c.imbridge.v1.GetEventRequest\x1a\x1d.imbridge.v1.GetEventResponse\"A\x82\xd3\xe4\x93\x028Z\x1ab\x05event\x12\x11/v1/events:lookupb\x05event\x12\x13/v1/events/{cursor}\x90\x02\x01\x12\xb3\x01\n" +

@@ -711,7 +711,7 @@ func RegisterEventServiceHandlerClient(ctx context.Context, mux *runtime.ServeMu
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/imbridge.v1.EventService/SubscribeEvents", runtime.WithHTTPPathPattern("/v1/{subscription=orgs/*/apps/*/subscriptions/*}:stream"))
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/imbridge.v1.EventService/SubscribeEvents", runtime.WithHTTPPathPattern("/v1/{subscription=orgs/*/apps/*/subscriptions/*}/events:subscribe"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
@@ -901,7 +901,7 @@ func (m response_EventService_GetSubscription_0) XXX_ResponseBody() interface{} 
 
 var (
 	pattern_EventService_SubscribeEvents_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3, 2, 4}, []string{"v1", "orgs", "apps", "parent", "events"}, "subscribe"))
-	pattern_EventService_SubscribeEvents_1    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 1, 0, 4, 6, 5, 4}, []string{"v1", "orgs", "apps", "subscriptions", "subscription"}, "stream"))
+	pattern_EventService_SubscribeEvents_1    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 1, 0, 4, 6, 5, 4, 2, 5}, []string{"v1", "orgs", "apps", "subscriptions", "subscription", "events"}, "subscribe"))
 	pattern_EventService_ListEvents_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3, 2, 4}, []string{"v1", "orgs", "apps", "parent", "events"}, ""))
 	pattern_EventService_GetEvent_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "events", "cursor"}, ""))
 	pattern_EventService_GetEvent_1           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "events"}, "lookup"))
