@@ -223,8 +223,12 @@ func (l *Log) DeleteSubscription(ctx context.Context, appkey, id string) error {
 	return nil
 }
 
-// Acknowledge acknowledges a subscription's events by cursor. Cursors not
-// delivered, or already acknowledged, are ignored by the server.
+// Acknowledge acknowledges a subscription's events by cursor, and
+// returns once the server applied every acknowledgement (on a cluster,
+// once the consumer's replicas agreed), so that an acknowledged event is
+// not delivered again. Cursors the subscription never delivered are
+// skipped; acknowledging one twice does nothing. An error means some may
+// not be applied: acknowledging again is always safe.
 func (l *Log) Acknowledge(ctx context.Context, appkey, id string, cursors []uint64) error {
 	name := consumerName(appkey, id)
 	if _, ok := ctx.Deadline(); !ok {
@@ -232,26 +236,47 @@ func (l *Log) Acknowledge(ctx context.Context, appkey, id string, cursors []uint
 		ctx, cancel = context.WithTimeout(ctx, defaultTimeout)
 		defer cancel()
 	}
-	if _, err := l.consumer(ctx, appkey, id); err != nil {
+	cons, err := l.consumer(ctx, appkey, id)
+	if err != nil {
 		return fmt.Errorf("eventlog: acknowledge: %w", err)
 	}
+	// The server answers an acknowledgement of a delivered event, and
+	// ignores, silently, one past what it delivered.
+	delivered := cons.CachedInfo().Delivered.Stream
+	inbox := l.nc.NewInbox()
+	replies, err := l.nc.SubscribeSync(inbox)
+	if err != nil {
+		return fmt.Errorf("eventlog: acknowledge: %w", unavailable(err))
+	}
+	defer func() { _ = replies.Unsubscribe() }()
 	notice := make([]byte, 0, 12*len(cursors))
-	for i, c := range cursors {
-		// $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<time>.<pending>
+	sent := 0
+	for _, c := range cursors {
+		if c == 0 || c > delivered {
+			continue
+		}
+		// $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<time>.<pending>:
+		// the server finds the delivery by its stream sequence.
 		subj := "$JS.ACK." + StreamName + "." + name + ".1." + strconv.FormatUint(c, 10) + ".1.0.0"
-		if err := l.nc.Publish(subj, nil); err != nil {
+		if err := l.nc.PublishRequest(subj, inbox, nil); err != nil {
 			return fmt.Errorf("eventlog: acknowledge: %w", unavailable(err))
 		}
-		if i > 0 {
+		if sent > 0 {
 			notice = append(notice, ',')
 		}
 		notice = strconv.AppendUint(notice, c, 10)
+		sent++
 	}
-	if err := l.nc.Publish(ackNoticePrefix+name, notice); err != nil {
-		return fmt.Errorf("eventlog: acknowledge: %w", unavailable(err))
+	for range sent {
+		if _, err := replies.NextMsgWithContext(ctx); err != nil {
+			return fmt.Errorf("eventlog: acknowledge: %w", unavailable(err))
+		}
 	}
-	if err := l.nc.FlushWithContext(ctx); err != nil {
-		return fmt.Errorf("eventlog: acknowledge: %w", unavailable(err))
+	// Members free the slots of these events (any process).
+	if sent > 0 {
+		if err := l.nc.Publish(ackNoticePrefix+name, notice); err != nil {
+			return fmt.Errorf("eventlog: acknowledge: %w", unavailable(err))
+		}
 	}
 	return nil
 }

@@ -104,10 +104,14 @@ type EventServiceClient interface {
 	// that name it end with NOT_FOUND. The events stay in the log.
 	DeleteSubscription(ctx context.Context, in *DeleteSubscriptionRequest, opts ...grpc.CallOption) (*DeleteSubscriptionResponse, error)
 	// AcknowledgeEvents tells a subscription that its consumer processed
-	// these events, by cursor: they are not delivered again. Any member, on
-	// any imbridge instance, may acknowledge any event of the subscription,
-	// also after the stream that received it ended. Acknowledging an event
-	// twice, or one not delivered, does nothing.
+	// these events, by cursor: they are not delivered again. It returns once
+	// the log applied every acknowledgement; on UNAVAILABLE acknowledge
+	// again. Any member, on any imbridge instance, may acknowledge any event
+	// of the subscription, also after the stream that received it ended.
+	// Acknowledging an event twice, or one not delivered, does nothing.
+	// Delivery stays at least once: when the NATS server that leads the
+	// subscription fails, events acknowledged just before may be delivered
+	// again.
 	AcknowledgeEvents(ctx context.Context, in *AcknowledgeEventsRequest, opts ...grpc.CallOption) (*AcknowledgeEventsResponse, error)
 }
 
@@ -283,10 +287,14 @@ type EventServiceServer interface {
 	// that name it end with NOT_FOUND. The events stay in the log.
 	DeleteSubscription(context.Context, *DeleteSubscriptionRequest) (*DeleteSubscriptionResponse, error)
 	// AcknowledgeEvents tells a subscription that its consumer processed
-	// these events, by cursor: they are not delivered again. Any member, on
-	// any imbridge instance, may acknowledge any event of the subscription,
-	// also after the stream that received it ended. Acknowledging an event
-	// twice, or one not delivered, does nothing.
+	// these events, by cursor: they are not delivered again. It returns once
+	// the log applied every acknowledgement; on UNAVAILABLE acknowledge
+	// again. Any member, on any imbridge instance, may acknowledge any event
+	// of the subscription, also after the stream that received it ended.
+	// Acknowledging an event twice, or one not delivered, does nothing.
+	// Delivery stays at least once: when the NATS server that leads the
+	// subscription fails, events acknowledged just before may be delivered
+	// again.
 	AcknowledgeEvents(context.Context, *AcknowledgeEventsRequest) (*AcknowledgeEventsResponse, error)
 	mustEmbedUnimplementedEventServiceServer()
 }

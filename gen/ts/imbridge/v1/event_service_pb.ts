@@ -971,10 +971,14 @@ export const EventService: GenService<{
   },
   /**
    * AcknowledgeEvents tells a subscription that its consumer processed
-   * these events, by cursor: they are not delivered again. Any member, on
-   * any imbridge instance, may acknowledge any event of the subscription,
-   * also after the stream that received it ended. Acknowledging an event
-   * twice, or one not delivered, does nothing.
+   * these events, by cursor: they are not delivered again. It returns once
+   * the log applied every acknowledgement; on UNAVAILABLE acknowledge
+   * again. Any member, on any imbridge instance, may acknowledge any event
+   * of the subscription, also after the stream that received it ended.
+   * Acknowledging an event twice, or one not delivered, does nothing.
+   * Delivery stays at least once: when the NATS server that leads the
+   * subscription fails, events acknowledged just before may be delivered
+   * again.
    *
    * @generated from rpc imbridge.v1.EventService.AcknowledgeEvents
    */
