@@ -22,6 +22,7 @@ import (
 
 	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
 	"github.com/imbridge/imbridge/internal/eventlog"
+	"github.com/imbridge/imbridge/internal/testwait"
 )
 
 // tcpServer serves events on a loopback TCP port: unlike bufconn, a real
@@ -189,7 +190,7 @@ func TestSlowConsumerIsCutAlone(t *testing.T) {
 	}
 
 	// The server cuts the stalled stream by itself.
-	checkFor(t, time.Minute, 20*time.Millisecond, func() error {
+	testwait.For(t, time.Minute, 20*time.Millisecond, func() error {
 		if handled(t, reg, "SubscribeEvents", codes.ResourceExhausted) != 1 {
 			return errors.New("the stalled stream is still open")
 		}
@@ -265,26 +266,5 @@ func TestShutdownEndsStreams(t *testing.T) {
 	_, err = s.Recv()
 	if st := status.Convert(err); st.Code() != codes.Unavailable || errorInfo(st).GetReason() != ReasonShuttingDown {
 		t.Fatalf("stream ended with %v, want UNAVAILABLE SHUTTING_DOWN", err)
-	}
-}
-
-// checkFor calls f every interval until it returns nil, and fails the test
-// with f's last error when timeout has passed.
-func checkFor(t *testing.T, timeout, interval time.Duration, f func() error) {
-	t.Helper()
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		select {
-		case <-deadline.C:
-			t.Fatalf("condition not met after %v: %v", timeout, err)
-		case <-tick.C:
-		}
 	}
 }

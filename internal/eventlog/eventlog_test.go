@@ -19,6 +19,7 @@ import (
 
 	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
 	"github.com/imbridge/imbridge/internal/eventlog"
+	"github.com/imbridge/imbridge/internal/testwait"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -29,21 +30,7 @@ var quiet = slog.New(slog.DiscardHandler)
 // with f's last error when timeout has passed.
 func checkFor(t testing.TB, timeout, interval time.Duration, f func() error) {
 	t.Helper()
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		select {
-		case <-deadline.C:
-			t.Fatalf("condition not met after %v: %v", timeout, err)
-		case <-tick.C:
-		}
-	}
+	testwait.For(t, timeout, interval, f)
 }
 
 func openLog(t testing.TB, cfg eventlog.Config) *eventlog.Log {
