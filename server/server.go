@@ -94,6 +94,7 @@ func New(opts Options) (*Server, error) {
 	errs := errorTranslator{log: opts.Logger}
 
 	s.grpc = grpc.NewServer(
+		grpc.ForceServerCodecV2(newCodec()),
 		// Streams live long and behind load balancers that cut idle
 		// connections: clients may ping every 10s or more (the common 10–30s
 		// settings), also with no call open; the server pings an idle

@@ -159,7 +159,7 @@ func (s *EventService) pump(ctx context.Context, stream grpc.ServerStreamingServ
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type queued struct {
-		resp   *imbridgev1.SubscribeEventsResponse
+		msg    any // a response, or a response encoded once for every stream
 		cursor uint64
 		size   int64
 	}
@@ -173,7 +173,7 @@ func (s *EventService) pump(ctx context.Context, stream grpc.ServerStreamingServ
 		for {
 			select {
 			case q := <-out:
-				err := stream.Send(q.resp)
+				err := stream.SendMsg(q.msg)
 				room.Release(q.size)
 				if err != nil {
 					sendErr <- err
@@ -188,6 +188,10 @@ func (s *EventService) pump(ctx context.Context, stream grpc.ServerStreamingServ
 		}
 	}()
 	slow := func() error { return &slowConsumer{lastCursor: lastSent.Load(), timeout: opts.SendTimeout} }
+	slot := 0
+	if full {
+		slot = 1
+	}
 	stall := time.NewTimer(opts.SendTimeout)
 	defer stall.Stop()
 	epoch := s.Store.Epoch()
@@ -201,22 +205,11 @@ func (s *EventService) pump(ctx context.Context, stream grpc.ServerStreamingServ
 			}
 			return err
 		}
-		resp := &imbridgev1.SubscribeEventsResponse{Epoch: epoch}
-		size := int64(64)
-		if it.Heartbeat {
-			resp.Kind = &imbridgev1.SubscribeEventsResponse_Heartbeat{Heartbeat: &imbridgev1.Heartbeat{
-				HeadCursor: it.Head, ScannedCursor: it.Scanned, SendTime: timestamppb.Now(),
-			}}
-		} else {
-			ev, err := it.Event(full)
-			if err != nil {
-				return err
-			}
-			resp.Kind = &imbridgev1.SubscribeEventsResponse_Event{Event: ev}
-			resp.DeliveryAttempt = int32(it.Attempt)
-			size = int64(proto.Size(resp))
+		msg, err := message(it, epoch, full, slot)
+		if err != nil {
+			return err
 		}
-		q := queued{resp: resp, cursor: it.Cursor, size: min(size, int64(opts.BufferBytes))}
+		q := queued{msg: msg, cursor: it.Cursor, size: min(int64(it.Size()+128), int64(opts.BufferBytes))}
 		// Wait for room, at most the send timeout.
 		stall.Reset(opts.SendTimeout)
 		if !room.TryAcquire(q.size) {
@@ -240,4 +233,33 @@ func (s *EventService) pump(ctx context.Context, stream grpc.ServerStreamingServ
 			return ctx.Err()
 		}
 	}
+}
+
+// message is what a stream sends for it: a heartbeat, or the event. Plain
+// streams all send the same message for an event: it is marshalled once,
+// by the first stream that sends it (see codec).
+func message(it eventlog.Item, epoch string, full bool, slot int) (any, error) {
+	resp := &imbridgev1.SubscribeEventsResponse{Epoch: epoch}
+	if it.Heartbeat {
+		resp.Kind = &imbridgev1.SubscribeEventsResponse_Heartbeat{Heartbeat: &imbridgev1.Heartbeat{
+			HeadCursor: it.Head, ScannedCursor: it.Scanned, SendTime: timestamppb.Now(),
+		}}
+		return resp, nil
+	}
+	ev, err := it.Event(full)
+	if err != nil {
+		return nil, err
+	}
+	resp.Kind = &imbridgev1.SubscribeEventsResponse_Event{Event: ev}
+	resp.DeliveryAttempt = int32(it.Attempt)
+	if it.Attempt != 0 {
+		return resp, nil // a subscription's: one stream sends it
+	}
+	return it.Memo(slot, func() (any, error) {
+		b, err := proto.Marshal(resp)
+		if err != nil {
+			return nil, err
+		}
+		return &encodedMessage{data: b}, nil
+	})
 }

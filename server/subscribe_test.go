@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/encoding/gzip"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -266,5 +267,32 @@ func TestShutdownEndsStreams(t *testing.T) {
 	_, err = s.Recv()
 	if st := status.Convert(err); st.Code() != codes.Unavailable || errorInfo(st).GetReason() != ReasonShuttingDown {
 		t.Fatalf("stream ended with %v, want UNAVAILABLE SHUTTING_DOWN", err)
+	}
+}
+
+// Events are encoded once for every stream; a client that asks for
+// compressed messages still gets them compressed, and intact.
+func TestSharedEncodingAndCompression(t *testing.T) {
+	l := openLog(t)
+	addr, _, _ := tcpServer(t, &EventService{Store: l})
+	stored := appendEvents(t, l, "z", 5, 300)
+	req := &imbridgev1.SubscribeEventsRequest{Parent: allApps, View: imbridgev1.EventView_EVENT_VIEW_FULL,
+		Start: &imbridgev1.SubscribeEventsRequest_Position{Position: imbridgev1.StartPosition_START_POSITION_EARLIEST}}
+	client := dial(t, addr)
+	for _, opts := range [][]grpc.CallOption{nil, {grpc.UseCompressor(gzip.Name)}, nil} {
+		s, err := client.SubscribeEvents(ctxT(t), req, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range stored {
+			m, err := s.Recv()
+			if err != nil {
+				t.Fatalf("%v: %v", opts, err)
+			}
+			ev := m.GetEvent()
+			if ev.GetCursor() != want || ev.GetCallId() != "org#app_z"+strconv.Itoa(i) || len(ev.GetRawBody()) != 300 || m.GetEpoch() != l.Epoch() {
+				t.Fatalf("%v: event %d = cursor %d %q, %d raw bytes, epoch %q", opts, i, ev.GetCursor(), ev.GetCallId(), len(ev.GetRawBody()), m.GetEpoch())
+			}
+		}
 	}
 }

@@ -45,7 +45,18 @@ type entry struct {
 	fullOnce, basicOnce sync.Once
 	full, basic         *imbridgev1.Event
 	fullErr, basicErr   error
+
+	// memo holds forms derived from the event that every follower can
+	// share (see Item.Memo).
+	memo [MemoSlots]struct {
+		once sync.Once
+		v    any
+		err  error
+	}
 }
+
+// MemoSlots is how many derived forms an event can hold (Item.Memo).
+const MemoSlots = 2
 
 // event returns the entry's event, with raw_body when full. It is shared:
 // callers must not modify it.
@@ -86,6 +97,12 @@ func (l *Log) ensureTail(ctx context.Context) (*tail, error) {
 	}
 	last := info.State.LastSeq
 	t := &tail{first: last + 1, head: last, wake: make(chan struct{})}
+	// The newest stored events first, so that streams starting a little
+	// back (a fan-out from the start of a young log, a restart) read them
+	// from memory too, decoded once for all.
+	if err := l.backfill(ctx, t, max(info.State.FirstSeq, 1), last); err != nil {
+		return nil, fmt.Errorf("eventlog: start the tail: %w", unavailable(err))
+	}
 	cons, err := l.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{allEvents},
 		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
@@ -107,6 +124,41 @@ func (l *Log) ensureTail(ctx context.Context) (*tail, error) {
 	return t, nil
 }
 
+// backfill loads the newest stored events up to last, within the tail's
+// bounds, into t before it starts.
+func (l *Log) backfill(ctx context.Context, t *tail, first, last uint64) error {
+	if last == 0 || last < first {
+		return nil
+	}
+	from := first
+	if n := uint64(tailMaxEntries); last-first+1 > n {
+		from = last - n + 1
+	}
+	t.first = from
+	for seq := from; seq <= last; {
+		var got uint64
+		pending, err := l.directBatch(ctx, msgGetRequest{Seq: seq, NextFor: allEvents, Batch: batchSize}, false,
+			func(m *rawMsg) (bool, error) {
+				if m.seq > last {
+					return false, nil
+				}
+				got = m.seq
+				t.push(&entry{seq: m.seq, subject: m.subject, data: m.data})
+				return true, nil
+			})
+		switch {
+		case errors.Is(err, jetstream.ErrMsgNotFound):
+			return nil
+		case err != nil:
+			return err
+		case got == 0 || pending == 0 || got >= last:
+			return nil
+		}
+		seq = got + 1
+	}
+	return nil
+}
+
 // add is the tail consumer's handler: it appends a stored message and
 // drops the oldest beyond the bounds.
 func (t *tail) add(msg jetstream.Msg) {
@@ -120,9 +172,17 @@ func (t *tail) add(msg jetstream.Msg) {
 	if e.seq <= t.head {
 		return // delivered again after the consumer was reset
 	}
+	t.push(e)
+	t.head = e.seq
+	close(t.wake)
+	t.wake = make(chan struct{})
+}
+
+// push appends e and drops the oldest entries beyond the bounds. Lock
+// held, or t not shared yet.
+func (t *tail) push(e *entry) {
 	t.entries = append(t.entries, e)
 	t.bytes += len(e.data)
-	t.head = e.seq
 	for len(t.entries) > 1 && (len(t.entries) > tailMaxEntries || t.bytes > tailMaxBytes) {
 		old := t.entries[0]
 		t.entries[0] = nil
@@ -130,8 +190,6 @@ func (t *tail) add(msg jetstream.Msg) {
 		t.bytes -= len(old.data)
 		t.first = old.seq + 1
 	}
-	close(t.wake)
-	t.wake = make(chan struct{})
 }
 
 func (t *tail) stop() {
@@ -193,6 +251,27 @@ type Item struct {
 	// Attempt is the delivery attempt on a shared subscription (Member);
 	// 0 on a Follower.
 	Attempt int
+}
+
+// Memo returns the form of the item's event in slot (0 to MemoSlots-1),
+// built by build on the first call for this event by any follower: a
+// stream's encoded message, built once however many streams send it. The
+// value is shared: callers must not modify it.
+func (it Item) Memo(slot int, build func() (any, error)) (any, error) {
+	if it.entry == nil {
+		return build()
+	}
+	m := &it.entry.memo[slot]
+	m.once.Do(func() { m.v, m.err = build() })
+	return m.v, m.err
+}
+
+// Size is the size of the event as stored (0 for a heartbeat).
+func (it Item) Size() int {
+	if it.entry == nil {
+		return 0
+	}
+	return len(it.entry.data)
 }
 
 // Event returns the item's event, with raw_body when full. It may be

@@ -282,3 +282,23 @@ func TestManyFollowersShareOneTail(t *testing.T) {
 		sameCursors(t, "follower "+strconv.Itoa(i), takeCursors(t, fl.Next, 20), cursorsOf(evs, nil))
 	}
 }
+
+// The tail starts with the newest stored events: a stream from the start
+// of a log longer than the tail reads history, then the tail, seamlessly.
+func TestTailStartsWithTheNewestEvents(t *testing.T) {
+	eventlog.SetTailMaxEntries(t, 8)
+	l := openLog(t, embedded(t))
+	evs := appendN(t, l, "n", 30, func(i int, ev *imbridgev1.Event) {
+		if i%2 == 0 {
+			ev.Selector = "muc:kick"
+		}
+	})
+	fl, err := l.Follow(t.Context(), eventlog.Filter{Selectors: mustSelectors(t, "muc")}, eventlog.Start{Earliest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := cursorsOf(evs, func(ev *imbridgev1.Event) bool { return ev.Selector == "muc:kick" })
+	sameCursors(t, "from the start", takeCursors(t, fl.Next, len(want)), want)
+	more := appendN(t, l, "m", 3, func(_ int, ev *imbridgev1.Event) { ev.Selector = "muc:kick" })
+	sameCursors(t, "live", takeCursors(t, fl.Next, 3), cursorsOf(more, nil))
+}

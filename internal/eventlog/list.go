@@ -313,8 +313,11 @@ func (l *Log) directBatch(ctx context.Context, req msgGetRequest, withTime bool,
 		ctx, cancel = context.WithTimeout(ctx, defaultTimeout)
 		defer cancel()
 	}
+	// A channel as long as the answer (the messages and the end-of-batch
+	// status): SubscribeSync would allocate 64Ki slots per call.
 	inbox := l.nc.NewInbox()
-	sub, err := l.nc.SubscribeSync(inbox)
+	answers := make(chan *nats.Msg, req.Batch+2)
+	sub, err := l.nc.ChanSubscribe(inbox, answers)
 	if err != nil {
 		return 0, err
 	}
@@ -324,9 +327,11 @@ func (l *Log) directBatch(ctx context.Context, req msgGetRequest, withTime bool,
 	}
 	got := 0
 	for {
-		m, err := sub.NextMsgWithContext(ctx)
-		if err != nil {
-			return 0, err
+		var m *nats.Msg
+		select {
+		case m = <-answers:
+		case <-ctx.Done():
+			return 0, ctx.Err()
 		}
 		switch status, err := directStatus(m); {
 		case status == statusEndOfBatch:
