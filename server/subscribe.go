@@ -26,7 +26,7 @@ type StreamOptions struct {
 	// RESOURCE_EXHAUSTED; default 30s.
 	SendTimeout time.Duration
 	// BufferEvents and BufferBytes bound what a stream holds for its
-	// client beyond what the connection has taken; defaults 256 and 8 MiB.
+	// client beyond what the connection has taken; defaults 256 and 2 MiB.
 	BufferEvents int
 	BufferBytes  int
 }
@@ -36,7 +36,7 @@ const (
 	DefaultHeartbeatInterval = 15 * time.Second
 	DefaultSendTimeout       = 30 * time.Second
 	defaultBufferEvents      = 256
-	defaultBufferBytes       = 8 << 20
+	defaultBufferBytes       = 2 << 20
 	minHeartbeat             = 100 * time.Millisecond
 	maxHeartbeat             = 5 * time.Minute
 	defaultMaxOutstanding    = 100
