@@ -95,6 +95,17 @@
 // of the NATS server's clock when it is stored, which holds for events
 // stamped on receipt.
 //
+// # Following and subscriptions
+//
+// Follow streams the events a Filter chooses from a Start and then live
+// (follow.go): history by direct gets, the live end from one ordered
+// consumer per Log whose newest events every follower of the process
+// shares, decoded and encoded once. The log's Epoch (its stream's creation
+// time) tells cursors of one log from another's. Shared subscriptions
+// (subscription.go) are durable consumers with explicit acknowledgement,
+// acknowledged by cursor from any process; their settings live in the
+// consumer's metadata.
+//
 // # Closing
 //
 // A Log is safe for concurrent use. Close it once every caller has
