@@ -363,7 +363,9 @@ func (m *Member) Next(ctx context.Context, idle time.Duration) (Item, error) {
 		}
 		if m.batch == nil && len(m.outstanding) < m.max {
 			fctx, cancel := context.WithTimeout(m.ctx, fetchWait)
-			b, err := m.cons.Fetch(m.max-len(m.outstanding), jetstream.FetchContext(fctx))
+			// Heartbeats every second: a pull lost with a cluster node is
+			// noticed in about 2s, and pulled again.
+			b, err := m.cons.Fetch(m.max-len(m.outstanding), jetstream.FetchContext(fctx), jetstream.FetchHeartbeat(time.Second))
 			if err != nil {
 				cancel()
 				return Item{}, m.fetchError(err)
@@ -383,7 +385,8 @@ func (m *Member) Next(ctx context.Context, idle time.Duration) (Item, error) {
 				err := m.batch.Error()
 				m.batch = nil
 				m.endBatch()
-				if err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+				if err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) &&
+					!errors.Is(err, context.Canceled) && !errors.Is(err, jetstream.ErrNoHeartbeat) {
 					return Item{}, m.fetchError(err)
 				}
 				continue
