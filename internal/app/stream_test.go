@@ -218,3 +218,24 @@ func TestRESTSubscription(t *testing.T) {
 		return nil
 	})
 }
+
+// An event past its last delivery attempt is counted in the metric
+// imbridge_subscription_events_abandoned_total of its subscription.
+func TestAbandonedEventsAreCounted(t *testing.T) {
+	r := start(t, ingestConfig(t))
+	base := "http://" + r.app.HTTPAddr().String()
+	if res := httpDo(t, http.MethodPost, base+"/v1/"+appParent+"/subscriptions?subscriptionId=once",
+		`{"ackDeadline": "1s", "maxDeliveryAttempts": 1}`, testKey); res.code != http.StatusOK {
+		t.Fatalf("create: %d %s", res.code, res.body)
+	}
+	r.post(t, build(t, "chat:txt", trigger.Options{})[0])
+	s := openNDJSON(t, base+"/v1/"+appParent+"/subscriptions/once/events:subscribe")
+	s.events(t, 1) // and never acknowledged
+	want := `imbridge_subscription_events_abandoned_total{subscription="` + appParent + `/subscriptions/once"} 1`
+	clusterPoll(t, "the abandoned event to be counted", func() error {
+		if res := httpGet(t, base+"/metrics", ""); !strings.Contains(res.body, want) {
+			return fmt.Errorf("no %s in /metrics", want)
+		}
+		return nil
+	})
+}
