@@ -338,8 +338,10 @@ func (l *Log) Follow(ctx context.Context, f Filter, start Start) (*Follower, err
 
 // Next returns the next event the filter chooses, or a heartbeat when none
 // came within idle. It returns an error only when ctx ends (ctx's error),
-// the log fails (ErrUnavailable), or a stored event cannot be read
-// (ErrCorrupt, naming its cursor: resume after it to skip it).
+// the log fails (ErrUnavailable), a stored event cannot be read
+// (ErrCorrupt, naming its cursor: resume after it to skip it), or
+// retention dropped events the follower had not read yet, while it was
+// behind (a *CursorExpiredError: nothing is passed over silently).
 func (fl *Follower) Next(ctx context.Context, idle time.Duration) (Item, error) {
 	if fl.timer == nil {
 		fl.timer = time.NewTimer(idle)
@@ -433,27 +435,53 @@ func (fl *Follower) history(ctx context.Context, h0 uint64) error {
 	if len(fl.filters) > 1 {
 		filter = appFilter(fl.filter.Appkey)
 	}
-	var last uint64
+	var first, last uint64
 	pending, err := fl.l.directBatch(ctx, msgGetRequest{Seq: fl.pos + 1, NextFor: filter, Batch: historyBatch}, false,
 		func(m *rawMsg) (bool, error) {
+			if first == 0 {
+				first = m.seq
+			}
 			last = m.seq
 			if matchesAnySubject(fl.filters, m.subject) {
 				fl.buf = append(fl.buf, &entry{seq: m.seq, subject: m.subject, data: m.data})
 			}
 			return true, nil
 		})
-	switch {
-	case errors.Is(err, jetstream.ErrMsgNotFound):
+	notFound := errors.Is(err, jetstream.ErrMsgNotFound)
+	if err != nil && !notFound {
+		return fmt.Errorf("eventlog: follow: %w", unavailable(err))
+	}
+	// Something after pos was passed over: events the filter leaves out,
+	// or events retention dropped while this follower was behind. Only
+	// the stream knows which.
+	if notFound || first > fl.pos+1 {
+		if err := fl.checkRetention(ctx); err != nil {
+			fl.buf = fl.buf[:0]
+			return err
+		}
+	}
+	if notFound {
 		fl.pos = max(fl.pos, h0)
 		return nil
-	case err != nil:
-		return fmt.Errorf("eventlog: follow: %w", unavailable(err))
 	}
 	if last > fl.pos {
 		fl.pos = last
 	}
 	if pending == 0 {
 		fl.pos = max(fl.pos, h0)
+	}
+	return nil
+}
+
+// checkRetention fails with a *CursorExpiredError when retention dropped
+// events after the follower's position: a gap it must not pass silently.
+func (fl *Follower) checkRetention(ctx context.Context) error {
+	info, err := fl.l.stream.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("eventlog: follow: %w", unavailable(err))
+	}
+	if st := info.State; st.FirstSeq > fl.pos+1 && fl.pos < st.LastSeq {
+		return &CursorExpiredError{After: fl.pos, Oldest: st.FirstSeq}
 	}
 	return nil
 }

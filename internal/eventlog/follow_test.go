@@ -302,3 +302,46 @@ func TestTailStartsWithTheNewestEvents(t *testing.T) {
 	more := appendN(t, l, "m", 3, func(_ int, ev *imbridgev1.Event) { ev.Selector = "muc:kick" })
 	sameCursors(t, "live", takeCursors(t, fl.Next, 3), cursorsOf(more, nil))
 }
+
+// A follower reading history that retention overtakes stops with a
+// *CursorExpiredError instead of passing over the dropped events.
+func TestFollowerOvertakenByRetentionStops(t *testing.T) {
+	eventlog.SetTailMaxEntries(t, 2)
+	cfg := embedded(t)
+	cfg.MaxBytes = 8 << 10
+	l := openLog(t, cfg)
+	raw := func(_ int, ev *imbridgev1.Event) { ev.RawBody = []byte(strings.Repeat("x", 1000)) }
+	appendN(t, l, "a", 3, raw)
+	fl, err := l.Follow(t.Context(), eventlog.Filter{Selectors: mustSelectors(t, "chat:img")}, eventlog.Start{Earliest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idle(t, fl.Next) // nothing matches: the follower is at the head, 3
+	// While it is not reading, 40 more events push the first ones out,
+	// and the tail (2 entries) moves past it.
+	// The one chat:img among them is dropped too.
+	appendN(t, l, "b", 40, func(i int, ev *imbridgev1.Event) {
+		raw(i, ev)
+		if i == 0 {
+			ev.Selector = "chat:img"
+		}
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), waitEvent)
+	defer cancel()
+	for {
+		it, err := fl.Next(ctx, time.Second)
+		var expired *eventlog.CursorExpiredError
+		if errors.As(err, &expired) {
+			if expired.After != 3 || expired.Oldest <= 4 {
+				t.Errorf("expired after %d, oldest %d: want after 3, oldest past 4", expired.After, expired.Oldest)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("Next: %v", err)
+		}
+		if !it.Heartbeat {
+			t.Fatalf("event %d delivered across a gap retention made", it.Cursor)
+		}
+	}
+}

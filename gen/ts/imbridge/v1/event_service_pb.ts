@@ -883,9 +883,11 @@ export const EventService: GenService<{
    *   connection. Read faster (or filter more), then resume from the last
    *   persisted cursor.
    * - OUT_OF_RANGE (reason CURSOR_EXPIRED): events after `after_cursor` were
-   *   already dropped by retention. Metadata `oldest_cursor` is the oldest
-   *   event kept; the client decides whether to resume from there
-   *   (accepting the gap) or to rebuild its state.
+   *   already dropped by retention, or, on a stream that fell that far
+   *   behind, events after those it sent (metadata `after_cursor`).
+   *   Metadata `oldest_cursor` is the oldest event kept; the client decides
+   *   whether to resume from there (accepting the gap) or to rebuild its
+   *   state.
    * - FAILED_PRECONDITION (reason EPOCH_MISMATCH): `after_cursor` comes from
    *   another log (its data was wiped, or imbridge moved to another cluster):
    *   cursors of this log point at other events. Metadata `epoch` is this
