@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"strings"
 
@@ -26,8 +27,27 @@ import (
 type ChatroomService struct {
 	imbridgev1.UnimplementedChatroomServiceServer
 	Vendor *easemob.Client
+	// Rooms, when set, learns every room CreateChatroom creates as a
+	// chatroom, so that its first messages are classified chatroom:*
+	// before any room event arrives.
+	Rooms RoomRegistry
+	// Logger receives what goes wrong beside the RPC's answer; nil =
+	// slog.Default().
+	Logger *slog.Logger
 
 	creates createCache // CreateChatroom's request_id
+}
+
+// RoomRegistry records group ids known to be chatrooms.
+type RoomRegistry interface {
+	MarkChatroom(ctx context.Context, appkey, groupID string) error
+}
+
+func (s *ChatroomService) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
 }
 
 // vendorApp returns the client of the app the request names, once the
@@ -231,6 +251,13 @@ func (s *ChatroomService) CreateChatroom(ctx context.Context, req *imbridgev1.Cr
 		return nil, err
 	}
 	room := roomRef{app, id}
+	if s.Rooms != nil {
+		if err := s.Rooms.MarkChatroom(ctx, app.appkey(), id); err != nil {
+			// The room exists; its first messages may be classified as a
+			// group's until a room event teaches the bridge.
+			s.logger().Warn("chatroom created, but not recorded as a chatroom", "chatroom", room.name(), "err", err)
+		}
+	}
 	got, err := getRoom(ctx, a, room)
 	if err != nil {
 		// The room exists: failing now would make the caller create a

@@ -100,6 +100,13 @@ func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
 	if a.events, err = eventlog.Open(openCtx, elc); err != nil {
 		return nil, err // eventlog's errors name it
 	}
+	for _, app := range cfg.Apps {
+		for _, id := range app.Chatrooms {
+			if err := a.events.MarkChatroom(openCtx, app.Appkey, id); err != nil {
+				return nil, fmt.Errorf("apps %s: chatrooms: %w", app.Appkey, err)
+			}
+		}
+	}
 	if max := a.events.MaxEventBytes(); eventlog.MaxBodyFor(max) < cfg.Webhook.MaxBodyBytes {
 		log.Warn("the NATS server's max_payload is small for webhook.max_body_bytes: the largest callbacks will be refused with 413; raise max_payload to at least 4MB",
 			"max_event_bytes", max, "max_body_bytes", cfg.Webhook.MaxBodyBytes)
@@ -133,7 +140,7 @@ func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
 			HeartbeatInterval: time.Duration(cfg.Streams.HeartbeatInterval),
 			SendTimeout:       time.Duration(cfg.Streams.SendTimeout),
 		}},
-		Chatrooms: &server.ChatroomService{Vendor: a.client},
+		Chatrooms: &server.ChatroomService{Vendor: a.client, Rooms: a.events, Logger: log},
 	})
 	if err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
+	"github.com/imbridge/imbridge/internal/trigger"
 )
 
 // The app of ingestConfig has no vendor credentials: its chatroom RPCs go
@@ -394,6 +395,52 @@ func TestChatroomCallbacksReachTheEventLog(t *testing.T) {
 		case <-ctx.Done():
 			t.Fatalf("no muc:create event for room %s in the event log", id)
 		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// groupMessage is a signed groupchat:txt callback in group id: the
+// signature covers callId, secret and timestamp, not the group.
+func groupMessage(t *testing.T, id string) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(build(t, "groupchat:txt", trigger.Options{})[0], &m); err != nil {
+		t.Fatal(err)
+	}
+	m["group_id"], m["to"] = id, id
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Rooms declared in the configuration, and rooms created through imbridge,
+// are chatrooms from their first message, before any room event.
+func TestDeclaredAndCreatedRoomsAreChatroomsAtOnce(t *testing.T) {
+	cfg := ingestConfig(t)
+	cfg.Apps[0].Chatrooms = []string{"declared-room"}
+	r := start(t, cfg)
+	created := r.createRoom(t, "bob")
+	for _, id := range []string{"declared-room", created[strings.LastIndex(created, "/")+1:], "some-group"} {
+		body := groupMessage(t, id)
+		res := r.post(t, body)
+		var a struct {
+			Cursor string `json:"cursor"`
+		}
+		if res.code != http.StatusOK || json.Unmarshal([]byte(res.body), &a) != nil {
+			t.Fatalf("post in %s: %d %s", id, res.code, res.body)
+		}
+		ev, err := imbridgev1.NewEventServiceClient(r.conn).GetEvent(withKey(ctxT(t), testKey), &imbridgev1.GetEventRequest{CallId: callIDOf(t, body)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "chatroom:txt"
+		if id == "some-group" {
+			want = "groupchat:txt"
+		}
+		if got := ev.GetEvent().GetSelector(); got != want {
+			t.Errorf("message in %s: selector %s, want %s", id, got, want)
 		}
 	}
 }

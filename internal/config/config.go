@@ -118,6 +118,11 @@ type App struct {
 	Keep []string `json:"keep"`
 	// Drop never stores events these selectors choose (applied after Keep).
 	Drop []string `json:"drop"`
+	// Chatrooms are group ids known to be chatrooms before any room event
+	// says so: messages in them are classified chatroom:* from the first.
+	// Rooms created through imbridge, and rooms named by room events, are
+	// learned without this.
+	Chatrooms []string `json:"chatrooms"`
 	// Easemob reaches the vendor's REST API for this app (chatroom
 	// administration). Without it imbridge uses its embedded emulator of
 	// the vendor, and says so in its log.

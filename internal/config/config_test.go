@@ -137,6 +137,7 @@ func TestBadInputNamesTheSetting(t *testing.T) {
 		{name: "body read timeout", file: "webhook:\n  body_read_timeout: 0s\n", want: "webhook.body_read_timeout 0s: want a positive duration"},
 		{name: "appkey with _", file: "apps:\n- appkey: a#b_c\n  secrets: [s]\n", want: `apps[0].appkey "a#b_c": want org#app`},
 		{name: "bad selector", file: "apps:\n- appkey: a#b\n  secrets: [s]\n  drop: [chat:text]\n", want: "apps[0].drop"},
+		{name: "bad chatroom id", file: "apps:\n- appkey: a#b\n  secrets: [s]\n  chatrooms: [\"a/b\"]\n", want: `apps[0].chatrooms[0] "a/b": want a chatroom id`},
 		{name: "missing file", args: []string{"--config", "/nonexistent/imbridge.yaml"}, want: "config file"},
 		{name: "stray argument", args: []string{"extra"}, want: "unexpected arguments"},
 	}

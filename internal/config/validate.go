@@ -188,6 +188,11 @@ func (c *Config) validateApps() []error {
 				errs = append(errs, fmt.Errorf("%s.%s: %w", name, list.key, err))
 			}
 		}
+		for j, id := range a.Chatrooms {
+			if id == "" || strings.ContainsAny(id, "/#@ \t") || len(id) > 128 {
+				errs = append(errs, fmt.Errorf("%s.chatrooms[%d] %q: want a chatroom id (no /, #, @ or spaces)", name, j, id))
+			}
+		}
 		if v := a.Easemob; v != nil {
 			if u, err := url.Parse(v.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				errs = append(errs, fmt.Errorf("%s.easemob.base_url %q: want https://host (%s)", name, v.BaseURL, EasemobBaseURLEnv))
