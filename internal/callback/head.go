@@ -42,6 +42,9 @@ type facts struct {
 	timestamp string
 
 	eventType, chatType, event string
+	// step is set on offline push results (`step: "push"`), which also
+	// carry a chat_type.
+	step string
 	// groupID is a JSON string, or a JSON number kept as its text.
 	groupID string
 	// User status: user, status (present at all, and its text) and reason.
@@ -84,7 +87,7 @@ func Peek(raw []byte) Head {
 	// The loops only note where each key's last occurrence is; values are
 	// decoded once, after, so that a body repeating a key costs no more
 	// than one that does not.
-	var appkey, callID, security, timestamp, eventType, chatType, event, groupID, user, status, reason, payload gjson.Result
+	var appkey, callID, security, timestamp, eventType, chatType, event, step, groupID, user, status, reason, payload gjson.Result
 	hasStatus := false
 	doc.ForEach(func(key, v gjson.Result) bool {
 		switch key.Str {
@@ -102,6 +105,8 @@ func Peek(raw []byte) Head {
 			chatType = v
 		case "event":
 			event = v
+		case "step":
+			step = v
 		case "group_id":
 			groupID = v
 		case "user":
@@ -120,7 +125,7 @@ func Peek(raw []byte) Head {
 	if timestamp.Exists() && timestamp.Type != gjson.String {
 		h.f.timestamp = strings.Clone(timestamp.Raw)
 	}
-	h.f.eventType, h.f.chatType, h.f.event = str(eventType), str(chatType), str(event)
+	h.f.eventType, h.f.chatType, h.f.event, h.f.step = str(eventType), str(chatType), str(event), str(step)
 	h.f.groupID = str(groupID)
 	if groupID.Type == gjson.Number && groupID.Raw != "" && (groupID.Raw[0] == '-' || groupID.Raw[0] >= '0' && groupID.Raw[0] <= '9') {
 		h.f.groupID = strings.Clone(groupID.Raw)
@@ -217,6 +222,11 @@ func (h Head) classify(rooms Chatrooms) class {
 	f := &h.f
 	if f.eventType == "keyword_alert" {
 		return class{kind: kindKeywordAlert, selector: "keyword_alert"}
+	}
+	if f.step != "" {
+		// An offline push result names the message it pushed, but it is
+		// not that message: never a chat:* event.
+		return unknown(fmt.Sprintf("step %q (an offline push result) is not decoded yet", f.step))
 	}
 	switch f.chatType {
 	case "chat", "groupchat":

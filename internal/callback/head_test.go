@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -544,5 +546,23 @@ func BenchmarkRefuseUnsigned1MiB(b *testing.B) {
 				refuse(c.body)
 			}
 		})
+	}
+}
+
+// The vendor's offline push results carry a chat_type and a msg_id, but
+// they are not messages: they must not reach chat:* subscribers.
+func TestOfflinePushResultsAreNotMessages(t *testing.T) {
+	files, err := filepath.Glob("examples/current/m01[3-7]_push_*.json")
+	if err != nil || len(files) != 5 {
+		t.Fatalf("push examples: %v %v", files, err)
+	}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sel := callback.Peek(raw).Selector(nil); sel != "unknown" {
+			t.Errorf("%s: selector %q, want unknown", f, sel)
+		}
 	}
 }
