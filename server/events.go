@@ -156,7 +156,8 @@ func filterOf(parent string, f *imbridgev1.EventFilter) (eventlog.Filter, error)
 // selectFilter turns f into an event log filter for appkey; field names f
 // in errors.
 func selectFilter(appkey, field string, f *imbridgev1.EventFilter) (eventlog.Filter, error) {
-	out := eventlog.Filter{Appkey: appkey, Sender: f.GetSender(), Recipient: f.GetRecipient(), GroupID: f.GetGroupId(), EventTypes: f.GetEventTypes()}
+	out := eventlog.Filter{Appkey: appkey, Sender: f.GetSender(), Recipient: f.GetRecipient(), GroupID: f.GetGroupId(),
+		EventTypes: f.GetEventTypes(), RoomKind: f.GetRoomKind()}
 	for i, s := range f.GetSelectors() {
 		sel, err := selector.Parse(s)
 		if err != nil {

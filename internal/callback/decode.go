@@ -164,6 +164,8 @@ func (c *Callback) setBody(ev *imbridgev1.Event, cl class) {
 		c.unknown(ev, cl.reason)
 	case kindKeywordAlert:
 		ev.Body = &imbridgev1.Event_KeywordAlert{KeywordAlert: c.keywordAlert()}
+	case kindGroupOp:
+		ev.Body = &imbridgev1.Event_GroupOp{GroupOp: c.groupOp(ev)}
 	case kindUserStatus:
 		ev.Body = &imbridgev1.Event_UserStatus{UserStatus: c.userStatus()}
 	case kindMessage:

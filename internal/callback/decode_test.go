@@ -120,6 +120,7 @@ func TestEverySelectorFamilyHasAnExample(t *testing.T) {
 		"muc:remove_mute", "muc:update_announcement", "muc:delete_announcement", "muc:upload_file", "muc:delete_file",
 		"muc:add_user_white_list", "muc:remove_user_white_list", "muc:ban_group", "muc:remove_ban_group",
 		"muc:set_metadata", "muc:delete_metadata", "muc:group_member_metadata_update",
+		"muc:disable", "muc:add_super_admin", "muc:remove_super_admin",
 		"roster:add", "roster:remove", "roster:accept", "roster:decline", "roster:ban", "roster:allow",
 		"read_ack", "channel_ack", "userStatus:login", "userStatus:logout", "userStatus:replaced",
 		"keyword_alert", "reaction", "thread",
@@ -259,7 +260,7 @@ func findBy(t *testing.T, match func(*imbridgev1.Event) bool) *imbridgev1.Event 
 // (callback-contract.md) are stored as UnknownEvent with the whole body.
 func TestNewerFormatsAreKeptAsUnknown(t *testing.T) {
 	cases := map[string]string{
-		"group_op_event": `{"callId":"k#a_1","event":"group_op_event","type":"GROUP","operation":"MUTE","payload":{"type":"ADD"},"timestamp":1,"appkey":"k#a"}`,
+		"other event":    `{"callId":"k#a_1","event":"member_op_event","type":"GROUP","operation":"MUTE","payload":{"type":"ADD"},"timestamp":1,"appkey":"k#a"}`,
 		"edit":           `{"callId":"k#a_2","chat_type":"edit","eventType":"chat","timestamp":2,"appkey":"k#a","payload":{}}`,
 		"moderation":     `{"callId":"k#a_3","eventType":"moderation","timestamp":3,"appkey":"k#a"}`,
 		"offline push":   `{"callId":"k#a_4","step":"push","timestamp":4,"appkey":"k#a"}`,
@@ -305,5 +306,41 @@ func TestEventJSONShowsSelectorCallIDAndBody(t *testing.T) {
 	}
 	if !proto.Equal(ev, decodeExample(t, "009_recall.json")) {
 		t.Error("decoding is not deterministic")
+	}
+}
+
+// Group operations in the current format: sub-events that change meaning
+// with a payload key, the key the vendor's table spells otherwise, and a
+// sub-event nobody documents, which is kept typed as far as it is known.
+func TestGroupOperationMeanings(t *testing.T) {
+	body := func(op, payload string) []byte {
+		return []byte(`{"callId":"k#a_1","event":"group_op_event","type":"CHATROOM","id":"r1","operator":"boss","operation":"` + op +
+			`","payload":` + payload + `,"timestamp":1,"appkey":"k#a"}`)
+	}
+	for _, tc := range []struct {
+		op, payload, selector string
+	}{
+		{"UPDATE", `{"type":"MUTE","mute":true}`, "muc:ban_group"},
+		{"UPDATE", `{"type":"MUTE","mute":"false"}`, "muc:remove_ban_group"},
+		{"UPDATE", `{"type":"MUTE"}`, "muc:unknown"},
+		{"UPDATE", `{"type":"ANNOUNCEMENT","announcement":"hi"}`, "muc:update_announcement"},
+		{"UPDATE", `{"type":"ANNOUNCEMENT"}`, "muc:delete_announcement"},
+		{"UPDATE", `{"type":"DISABLE","disabled":false}`, "muc:enable"},
+		{"UPDATE", `{"type":"DISABLE","disable":true,"disabled":false}`, "muc:disable"},
+		{"LEAVE", `{"type":"QUIT","action":"user_offline","member":["u"]}`, "muc:kick"},
+		{"LEAVE", `{"type":"QUIT","member":"u"}`, "muc:leave"},
+		{"ADMIN", `{"type":"TRANSFER","admin":["a","b"]}`, "muc:unknown"},
+		{"PROMOTE", `{"type":"ADD","member":["u"]}`, "muc:unknown"},
+	} {
+		cb, err := callback.Parse(body(tc.op, tc.payload))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := cb.Decode(receiveTime, nil)
+		g := ev.GetGroupOp()
+		if ev.GetSelector() != tc.selector || g == nil || g.GetOperationName() != tc.op || g.GetKind() != imbridgev1.RoomKind_ROOM_KIND_CHATROOM ||
+			ev.GetGroupId() != "r1" || ev.GetSenderUsername() != "boss" || len(g.GetUsers()) == 0 && strings.Contains(tc.payload, `"u"`) {
+			t.Errorf("%s %s: selector %s, group op %v, group %q, sender %q", tc.op, tc.payload, ev.GetSelector(), g, ev.GetGroupId(), ev.GetSenderUsername())
+		}
 	}
 }

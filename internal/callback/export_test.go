@@ -49,11 +49,19 @@ func ReferenceHead(raw []byte) (string, bool) {
 		f.groupID = string(g)
 	}
 	_, f.hasStatus = top["status"]
+	f.step = s(top, "step")
+	f.group.operation, f.group.kind, f.group.id = s(top, "operation"), s(top, "type"), s(top, "id")
+	if id := top["id"]; len(id) > 0 && (id[0] == '-' || id[0] >= '0' && id[0] <= '9') {
+		f.group.id = string(id)
+	}
 	var payload, bodies json.RawMessage
 	var p map[string]json.RawMessage
 	if raw := top["payload"]; len(raw) > 0 && raw[0] == '{' && json.Unmarshal(raw, &p) == nil {
 		payload = raw
 		f.payloadType, f.operation = s(p, "type"), s(p, "operation")
+		f.group.action = s(p, "action")
+		f.group.mute, f.group.disable, f.group.disabled = refTristate(p["mute"]), refTristate(p["disable"]), refTristate(p["disabled"])
+		_, f.group.hasAnnouncement = p["announcement"]
 		var elems []json.RawMessage
 		if b := p["bodies"]; len(b) > 0 && b[0] == '[' && json.Unmarshal(b, &elems) == nil {
 			bodies = b
@@ -64,4 +72,19 @@ func ReferenceHead(raw []byte) (string, bool) {
 		}
 	}
 	return fmt.Sprintf("%+v payload=%q bodies=%q", f, []byte(payload), []byte(bodies)), true
+}
+
+// refTristate is tristate by encoding/json.
+func refTristate(raw json.RawMessage) int8 {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return 0
+	}
+	switch v {
+	case true, "true":
+		return 2
+	case false, "false":
+		return 1
+	}
+	return 0
 }

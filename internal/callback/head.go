@@ -56,6 +56,10 @@ type facts struct {
 	// `payload.operation` and `payload.bodies[0].type`, read only when
 	// payload is an object and bodies an array.
 	payloadType, operation, bodyType string
+
+	// group is what the current group and chatroom format adds
+	// (groupop.go).
+	group groupOpHead
 }
 
 // span is where a value lies in a body; the zero span is no value.
@@ -117,6 +121,8 @@ func Peek(raw []byte) Head {
 			reason = v
 		case "payload":
 			payload = v
+		case "operation", "type", "id":
+			h.f.group.readTop(key.Str, v)
 		}
 		return true
 	})
@@ -145,6 +151,8 @@ func Peek(raw []byte) Head {
 			operation = v
 		case "bodies":
 			bodies = v
+		default:
+			h.f.group.readPayload(key.Str, v)
 		}
 		return true
 	})
@@ -205,6 +213,7 @@ const (
 	kindThread
 	kindUserStatus
 	kindKeywordAlert
+	kindGroupOp
 )
 
 // class is what a body is: its typed body, its selector, and for a
@@ -222,6 +231,9 @@ func (h Head) classify(rooms Chatrooms) class {
 	f := &h.f
 	if f.eventType == "keyword_alert" {
 		return class{kind: kindKeywordAlert, selector: "keyword_alert"}
+	}
+	if f.event == groupOpEvent && f.chatType == "" {
+		return class{kind: kindGroupOp, selector: selector.Of("muc", f.group.meaning(f.payloadType))}
 	}
 	if f.step != "" {
 		// An offline push result names the message it pushed, but it is

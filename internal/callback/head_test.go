@@ -85,9 +85,13 @@ func bodyFollowsSelector(ev *imbridgev1.Event) error {
 		}
 		ok = m != nil && conv == family && first == op
 	case "muc":
-		m := ev.GetMuc()
+		// The legacy format names its operation; the current one
+		// (group_op_event) maps onto the same vocabulary.
+		m, g := ev.GetMuc(), ev.GetGroupOp()
+		named := strings.ToLower(strings.TrimPrefix(g.GetOperation().String(), "MUC_OPERATION_"))
 		ok = m != nil && (op == selector.Unknown) == (m.GetOperation() == imbridgev1.MucOperation_MUC_OPERATION_UNSPECIFIED) &&
-			(op == selector.Unknown || m.GetOperationName() == op)
+			(op == selector.Unknown || m.GetOperationName() == op) ||
+			g != nil && (op == selector.Unknown && g.GetOperation() == imbridgev1.MucOperation_MUC_OPERATION_UNSPECIFIED || named == op)
 	case "roster":
 		r := ev.GetRoster()
 		ok = r != nil && "roster_operation_"+op == strings.ToLower(r.GetOperation().String()) ||

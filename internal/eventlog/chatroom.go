@@ -154,14 +154,15 @@ func (l *Log) applyChatroom(e jetstream.KeyValueEntry) {
 const maxGroupIDBytes = 256
 
 // LearnChatroom records the group of ev as a chatroom when ev says it is
-// one: a muc event with is_chatroom set (presence, kick, update…). It is
-// the one place that decides what teaches imbridge a chatroom. Call it
-// before appending ev, so that once ev is acknowledged every later message
-// in the room is classified `chatroom:…`. Events that teach nothing, and
-// group ids over 256 bytes, are no-ops.
+// one: a legacy muc event with is_chatroom set (presence, kick, update…),
+// or a current group operation of type CHATROOM. It is the one place that
+// decides what teaches imbridge a chatroom. Call it before appending ev,
+// so that once ev is acknowledged every later message in the room is
+// classified `chatroom:…`. Events that teach nothing, and group ids over
+// 256 bytes, are no-ops.
 func (l *Log) LearnChatroom(ctx context.Context, ev *imbridgev1.Event) error {
-	m := ev.GetMuc()
-	if !m.GetIsChatroom() {
+	m, g := ev.GetMuc(), ev.GetGroupOp()
+	if !m.GetIsChatroom() && g.GetKind() != imbridgev1.RoomKind_ROOM_KIND_CHATROOM {
 		return nil
 	}
 	gid := ev.GetGroupId()

@@ -41,6 +41,30 @@ type Filter struct {
 	Sender, Recipient, GroupID string
 	// EventTypes choose event types; empty = any.
 	EventTypes []imbridgev1.EventType
+	// RoomKind chooses events about groups or about chatrooms (see
+	// RoomKindOf); unspecified = any.
+	RoomKind imbridgev1.RoomKind
+}
+
+// RoomKindOf is whether ev is about a group or a chatroom: a group or
+// chatroom operation of either format, or a message in one; unspecified
+// for every other event.
+func RoomKindOf(ev *imbridgev1.Event) imbridgev1.RoomKind {
+	switch {
+	case ev.GetGroupOp() != nil:
+		return ev.GetGroupOp().GetKind()
+	case ev.GetMuc() != nil && ev.GetMuc().GetIsChatroom():
+		return imbridgev1.RoomKind_ROOM_KIND_CHATROOM
+	case ev.GetMuc() != nil:
+		return imbridgev1.RoomKind_ROOM_KIND_GROUP
+	}
+	switch ev.GetMessage().GetConversation() {
+	case imbridgev1.Conversation_CONVERSATION_CHATROOM:
+		return imbridgev1.RoomKind_ROOM_KIND_CHATROOM
+	case imbridgev1.Conversation_CONVERSATION_GROUPCHAT:
+		return imbridgev1.RoomKind_ROOM_KIND_GROUP
+	}
+	return imbridgev1.RoomKind_ROOM_KIND_UNSPECIFIED
 }
 
 // subjects is the set of subject filters that choose what f's selectors
@@ -50,7 +74,8 @@ func (f *Filter) subjects() []string { return filterSubjects(f.Appkey, f.Selecto
 // HasFieldConditions reports whether f has conditions a subject filter
 // cannot express: they are checked on the decoded event (Matches).
 func (f *Filter) HasFieldConditions() bool {
-	return f.Sender != "" || f.Recipient != "" || f.GroupID != "" || len(f.EventTypes) > 0
+	return f.Sender != "" || f.Recipient != "" || f.GroupID != "" || len(f.EventTypes) > 0 ||
+		f.RoomKind != imbridgev1.RoomKind_ROOM_KIND_UNSPECIFIED
 }
 
 // Matches applies the conditions a subject filter cannot express.
@@ -58,7 +83,8 @@ func (f *Filter) Matches(ev *imbridgev1.Event) bool {
 	return (f.Sender == "" || ev.GetSenderUsername() == f.Sender) &&
 		(f.Recipient == "" || ev.GetRecipientUsername() == f.Recipient) &&
 		(f.GroupID == "" || ev.GetGroupId() == f.GroupID) &&
-		(len(f.EventTypes) == 0 || slices.Contains(f.EventTypes, ev.GetEventType()))
+		(len(f.EventTypes) == 0 || slices.Contains(f.EventTypes, ev.GetEventType())) &&
+		(f.RoomKind == imbridgev1.RoomKind_ROOM_KIND_UNSPECIFIED || RoomKindOf(ev) == f.RoomKind)
 }
 
 // Query chooses events for List.

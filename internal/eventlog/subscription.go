@@ -83,10 +83,11 @@ type filterJSON struct {
 	Recipient  string   `json:"recipient,omitempty"`
 	GroupID    string   `json:"group_id,omitempty"`
 	EventTypes []int32  `json:"event_types,omitempty"`
+	RoomKind   int32    `json:"room_kind,omitempty"`
 }
 
 func encodeFilter(f Filter) string {
-	j := filterJSON{Sender: f.Sender, Recipient: f.Recipient, GroupID: f.GroupID}
+	j := filterJSON{Sender: f.Sender, Recipient: f.Recipient, GroupID: f.GroupID, RoomKind: int32(f.RoomKind)}
 	for _, s := range f.Selectors {
 		j.Selectors = append(j.Selectors, s.String())
 	}
@@ -106,7 +107,7 @@ func decodeFilter(appkey, s string) (Filter, error) {
 	if err != nil {
 		return Filter{}, err
 	}
-	f := Filter{Selectors: sels, Appkey: appkey, Sender: j.Sender, Recipient: j.Recipient, GroupID: j.GroupID}
+	f := Filter{Selectors: sels, Appkey: appkey, Sender: j.Sender, Recipient: j.Recipient, GroupID: j.GroupID, RoomKind: imbridgev1.RoomKind(j.RoomKind)}
 	for _, t := range j.EventTypes {
 		f.EventTypes = append(f.EventTypes, imbridgev1.EventType(t))
 	}

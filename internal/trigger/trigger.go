@@ -45,8 +45,17 @@ func Build(sel string, o Options) ([][]byte, error) {
 	}
 	family, op, _ := strings.Cut(sel, ":")
 	var out []map[string]any
-	switch family {
-	case "chat", "groupchat", "chatroom":
+	switch {
+	case sel == "muc:enable":
+		// The vendor shows only the ban (UPDATE/DISABLE, disable true);
+		// lifting it is the same body with false.
+		ex, err := example("muc:disable")
+		if err != nil {
+			return nil, err
+		}
+		ex["payload"].(map[string]any)["disable"] = false
+		out = append(out, ex)
+	case family == "chat" || family == "groupchat" || family == "chatroom":
 		msg, err := example("chat:" + op)
 		if err != nil {
 			return nil, err
@@ -64,8 +73,10 @@ func Build(sel string, o Options) ([][]byte, error) {
 			}
 		}
 		out = append(out, msg)
-	case selector.Unknown:
-		out = append(out, map[string]any{"event": "group_op_event", "type": "GROUP", "operation": "CREATE", "payload": map[string]any{"type": "CREATE"}})
+	case family == selector.Unknown:
+		// No vendor sends one on purpose: an event of a kind nobody
+		// documents.
+		out = append(out, map[string]any{"event": "imbridge_send_unknown", "type": "GROUP", "operation": "CREATE"})
 	default:
 		ex, err := example(sel)
 		if err != nil && op == selector.Unknown {
@@ -107,6 +118,21 @@ func setUnknownOp(m map[string]any, family string) {
 	default:
 		m["payload"].(map[string]any)["operation"] = op
 	}
+}
+
+// Restamp gives a vendor body (an example file, say) a fresh callId,
+// msg_id and timestamp, o's appkey and o's signature, as Build does.
+func Restamp(raw []byte, o Options) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("restamp: %w", err)
+	}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	return stamp(m, o)
 }
 
 // stamp gives a body fresh identity and the signature of o.

@@ -273,6 +273,17 @@ const (
 	MucOperation_MUC_OPERATION_DELETE_METADATA MucOperation = 32
 	// `group_member_metadata_update`: a group member's attributes were set.
 	MucOperation_MUC_OPERATION_GROUP_MEMBER_METADATA_UPDATE MucOperation = 33
+	// `disable`: a group was banned (current format only: UPDATE/DISABLE).
+	MucOperation_MUC_OPERATION_DISABLE MucOperation = 34
+	// `enable`: a group's ban was lifted (current format only:
+	// UPDATE/DISABLE with `disable: false`).
+	MucOperation_MUC_OPERATION_ENABLE MucOperation = 35
+	// `add_super_admin`: chatroom super admins were added (current format
+	// only: ROOM_SUPER_ADMIN/ADD).
+	MucOperation_MUC_OPERATION_ADD_SUPER_ADMIN MucOperation = 36
+	// `remove_super_admin`: chatroom super admins were removed (current
+	// format only: ROOM_SUPER_ADMIN/REMOVE).
+	MucOperation_MUC_OPERATION_REMOVE_SUPER_ADMIN MucOperation = 37
 )
 
 // Enum value maps for MucOperation.
@@ -312,6 +323,10 @@ var (
 		31: "MUC_OPERATION_SET_METADATA",
 		32: "MUC_OPERATION_DELETE_METADATA",
 		33: "MUC_OPERATION_GROUP_MEMBER_METADATA_UPDATE",
+		34: "MUC_OPERATION_DISABLE",
+		35: "MUC_OPERATION_ENABLE",
+		36: "MUC_OPERATION_ADD_SUPER_ADMIN",
+		37: "MUC_OPERATION_REMOVE_SUPER_ADMIN",
 	}
 	MucOperation_value = map[string]int32{
 		"MUC_OPERATION_UNSPECIFIED":                  0,
@@ -348,6 +363,10 @@ var (
 		"MUC_OPERATION_SET_METADATA":                 31,
 		"MUC_OPERATION_DELETE_METADATA":              32,
 		"MUC_OPERATION_GROUP_MEMBER_METADATA_UPDATE": 33,
+		"MUC_OPERATION_DISABLE":                      34,
+		"MUC_OPERATION_ENABLE":                       35,
+		"MUC_OPERATION_ADD_SUPER_ADMIN":              36,
+		"MUC_OPERATION_REMOVE_SUPER_ADMIN":           37,
 	}
 )
 
@@ -376,6 +395,59 @@ func (x MucOperation) Number() protoreflect.EnumNumber {
 // Deprecated: Use MucOperation.Descriptor instead.
 func (MucOperation) EnumDescriptor() ([]byte, []int) {
 	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{3}
+}
+
+// RoomKind says whether a group operation is on a group or a chatroom.
+type RoomKind int32
+
+const (
+	// Not known.
+	RoomKind_ROOM_KIND_UNSPECIFIED RoomKind = 0
+	// A group (`type: GROUP`; legacy `is_chatroom: false`).
+	RoomKind_ROOM_KIND_GROUP RoomKind = 1
+	// A chatroom (`type: CHATROOM`; legacy `is_chatroom: true`).
+	RoomKind_ROOM_KIND_CHATROOM RoomKind = 2
+)
+
+// Enum value maps for RoomKind.
+var (
+	RoomKind_name = map[int32]string{
+		0: "ROOM_KIND_UNSPECIFIED",
+		1: "ROOM_KIND_GROUP",
+		2: "ROOM_KIND_CHATROOM",
+	}
+	RoomKind_value = map[string]int32{
+		"ROOM_KIND_UNSPECIFIED": 0,
+		"ROOM_KIND_GROUP":       1,
+		"ROOM_KIND_CHATROOM":    2,
+	}
+)
+
+func (x RoomKind) Enum() *RoomKind {
+	p := new(RoomKind)
+	*p = x
+	return p
+}
+
+func (x RoomKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RoomKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_imbridge_v1_event_proto_enumTypes[4].Descriptor()
+}
+
+func (RoomKind) Type() protoreflect.EnumType {
+	return &file_imbridge_v1_event_proto_enumTypes[4]
+}
+
+func (x RoomKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RoomKind.Descriptor instead.
+func (RoomKind) EnumDescriptor() ([]byte, []int) {
+	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{4}
 }
 
 // RosterOperation is a contact operation.
@@ -432,11 +504,11 @@ func (x RosterOperation) String() string {
 }
 
 func (RosterOperation) Descriptor() protoreflect.EnumDescriptor {
-	return file_imbridge_v1_event_proto_enumTypes[4].Descriptor()
+	return file_imbridge_v1_event_proto_enumTypes[5].Descriptor()
 }
 
 func (RosterOperation) Type() protoreflect.EnumType {
-	return &file_imbridge_v1_event_proto_enumTypes[4]
+	return &file_imbridge_v1_event_proto_enumTypes[5]
 }
 
 func (x RosterOperation) Number() protoreflect.EnumNumber {
@@ -445,7 +517,7 @@ func (x RosterOperation) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use RosterOperation.Descriptor instead.
 func (RosterOperation) EnumDescriptor() ([]byte, []int) {
-	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{4}
+	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{5}
 }
 
 // UserStatusReason is why a user's status changed.
@@ -490,11 +562,11 @@ func (x UserStatusReason) String() string {
 }
 
 func (UserStatusReason) Descriptor() protoreflect.EnumDescriptor {
-	return file_imbridge_v1_event_proto_enumTypes[5].Descriptor()
+	return file_imbridge_v1_event_proto_enumTypes[6].Descriptor()
 }
 
 func (UserStatusReason) Type() protoreflect.EnumType {
-	return &file_imbridge_v1_event_proto_enumTypes[5]
+	return &file_imbridge_v1_event_proto_enumTypes[6]
 }
 
 func (x UserStatusReason) Number() protoreflect.EnumNumber {
@@ -503,7 +575,7 @@ func (x UserStatusReason) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use UserStatusReason.Descriptor instead.
 func (UserStatusReason) EnumDescriptor() ([]byte, []int) {
-	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{5}
+	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{6}
 }
 
 // Event is one Easemob post-send callback (发送后回调) as imbridge stored it:
@@ -526,7 +598,8 @@ func (UserStatusReason) EnumDescriptor() ([]byte, []int) {
 //	muc:delete_announcement muc:upload_file muc:delete_file
 //	muc:add_user_white_list muc:remove_user_white_list muc:ban_group
 //	muc:remove_ban_group muc:set_metadata muc:delete_metadata
-//	muc:group_member_metadata_update muc:unknown
+//	muc:group_member_metadata_update muc:disable muc:enable
+//	muc:add_super_admin muc:remove_super_admin muc:unknown
 //	roster:add roster:remove roster:accept roster:decline roster:ban
 //	roster:allow roster:unknown
 //	userStatus:login userStatus:logout userStatus:replaced
@@ -620,6 +693,7 @@ type Event struct {
 	//	*Event_Reaction
 	//	*Event_Thread
 	//	*Event_Unknown
+	//	*Event_GroupOp
 	Body          isEvent_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -894,6 +968,15 @@ func (x *Event) GetUnknown() *UnknownEvent {
 	return nil
 }
 
+func (x *Event) GetGroupOp() *GroupOpEvent {
+	if x != nil {
+		if x, ok := x.Body.(*Event_GroupOp); ok {
+			return x.GroupOp
+		}
+	}
+	return nil
+}
+
 type isEvent_Body interface {
 	isEvent_Body()
 }
@@ -954,6 +1037,13 @@ type Event_Unknown struct {
 	Unknown *UnknownEvent `protobuf:"bytes,30,opt,name=unknown,proto3,oneof"`
 }
 
+type Event_GroupOp struct {
+	// A group or chatroom operation in the vendor's current format
+	// (`event: "group_op_event"`), selected by the same `muc:*` selectors
+	// as the legacy format (see GroupOpEvent).
+	GroupOp *GroupOpEvent `protobuf:"bytes,31,opt,name=group_op,json=groupOp,proto3,oneof"`
+}
+
 func (*Event_Message) isEvent_Body() {}
 
 func (*Event_Recall) isEvent_Body() {}
@@ -975,6 +1065,8 @@ func (*Event_Reaction) isEvent_Body() {}
 func (*Event_Thread) isEvent_Body() {}
 
 func (*Event_Unknown) isEvent_Body() {}
+
+func (*Event_GroupOp) isEvent_Body() {}
 
 // MessageEvent is a message sent in a one-to-one chat, a group or a
 // chatroom.
@@ -2180,6 +2272,248 @@ func (*MucEvent_FileId) isMucEvent_Reason() {}
 
 func (*MucEvent_ReasonOther) isMucEvent_Reason() {}
 
+// GroupOpEvent is a group or chatroom operation in the vendor's current
+// format (`event: "group_op_event"`, pages callback_group_room_*.md,
+// callback_group_block.md, callback_group_ban.md,
+// callback_group_shared_file.md, callback_room_superadmin.md). The
+// vendor's `operation` and `payload.type` are kept as sent, since the
+// vendor adds sub-events; `operation` below is their meaning in the
+// vocabulary shared with the legacy `chat_type: muc` format, which is also
+// the event's selector (`muc:<operation>`), so that one subscription gets
+// both formats. The mapping (also in the README):
+//
+//	CREATE → create; DELETE → destroy; UPDATE/INFO → update;
+//	UPDATE/OWNER → assing_owner; UPDATE/MUTE → ban_group (mute true) or
+//	remove_ban_group (false); UPDATE/ANNOUNCEMENT → update_announcement
+//	(or delete_announcement without `announcement`); UPDATE/DISABLE →
+//	disable or enable; JOIN/* → presence; LEAVE/QUIT → leave (a chatroom's
+//	`action: user_offline` → kick); LEAVE/KICK → kick; LEAVE/BLOCK and
+//	LEAVE/DELETE → absence; ADMIN/ADD|REMOVE → add_admin|remove_admin;
+//	MUTE/* → add_mute|remove_mute; WHITE/* → add_user_white_list|
+//	remove_user_white_list; BLOCK/* → ban|allow; SHIELD/* → block|unblock;
+//	SHARE_FILE/* → upload_file|delete_file; ROOM_SUPER_ADMIN/* →
+//	add_super_admin|remove_super_admin; anything else → unknown, with
+//	every known field still set.
+type GroupOpEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Group or chatroom (`type`).
+	Kind RoomKind `protobuf:"varint,1,opt,name=kind,proto3,enum=imbridge.v1.RoomKind" json:"kind,omitempty"`
+	// The vendor's `operation` as sent: CREATE, DELETE, UPDATE, JOIN, LEAVE,
+	// ADMIN, MUTE, WHITE, BLOCK, SHIELD, SHARE_FILE, ROOM_SUPER_ADMIN, or a
+	// newer one.
+	OperationName string `protobuf:"bytes,2,opt,name=operation_name,json=operationName,proto3" json:"operation_name,omitempty"`
+	// The vendor's sub-event (`payload.type`) as sent: ADD, REMOVE, INFO,
+	// OWNER, MUTE, ANNOUNCEMENT, DISABLE, DIRECT, INVITE, APPLY, QUIT, KICK,
+	// BLOCK, DELETE, or a newer one; empty when absent (CREATE, DELETE).
+	SubEvent string `protobuf:"bytes,3,opt,name=sub_event,json=subEvent,proto3" json:"sub_event,omitempty"`
+	// The meaning, in the vocabulary shared with the legacy format (see
+	// above); MUC_OPERATION_UNSPECIFIED when imbridge knows none.
+	Operation MucOperation `protobuf:"varint,4,opt,name=operation,proto3,enum=imbridge.v1.MucOperation" json:"operation,omitempty"`
+	// Who acted (`operator`): a username, or `@ppAdmin` for the app's admin
+	// (REST API, console, or a chatroom's offline removal).
+	Operator string `protobuf:"bytes,5,opt,name=operator,proto3" json:"operator,omitempty"`
+	// The users the operation is about, from whichever list the sub-event
+	// carries (`payload.member`, `admin`): joined, left, muted, promoted….
+	Users []string `protobuf:"bytes,6,rep,name=users,proto3" json:"users,omitempty"`
+	// The member count after a JOIN or LEAVE (`member_count`); unset when
+	// absent.
+	MemberCount *int64 `protobuf:"varint,7,opt,name=member_count,json=memberCount,proto3,oneof" json:"member_count,omitempty"`
+	// Why a chatroom member left (`payload.action`): `user_quit` or
+	// `user_offline` (after 2 minutes offline).
+	Action string `protobuf:"bytes,8,opt,name=action,proto3" json:"action,omitempty"`
+	// The group's settings (`payload.info`) of CREATE and UPDATE/INFO, as
+	// sent: the vendor sends every value but `mute_duration` as a string.
+	Info *structpb.Struct `protobuf:"bytes,9,opt,name=info,proto3" json:"info,omitempty"`
+	// The roles at creation (`payload.role`): username → `owner` or `admin`.
+	Roles map[string]string `protobuf:"bytes,10,rep,name=roles,proto3" json:"roles,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// UPDATE/OWNER: the previous owner (`payload.owner`).
+	PreviousOwner string `protobuf:"bytes,11,opt,name=previous_owner,json=previousOwner,proto3" json:"previous_owner,omitempty"`
+	// UPDATE/OWNER: the new owner (`payload.new_owner`).
+	NewOwner string `protobuf:"bytes,12,opt,name=new_owner,json=newOwner,proto3" json:"new_owner,omitempty"`
+	// UPDATE/ANNOUNCEMENT: the announcement (`payload.announcement`); unset
+	// when it was deleted.
+	Announcement *string `protobuf:"bytes,13,opt,name=announcement,proto3,oneof" json:"announcement,omitempty"`
+	// UPDATE/MUTE: whether everyone is muted now (`payload.mute`).
+	MuteAll *bool `protobuf:"varint,14,opt,name=mute_all,json=muteAll,proto3,oneof" json:"mute_all,omitempty"`
+	// UPDATE/DISABLE: whether the group is banned now (`payload.disable`).
+	Disabled *bool `protobuf:"varint,15,opt,name=disabled,proto3,oneof" json:"disabled,omitempty"`
+	// MUTE/ADD and BLOCK/ADD: when the mute or block ends
+	// (`payload.expire_timestamp`).
+	ExpireTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	// SHARE_FILE: the shared file ids (`payload.share_file`).
+	FileIds []string `protobuf:"bytes,17,rep,name=file_ids,json=fileIds,proto3" json:"file_ids,omitempty"`
+	// JOIN: the joining user's extension (`payload.options.ext`).
+	JoinExt string `protobuf:"bytes,18,opt,name=join_ext,json=joinExt,proto3" json:"join_ext,omitempty"`
+	// The whole `payload` as sent, decoded as JSON, so that a field this
+	// message leaves out (a newer one) is still at hand.
+	Payload       *structpb.Struct `protobuf:"bytes,19,opt,name=payload,proto3" json:"payload,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupOpEvent) Reset() {
+	*x = GroupOpEvent{}
+	mi := &file_imbridge_v1_event_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupOpEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupOpEvent) ProtoMessage() {}
+
+func (x *GroupOpEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_imbridge_v1_event_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupOpEvent.ProtoReflect.Descriptor instead.
+func (*GroupOpEvent) Descriptor() ([]byte, []int) {
+	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *GroupOpEvent) GetKind() RoomKind {
+	if x != nil {
+		return x.Kind
+	}
+	return RoomKind_ROOM_KIND_UNSPECIFIED
+}
+
+func (x *GroupOpEvent) GetOperationName() string {
+	if x != nil {
+		return x.OperationName
+	}
+	return ""
+}
+
+func (x *GroupOpEvent) GetSubEvent() string {
+	if x != nil {
+		return x.SubEvent
+	}
+	return ""
+}
+
+func (x *GroupOpEvent) GetOperation() MucOperation {
+	if x != nil {
+		return x.Operation
+	}
+	return MucOperation_MUC_OPERATION_UNSPECIFIED
+}
+
+func (x *GroupOpEvent) GetOperator() string {
+	if x != nil {
+		return x.Operator
+	}
+	return ""
+}
+
+func (x *GroupOpEvent) GetUsers() []string {
+	if x != nil {
+		return x.Users
+	}
+	return nil
+}
+
+func (x *GroupOpEvent) GetMemberCount() int64 {
+	if x != nil && x.MemberCount != nil {
+		return *x.MemberCount
+	}
+	return 0
+}
+
+func (x *GroupOpEvent) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *GroupOpEvent) GetInfo() *structpb.Struct {
+	if x != nil {
+		return x.Info
+	}
+	return nil
+}
+
+func (x *GroupOpEvent) GetRoles() map[string]string {
+	if x != nil {
+		return x.Roles
+	}
+	return nil
+}
+
+func (x *GroupOpEvent) GetPreviousOwner() string {
+	if x != nil {
+		return x.PreviousOwner
+	}
+	return ""
+}
+
+func (x *GroupOpEvent) GetNewOwner() string {
+	if x != nil {
+		return x.NewOwner
+	}
+	return ""
+}
+
+func (x *GroupOpEvent) GetAnnouncement() string {
+	if x != nil && x.Announcement != nil {
+		return *x.Announcement
+	}
+	return ""
+}
+
+func (x *GroupOpEvent) GetMuteAll() bool {
+	if x != nil && x.MuteAll != nil {
+		return *x.MuteAll
+	}
+	return false
+}
+
+func (x *GroupOpEvent) GetDisabled() bool {
+	if x != nil && x.Disabled != nil {
+		return *x.Disabled
+	}
+	return false
+}
+
+func (x *GroupOpEvent) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
+}
+
+func (x *GroupOpEvent) GetFileIds() []string {
+	if x != nil {
+		return x.FileIds
+	}
+	return nil
+}
+
+func (x *GroupOpEvent) GetJoinExt() string {
+	if x != nil {
+		return x.JoinExt
+	}
+	return ""
+}
+
+func (x *GroupOpEvent) GetPayload() *structpb.Struct {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
 // MucId is the vendor's `muc_id`, `{appkey}_{group id}@conference.easemob.com`,
 // split into its parts. Real callbacks also send it without the suffix or
 // without the group id; a part that is absent is empty.
@@ -2197,7 +2531,7 @@ type MucId struct {
 
 func (x *MucId) Reset() {
 	*x = MucId{}
-	mi := &file_imbridge_v1_event_proto_msgTypes[15]
+	mi := &file_imbridge_v1_event_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2209,7 +2543,7 @@ func (x *MucId) String() string {
 func (*MucId) ProtoMessage() {}
 
 func (x *MucId) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_event_proto_msgTypes[15]
+	mi := &file_imbridge_v1_event_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2222,7 +2556,7 @@ func (x *MucId) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MucId.ProtoReflect.Descriptor instead.
 func (*MucId) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{15}
+	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *MucId) GetRaw() string {
@@ -2265,7 +2599,7 @@ type SharedFile struct {
 
 func (x *SharedFile) Reset() {
 	*x = SharedFile{}
-	mi := &file_imbridge_v1_event_proto_msgTypes[16]
+	mi := &file_imbridge_v1_event_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2277,7 +2611,7 @@ func (x *SharedFile) String() string {
 func (*SharedFile) ProtoMessage() {}
 
 func (x *SharedFile) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_event_proto_msgTypes[16]
+	mi := &file_imbridge_v1_event_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2290,7 +2624,7 @@ func (x *SharedFile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SharedFile.ProtoReflect.Descriptor instead.
 func (*SharedFile) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{16}
+	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SharedFile) GetFileId() string {
@@ -2341,7 +2675,7 @@ type OperationStatus struct {
 
 func (x *OperationStatus) Reset() {
 	*x = OperationStatus{}
-	mi := &file_imbridge_v1_event_proto_msgTypes[17]
+	mi := &file_imbridge_v1_event_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2353,7 +2687,7 @@ func (x *OperationStatus) String() string {
 func (*OperationStatus) ProtoMessage() {}
 
 func (x *OperationStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_event_proto_msgTypes[17]
+	mi := &file_imbridge_v1_event_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2366,7 +2700,7 @@ func (x *OperationStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OperationStatus.ProtoReflect.Descriptor instead.
 func (*OperationStatus) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{17}
+	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *OperationStatus) GetDescription() string {
@@ -2401,7 +2735,7 @@ type MucEventInfo struct {
 
 func (x *MucEventInfo) Reset() {
 	*x = MucEventInfo{}
-	mi := &file_imbridge_v1_event_proto_msgTypes[18]
+	mi := &file_imbridge_v1_event_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2413,7 +2747,7 @@ func (x *MucEventInfo) String() string {
 func (*MucEventInfo) ProtoMessage() {}
 
 func (x *MucEventInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_event_proto_msgTypes[18]
+	mi := &file_imbridge_v1_event_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2426,7 +2760,7 @@ func (x *MucEventInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MucEventInfo.ProtoReflect.Descriptor instead.
 func (*MucEventInfo) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{18}
+	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *MucEventInfo) GetType() string {
@@ -2470,7 +2804,7 @@ type RosterEvent struct {
 
 func (x *RosterEvent) Reset() {
 	*x = RosterEvent{}
-	mi := &file_imbridge_v1_event_proto_msgTypes[19]
+	mi := &file_imbridge_v1_event_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2482,7 +2816,7 @@ func (x *RosterEvent) String() string {
 func (*RosterEvent) ProtoMessage() {}
 
 func (x *RosterEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_event_proto_msgTypes[19]
+	mi := &file_imbridge_v1_event_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2495,7 +2829,7 @@ func (x *RosterEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RosterEvent.ProtoReflect.Descriptor instead.
 func (*RosterEvent) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{19}
+	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RosterEvent) GetOperation() RosterOperation {
@@ -2551,7 +2885,7 @@ type AckEvent struct {
 
 func (x *AckEvent) Reset() {
 	*x = AckEvent{}
-	mi := &file_imbridge_v1_event_proto_msgTypes[20]
+	mi := &file_imbridge_v1_event_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2563,7 +2897,7 @@ func (x *AckEvent) String() string {
 func (*AckEvent) ProtoMessage() {}
 
 func (x *AckEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_event_proto_msgTypes[20]
+	mi := &file_imbridge_v1_event_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2576,7 +2910,7 @@ func (x *AckEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AckEvent.ProtoReflect.Descriptor instead.
 func (*AckEvent) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{20}
+	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *AckEvent) GetAckMessageId() string {
@@ -2625,7 +2959,7 @@ type UserStatusEvent struct {
 
 func (x *UserStatusEvent) Reset() {
 	*x = UserStatusEvent{}
-	mi := &file_imbridge_v1_event_proto_msgTypes[21]
+	mi := &file_imbridge_v1_event_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2637,7 +2971,7 @@ func (x *UserStatusEvent) String() string {
 func (*UserStatusEvent) ProtoMessage() {}
 
 func (x *UserStatusEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_event_proto_msgTypes[21]
+	mi := &file_imbridge_v1_event_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2650,7 +2984,7 @@ func (x *UserStatusEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserStatusEvent.ProtoReflect.Descriptor instead.
 func (*UserStatusEvent) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{21}
+	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *UserStatusEvent) GetReason() UserStatusReason {
@@ -2730,7 +3064,7 @@ type Jid struct {
 
 func (x *Jid) Reset() {
 	*x = Jid{}
-	mi := &file_imbridge_v1_event_proto_msgTypes[22]
+	mi := &file_imbridge_v1_event_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2742,7 +3076,7 @@ func (x *Jid) String() string {
 func (*Jid) ProtoMessage() {}
 
 func (x *Jid) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_event_proto_msgTypes[22]
+	mi := &file_imbridge_v1_event_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2755,7 +3089,7 @@ func (x *Jid) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Jid.ProtoReflect.Descriptor instead.
 func (*Jid) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{22}
+	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Jid) GetRaw() string {
@@ -2820,7 +3154,7 @@ type KeywordAlertEvent struct {
 
 func (x *KeywordAlertEvent) Reset() {
 	*x = KeywordAlertEvent{}
-	mi := &file_imbridge_v1_event_proto_msgTypes[23]
+	mi := &file_imbridge_v1_event_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2832,7 +3166,7 @@ func (x *KeywordAlertEvent) String() string {
 func (*KeywordAlertEvent) ProtoMessage() {}
 
 func (x *KeywordAlertEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_event_proto_msgTypes[23]
+	mi := &file_imbridge_v1_event_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2845,7 +3179,7 @@ func (x *KeywordAlertEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeywordAlertEvent.ProtoReflect.Descriptor instead.
 func (*KeywordAlertEvent) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{23}
+	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *KeywordAlertEvent) GetAlertReason() string {
@@ -2920,7 +3254,7 @@ type ReactionEvent struct {
 
 func (x *ReactionEvent) Reset() {
 	*x = ReactionEvent{}
-	mi := &file_imbridge_v1_event_proto_msgTypes[24]
+	mi := &file_imbridge_v1_event_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2932,7 +3266,7 @@ func (x *ReactionEvent) String() string {
 func (*ReactionEvent) ProtoMessage() {}
 
 func (x *ReactionEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_event_proto_msgTypes[24]
+	mi := &file_imbridge_v1_event_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2945,7 +3279,7 @@ func (x *ReactionEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReactionEvent.ProtoReflect.Descriptor instead.
 func (*ReactionEvent) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{24}
+	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ReactionEvent) GetChannelType() string {
@@ -2990,7 +3324,7 @@ type MessageReactions struct {
 
 func (x *MessageReactions) Reset() {
 	*x = MessageReactions{}
-	mi := &file_imbridge_v1_event_proto_msgTypes[25]
+	mi := &file_imbridge_v1_event_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3002,7 +3336,7 @@ func (x *MessageReactions) String() string {
 func (*MessageReactions) ProtoMessage() {}
 
 func (x *MessageReactions) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_event_proto_msgTypes[25]
+	mi := &file_imbridge_v1_event_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3015,7 +3349,7 @@ func (x *MessageReactions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MessageReactions.ProtoReflect.Descriptor instead.
 func (*MessageReactions) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{25}
+	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *MessageReactions) GetMessageId() string {
@@ -3077,7 +3411,7 @@ type Reaction struct {
 
 func (x *Reaction) Reset() {
 	*x = Reaction{}
-	mi := &file_imbridge_v1_event_proto_msgTypes[26]
+	mi := &file_imbridge_v1_event_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3089,7 +3423,7 @@ func (x *Reaction) String() string {
 func (*Reaction) ProtoMessage() {}
 
 func (x *Reaction) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_event_proto_msgTypes[26]
+	mi := &file_imbridge_v1_event_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3102,7 +3436,7 @@ func (x *Reaction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reaction.ProtoReflect.Descriptor instead.
 func (*Reaction) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{26}
+	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Reaction) GetReaction() string {
@@ -3146,7 +3480,7 @@ type ReactionOperation struct {
 
 func (x *ReactionOperation) Reset() {
 	*x = ReactionOperation{}
-	mi := &file_imbridge_v1_event_proto_msgTypes[27]
+	mi := &file_imbridge_v1_event_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3158,7 +3492,7 @@ func (x *ReactionOperation) String() string {
 func (*ReactionOperation) ProtoMessage() {}
 
 func (x *ReactionOperation) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_event_proto_msgTypes[27]
+	mi := &file_imbridge_v1_event_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3171,7 +3505,7 @@ func (x *ReactionOperation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReactionOperation.ProtoReflect.Descriptor instead.
 func (*ReactionOperation) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{27}
+	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ReactionOperation) GetReactionType() string {
@@ -3217,7 +3551,7 @@ type ThreadEvent struct {
 
 func (x *ThreadEvent) Reset() {
 	*x = ThreadEvent{}
-	mi := &file_imbridge_v1_event_proto_msgTypes[28]
+	mi := &file_imbridge_v1_event_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3229,7 +3563,7 @@ func (x *ThreadEvent) String() string {
 func (*ThreadEvent) ProtoMessage() {}
 
 func (x *ThreadEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_event_proto_msgTypes[28]
+	mi := &file_imbridge_v1_event_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3242,7 +3576,7 @@ func (x *ThreadEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ThreadEvent.ProtoReflect.Descriptor instead.
 func (*ThreadEvent) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{28}
+	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ThreadEvent) GetId() string {
@@ -3309,8 +3643,8 @@ func (x *ThreadEvent) GetLastMessage() *structpb.Struct {
 }
 
 // UnknownEvent is a callback imbridge does not recognise: a new family, or
-// one of the vendor's newer formats (`group_op_event`, `edit`, `moderation`,
-// offline push, group read receipts) not yet decoded. It is stored and
+// one of the vendor's newer formats (`edit`, `moderation`, offline push
+// results) not yet decoded. It is stored and
 // served like any other event; the envelope's `raw_body` has every byte.
 type UnknownEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -3325,7 +3659,7 @@ type UnknownEvent struct {
 
 func (x *UnknownEvent) Reset() {
 	*x = UnknownEvent{}
-	mi := &file_imbridge_v1_event_proto_msgTypes[29]
+	mi := &file_imbridge_v1_event_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3337,7 +3671,7 @@ func (x *UnknownEvent) String() string {
 func (*UnknownEvent) ProtoMessage() {}
 
 func (x *UnknownEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_imbridge_v1_event_proto_msgTypes[29]
+	mi := &file_imbridge_v1_event_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3350,7 +3684,7 @@ func (x *UnknownEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnknownEvent.ProtoReflect.Descriptor instead.
 func (*UnknownEvent) Descriptor() ([]byte, []int) {
-	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{29}
+	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *UnknownEvent) GetReason() string {
@@ -3371,8 +3705,7 @@ var File_imbridge_v1_event_proto protoreflect.FileDescriptor
 
 const file_imbridge_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x17imbridge/v1/event.proto\x12\vimbridge.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcd\n" +
-	"\n" +
+	"\x17imbridge/v1/event.proto\x12\vimbridge.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x85\v\n" +
 	"\x05Event\x12\x1b\n" +
 	"\x06cursor\x18\x01 \x01(\x04B\x03\xe0A\x03R\x06cursor\x12\x17\n" +
 	"\acall_id\x18\x02 \x01(\tR\x06callId\x125\n" +
@@ -3408,7 +3741,8 @@ const file_imbridge_v1_event_proto_rawDesc = "" +
 	"\rkeyword_alert\x18\x1b \x01(\v2\x1e.imbridge.v1.KeywordAlertEventH\x00R\fkeywordAlert\x128\n" +
 	"\breaction\x18\x1c \x01(\v2\x1a.imbridge.v1.ReactionEventH\x00R\breaction\x122\n" +
 	"\x06thread\x18\x1d \x01(\v2\x18.imbridge.v1.ThreadEventH\x00R\x06thread\x125\n" +
-	"\aunknown\x18\x1e \x01(\v2\x19.imbridge.v1.UnknownEventH\x00R\aunknownB\x06\n" +
+	"\aunknown\x18\x1e \x01(\v2\x19.imbridge.v1.UnknownEventH\x00R\aunknown\x126\n" +
+	"\bgroup_op\x18\x1f \x01(\v2\x19.imbridge.v1.GroupOpEventH\x00R\agroupOpB\x06\n" +
 	"\x04body\"\xaa\x01\n" +
 	"\fMessageEvent\x12=\n" +
 	"\fconversation\x18\x01 \x01(\x0e2\x19.imbridge.v1.ConversationR\fconversation\x120\n" +
@@ -3499,7 +3833,37 @@ const file_imbridge_v1_event_proto_rawDesc = "" +
 	"\n" +
 	"event_info\x18\n" +
 	" \x01(\v2\x19.imbridge.v1.MucEventInfoR\teventInfoB\b\n" +
-	"\x06reason\"L\n" +
+	"\x06reason\"\xdb\x06\n" +
+	"\fGroupOpEvent\x12)\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x15.imbridge.v1.RoomKindR\x04kind\x12%\n" +
+	"\x0eoperation_name\x18\x02 \x01(\tR\roperationName\x12\x1b\n" +
+	"\tsub_event\x18\x03 \x01(\tR\bsubEvent\x127\n" +
+	"\toperation\x18\x04 \x01(\x0e2\x19.imbridge.v1.MucOperationR\toperation\x12\x1a\n" +
+	"\boperator\x18\x05 \x01(\tR\boperator\x12\x14\n" +
+	"\x05users\x18\x06 \x03(\tR\x05users\x12&\n" +
+	"\fmember_count\x18\a \x01(\x03H\x00R\vmemberCount\x88\x01\x01\x12\x16\n" +
+	"\x06action\x18\b \x01(\tR\x06action\x12+\n" +
+	"\x04info\x18\t \x01(\v2\x17.google.protobuf.StructR\x04info\x12:\n" +
+	"\x05roles\x18\n" +
+	" \x03(\v2$.imbridge.v1.GroupOpEvent.RolesEntryR\x05roles\x12%\n" +
+	"\x0eprevious_owner\x18\v \x01(\tR\rpreviousOwner\x12\x1b\n" +
+	"\tnew_owner\x18\f \x01(\tR\bnewOwner\x12'\n" +
+	"\fannouncement\x18\r \x01(\tH\x01R\fannouncement\x88\x01\x01\x12\x1e\n" +
+	"\bmute_all\x18\x0e \x01(\bH\x02R\amuteAll\x88\x01\x01\x12\x1f\n" +
+	"\bdisabled\x18\x0f \x01(\bH\x03R\bdisabled\x88\x01\x01\x12;\n" +
+	"\vexpire_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"expireTime\x12\x19\n" +
+	"\bfile_ids\x18\x11 \x03(\tR\afileIds\x12\x19\n" +
+	"\bjoin_ext\x18\x12 \x01(\tR\ajoinExt\x121\n" +
+	"\apayload\x18\x13 \x01(\v2\x17.google.protobuf.StructR\apayload\x1a8\n" +
+	"\n" +
+	"RolesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x0f\n" +
+	"\r_member_countB\x0f\n" +
+	"\r_announcementB\v\n" +
+	"\t_mute_allB\v\n" +
+	"\t_disabled\"L\n" +
 	"\x05MucId\x12\x10\n" +
 	"\x03raw\x18\x01 \x01(\tR\x03raw\x12\x16\n" +
 	"\x06appkey\x18\x02 \x01(\tR\x06appkey\x12\x19\n" +
@@ -3607,7 +3971,7 @@ const file_imbridge_v1_event_proto_rawDesc = "" +
 	"\x18CONVERSATION_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11CONVERSATION_CHAT\x10\x01\x12\x1a\n" +
 	"\x16CONVERSATION_GROUPCHAT\x10\x02\x12\x19\n" +
-	"\x15CONVERSATION_CHATROOM\x10\x03*\xa8\b\n" +
+	"\x15CONVERSATION_CHATROOM\x10\x03*\xa6\t\n" +
 	"\fMucOperation\x12\x1d\n" +
 	"\x19MUC_OPERATION_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14MUC_OPERATION_CREATE\x10\x01\x12\x19\n" +
@@ -3643,7 +4007,15 @@ const file_imbridge_v1_event_proto_rawDesc = "" +
 	"\x1eMUC_OPERATION_REMOVE_BAN_GROUP\x10\x1e\x12\x1e\n" +
 	"\x1aMUC_OPERATION_SET_METADATA\x10\x1f\x12!\n" +
 	"\x1dMUC_OPERATION_DELETE_METADATA\x10 \x12.\n" +
-	"*MUC_OPERATION_GROUP_MEMBER_METADATA_UPDATE\x10!*\xdb\x01\n" +
+	"*MUC_OPERATION_GROUP_MEMBER_METADATA_UPDATE\x10!\x12\x19\n" +
+	"\x15MUC_OPERATION_DISABLE\x10\"\x12\x18\n" +
+	"\x14MUC_OPERATION_ENABLE\x10#\x12!\n" +
+	"\x1dMUC_OPERATION_ADD_SUPER_ADMIN\x10$\x12$\n" +
+	" MUC_OPERATION_REMOVE_SUPER_ADMIN\x10%*R\n" +
+	"\bRoomKind\x12\x19\n" +
+	"\x15ROOM_KIND_UNSPECIFIED\x10\x00\x12\x13\n" +
+	"\x0fROOM_KIND_GROUP\x10\x01\x12\x16\n" +
+	"\x12ROOM_KIND_CHATROOM\x10\x02*\xdb\x01\n" +
 	"\x0fRosterOperation\x12 \n" +
 	"\x1cROSTER_OPERATION_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14ROSTER_OPERATION_ADD\x10\x01\x12\x1b\n" +
@@ -3672,113 +4044,123 @@ func file_imbridge_v1_event_proto_rawDescGZIP() []byte {
 	return file_imbridge_v1_event_proto_rawDescData
 }
 
-var file_imbridge_v1_event_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_imbridge_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_imbridge_v1_event_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
+var file_imbridge_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_imbridge_v1_event_proto_goTypes = []any{
 	(EventType)(0),                // 0: imbridge.v1.EventType
 	(Verification)(0),             // 1: imbridge.v1.Verification
 	(Conversation)(0),             // 2: imbridge.v1.Conversation
 	(MucOperation)(0),             // 3: imbridge.v1.MucOperation
-	(RosterOperation)(0),          // 4: imbridge.v1.RosterOperation
-	(UserStatusReason)(0),         // 5: imbridge.v1.UserStatusReason
-	(*Event)(nil),                 // 6: imbridge.v1.Event
-	(*MessageEvent)(nil),          // 7: imbridge.v1.MessageEvent
-	(*MessageBody)(nil),           // 8: imbridge.v1.MessageBody
-	(*TextBody)(nil),              // 9: imbridge.v1.TextBody
-	(*Size)(nil),                  // 10: imbridge.v1.Size
-	(*ImageBody)(nil),             // 11: imbridge.v1.ImageBody
-	(*AudioBody)(nil),             // 12: imbridge.v1.AudioBody
-	(*LocationBody)(nil),          // 13: imbridge.v1.LocationBody
-	(*VideoBody)(nil),             // 14: imbridge.v1.VideoBody
-	(*FileBody)(nil),              // 15: imbridge.v1.FileBody
-	(*CommandBody)(nil),           // 16: imbridge.v1.CommandBody
-	(*CustomBody)(nil),            // 17: imbridge.v1.CustomBody
-	(*UnknownBody)(nil),           // 18: imbridge.v1.UnknownBody
-	(*RecallEvent)(nil),           // 19: imbridge.v1.RecallEvent
-	(*MucEvent)(nil),              // 20: imbridge.v1.MucEvent
-	(*MucId)(nil),                 // 21: imbridge.v1.MucId
-	(*SharedFile)(nil),            // 22: imbridge.v1.SharedFile
-	(*OperationStatus)(nil),       // 23: imbridge.v1.OperationStatus
-	(*MucEventInfo)(nil),          // 24: imbridge.v1.MucEventInfo
-	(*RosterEvent)(nil),           // 25: imbridge.v1.RosterEvent
-	(*AckEvent)(nil),              // 26: imbridge.v1.AckEvent
-	(*UserStatusEvent)(nil),       // 27: imbridge.v1.UserStatusEvent
-	(*Jid)(nil),                   // 28: imbridge.v1.Jid
-	(*KeywordAlertEvent)(nil),     // 29: imbridge.v1.KeywordAlertEvent
-	(*ReactionEvent)(nil),         // 30: imbridge.v1.ReactionEvent
-	(*MessageReactions)(nil),      // 31: imbridge.v1.MessageReactions
-	(*Reaction)(nil),              // 32: imbridge.v1.Reaction
-	(*ReactionOperation)(nil),     // 33: imbridge.v1.ReactionOperation
-	(*ThreadEvent)(nil),           // 34: imbridge.v1.ThreadEvent
-	(*UnknownEvent)(nil),          // 35: imbridge.v1.UnknownEvent
-	nil,                           // 36: imbridge.v1.CustomBody.V2CustomExtsEntry
-	(*timestamppb.Timestamp)(nil), // 37: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),       // 38: google.protobuf.Struct
-	(*structpb.ListValue)(nil),    // 39: google.protobuf.ListValue
-	(*structpb.Value)(nil),        // 40: google.protobuf.Value
+	(RoomKind)(0),                 // 4: imbridge.v1.RoomKind
+	(RosterOperation)(0),          // 5: imbridge.v1.RosterOperation
+	(UserStatusReason)(0),         // 6: imbridge.v1.UserStatusReason
+	(*Event)(nil),                 // 7: imbridge.v1.Event
+	(*MessageEvent)(nil),          // 8: imbridge.v1.MessageEvent
+	(*MessageBody)(nil),           // 9: imbridge.v1.MessageBody
+	(*TextBody)(nil),              // 10: imbridge.v1.TextBody
+	(*Size)(nil),                  // 11: imbridge.v1.Size
+	(*ImageBody)(nil),             // 12: imbridge.v1.ImageBody
+	(*AudioBody)(nil),             // 13: imbridge.v1.AudioBody
+	(*LocationBody)(nil),          // 14: imbridge.v1.LocationBody
+	(*VideoBody)(nil),             // 15: imbridge.v1.VideoBody
+	(*FileBody)(nil),              // 16: imbridge.v1.FileBody
+	(*CommandBody)(nil),           // 17: imbridge.v1.CommandBody
+	(*CustomBody)(nil),            // 18: imbridge.v1.CustomBody
+	(*UnknownBody)(nil),           // 19: imbridge.v1.UnknownBody
+	(*RecallEvent)(nil),           // 20: imbridge.v1.RecallEvent
+	(*MucEvent)(nil),              // 21: imbridge.v1.MucEvent
+	(*GroupOpEvent)(nil),          // 22: imbridge.v1.GroupOpEvent
+	(*MucId)(nil),                 // 23: imbridge.v1.MucId
+	(*SharedFile)(nil),            // 24: imbridge.v1.SharedFile
+	(*OperationStatus)(nil),       // 25: imbridge.v1.OperationStatus
+	(*MucEventInfo)(nil),          // 26: imbridge.v1.MucEventInfo
+	(*RosterEvent)(nil),           // 27: imbridge.v1.RosterEvent
+	(*AckEvent)(nil),              // 28: imbridge.v1.AckEvent
+	(*UserStatusEvent)(nil),       // 29: imbridge.v1.UserStatusEvent
+	(*Jid)(nil),                   // 30: imbridge.v1.Jid
+	(*KeywordAlertEvent)(nil),     // 31: imbridge.v1.KeywordAlertEvent
+	(*ReactionEvent)(nil),         // 32: imbridge.v1.ReactionEvent
+	(*MessageReactions)(nil),      // 33: imbridge.v1.MessageReactions
+	(*Reaction)(nil),              // 34: imbridge.v1.Reaction
+	(*ReactionOperation)(nil),     // 35: imbridge.v1.ReactionOperation
+	(*ThreadEvent)(nil),           // 36: imbridge.v1.ThreadEvent
+	(*UnknownEvent)(nil),          // 37: imbridge.v1.UnknownEvent
+	nil,                           // 38: imbridge.v1.CustomBody.V2CustomExtsEntry
+	nil,                           // 39: imbridge.v1.GroupOpEvent.RolesEntry
+	(*timestamppb.Timestamp)(nil), // 40: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),       // 41: google.protobuf.Struct
+	(*structpb.ListValue)(nil),    // 42: google.protobuf.ListValue
+	(*structpb.Value)(nil),        // 43: google.protobuf.Value
 }
 var file_imbridge_v1_event_proto_depIdxs = []int32{
 	0,  // 0: imbridge.v1.Event.event_type:type_name -> imbridge.v1.EventType
-	37, // 1: imbridge.v1.Event.vendor_time:type_name -> google.protobuf.Timestamp
-	37, // 2: imbridge.v1.Event.receive_time:type_name -> google.protobuf.Timestamp
+	40, // 1: imbridge.v1.Event.vendor_time:type_name -> google.protobuf.Timestamp
+	40, // 2: imbridge.v1.Event.receive_time:type_name -> google.protobuf.Timestamp
 	1,  // 3: imbridge.v1.Event.verification:type_name -> imbridge.v1.Verification
-	7,  // 4: imbridge.v1.Event.message:type_name -> imbridge.v1.MessageEvent
-	19, // 5: imbridge.v1.Event.recall:type_name -> imbridge.v1.RecallEvent
-	20, // 6: imbridge.v1.Event.muc:type_name -> imbridge.v1.MucEvent
-	25, // 7: imbridge.v1.Event.roster:type_name -> imbridge.v1.RosterEvent
-	26, // 8: imbridge.v1.Event.read_ack:type_name -> imbridge.v1.AckEvent
-	26, // 9: imbridge.v1.Event.channel_ack:type_name -> imbridge.v1.AckEvent
-	27, // 10: imbridge.v1.Event.user_status:type_name -> imbridge.v1.UserStatusEvent
-	29, // 11: imbridge.v1.Event.keyword_alert:type_name -> imbridge.v1.KeywordAlertEvent
-	30, // 12: imbridge.v1.Event.reaction:type_name -> imbridge.v1.ReactionEvent
-	34, // 13: imbridge.v1.Event.thread:type_name -> imbridge.v1.ThreadEvent
-	35, // 14: imbridge.v1.Event.unknown:type_name -> imbridge.v1.UnknownEvent
-	2,  // 15: imbridge.v1.MessageEvent.conversation:type_name -> imbridge.v1.Conversation
-	8,  // 16: imbridge.v1.MessageEvent.bodies:type_name -> imbridge.v1.MessageBody
-	38, // 17: imbridge.v1.MessageEvent.ext:type_name -> google.protobuf.Struct
-	9,  // 18: imbridge.v1.MessageBody.txt:type_name -> imbridge.v1.TextBody
-	11, // 19: imbridge.v1.MessageBody.img:type_name -> imbridge.v1.ImageBody
-	12, // 20: imbridge.v1.MessageBody.audio:type_name -> imbridge.v1.AudioBody
-	13, // 21: imbridge.v1.MessageBody.loc:type_name -> imbridge.v1.LocationBody
-	14, // 22: imbridge.v1.MessageBody.video:type_name -> imbridge.v1.VideoBody
-	15, // 23: imbridge.v1.MessageBody.file:type_name -> imbridge.v1.FileBody
-	16, // 24: imbridge.v1.MessageBody.cmd:type_name -> imbridge.v1.CommandBody
-	17, // 25: imbridge.v1.MessageBody.custom:type_name -> imbridge.v1.CustomBody
-	18, // 26: imbridge.v1.MessageBody.unknown:type_name -> imbridge.v1.UnknownBody
-	10, // 27: imbridge.v1.ImageBody.size:type_name -> imbridge.v1.Size
-	10, // 28: imbridge.v1.VideoBody.size:type_name -> imbridge.v1.Size
-	39, // 29: imbridge.v1.CustomBody.custom_exts:type_name -> google.protobuf.ListValue
-	36, // 30: imbridge.v1.CustomBody.v2_custom_exts:type_name -> imbridge.v1.CustomBody.V2CustomExtsEntry
-	38, // 31: imbridge.v1.UnknownBody.fields:type_name -> google.protobuf.Struct
-	38, // 32: imbridge.v1.RecallEvent.ext:type_name -> google.protobuf.Struct
-	3,  // 33: imbridge.v1.MucEvent.operation:type_name -> imbridge.v1.MucOperation
-	21, // 34: imbridge.v1.MucEvent.muc_id:type_name -> imbridge.v1.MucId
-	22, // 35: imbridge.v1.MucEvent.shared_file:type_name -> imbridge.v1.SharedFile
-	40, // 36: imbridge.v1.MucEvent.reason_other:type_name -> google.protobuf.Value
-	23, // 37: imbridge.v1.MucEvent.status:type_name -> imbridge.v1.OperationStatus
-	24, // 38: imbridge.v1.MucEvent.event_info:type_name -> imbridge.v1.MucEventInfo
-	37, // 39: imbridge.v1.SharedFile.create_time:type_name -> google.protobuf.Timestamp
-	38, // 40: imbridge.v1.MucEventInfo.ext:type_name -> google.protobuf.Struct
-	4,  // 41: imbridge.v1.RosterEvent.operation:type_name -> imbridge.v1.RosterOperation
-	40, // 42: imbridge.v1.RosterEvent.reason:type_name -> google.protobuf.Value
-	23, // 43: imbridge.v1.RosterEvent.status:type_name -> imbridge.v1.OperationStatus
-	38, // 44: imbridge.v1.AckEvent.ext:type_name -> google.protobuf.Struct
-	5,  // 45: imbridge.v1.UserStatusEvent.reason:type_name -> imbridge.v1.UserStatusReason
-	28, // 46: imbridge.v1.UserStatusEvent.user:type_name -> imbridge.v1.Jid
-	28, // 47: imbridge.v1.KeywordAlertEvent.content_owner:type_name -> imbridge.v1.Jid
-	28, // 48: imbridge.v1.KeywordAlertEvent.content_receiver:type_name -> imbridge.v1.Jid
-	31, // 49: imbridge.v1.ReactionEvent.data:type_name -> imbridge.v1.MessageReactions
-	37, // 50: imbridge.v1.MessageReactions.time:type_name -> google.protobuf.Timestamp
-	32, // 51: imbridge.v1.MessageReactions.reactions:type_name -> imbridge.v1.Reaction
-	33, // 52: imbridge.v1.Reaction.operations:type_name -> imbridge.v1.ReactionOperation
-	37, // 53: imbridge.v1.ThreadEvent.time:type_name -> google.protobuf.Timestamp
-	38, // 54: imbridge.v1.ThreadEvent.last_message:type_name -> google.protobuf.Struct
-	38, // 55: imbridge.v1.UnknownEvent.body:type_name -> google.protobuf.Struct
-	56, // [56:56] is the sub-list for method output_type
-	56, // [56:56] is the sub-list for method input_type
-	56, // [56:56] is the sub-list for extension type_name
-	56, // [56:56] is the sub-list for extension extendee
-	0,  // [0:56] is the sub-list for field type_name
+	8,  // 4: imbridge.v1.Event.message:type_name -> imbridge.v1.MessageEvent
+	20, // 5: imbridge.v1.Event.recall:type_name -> imbridge.v1.RecallEvent
+	21, // 6: imbridge.v1.Event.muc:type_name -> imbridge.v1.MucEvent
+	27, // 7: imbridge.v1.Event.roster:type_name -> imbridge.v1.RosterEvent
+	28, // 8: imbridge.v1.Event.read_ack:type_name -> imbridge.v1.AckEvent
+	28, // 9: imbridge.v1.Event.channel_ack:type_name -> imbridge.v1.AckEvent
+	29, // 10: imbridge.v1.Event.user_status:type_name -> imbridge.v1.UserStatusEvent
+	31, // 11: imbridge.v1.Event.keyword_alert:type_name -> imbridge.v1.KeywordAlertEvent
+	32, // 12: imbridge.v1.Event.reaction:type_name -> imbridge.v1.ReactionEvent
+	36, // 13: imbridge.v1.Event.thread:type_name -> imbridge.v1.ThreadEvent
+	37, // 14: imbridge.v1.Event.unknown:type_name -> imbridge.v1.UnknownEvent
+	22, // 15: imbridge.v1.Event.group_op:type_name -> imbridge.v1.GroupOpEvent
+	2,  // 16: imbridge.v1.MessageEvent.conversation:type_name -> imbridge.v1.Conversation
+	9,  // 17: imbridge.v1.MessageEvent.bodies:type_name -> imbridge.v1.MessageBody
+	41, // 18: imbridge.v1.MessageEvent.ext:type_name -> google.protobuf.Struct
+	10, // 19: imbridge.v1.MessageBody.txt:type_name -> imbridge.v1.TextBody
+	12, // 20: imbridge.v1.MessageBody.img:type_name -> imbridge.v1.ImageBody
+	13, // 21: imbridge.v1.MessageBody.audio:type_name -> imbridge.v1.AudioBody
+	14, // 22: imbridge.v1.MessageBody.loc:type_name -> imbridge.v1.LocationBody
+	15, // 23: imbridge.v1.MessageBody.video:type_name -> imbridge.v1.VideoBody
+	16, // 24: imbridge.v1.MessageBody.file:type_name -> imbridge.v1.FileBody
+	17, // 25: imbridge.v1.MessageBody.cmd:type_name -> imbridge.v1.CommandBody
+	18, // 26: imbridge.v1.MessageBody.custom:type_name -> imbridge.v1.CustomBody
+	19, // 27: imbridge.v1.MessageBody.unknown:type_name -> imbridge.v1.UnknownBody
+	11, // 28: imbridge.v1.ImageBody.size:type_name -> imbridge.v1.Size
+	11, // 29: imbridge.v1.VideoBody.size:type_name -> imbridge.v1.Size
+	42, // 30: imbridge.v1.CustomBody.custom_exts:type_name -> google.protobuf.ListValue
+	38, // 31: imbridge.v1.CustomBody.v2_custom_exts:type_name -> imbridge.v1.CustomBody.V2CustomExtsEntry
+	41, // 32: imbridge.v1.UnknownBody.fields:type_name -> google.protobuf.Struct
+	41, // 33: imbridge.v1.RecallEvent.ext:type_name -> google.protobuf.Struct
+	3,  // 34: imbridge.v1.MucEvent.operation:type_name -> imbridge.v1.MucOperation
+	23, // 35: imbridge.v1.MucEvent.muc_id:type_name -> imbridge.v1.MucId
+	24, // 36: imbridge.v1.MucEvent.shared_file:type_name -> imbridge.v1.SharedFile
+	43, // 37: imbridge.v1.MucEvent.reason_other:type_name -> google.protobuf.Value
+	25, // 38: imbridge.v1.MucEvent.status:type_name -> imbridge.v1.OperationStatus
+	26, // 39: imbridge.v1.MucEvent.event_info:type_name -> imbridge.v1.MucEventInfo
+	4,  // 40: imbridge.v1.GroupOpEvent.kind:type_name -> imbridge.v1.RoomKind
+	3,  // 41: imbridge.v1.GroupOpEvent.operation:type_name -> imbridge.v1.MucOperation
+	41, // 42: imbridge.v1.GroupOpEvent.info:type_name -> google.protobuf.Struct
+	39, // 43: imbridge.v1.GroupOpEvent.roles:type_name -> imbridge.v1.GroupOpEvent.RolesEntry
+	40, // 44: imbridge.v1.GroupOpEvent.expire_time:type_name -> google.protobuf.Timestamp
+	41, // 45: imbridge.v1.GroupOpEvent.payload:type_name -> google.protobuf.Struct
+	40, // 46: imbridge.v1.SharedFile.create_time:type_name -> google.protobuf.Timestamp
+	41, // 47: imbridge.v1.MucEventInfo.ext:type_name -> google.protobuf.Struct
+	5,  // 48: imbridge.v1.RosterEvent.operation:type_name -> imbridge.v1.RosterOperation
+	43, // 49: imbridge.v1.RosterEvent.reason:type_name -> google.protobuf.Value
+	25, // 50: imbridge.v1.RosterEvent.status:type_name -> imbridge.v1.OperationStatus
+	41, // 51: imbridge.v1.AckEvent.ext:type_name -> google.protobuf.Struct
+	6,  // 52: imbridge.v1.UserStatusEvent.reason:type_name -> imbridge.v1.UserStatusReason
+	30, // 53: imbridge.v1.UserStatusEvent.user:type_name -> imbridge.v1.Jid
+	30, // 54: imbridge.v1.KeywordAlertEvent.content_owner:type_name -> imbridge.v1.Jid
+	30, // 55: imbridge.v1.KeywordAlertEvent.content_receiver:type_name -> imbridge.v1.Jid
+	33, // 56: imbridge.v1.ReactionEvent.data:type_name -> imbridge.v1.MessageReactions
+	40, // 57: imbridge.v1.MessageReactions.time:type_name -> google.protobuf.Timestamp
+	34, // 58: imbridge.v1.MessageReactions.reactions:type_name -> imbridge.v1.Reaction
+	35, // 59: imbridge.v1.Reaction.operations:type_name -> imbridge.v1.ReactionOperation
+	40, // 60: imbridge.v1.ThreadEvent.time:type_name -> google.protobuf.Timestamp
+	41, // 61: imbridge.v1.ThreadEvent.last_message:type_name -> google.protobuf.Struct
+	41, // 62: imbridge.v1.UnknownEvent.body:type_name -> google.protobuf.Struct
+	63, // [63:63] is the sub-list for method output_type
+	63, // [63:63] is the sub-list for method input_type
+	63, // [63:63] is the sub-list for extension type_name
+	63, // [63:63] is the sub-list for extension extendee
+	0,  // [0:63] is the sub-list for field type_name
 }
 
 func init() { file_imbridge_v1_event_proto_init() }
@@ -3798,6 +4180,7 @@ func file_imbridge_v1_event_proto_init() {
 		(*Event_Reaction)(nil),
 		(*Event_Thread)(nil),
 		(*Event_Unknown)(nil),
+		(*Event_GroupOp)(nil),
 	}
 	file_imbridge_v1_event_proto_msgTypes[2].OneofWrappers = []any{
 		(*MessageBody_Txt)(nil),
@@ -3816,13 +4199,14 @@ func file_imbridge_v1_event_proto_init() {
 		(*MucEvent_FileId)(nil),
 		(*MucEvent_ReasonOther)(nil),
 	}
+	file_imbridge_v1_event_proto_msgTypes[15].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_imbridge_v1_event_proto_rawDesc), len(file_imbridge_v1_event_proto_rawDesc)),
-			NumEnums:      6,
-			NumMessages:   31,
+			NumEnums:      7,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

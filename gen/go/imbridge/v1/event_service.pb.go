@@ -203,7 +203,12 @@ type EventFilter struct {
 	// Only events in this group or chatroom (`group_id`).
 	GroupId string `protobuf:"bytes,4,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
 	// Only events of these vendor event types; empty allows every type.
-	EventTypes    []EventType `protobuf:"varint,5,rep,packed,name=event_types,json=eventTypes,proto3,enum=imbridge.v1.EventType" json:"event_types,omitempty"`
+	EventTypes []EventType `protobuf:"varint,5,rep,packed,name=event_types,json=eventTypes,proto3,enum=imbridge.v1.EventType" json:"event_types,omitempty"`
+	// Only events about groups, or only about chatrooms: group and chatroom
+	// operations of both formats (the legacy `is_chatroom`, the current
+	// `type`) and messages (`groupchat:*` or `chatroom:*`). Other events do
+	// not match when it is set.
+	RoomKind      RoomKind `protobuf:"varint,6,opt,name=room_kind,json=roomKind,proto3,enum=imbridge.v1.RoomKind" json:"room_kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -271,6 +276,13 @@ func (x *EventFilter) GetEventTypes() []EventType {
 		return x.EventTypes
 	}
 	return nil
+}
+
+func (x *EventFilter) GetRoomKind() RoomKind {
+	if x != nil {
+		return x.RoomKind
+	}
+	return RoomKind_ROOM_KIND_UNSPECIFIED
 }
 
 // SubscribeEventsRequest opens an event stream: a plain one (`parent`,
@@ -1504,14 +1516,15 @@ var File_imbridge_v1_event_service_proto protoreflect.FileDescriptor
 
 const file_imbridge_v1_event_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1fimbridge/v1/event_service.proto\x12\vimbridge.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17imbridge/v1/event.proto\"\xb5\x01\n" +
+	"\x1fimbridge/v1/event_service.proto\x12\vimbridge.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17imbridge/v1/event.proto\"\xe9\x01\n" +
 	"\vEventFilter\x12\x1c\n" +
 	"\tselectors\x18\x01 \x03(\tR\tselectors\x12\x16\n" +
 	"\x06sender\x18\x02 \x01(\tR\x06sender\x12\x1c\n" +
 	"\trecipient\x18\x03 \x01(\tR\trecipient\x12\x19\n" +
 	"\bgroup_id\x18\x04 \x01(\tR\agroupId\x127\n" +
 	"\vevent_types\x18\x05 \x03(\x0e2\x16.imbridge.v1.EventTypeR\n" +
-	"eventTypes\"\xe0\x03\n" +
+	"eventTypes\x122\n" +
+	"\troom_kind\x18\x06 \x01(\x0e2\x15.imbridge.v1.RoomKindR\broomKind\"\xe0\x03\n" +
 	"\x16SubscribeEventsRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x120\n" +
 	"\x06filter\x18\x02 \x01(\v2\x18.imbridge.v1.EventFilterR\x06filter\x128\n" +
@@ -1651,57 +1664,59 @@ var file_imbridge_v1_event_service_proto_goTypes = []any{
 	(*AcknowledgeEventsRequest)(nil),   // 20: imbridge.v1.AcknowledgeEventsRequest
 	(*AcknowledgeEventsResponse)(nil),  // 21: imbridge.v1.AcknowledgeEventsResponse
 	(EventType)(0),                     // 22: imbridge.v1.EventType
-	(*timestamppb.Timestamp)(nil),      // 23: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),        // 24: google.protobuf.Duration
-	(*Event)(nil),                      // 25: imbridge.v1.Event
+	(RoomKind)(0),                      // 23: imbridge.v1.RoomKind
+	(*timestamppb.Timestamp)(nil),      // 24: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),        // 25: google.protobuf.Duration
+	(*Event)(nil),                      // 26: imbridge.v1.Event
 }
 var file_imbridge_v1_event_service_proto_depIdxs = []int32{
 	22, // 0: imbridge.v1.EventFilter.event_types:type_name -> imbridge.v1.EventType
-	3,  // 1: imbridge.v1.SubscribeEventsRequest.filter:type_name -> imbridge.v1.EventFilter
-	1,  // 2: imbridge.v1.SubscribeEventsRequest.position:type_name -> imbridge.v1.StartPosition
-	23, // 3: imbridge.v1.SubscribeEventsRequest.start_time:type_name -> google.protobuf.Timestamp
-	0,  // 4: imbridge.v1.SubscribeEventsRequest.view:type_name -> imbridge.v1.EventView
-	24, // 5: imbridge.v1.SubscribeEventsRequest.heartbeat_interval:type_name -> google.protobuf.Duration
-	25, // 6: imbridge.v1.SubscribeEventsResponse.event:type_name -> imbridge.v1.Event
-	6,  // 7: imbridge.v1.SubscribeEventsResponse.heartbeat:type_name -> imbridge.v1.Heartbeat
-	23, // 8: imbridge.v1.Heartbeat.send_time:type_name -> google.protobuf.Timestamp
-	3,  // 9: imbridge.v1.ListEventsRequest.filter:type_name -> imbridge.v1.EventFilter
-	2,  // 10: imbridge.v1.ListEventsRequest.order:type_name -> imbridge.v1.ListOrder
-	23, // 11: imbridge.v1.ListEventsRequest.start_time:type_name -> google.protobuf.Timestamp
-	23, // 12: imbridge.v1.ListEventsRequest.end_time:type_name -> google.protobuf.Timestamp
-	0,  // 13: imbridge.v1.ListEventsRequest.view:type_name -> imbridge.v1.EventView
-	25, // 14: imbridge.v1.ListEventsResponse.events:type_name -> imbridge.v1.Event
-	0,  // 15: imbridge.v1.GetEventRequest.view:type_name -> imbridge.v1.EventView
-	25, // 16: imbridge.v1.GetEventResponse.event:type_name -> imbridge.v1.Event
-	3,  // 17: imbridge.v1.Subscription.filter:type_name -> imbridge.v1.EventFilter
-	24, // 18: imbridge.v1.Subscription.ack_deadline:type_name -> google.protobuf.Duration
-	1,  // 19: imbridge.v1.Subscription.start_position:type_name -> imbridge.v1.StartPosition
-	23, // 20: imbridge.v1.Subscription.create_time:type_name -> google.protobuf.Timestamp
-	11, // 21: imbridge.v1.CreateSubscriptionRequest.subscription:type_name -> imbridge.v1.Subscription
-	11, // 22: imbridge.v1.CreateSubscriptionResponse.subscription:type_name -> imbridge.v1.Subscription
-	11, // 23: imbridge.v1.GetSubscriptionResponse.subscription:type_name -> imbridge.v1.Subscription
-	11, // 24: imbridge.v1.ListSubscriptionsResponse.subscriptions:type_name -> imbridge.v1.Subscription
-	4,  // 25: imbridge.v1.EventService.SubscribeEvents:input_type -> imbridge.v1.SubscribeEventsRequest
-	7,  // 26: imbridge.v1.EventService.ListEvents:input_type -> imbridge.v1.ListEventsRequest
-	9,  // 27: imbridge.v1.EventService.GetEvent:input_type -> imbridge.v1.GetEventRequest
-	12, // 28: imbridge.v1.EventService.CreateSubscription:input_type -> imbridge.v1.CreateSubscriptionRequest
-	14, // 29: imbridge.v1.EventService.GetSubscription:input_type -> imbridge.v1.GetSubscriptionRequest
-	16, // 30: imbridge.v1.EventService.ListSubscriptions:input_type -> imbridge.v1.ListSubscriptionsRequest
-	18, // 31: imbridge.v1.EventService.DeleteSubscription:input_type -> imbridge.v1.DeleteSubscriptionRequest
-	20, // 32: imbridge.v1.EventService.AcknowledgeEvents:input_type -> imbridge.v1.AcknowledgeEventsRequest
-	5,  // 33: imbridge.v1.EventService.SubscribeEvents:output_type -> imbridge.v1.SubscribeEventsResponse
-	8,  // 34: imbridge.v1.EventService.ListEvents:output_type -> imbridge.v1.ListEventsResponse
-	10, // 35: imbridge.v1.EventService.GetEvent:output_type -> imbridge.v1.GetEventResponse
-	13, // 36: imbridge.v1.EventService.CreateSubscription:output_type -> imbridge.v1.CreateSubscriptionResponse
-	15, // 37: imbridge.v1.EventService.GetSubscription:output_type -> imbridge.v1.GetSubscriptionResponse
-	17, // 38: imbridge.v1.EventService.ListSubscriptions:output_type -> imbridge.v1.ListSubscriptionsResponse
-	19, // 39: imbridge.v1.EventService.DeleteSubscription:output_type -> imbridge.v1.DeleteSubscriptionResponse
-	21, // 40: imbridge.v1.EventService.AcknowledgeEvents:output_type -> imbridge.v1.AcknowledgeEventsResponse
-	33, // [33:41] is the sub-list for method output_type
-	25, // [25:33] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	23, // 1: imbridge.v1.EventFilter.room_kind:type_name -> imbridge.v1.RoomKind
+	3,  // 2: imbridge.v1.SubscribeEventsRequest.filter:type_name -> imbridge.v1.EventFilter
+	1,  // 3: imbridge.v1.SubscribeEventsRequest.position:type_name -> imbridge.v1.StartPosition
+	24, // 4: imbridge.v1.SubscribeEventsRequest.start_time:type_name -> google.protobuf.Timestamp
+	0,  // 5: imbridge.v1.SubscribeEventsRequest.view:type_name -> imbridge.v1.EventView
+	25, // 6: imbridge.v1.SubscribeEventsRequest.heartbeat_interval:type_name -> google.protobuf.Duration
+	26, // 7: imbridge.v1.SubscribeEventsResponse.event:type_name -> imbridge.v1.Event
+	6,  // 8: imbridge.v1.SubscribeEventsResponse.heartbeat:type_name -> imbridge.v1.Heartbeat
+	24, // 9: imbridge.v1.Heartbeat.send_time:type_name -> google.protobuf.Timestamp
+	3,  // 10: imbridge.v1.ListEventsRequest.filter:type_name -> imbridge.v1.EventFilter
+	2,  // 11: imbridge.v1.ListEventsRequest.order:type_name -> imbridge.v1.ListOrder
+	24, // 12: imbridge.v1.ListEventsRequest.start_time:type_name -> google.protobuf.Timestamp
+	24, // 13: imbridge.v1.ListEventsRequest.end_time:type_name -> google.protobuf.Timestamp
+	0,  // 14: imbridge.v1.ListEventsRequest.view:type_name -> imbridge.v1.EventView
+	26, // 15: imbridge.v1.ListEventsResponse.events:type_name -> imbridge.v1.Event
+	0,  // 16: imbridge.v1.GetEventRequest.view:type_name -> imbridge.v1.EventView
+	26, // 17: imbridge.v1.GetEventResponse.event:type_name -> imbridge.v1.Event
+	3,  // 18: imbridge.v1.Subscription.filter:type_name -> imbridge.v1.EventFilter
+	25, // 19: imbridge.v1.Subscription.ack_deadline:type_name -> google.protobuf.Duration
+	1,  // 20: imbridge.v1.Subscription.start_position:type_name -> imbridge.v1.StartPosition
+	24, // 21: imbridge.v1.Subscription.create_time:type_name -> google.protobuf.Timestamp
+	11, // 22: imbridge.v1.CreateSubscriptionRequest.subscription:type_name -> imbridge.v1.Subscription
+	11, // 23: imbridge.v1.CreateSubscriptionResponse.subscription:type_name -> imbridge.v1.Subscription
+	11, // 24: imbridge.v1.GetSubscriptionResponse.subscription:type_name -> imbridge.v1.Subscription
+	11, // 25: imbridge.v1.ListSubscriptionsResponse.subscriptions:type_name -> imbridge.v1.Subscription
+	4,  // 26: imbridge.v1.EventService.SubscribeEvents:input_type -> imbridge.v1.SubscribeEventsRequest
+	7,  // 27: imbridge.v1.EventService.ListEvents:input_type -> imbridge.v1.ListEventsRequest
+	9,  // 28: imbridge.v1.EventService.GetEvent:input_type -> imbridge.v1.GetEventRequest
+	12, // 29: imbridge.v1.EventService.CreateSubscription:input_type -> imbridge.v1.CreateSubscriptionRequest
+	14, // 30: imbridge.v1.EventService.GetSubscription:input_type -> imbridge.v1.GetSubscriptionRequest
+	16, // 31: imbridge.v1.EventService.ListSubscriptions:input_type -> imbridge.v1.ListSubscriptionsRequest
+	18, // 32: imbridge.v1.EventService.DeleteSubscription:input_type -> imbridge.v1.DeleteSubscriptionRequest
+	20, // 33: imbridge.v1.EventService.AcknowledgeEvents:input_type -> imbridge.v1.AcknowledgeEventsRequest
+	5,  // 34: imbridge.v1.EventService.SubscribeEvents:output_type -> imbridge.v1.SubscribeEventsResponse
+	8,  // 35: imbridge.v1.EventService.ListEvents:output_type -> imbridge.v1.ListEventsResponse
+	10, // 36: imbridge.v1.EventService.GetEvent:output_type -> imbridge.v1.GetEventResponse
+	13, // 37: imbridge.v1.EventService.CreateSubscription:output_type -> imbridge.v1.CreateSubscriptionResponse
+	15, // 38: imbridge.v1.EventService.GetSubscription:output_type -> imbridge.v1.GetSubscriptionResponse
+	17, // 39: imbridge.v1.EventService.ListSubscriptions:output_type -> imbridge.v1.ListSubscriptionsResponse
+	19, // 40: imbridge.v1.EventService.DeleteSubscription:output_type -> imbridge.v1.DeleteSubscriptionResponse
+	21, // 41: imbridge.v1.EventService.AcknowledgeEvents:output_type -> imbridge.v1.AcknowledgeEventsResponse
+	34, // [34:42] is the sub-list for method output_type
+	26, // [26:34] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_imbridge_v1_event_service_proto_init() }

@@ -13,7 +13,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file imbridge/v1/event.proto.
  */
 export const file_imbridge_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("ChdpbWJyaWRnZS92MS9ldmVudC5wcm90bxILaW1icmlkZ2UudjEikggKBUV2ZW50EhMKBmN1cnNvchgBIAEoBEID4EEDEg8KB2NhbGxfaWQYAiABKAkSKgoKZXZlbnRfdHlwZRgDIAEoDjIWLmltYnJpZGdlLnYxLkV2ZW50VHlwZRIXCg9ldmVudF90eXBlX25hbWUYBCABKAkSLwoLdmVuZG9yX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCWNoYXRfdHlwZRgGIAEoCRIQCghncm91cF9pZBgHIAEoCRIOCgZzZW5kZXIYCCABKAkSEQoJcmVjaXBpZW50GAkgASgJEg4KBm1zZ19pZBgKIAEoCRIOCgZhcHBrZXkYCyABKAkSDAoEaG9zdBgMIAEoCRIYChBzZWN1cml0eV92ZXJzaW9uGA0gASgJEjUKDHJlY2VpdmVfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCA+BBAxIVCghzZWxlY3RvchgPIAEoCUID4EEDEhUKCHJhd19ib2R5GBAgASgMQgPgQQMSNAoMdmVyaWZpY2F0aW9uGBEgASgOMhkuaW1icmlkZ2UudjEuVmVyaWZpY2F0aW9uQgPgQQMSHAoPc2VuZGVyX3VzZXJuYW1lGBIgASgJQgPgQQMSHwoScmVjaXBpZW50X3VzZXJuYW1lGBMgASgJQgPgQQMSLAoHbWVzc2FnZRgUIAEoCzIZLmltYnJpZGdlLnYxLk1lc3NhZ2VFdmVudEgAEioKBnJlY2FsbBgVIAEoCzIYLmltYnJpZGdlLnYxLlJlY2FsbEV2ZW50SAASJAoDbXVjGBYgASgLMhUuaW1icmlkZ2UudjEuTXVjRXZlbnRIABIqCgZyb3N0ZXIYFyABKAsyGC5pbWJyaWRnZS52MS5Sb3N0ZXJFdmVudEgAEikKCHJlYWRfYWNrGBggASgLMhUuaW1icmlkZ2UudjEuQWNrRXZlbnRIABIsCgtjaGFubmVsX2FjaxgZIAEoCzIVLmltYnJpZGdlLnYxLkFja0V2ZW50SAASMwoLdXNlcl9zdGF0dXMYGiABKAsyHC5pbWJyaWRnZS52MS5Vc2VyU3RhdHVzRXZlbnRIABI3Cg1rZXl3b3JkX2FsZXJ0GBsgASgLMh4uaW1icmlkZ2UudjEuS2V5d29yZEFsZXJ0RXZlbnRIABIuCghyZWFjdGlvbhgcIAEoCzIaLmltYnJpZGdlLnYxLlJlYWN0aW9uRXZlbnRIABIqCgZ0aHJlYWQYHSABKAsyGC5pbWJyaWRnZS52MS5UaHJlYWRFdmVudEgAEiwKB3Vua25vd24YHiABKAsyGS5pbWJyaWRnZS52MS5Vbmtub3duRXZlbnRIAEIGCgRib2R5Io8BCgxNZXNzYWdlRXZlbnQSLwoMY29udmVyc2F0aW9uGAEgASgOMhkuaW1icmlkZ2UudjEuQ29udmVyc2F0aW9uEigKBmJvZGllcxgCIAMoCzIYLmltYnJpZGdlLnYxLk1lc3NhZ2VCb2R5EiQKA2V4dBgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QihgMKC01lc3NhZ2VCb2R5EiQKA3R4dBgBIAEoCzIVLmltYnJpZGdlLnYxLlRleHRCb2R5SAASJQoDaW1nGAIgASgLMhYuaW1icmlkZ2UudjEuSW1hZ2VCb2R5SAASJwoFYXVkaW8YAyABKAsyFi5pbWJyaWRnZS52MS5BdWRpb0JvZHlIABIoCgNsb2MYBCABKAsyGS5pbWJyaWRnZS52MS5Mb2NhdGlvbkJvZHlIABInCgV2aWRlbxgFIAEoCzIWLmltYnJpZGdlLnYxLlZpZGVvQm9keUgAEiUKBGZpbGUYBiABKAsyFS5pbWJyaWRnZS52MS5GaWxlQm9keUgAEicKA2NtZBgHIAEoCzIYLmltYnJpZGdlLnYxLkNvbW1hbmRCb2R5SAASKQoGY3VzdG9tGAggASgLMhcuaW1icmlkZ2UudjEuQ3VzdG9tQm9keUgAEisKB3Vua25vd24YCSABKAsyGC5pbWJyaWRnZS52MS5Vbmtub3duQm9keUgAQgYKBGtpbmQiFwoIVGV4dEJvZHkSCwoDbXNnGAEgASgJIiUKBFNpemUSDQoFd2lkdGgYASABKAUSDgoGaGVpZ2h0GAIgASgFInAKCUltYWdlQm9keRIQCghmaWxlbmFtZRgBIAEoCRIOCgZzZWNyZXQYAiABKAkSEwoLZmlsZV9sZW5ndGgYAyABKAMSHwoEc2l6ZRgEIAEoCzIRLmltYnJpZGdlLnYxLlNpemUSCwoDdXJsGAUgASgJIl8KCUF1ZGlvQm9keRIQCghmaWxlbmFtZRgBIAEoCRIOCgZzZWNyZXQYAiABKAkSEwoLZmlsZV9sZW5ndGgYAyABKAMSDgoGbGVuZ3RoGAQgASgFEgsKA3VybBgFIAEoCSI2CgxMb2NhdGlvbkJvZHkSCwoDbGF0GAEgASgBEgsKA2xuZxgCIAEoARIMCgRhZGRyGAMgASgJIqUBCglWaWRlb0JvZHkSEAoIZmlsZW5hbWUYASABKAkSDgoGc2VjcmV0GAIgASgJEhMKC2ZpbGVfbGVuZ3RoGAMgASgDEg4KBmxlbmd0aBgEIAEoBRILCgN1cmwYBSABKAkSDQoFdGh1bWIYBiABKAkSFAoMdGh1bWJfc2VjcmV0GAcgASgJEh8KBHNpemUYCCABKAsyES5pbWJyaWRnZS52MS5TaXplIk4KCEZpbGVCb2R5EhAKCGZpbGVuYW1lGAEgASgJEg4KBnNlY3JldBgCIAEoCRITCgtmaWxlX2xlbmd0aBgDIAEoAxILCgN1cmwYBCABKAkiKgoLQ29tbWFuZEJvZHkSDgoGYWN0aW9uGAEgASgJEgsKA21zZxgCIAEoCSLLAQoKQ3VzdG9tQm9keRIUCgxjdXN0b21fZXZlbnQYASABKAkSLwoLY3VzdG9tX2V4dHMYAiABKAsyGi5nb29nbGUucHJvdG9idWYuTGlzdFZhbHVlEkEKDnYyX2N1c3RvbV9leHRzGAMgAygLMikuaW1icmlkZ2UudjEuQ3VzdG9tQm9keS5WMkN1c3RvbUV4dHNFbnRyeRozChFWMkN1c3RvbUV4dHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkQKC1Vua25vd25Cb2R5EgwKBHR5cGUYASABKAkSJwoGZmllbGRzGAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCJeCgtSZWNhbGxFdmVudBIRCglyZWNhbGxfaWQYASABKAkSFgoOYWNrX21lc3NhZ2VfaWQYAiABKAkSJAoDZXh0GAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCL6AgoITXVjRXZlbnQSLAoJb3BlcmF0aW9uGAEgASgOMhkuaW1icmlkZ2UudjEuTXVjT3BlcmF0aW9uEhYKDm9wZXJhdGlvbl9uYW1lGAIgASgJEhMKC2lzX2NoYXRyb29tGAMgASgIEiIKBm11Y19pZBgEIAEoCzISLmltYnJpZGdlLnYxLk11Y0lkEhUKC3JlYXNvbl90ZXh0GAUgASgJSAASLgoLc2hhcmVkX2ZpbGUYBiABKAsyFy5pbWJyaWRnZS52MS5TaGFyZWRGaWxlSAASEQoHZmlsZV9pZBgHIAEoCUgAEi4KDHJlYXNvbl9vdGhlchgIIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZUgAEiwKBnN0YXR1cxgJIAEoCzIcLmltYnJpZGdlLnYxLk9wZXJhdGlvblN0YXR1cxItCgpldmVudF9pbmZvGAogASgLMhkuaW1icmlkZ2UudjEuTXVjRXZlbnRJbmZvQggKBnJlYXNvbiI2CgVNdWNJZBILCgNyYXcYASABKAkSDgoGYXBwa2V5GAIgASgJEhAKCGdyb3VwX2lkGAMgASgJIogBCgpTaGFyZWRGaWxlEg8KB2ZpbGVfaWQYASABKAkSEQoJZmlsZV9uYW1lGAIgASgJEhIKCmZpbGVfb3duZXIYAyABKAkSEQoJZmlsZV9zaXplGAQgASgDEi8KC2NyZWF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI6Cg9PcGVyYXRpb25TdGF0dXMSEwoLZGVzY3JpcHRpb24YASABKAkSEgoKZXJyb3JfY29kZRgCIAEoCSJTCgxNdWNFdmVudEluZm8SDAoEdHlwZRgBIAEoCRIkCgNleHQYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Eg8KB3Jhd19leHQYAyABKAkixAEKC1Jvc3RlckV2ZW50Ei8KCW9wZXJhdGlvbhgBIAEoDjIcLmltYnJpZGdlLnYxLlJvc3Rlck9wZXJhdGlvbhIWCg5vcGVyYXRpb25fbmFtZRgCIAEoCRIWCg5yb3N0ZXJfdmVyc2lvbhgDIAEoCRImCgZyZWFzb24YBCABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSLAoGc3RhdHVzGAUgASgLMhwuaW1icmlkZ2UudjEuT3BlcmF0aW9uU3RhdHVzIloKCEFja0V2ZW50EhYKDmFja19tZXNzYWdlX2lkGAEgASgJEhAKCGFja190eXBlGAIgASgJEiQKA2V4dBgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QiwwEKD1VzZXJTdGF0dXNFdmVudBItCgZyZWFzb24YASABKA4yHS5pbWJyaWRnZS52MS5Vc2VyU3RhdHVzUmVhc29uEhMKC3JlYXNvbl9uYW1lGAIgASgJEg4KBm9ubGluZRgDIAEoCBITCgtzdGF0dXNfbmFtZRgEIAEoCRIeCgR1c2VyGAUgASgLMhAuaW1icmlkZ2UudjEuSmlkEgoKAm9zGAYgASgJEgoKAmlwGAcgASgJEg8KB3ZlcnNpb24YCCABKAkiWgoDSmlkEgsKA3JhdxgBIAEoCRIOCgZhcHBrZXkYAiABKAkSEAoIdXNlcm5hbWUYAyABKAkSEQoJZGV2aWNlX29zGAQgASgJEhEKCWRldmljZV9pZBgFIAEoCSLqAQoRS2V5d29yZEFsZXJ0RXZlbnQSFAoMYWxlcnRfcmVhc29uGAEgASgJEg4KBmFjdGlvbhgCIAEoCRIXCg9zZW5zaXRpdmVfd29yZHMYAyADKAkSJwoNY29udGVudF9vd25lchgEIAEoCzIQLmltYnJpZGdlLnYxLkppZBIqChBjb250ZW50X3JlY2VpdmVyGAUgASgLMhAuaW1icmlkZ2UudjEuSmlkEhMKC2NvbnRlbnRfdXJpGAYgASgJEhYKDmNvbnRlbnRfbXNnX2lkGAcgASgJEhQKDGNvbnRlbnRfdHlwZRgIIAEoCSJfCg1SZWFjdGlvbkV2ZW50EhQKDGNoYW5uZWxfdHlwZRgBIAEoCRILCgNudW0YAiABKAMSKwoEZGF0YRgDIAMoCzIdLmltYnJpZGdlLnYxLk1lc3NhZ2VSZWFjdGlvbnMiswEKEE1lc3NhZ2VSZWFjdGlvbnMSEgoKbWVzc2FnZV9pZBgBIAEoCRIOCgZzZW5kZXIYAiABKAkSEQoJcmVjaXBpZW50GAMgASgJEhQKDGNoYW5uZWxfdHlwZRgEIAEoCRIoCgR0aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCglyZWFjdGlvbnMYBiADKAsyFS5pbWJyaWRnZS52MS5SZWFjdGlvbiJyCghSZWFjdGlvbhIQCghyZWFjdGlvbhgBIAEoCRIRCgl1c2VyX2xpc3QYAiADKAkSDQoFY291bnQYAyABKAMSMgoKb3BlcmF0aW9ucxgEIAMoCzIeLmltYnJpZGdlLnYxLlJlYWN0aW9uT3BlcmF0aW9uIjwKEVJlYWN0aW9uT3BlcmF0aW9uEhUKDXJlYWN0aW9uX3R5cGUYASABKAkSEAoIb3BlcmF0b3IYAiABKAki6gEKC1RocmVhZEV2ZW50EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSEAoIb3BlcmF0b3IYAyABKAkSEQoJb3BlcmF0aW9uGAQgASgJEhUKDW1zZ19wYXJlbnRfaWQYBSABKAkSFQoNbXVjX3BhcmVudF9pZBgGIAEoCRIVCg1tZXNzYWdlX2NvdW50GAcgASgDEigKBHRpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KDGxhc3RfbWVzc2FnZRgJIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QiRQoMVW5rbm93bkV2ZW50Eg4KBnJlYXNvbhgBIAEoCRIlCgRib2R5GAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCqNAQoJRXZlbnRUeXBlEhoKFkVWRU5UX1RZUEVfVU5TUEVDSUZJRUQQABITCg9FVkVOVF9UWVBFX0NIQVQQARIbChdFVkVOVF9UWVBFX0NIQVRfT0ZGTElORRACEhwKGEVWRU5UX1RZUEVfS0VZV09SRF9BTEVSVBADEhQKEEVWRU5UX1RZUEVfT1RIRVIQBCpoCgxWZXJpZmljYXRpb24SHAoYVkVSSUZJQ0FUSU9OX1VOU1BFQ0lGSUVEEAASFwoTVkVSSUZJQ0FUSU9OX1NJR05FRBABEiEKHVZFUklGSUNBVElPTl9VTlNJR05FRF9BTExPV0VEEAIqegoMQ29udmVyc2F0aW9uEhwKGENPTlZFUlNBVElPTl9VTlNQRUNJRklFRBAAEhUKEUNPTlZFUlNBVElPTl9DSEFUEAESGgoWQ09OVkVSU0FUSU9OX0dST1VQQ0hBVBACEhkKFUNPTlZFUlNBVElPTl9DSEFUUk9PTRADKqgICgxNdWNPcGVyYXRpb24SHQoZTVVDX09QRVJBVElPTl9VTlNQRUNJRklFRBAAEhgKFE1VQ19PUEVSQVRJT05fQ1JFQVRFEAESGQoVTVVDX09QRVJBVElPTl9ERVNUUk9ZEAISFwoTTVVDX09QRVJBVElPTl9BUFBMWRADEh4KGk1VQ19PUEVSQVRJT05fQVBQTFlfQUNDRVBUEAQSGAoUTVVDX09QRVJBVElPTl9JTlZJVEUQBRIfChtNVUNfT1BFUkFUSU9OX0lOVklURV9BQ0NFUFQQBhIgChxNVUNfT1BFUkFUSU9OX0lOVklURV9ERUNMSU5FEAcSFgoSTVVDX09QRVJBVElPTl9LSUNLEAgSFQoRTVVDX09QRVJBVElPTl9CQU4QCRIXChNNVUNfT1BFUkFUSU9OX0FMTE9XEAoSGAoUTVVDX09QRVJBVElPTl9VUERBVEUQCxIXChNNVUNfT1BFUkFUSU9OX0JMT0NLEAwSGQoVTVVDX09QRVJBVElPTl9VTkJMT0NLEA0SGgoWTVVDX09QRVJBVElPTl9QUkVTRU5DRRAOEhkKFU1VQ19PUEVSQVRJT05fQUJTRU5DRRAPEh8KG01VQ19PUEVSQVRJT05fRElSRUNUX0pPSU5FRBAQEhcKE01VQ19PUEVSQVRJT05fTEVBVkUQERIeChpNVUNfT1BFUkFUSU9OX0FTU0lOR19PV05FUhASEhsKF01VQ19PUEVSQVRJT05fQUREX0FETUlOEBMSHgoaTVVDX09QRVJBVElPTl9SRU1PVkVfQURNSU4QFBIaChZNVUNfT1BFUkFUSU9OX0FERF9NVVRFEBUSHQoZTVVDX09QRVJBVElPTl9SRU1PVkVfTVVURRAWEiUKIU1VQ19PUEVSQVRJT05fVVBEQVRFX0FOTk9VTkNFTUVOVBAXEiUKIU1VQ19PUEVSQVRJT05fREVMRVRFX0FOTk9VTkNFTUVOVBAYEh0KGU1VQ19PUEVSQVRJT05fVVBMT0FEX0ZJTEUQGRIdChlNVUNfT1BFUkFUSU9OX0RFTEVURV9GSUxFEBoSJQohTVVDX09QRVJBVElPTl9BRERfVVNFUl9XSElURV9MSVNUEBsSKAokTVVDX09QRVJBVElPTl9SRU1PVkVfVVNFUl9XSElURV9MSVNUEBwSGwoXTVVDX09QRVJBVElPTl9CQU5fR1JPVVAQHRIiCh5NVUNfT1BFUkFUSU9OX1JFTU9WRV9CQU5fR1JPVVAQHhIeChpNVUNfT1BFUkFUSU9OX1NFVF9NRVRBREFUQRAfEiEKHU1VQ19PUEVSQVRJT05fREVMRVRFX01FVEFEQVRBECASLgoqTVVDX09QRVJBVElPTl9HUk9VUF9NRU1CRVJfTUVUQURBVEFfVVBEQVRFECEq2wEKD1Jvc3Rlck9wZXJhdGlvbhIgChxST1NURVJfT1BFUkFUSU9OX1VOU1BFQ0lGSUVEEAASGAoUUk9TVEVSX09QRVJBVElPTl9BREQQARIbChdST1NURVJfT1BFUkFUSU9OX1JFTU9WRRACEhsKF1JPU1RFUl9PUEVSQVRJT05fQUNDRVBUEAMSHAoYUk9TVEVSX09QRVJBVElPTl9ERUNMSU5FEAQSGAoUUk9TVEVSX09QRVJBVElPTl9CQU4QBRIaChZST1NURVJfT1BFUkFUSU9OX0FMTE9XEAYqlAEKEFVzZXJTdGF0dXNSZWFzb24SIgoeVVNFUl9TVEFUVVNfUkVBU09OX1VOU1BFQ0lGSUVEEAASHAoYVVNFUl9TVEFUVVNfUkVBU09OX0xPR0lOEAESHQoZVVNFUl9TVEFUVVNfUkVBU09OX0xPR09VVBACEh8KG1VTRVJfU1RBVFVTX1JFQVNPTl9SRVBMQUNFRBADQqYBCg9jb20uaW1icmlkZ2UudjFCCkV2ZW50UHJvdG9QAVo6Z2l0aHViLmNvbS9pbWJyaWRnZS9pbWJyaWRnZS9nZW4vZ28vaW1icmlkZ2UvdjE7aW1icmlkZ2V2MaICA0lYWKoCC0ltYnJpZGdlLlYxygILSW1icmlkZ2VcVjHiAhdJbWJyaWRnZVxWMVxHUEJNZXRhZGF0YeoCDEltYnJpZGdlOjpWMWIGcHJvdG8z", [file_google_api_field_behavior, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChdpbWJyaWRnZS92MS9ldmVudC5wcm90bxILaW1icmlkZ2UudjEiwQgKBUV2ZW50EhMKBmN1cnNvchgBIAEoBEID4EEDEg8KB2NhbGxfaWQYAiABKAkSKgoKZXZlbnRfdHlwZRgDIAEoDjIWLmltYnJpZGdlLnYxLkV2ZW50VHlwZRIXCg9ldmVudF90eXBlX25hbWUYBCABKAkSLwoLdmVuZG9yX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCWNoYXRfdHlwZRgGIAEoCRIQCghncm91cF9pZBgHIAEoCRIOCgZzZW5kZXIYCCABKAkSEQoJcmVjaXBpZW50GAkgASgJEg4KBm1zZ19pZBgKIAEoCRIOCgZhcHBrZXkYCyABKAkSDAoEaG9zdBgMIAEoCRIYChBzZWN1cml0eV92ZXJzaW9uGA0gASgJEjUKDHJlY2VpdmVfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCA+BBAxIVCghzZWxlY3RvchgPIAEoCUID4EEDEhUKCHJhd19ib2R5GBAgASgMQgPgQQMSNAoMdmVyaWZpY2F0aW9uGBEgASgOMhkuaW1icmlkZ2UudjEuVmVyaWZpY2F0aW9uQgPgQQMSHAoPc2VuZGVyX3VzZXJuYW1lGBIgASgJQgPgQQMSHwoScmVjaXBpZW50X3VzZXJuYW1lGBMgASgJQgPgQQMSLAoHbWVzc2FnZRgUIAEoCzIZLmltYnJpZGdlLnYxLk1lc3NhZ2VFdmVudEgAEioKBnJlY2FsbBgVIAEoCzIYLmltYnJpZGdlLnYxLlJlY2FsbEV2ZW50SAASJAoDbXVjGBYgASgLMhUuaW1icmlkZ2UudjEuTXVjRXZlbnRIABIqCgZyb3N0ZXIYFyABKAsyGC5pbWJyaWRnZS52MS5Sb3N0ZXJFdmVudEgAEikKCHJlYWRfYWNrGBggASgLMhUuaW1icmlkZ2UudjEuQWNrRXZlbnRIABIsCgtjaGFubmVsX2FjaxgZIAEoCzIVLmltYnJpZGdlLnYxLkFja0V2ZW50SAASMwoLdXNlcl9zdGF0dXMYGiABKAsyHC5pbWJyaWRnZS52MS5Vc2VyU3RhdHVzRXZlbnRIABI3Cg1rZXl3b3JkX2FsZXJ0GBsgASgLMh4uaW1icmlkZ2UudjEuS2V5d29yZEFsZXJ0RXZlbnRIABIuCghyZWFjdGlvbhgcIAEoCzIaLmltYnJpZGdlLnYxLlJlYWN0aW9uRXZlbnRIABIqCgZ0aHJlYWQYHSABKAsyGC5pbWJyaWRnZS52MS5UaHJlYWRFdmVudEgAEiwKB3Vua25vd24YHiABKAsyGS5pbWJyaWRnZS52MS5Vbmtub3duRXZlbnRIABItCghncm91cF9vcBgfIAEoCzIZLmltYnJpZGdlLnYxLkdyb3VwT3BFdmVudEgAQgYKBGJvZHkijwEKDE1lc3NhZ2VFdmVudBIvCgxjb252ZXJzYXRpb24YASABKA4yGS5pbWJyaWRnZS52MS5Db252ZXJzYXRpb24SKAoGYm9kaWVzGAIgAygLMhguaW1icmlkZ2UudjEuTWVzc2FnZUJvZHkSJAoDZXh0GAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCKGAwoLTWVzc2FnZUJvZHkSJAoDdHh0GAEgASgLMhUuaW1icmlkZ2UudjEuVGV4dEJvZHlIABIlCgNpbWcYAiABKAsyFi5pbWJyaWRnZS52MS5JbWFnZUJvZHlIABInCgVhdWRpbxgDIAEoCzIWLmltYnJpZGdlLnYxLkF1ZGlvQm9keUgAEigKA2xvYxgEIAEoCzIZLmltYnJpZGdlLnYxLkxvY2F0aW9uQm9keUgAEicKBXZpZGVvGAUgASgLMhYuaW1icmlkZ2UudjEuVmlkZW9Cb2R5SAASJQoEZmlsZRgGIAEoCzIVLmltYnJpZGdlLnYxLkZpbGVCb2R5SAASJwoDY21kGAcgASgLMhguaW1icmlkZ2UudjEuQ29tbWFuZEJvZHlIABIpCgZjdXN0b20YCCABKAsyFy5pbWJyaWRnZS52MS5DdXN0b21Cb2R5SAASKwoHdW5rbm93bhgJIAEoCzIYLmltYnJpZGdlLnYxLlVua25vd25Cb2R5SABCBgoEa2luZCIXCghUZXh0Qm9keRILCgNtc2cYASABKAkiJQoEU2l6ZRINCgV3aWR0aBgBIAEoBRIOCgZoZWlnaHQYAiABKAUicAoJSW1hZ2VCb2R5EhAKCGZpbGVuYW1lGAEgASgJEg4KBnNlY3JldBgCIAEoCRITCgtmaWxlX2xlbmd0aBgDIAEoAxIfCgRzaXplGAQgASgLMhEuaW1icmlkZ2UudjEuU2l6ZRILCgN1cmwYBSABKAkiXwoJQXVkaW9Cb2R5EhAKCGZpbGVuYW1lGAEgASgJEg4KBnNlY3JldBgCIAEoCRITCgtmaWxlX2xlbmd0aBgDIAEoAxIOCgZsZW5ndGgYBCABKAUSCwoDdXJsGAUgASgJIjYKDExvY2F0aW9uQm9keRILCgNsYXQYASABKAESCwoDbG5nGAIgASgBEgwKBGFkZHIYAyABKAkipQEKCVZpZGVvQm9keRIQCghmaWxlbmFtZRgBIAEoCRIOCgZzZWNyZXQYAiABKAkSEwoLZmlsZV9sZW5ndGgYAyABKAMSDgoGbGVuZ3RoGAQgASgFEgsKA3VybBgFIAEoCRINCgV0aHVtYhgGIAEoCRIUCgx0aHVtYl9zZWNyZXQYByABKAkSHwoEc2l6ZRgIIAEoCzIRLmltYnJpZGdlLnYxLlNpemUiTgoIRmlsZUJvZHkSEAoIZmlsZW5hbWUYASABKAkSDgoGc2VjcmV0GAIgASgJEhMKC2ZpbGVfbGVuZ3RoGAMgASgDEgsKA3VybBgEIAEoCSIqCgtDb21tYW5kQm9keRIOCgZhY3Rpb24YASABKAkSCwoDbXNnGAIgASgJIssBCgpDdXN0b21Cb2R5EhQKDGN1c3RvbV9ldmVudBgBIAEoCRIvCgtjdXN0b21fZXh0cxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5MaXN0VmFsdWUSQQoOdjJfY3VzdG9tX2V4dHMYAyADKAsyKS5pbWJyaWRnZS52MS5DdXN0b21Cb2R5LlYyQ3VzdG9tRXh0c0VudHJ5GjMKEVYyQ3VzdG9tRXh0c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiRAoLVW5rbm93bkJvZHkSDAoEdHlwZRgBIAEoCRInCgZmaWVsZHMYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Il4KC1JlY2FsbEV2ZW50EhEKCXJlY2FsbF9pZBgBIAEoCRIWCg5hY2tfbWVzc2FnZV9pZBgCIAEoCRIkCgNleHQYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0IvoCCghNdWNFdmVudBIsCglvcGVyYXRpb24YASABKA4yGS5pbWJyaWRnZS52MS5NdWNPcGVyYXRpb24SFgoOb3BlcmF0aW9uX25hbWUYAiABKAkSEwoLaXNfY2hhdHJvb20YAyABKAgSIgoGbXVjX2lkGAQgASgLMhIuaW1icmlkZ2UudjEuTXVjSWQSFQoLcmVhc29uX3RleHQYBSABKAlIABIuCgtzaGFyZWRfZmlsZRgGIAEoCzIXLmltYnJpZGdlLnYxLlNoYXJlZEZpbGVIABIRCgdmaWxlX2lkGAcgASgJSAASLgoMcmVhc29uX290aGVyGAggASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlSAASLAoGc3RhdHVzGAkgASgLMhwuaW1icmlkZ2UudjEuT3BlcmF0aW9uU3RhdHVzEi0KCmV2ZW50X2luZm8YCiABKAsyGS5pbWJyaWRnZS52MS5NdWNFdmVudEluZm9CCAoGcmVhc29uIpEFCgxHcm91cE9wRXZlbnQSIwoEa2luZBgBIAEoDjIVLmltYnJpZGdlLnYxLlJvb21LaW5kEhYKDm9wZXJhdGlvbl9uYW1lGAIgASgJEhEKCXN1Yl9ldmVudBgDIAEoCRIsCglvcGVyYXRpb24YBCABKA4yGS5pbWJyaWRnZS52MS5NdWNPcGVyYXRpb24SEAoIb3BlcmF0b3IYBSABKAkSDQoFdXNlcnMYBiADKAkSGQoMbWVtYmVyX2NvdW50GAcgASgDSACIAQESDgoGYWN0aW9uGAggASgJEiUKBGluZm8YCSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EjMKBXJvbGVzGAogAygLMiQuaW1icmlkZ2UudjEuR3JvdXBPcEV2ZW50LlJvbGVzRW50cnkSFgoOcHJldmlvdXNfb3duZXIYCyABKAkSEQoJbmV3X293bmVyGAwgASgJEhkKDGFubm91bmNlbWVudBgNIAEoCUgBiAEBEhUKCG11dGVfYWxsGA4gASgISAKIAQESFQoIZGlzYWJsZWQYDyABKAhIA4gBARIvCgtleHBpcmVfdGltZRgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIZmlsZV9pZHMYESADKAkSEAoIam9pbl9leHQYEiABKAkSKAoHcGF5bG9hZBgTIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QaLAoKUm9sZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQg8KDV9tZW1iZXJfY291bnRCDwoNX2Fubm91bmNlbWVudEILCglfbXV0ZV9hbGxCCwoJX2Rpc2FibGVkIjYKBU11Y0lkEgsKA3JhdxgBIAEoCRIOCgZhcHBrZXkYAiABKAkSEAoIZ3JvdXBfaWQYAyABKAkiiAEKClNoYXJlZEZpbGUSDwoHZmlsZV9pZBgBIAEoCRIRCglmaWxlX25hbWUYAiABKAkSEgoKZmlsZV9vd25lchgDIAEoCRIRCglmaWxlX3NpemUYBCABKAMSLwoLY3JlYXRlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjoKD09wZXJhdGlvblN0YXR1cxITCgtkZXNjcmlwdGlvbhgBIAEoCRISCgplcnJvcl9jb2RlGAIgASgJIlMKDE11Y0V2ZW50SW5mbxIMCgR0eXBlGAEgASgJEiQKA2V4dBgCIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSDwoHcmF3X2V4dBgDIAEoCSLEAQoLUm9zdGVyRXZlbnQSLwoJb3BlcmF0aW9uGAEgASgOMhwuaW1icmlkZ2UudjEuUm9zdGVyT3BlcmF0aW9uEhYKDm9wZXJhdGlvbl9uYW1lGAIgASgJEhYKDnJvc3Rlcl92ZXJzaW9uGAMgASgJEiYKBnJlYXNvbhgEIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIsCgZzdGF0dXMYBSABKAsyHC5pbWJyaWRnZS52MS5PcGVyYXRpb25TdGF0dXMiWgoIQWNrRXZlbnQSFgoOYWNrX21lc3NhZ2VfaWQYASABKAkSEAoIYWNrX3R5cGUYAiABKAkSJAoDZXh0GAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCLDAQoPVXNlclN0YXR1c0V2ZW50Ei0KBnJlYXNvbhgBIAEoDjIdLmltYnJpZGdlLnYxLlVzZXJTdGF0dXNSZWFzb24SEwoLcmVhc29uX25hbWUYAiABKAkSDgoGb25saW5lGAMgASgIEhMKC3N0YXR1c19uYW1lGAQgASgJEh4KBHVzZXIYBSABKAsyEC5pbWJyaWRnZS52MS5KaWQSCgoCb3MYBiABKAkSCgoCaXAYByABKAkSDwoHdmVyc2lvbhgIIAEoCSJaCgNKaWQSCwoDcmF3GAEgASgJEg4KBmFwcGtleRgCIAEoCRIQCgh1c2VybmFtZRgDIAEoCRIRCglkZXZpY2Vfb3MYBCABKAkSEQoJZGV2aWNlX2lkGAUgASgJIuoBChFLZXl3b3JkQWxlcnRFdmVudBIUCgxhbGVydF9yZWFzb24YASABKAkSDgoGYWN0aW9uGAIgASgJEhcKD3NlbnNpdGl2ZV93b3JkcxgDIAMoCRInCg1jb250ZW50X293bmVyGAQgASgLMhAuaW1icmlkZ2UudjEuSmlkEioKEGNvbnRlbnRfcmVjZWl2ZXIYBSABKAsyEC5pbWJyaWRnZS52MS5KaWQSEwoLY29udGVudF91cmkYBiABKAkSFgoOY29udGVudF9tc2dfaWQYByABKAkSFAoMY29udGVudF90eXBlGAggASgJIl8KDVJlYWN0aW9uRXZlbnQSFAoMY2hhbm5lbF90eXBlGAEgASgJEgsKA251bRgCIAEoAxIrCgRkYXRhGAMgAygLMh0uaW1icmlkZ2UudjEuTWVzc2FnZVJlYWN0aW9ucyKzAQoQTWVzc2FnZVJlYWN0aW9ucxISCgptZXNzYWdlX2lkGAEgASgJEg4KBnNlbmRlchgCIAEoCRIRCglyZWNpcGllbnQYAyABKAkSFAoMY2hhbm5lbF90eXBlGAQgASgJEigKBHRpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEigKCXJlYWN0aW9ucxgGIAMoCzIVLmltYnJpZGdlLnYxLlJlYWN0aW9uInIKCFJlYWN0aW9uEhAKCHJlYWN0aW9uGAEgASgJEhEKCXVzZXJfbGlzdBgCIAMoCRINCgVjb3VudBgDIAEoAxIyCgpvcGVyYXRpb25zGAQgAygLMh4uaW1icmlkZ2UudjEuUmVhY3Rpb25PcGVyYXRpb24iPAoRUmVhY3Rpb25PcGVyYXRpb24SFQoNcmVhY3Rpb25fdHlwZRgBIAEoCRIQCghvcGVyYXRvchgCIAEoCSLqAQoLVGhyZWFkRXZlbnQSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIQCghvcGVyYXRvchgDIAEoCRIRCglvcGVyYXRpb24YBCABKAkSFQoNbXNnX3BhcmVudF9pZBgFIAEoCRIVCg1tdWNfcGFyZW50X2lkGAYgASgJEhUKDW1lc3NhZ2VfY291bnQYByABKAMSKAoEdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoMbGFzdF9tZXNzYWdlGAkgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCJFCgxVbmtub3duRXZlbnQSDgoGcmVhc29uGAEgASgJEiUKBGJvZHkYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ko0BCglFdmVudFR5cGUSGgoWRVZFTlRfVFlQRV9VTlNQRUNJRklFRBAAEhMKD0VWRU5UX1RZUEVfQ0hBVBABEhsKF0VWRU5UX1RZUEVfQ0hBVF9PRkZMSU5FEAISHAoYRVZFTlRfVFlQRV9LRVlXT1JEX0FMRVJUEAMSFAoQRVZFTlRfVFlQRV9PVEhFUhAEKmgKDFZlcmlmaWNhdGlvbhIcChhWRVJJRklDQVRJT05fVU5TUEVDSUZJRUQQABIXChNWRVJJRklDQVRJT05fU0lHTkVEEAESIQodVkVSSUZJQ0FUSU9OX1VOU0lHTkVEX0FMTE9XRUQQAip6CgxDb252ZXJzYXRpb24SHAoYQ09OVkVSU0FUSU9OX1VOU1BFQ0lGSUVEEAASFQoRQ09OVkVSU0FUSU9OX0NIQVQQARIaChZDT05WRVJTQVRJT05fR1JPVVBDSEFUEAISGQoVQ09OVkVSU0FUSU9OX0NIQVRST09NEAMqpgkKDE11Y09wZXJhdGlvbhIdChlNVUNfT1BFUkFUSU9OX1VOU1BFQ0lGSUVEEAASGAoUTVVDX09QRVJBVElPTl9DUkVBVEUQARIZChVNVUNfT1BFUkFUSU9OX0RFU1RST1kQAhIXChNNVUNfT1BFUkFUSU9OX0FQUExZEAMSHgoaTVVDX09QRVJBVElPTl9BUFBMWV9BQ0NFUFQQBBIYChRNVUNfT1BFUkFUSU9OX0lOVklURRAFEh8KG01VQ19PUEVSQVRJT05fSU5WSVRFX0FDQ0VQVBAGEiAKHE1VQ19PUEVSQVRJT05fSU5WSVRFX0RFQ0xJTkUQBxIWChJNVUNfT1BFUkFUSU9OX0tJQ0sQCBIVChFNVUNfT1BFUkFUSU9OX0JBThAJEhcKE01VQ19PUEVSQVRJT05fQUxMT1cQChIYChRNVUNfT1BFUkFUSU9OX1VQREFURRALEhcKE01VQ19PUEVSQVRJT05fQkxPQ0sQDBIZChVNVUNfT1BFUkFUSU9OX1VOQkxPQ0sQDRIaChZNVUNfT1BFUkFUSU9OX1BSRVNFTkNFEA4SGQoVTVVDX09QRVJBVElPTl9BQlNFTkNFEA8SHwobTVVDX09QRVJBVElPTl9ESVJFQ1RfSk9JTkVEEBASFwoTTVVDX09QRVJBVElPTl9MRUFWRRAREh4KGk1VQ19PUEVSQVRJT05fQVNTSU5HX09XTkVSEBISGwoXTVVDX09QRVJBVElPTl9BRERfQURNSU4QExIeChpNVUNfT1BFUkFUSU9OX1JFTU9WRV9BRE1JThAUEhoKFk1VQ19PUEVSQVRJT05fQUREX01VVEUQFRIdChlNVUNfT1BFUkFUSU9OX1JFTU9WRV9NVVRFEBYSJQohTVVDX09QRVJBVElPTl9VUERBVEVfQU5OT1VOQ0VNRU5UEBcSJQohTVVDX09QRVJBVElPTl9ERUxFVEVfQU5OT1VOQ0VNRU5UEBgSHQoZTVVDX09QRVJBVElPTl9VUExPQURfRklMRRAZEh0KGU1VQ19PUEVSQVRJT05fREVMRVRFX0ZJTEUQGhIlCiFNVUNfT1BFUkFUSU9OX0FERF9VU0VSX1dISVRFX0xJU1QQGxIoCiRNVUNfT1BFUkFUSU9OX1JFTU9WRV9VU0VSX1dISVRFX0xJU1QQHBIbChdNVUNfT1BFUkFUSU9OX0JBTl9HUk9VUBAdEiIKHk1VQ19PUEVSQVRJT05fUkVNT1ZFX0JBTl9HUk9VUBAeEh4KGk1VQ19PUEVSQVRJT05fU0VUX01FVEFEQVRBEB8SIQodTVVDX09QRVJBVElPTl9ERUxFVEVfTUVUQURBVEEQIBIuCipNVUNfT1BFUkFUSU9OX0dST1VQX01FTUJFUl9NRVRBREFUQV9VUERBVEUQIRIZChVNVUNfT1BFUkFUSU9OX0RJU0FCTEUQIhIYChRNVUNfT1BFUkFUSU9OX0VOQUJMRRAjEiEKHU1VQ19PUEVSQVRJT05fQUREX1NVUEVSX0FETUlOECQSJAogTVVDX09QRVJBVElPTl9SRU1PVkVfU1VQRVJfQURNSU4QJSpSCghSb29tS2luZBIZChVST09NX0tJTkRfVU5TUEVDSUZJRUQQABITCg9ST09NX0tJTkRfR1JPVVAQARIWChJST09NX0tJTkRfQ0hBVFJPT00QAirbAQoPUm9zdGVyT3BlcmF0aW9uEiAKHFJPU1RFUl9PUEVSQVRJT05fVU5TUEVDSUZJRUQQABIYChRST1NURVJfT1BFUkFUSU9OX0FERBABEhsKF1JPU1RFUl9PUEVSQVRJT05fUkVNT1ZFEAISGwoXUk9TVEVSX09QRVJBVElPTl9BQ0NFUFQQAxIcChhST1NURVJfT1BFUkFUSU9OX0RFQ0xJTkUQBBIYChRST1NURVJfT1BFUkFUSU9OX0JBThAFEhoKFlJPU1RFUl9PUEVSQVRJT05fQUxMT1cQBiqUAQoQVXNlclN0YXR1c1JlYXNvbhIiCh5VU0VSX1NUQVRVU19SRUFTT05fVU5TUEVDSUZJRUQQABIcChhVU0VSX1NUQVRVU19SRUFTT05fTE9HSU4QARIdChlVU0VSX1NUQVRVU19SRUFTT05fTE9HT1VUEAISHwobVVNFUl9TVEFUVVNfUkVBU09OX1JFUExBQ0VEEANCpgEKD2NvbS5pbWJyaWRnZS52MUIKRXZlbnRQcm90b1ABWjpnaXRodWIuY29tL2ltYnJpZGdlL2ltYnJpZGdlL2dlbi9nby9pbWJyaWRnZS92MTtpbWJyaWRnZXYxogIDSVhYqgILSW1icmlkZ2UuVjHKAgtJbWJyaWRnZVxWMeICF0ltYnJpZGdlXFYxXEdQQk1ldGFkYXRh6gIMSW1icmlkZ2U6OlYxYgZwcm90bzM", [file_google_api_field_behavior, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * Event is one Easemob post-send callback (发送后回调) as imbridge stored it:
@@ -36,7 +36,8 @@ export const file_imbridge_v1_event: GenFile = /*@__PURE__*/
  *   muc:delete_announcement muc:upload_file muc:delete_file
  *   muc:add_user_white_list muc:remove_user_white_list muc:ban_group
  *   muc:remove_ban_group muc:set_metadata muc:delete_metadata
- *   muc:group_member_metadata_update muc:unknown
+ *   muc:group_member_metadata_update muc:disable muc:enable
+ *   muc:add_super_admin muc:remove_super_admin muc:unknown
  *   roster:add roster:remove roster:accept roster:decline roster:ban
  *   roster:allow roster:unknown
  *   userStatus:login userStatus:logout userStatus:replaced
@@ -306,6 +307,16 @@ export type Event = Message<"imbridge.v1.Event"> & {
      */
     value: UnknownEvent;
     case: "unknown";
+  } | {
+    /**
+     * A group or chatroom operation in the vendor's current format
+     * (`event: "group_op_event"`), selected by the same `muc:*` selectors
+     * as the legacy format (see GroupOpEvent).
+     *
+     * @generated from field: imbridge.v1.GroupOpEvent group_op = 31;
+     */
+    value: GroupOpEvent;
+    case: "groupOp";
   } | { case: undefined; value?: undefined };
 };
 
@@ -970,6 +981,187 @@ export const MucEventSchema: GenMessage<MucEvent> = /*@__PURE__*/
   messageDesc(file_imbridge_v1_event, 14);
 
 /**
+ * GroupOpEvent is a group or chatroom operation in the vendor's current
+ * format (`event: "group_op_event"`, pages callback_group_room_*.md,
+ * callback_group_block.md, callback_group_ban.md,
+ * callback_group_shared_file.md, callback_room_superadmin.md). The
+ * vendor's `operation` and `payload.type` are kept as sent, since the
+ * vendor adds sub-events; `operation` below is their meaning in the
+ * vocabulary shared with the legacy `chat_type: muc` format, which is also
+ * the event's selector (`muc:<operation>`), so that one subscription gets
+ * both formats. The mapping (also in the README):
+ *
+ *   CREATE → create; DELETE → destroy; UPDATE/INFO → update;
+ *   UPDATE/OWNER → assing_owner; UPDATE/MUTE → ban_group (mute true) or
+ *   remove_ban_group (false); UPDATE/ANNOUNCEMENT → update_announcement
+ *   (or delete_announcement without `announcement`); UPDATE/DISABLE →
+ *   disable or enable; JOIN/* → presence; LEAVE/QUIT → leave (a chatroom's
+ *   `action: user_offline` → kick); LEAVE/KICK → kick; LEAVE/BLOCK and
+ *   LEAVE/DELETE → absence; ADMIN/ADD|REMOVE → add_admin|remove_admin;
+ *   MUTE/* → add_mute|remove_mute; WHITE/* → add_user_white_list|
+ *   remove_user_white_list; BLOCK/* → ban|allow; SHIELD/* → block|unblock;
+ *   SHARE_FILE/* → upload_file|delete_file; ROOM_SUPER_ADMIN/* →
+ *   add_super_admin|remove_super_admin; anything else → unknown, with
+ *   every known field still set.
+ *
+ * @generated from message imbridge.v1.GroupOpEvent
+ */
+export type GroupOpEvent = Message<"imbridge.v1.GroupOpEvent"> & {
+  /**
+   * Group or chatroom (`type`).
+   *
+   * @generated from field: imbridge.v1.RoomKind kind = 1;
+   */
+  kind: RoomKind;
+
+  /**
+   * The vendor's `operation` as sent: CREATE, DELETE, UPDATE, JOIN, LEAVE,
+   * ADMIN, MUTE, WHITE, BLOCK, SHIELD, SHARE_FILE, ROOM_SUPER_ADMIN, or a
+   * newer one.
+   *
+   * @generated from field: string operation_name = 2;
+   */
+  operationName: string;
+
+  /**
+   * The vendor's sub-event (`payload.type`) as sent: ADD, REMOVE, INFO,
+   * OWNER, MUTE, ANNOUNCEMENT, DISABLE, DIRECT, INVITE, APPLY, QUIT, KICK,
+   * BLOCK, DELETE, or a newer one; empty when absent (CREATE, DELETE).
+   *
+   * @generated from field: string sub_event = 3;
+   */
+  subEvent: string;
+
+  /**
+   * The meaning, in the vocabulary shared with the legacy format (see
+   * above); MUC_OPERATION_UNSPECIFIED when imbridge knows none.
+   *
+   * @generated from field: imbridge.v1.MucOperation operation = 4;
+   */
+  operation: MucOperation;
+
+  /**
+   * Who acted (`operator`): a username, or `@ppAdmin` for the app's admin
+   * (REST API, console, or a chatroom's offline removal).
+   *
+   * @generated from field: string operator = 5;
+   */
+  operator: string;
+
+  /**
+   * The users the operation is about, from whichever list the sub-event
+   * carries (`payload.member`, `admin`): joined, left, muted, promoted….
+   *
+   * @generated from field: repeated string users = 6;
+   */
+  users: string[];
+
+  /**
+   * The member count after a JOIN or LEAVE (`member_count`); unset when
+   * absent.
+   *
+   * @generated from field: optional int64 member_count = 7;
+   */
+  memberCount?: bigint | undefined;
+
+  /**
+   * Why a chatroom member left (`payload.action`): `user_quit` or
+   * `user_offline` (after 2 minutes offline).
+   *
+   * @generated from field: string action = 8;
+   */
+  action: string;
+
+  /**
+   * The group's settings (`payload.info`) of CREATE and UPDATE/INFO, as
+   * sent: the vendor sends every value but `mute_duration` as a string.
+   *
+   * @generated from field: google.protobuf.Struct info = 9;
+   */
+  info?: JsonObject | undefined;
+
+  /**
+   * The roles at creation (`payload.role`): username → `owner` or `admin`.
+   *
+   * @generated from field: map<string, string> roles = 10;
+   */
+  roles: { [key: string]: string };
+
+  /**
+   * UPDATE/OWNER: the previous owner (`payload.owner`).
+   *
+   * @generated from field: string previous_owner = 11;
+   */
+  previousOwner: string;
+
+  /**
+   * UPDATE/OWNER: the new owner (`payload.new_owner`).
+   *
+   * @generated from field: string new_owner = 12;
+   */
+  newOwner: string;
+
+  /**
+   * UPDATE/ANNOUNCEMENT: the announcement (`payload.announcement`); unset
+   * when it was deleted.
+   *
+   * @generated from field: optional string announcement = 13;
+   */
+  announcement?: string | undefined;
+
+  /**
+   * UPDATE/MUTE: whether everyone is muted now (`payload.mute`).
+   *
+   * @generated from field: optional bool mute_all = 14;
+   */
+  muteAll?: boolean | undefined;
+
+  /**
+   * UPDATE/DISABLE: whether the group is banned now (`payload.disable`).
+   *
+   * @generated from field: optional bool disabled = 15;
+   */
+  disabled?: boolean | undefined;
+
+  /**
+   * MUTE/ADD and BLOCK/ADD: when the mute or block ends
+   * (`payload.expire_timestamp`).
+   *
+   * @generated from field: google.protobuf.Timestamp expire_time = 16;
+   */
+  expireTime?: Timestamp | undefined;
+
+  /**
+   * SHARE_FILE: the shared file ids (`payload.share_file`).
+   *
+   * @generated from field: repeated string file_ids = 17;
+   */
+  fileIds: string[];
+
+  /**
+   * JOIN: the joining user's extension (`payload.options.ext`).
+   *
+   * @generated from field: string join_ext = 18;
+   */
+  joinExt: string;
+
+  /**
+   * The whole `payload` as sent, decoded as JSON, so that a field this
+   * message leaves out (a newer one) is still at hand.
+   *
+   * @generated from field: google.protobuf.Struct payload = 19;
+   */
+  payload?: JsonObject | undefined;
+};
+
+/**
+ * Describes the message imbridge.v1.GroupOpEvent.
+ * Use `create(GroupOpEventSchema)` to create a new message.
+ */
+export const GroupOpEventSchema: GenMessage<GroupOpEvent> = /*@__PURE__*/
+  messageDesc(file_imbridge_v1_event, 15);
+
+/**
  * MucId is the vendor's `muc_id`, `{appkey}_{group id}@conference.easemob.com`,
  * split into its parts. Real callbacks also send it without the suffix or
  * without the group id; a part that is absent is empty.
@@ -1004,7 +1196,7 @@ export type MucId = Message<"imbridge.v1.MucId"> & {
  * Use `create(MucIdSchema)` to create a new message.
  */
 export const MucIdSchema: GenMessage<MucId> = /*@__PURE__*/
-  messageDesc(file_imbridge_v1_event, 15);
+  messageDesc(file_imbridge_v1_event, 16);
 
 /**
  * SharedFile is a group shared file.
@@ -1053,7 +1245,7 @@ export type SharedFile = Message<"imbridge.v1.SharedFile"> & {
  * Use `create(SharedFileSchema)` to create a new message.
  */
 export const SharedFileSchema: GenMessage<SharedFile> = /*@__PURE__*/
-  messageDesc(file_imbridge_v1_event, 16);
+  messageDesc(file_imbridge_v1_event, 17);
 
 /**
  * OperationStatus is the outcome the vendor reports for an operation.
@@ -1081,7 +1273,7 @@ export type OperationStatus = Message<"imbridge.v1.OperationStatus"> & {
  * Use `create(OperationStatusSchema)` to create a new message.
  */
 export const OperationStatusSchema: GenMessage<OperationStatus> = /*@__PURE__*/
-  messageDesc(file_imbridge_v1_event, 17);
+  messageDesc(file_imbridge_v1_event, 18);
 
 /**
  * MucEventInfo carries the details of an attribute change.
@@ -1119,7 +1311,7 @@ export type MucEventInfo = Message<"imbridge.v1.MucEventInfo"> & {
  * Use `create(MucEventInfoSchema)` to create a new message.
  */
 export const MucEventInfoSchema: GenMessage<MucEventInfo> = /*@__PURE__*/
-  messageDesc(file_imbridge_v1_event, 18);
+  messageDesc(file_imbridge_v1_event, 19);
 
 /**
  * RosterEvent is a contact (roster) operation (`chat_type: roster`).
@@ -1169,7 +1361,7 @@ export type RosterEvent = Message<"imbridge.v1.RosterEvent"> & {
  * Use `create(RosterEventSchema)` to create a new message.
  */
 export const RosterEventSchema: GenMessage<RosterEvent> = /*@__PURE__*/
-  messageDesc(file_imbridge_v1_event, 19);
+  messageDesc(file_imbridge_v1_event, 20);
 
 /**
  * AckEvent is a read receipt: of one message (`read_ack`) or of a whole
@@ -1207,7 +1399,7 @@ export type AckEvent = Message<"imbridge.v1.AckEvent"> & {
  * Use `create(AckEventSchema)` to create a new message.
  */
 export const AckEventSchema: GenMessage<AckEvent> = /*@__PURE__*/
-  messageDesc(file_imbridge_v1_event, 20);
+  messageDesc(file_imbridge_v1_event, 21);
 
 /**
  * UserStatusEvent is a login, logout or forced logout.
@@ -1277,7 +1469,7 @@ export type UserStatusEvent = Message<"imbridge.v1.UserStatusEvent"> & {
  * Use `create(UserStatusEventSchema)` to create a new message.
  */
 export const UserStatusEventSchema: GenMessage<UserStatusEvent> = /*@__PURE__*/
-  messageDesc(file_imbridge_v1_event, 21);
+  messageDesc(file_imbridge_v1_event, 22);
 
 /**
  * Jid is a vendor user address,
@@ -1328,7 +1520,7 @@ export type Jid = Message<"imbridge.v1.Jid"> & {
  * Use `create(JidSchema)` to create a new message.
  */
 export const JidSchema: GenMessage<Jid> = /*@__PURE__*/
-  messageDesc(file_imbridge_v1_event, 22);
+  messageDesc(file_imbridge_v1_event, 23);
 
 /**
  * KeywordAlertEvent is a sensitive-word detection (`eventType:
@@ -1400,7 +1592,7 @@ export type KeywordAlertEvent = Message<"imbridge.v1.KeywordAlertEvent"> & {
  * Use `create(KeywordAlertEventSchema)` to create a new message.
  */
 export const KeywordAlertEventSchema: GenMessage<KeywordAlertEvent> = /*@__PURE__*/
-  messageDesc(file_imbridge_v1_event, 23);
+  messageDesc(file_imbridge_v1_event, 24);
 
 /**
  * ReactionEvent is a message reaction notification (`chat_type: notify`,
@@ -1436,7 +1628,7 @@ export type ReactionEvent = Message<"imbridge.v1.ReactionEvent"> & {
  * Use `create(ReactionEventSchema)` to create a new message.
  */
 export const ReactionEventSchema: GenMessage<ReactionEvent> = /*@__PURE__*/
-  messageDesc(file_imbridge_v1_event, 24);
+  messageDesc(file_imbridge_v1_event, 25);
 
 /**
  * MessageReactions are the reactions on one message.
@@ -1492,7 +1684,7 @@ export type MessageReactions = Message<"imbridge.v1.MessageReactions"> & {
  * Use `create(MessageReactionsSchema)` to create a new message.
  */
 export const MessageReactionsSchema: GenMessage<MessageReactions> = /*@__PURE__*/
-  messageDesc(file_imbridge_v1_event, 25);
+  messageDesc(file_imbridge_v1_event, 26);
 
 /**
  * Reaction is one emoji reaction and who made it.
@@ -1534,7 +1726,7 @@ export type Reaction = Message<"imbridge.v1.Reaction"> & {
  * Use `create(ReactionSchema)` to create a new message.
  */
 export const ReactionSchema: GenMessage<Reaction> = /*@__PURE__*/
-  messageDesc(file_imbridge_v1_event, 26);
+  messageDesc(file_imbridge_v1_event, 27);
 
 /**
  * ReactionOperation is one change to a reaction.
@@ -1562,7 +1754,7 @@ export type ReactionOperation = Message<"imbridge.v1.ReactionOperation"> & {
  * Use `create(ReactionOperationSchema)` to create a new message.
  */
 export const ReactionOperationSchema: GenMessage<ReactionOperation> = /*@__PURE__*/
-  messageDesc(file_imbridge_v1_event, 27);
+  messageDesc(file_imbridge_v1_event, 28);
 
 /**
  * ThreadEvent is a message thread notification (`chat_type: notify`,
@@ -1641,12 +1833,12 @@ export type ThreadEvent = Message<"imbridge.v1.ThreadEvent"> & {
  * Use `create(ThreadEventSchema)` to create a new message.
  */
 export const ThreadEventSchema: GenMessage<ThreadEvent> = /*@__PURE__*/
-  messageDesc(file_imbridge_v1_event, 28);
+  messageDesc(file_imbridge_v1_event, 29);
 
 /**
  * UnknownEvent is a callback imbridge does not recognise: a new family, or
- * one of the vendor's newer formats (`group_op_event`, `edit`, `moderation`,
- * offline push, group read receipts) not yet decoded. It is stored and
+ * one of the vendor's newer formats (`edit`, `moderation`, offline push
+ * results) not yet decoded. It is stored and
  * served like any other event; the envelope's `raw_body` has every byte.
  *
  * @generated from message imbridge.v1.UnknownEvent
@@ -1673,7 +1865,7 @@ export type UnknownEvent = Message<"imbridge.v1.UnknownEvent"> & {
  * Use `create(UnknownEventSchema)` to create a new message.
  */
 export const UnknownEventSchema: GenMessage<UnknownEvent> = /*@__PURE__*/
-  messageDesc(file_imbridge_v1_event, 29);
+  messageDesc(file_imbridge_v1_event, 30);
 
 /**
  * EventType is the vendor's `eventType`.
@@ -2047,6 +2239,37 @@ export enum MucOperation {
    * @generated from enum value: MUC_OPERATION_GROUP_MEMBER_METADATA_UPDATE = 33;
    */
   GROUP_MEMBER_METADATA_UPDATE = 33,
+
+  /**
+   * `disable`: a group was banned (current format only: UPDATE/DISABLE).
+   *
+   * @generated from enum value: MUC_OPERATION_DISABLE = 34;
+   */
+  DISABLE = 34,
+
+  /**
+   * `enable`: a group's ban was lifted (current format only:
+   * UPDATE/DISABLE with `disable: false`).
+   *
+   * @generated from enum value: MUC_OPERATION_ENABLE = 35;
+   */
+  ENABLE = 35,
+
+  /**
+   * `add_super_admin`: chatroom super admins were added (current format
+   * only: ROOM_SUPER_ADMIN/ADD).
+   *
+   * @generated from enum value: MUC_OPERATION_ADD_SUPER_ADMIN = 36;
+   */
+  ADD_SUPER_ADMIN = 36,
+
+  /**
+   * `remove_super_admin`: chatroom super admins were removed (current
+   * format only: ROOM_SUPER_ADMIN/REMOVE).
+   *
+   * @generated from enum value: MUC_OPERATION_REMOVE_SUPER_ADMIN = 37;
+   */
+  REMOVE_SUPER_ADMIN = 37,
 }
 
 /**
@@ -2054,6 +2277,40 @@ export enum MucOperation {
  */
 export const MucOperationSchema: GenEnum<MucOperation> = /*@__PURE__*/
   enumDesc(file_imbridge_v1_event, 3);
+
+/**
+ * RoomKind says whether a group operation is on a group or a chatroom.
+ *
+ * @generated from enum imbridge.v1.RoomKind
+ */
+export enum RoomKind {
+  /**
+   * Not known.
+   *
+   * @generated from enum value: ROOM_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A group (`type: GROUP`; legacy `is_chatroom: false`).
+   *
+   * @generated from enum value: ROOM_KIND_GROUP = 1;
+   */
+  GROUP = 1,
+
+  /**
+   * A chatroom (`type: CHATROOM`; legacy `is_chatroom: true`).
+   *
+   * @generated from enum value: ROOM_KIND_CHATROOM = 2;
+   */
+  CHATROOM = 2,
+}
+
+/**
+ * Describes the enum imbridge.v1.RoomKind.
+ */
+export const RoomKindSchema: GenEnum<RoomKind> = /*@__PURE__*/
+  enumDesc(file_imbridge_v1_event, 4);
 
 /**
  * RosterOperation is a contact operation.
@@ -2116,7 +2373,7 @@ export enum RosterOperation {
  * Describes the enum imbridge.v1.RosterOperation.
  */
 export const RosterOperationSchema: GenEnum<RosterOperation> = /*@__PURE__*/
-  enumDesc(file_imbridge_v1_event, 4);
+  enumDesc(file_imbridge_v1_event, 5);
 
 /**
  * UserStatusReason is why a user's status changed.
@@ -2158,5 +2415,5 @@ export enum UserStatusReason {
  * Describes the enum imbridge.v1.UserStatusReason.
  */
 export const UserStatusReasonSchema: GenEnum<UserStatusReason> = /*@__PURE__*/
-  enumDesc(file_imbridge_v1_event, 5);
+  enumDesc(file_imbridge_v1_event, 6);
 
