@@ -157,7 +157,7 @@ func filterOf(parent string, f *imbridgev1.EventFilter) (eventlog.Filter, error)
 // in errors.
 func selectFilter(appkey, field string, f *imbridgev1.EventFilter) (eventlog.Filter, error) {
 	out := eventlog.Filter{Appkey: appkey, Sender: f.GetSender(), Recipient: f.GetRecipient(), GroupID: f.GetGroupId(),
-		EventTypes: f.GetEventTypes(), RoomKind: f.GetRoomKind()}
+		EventTypes: f.GetEventTypes(), RoomKind: f.GetRoomKind(), MsgID: f.GetMsgId()}
 	for i, s := range f.GetSelectors() {
 		sel, err := selector.Parse(s)
 		if err != nil {

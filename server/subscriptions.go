@@ -140,7 +140,7 @@ func SubscriptionName(appkey, id string) string { return subRef{appRefOf(appkey)
 // subscriptionOf is a stored subscription as the API shows it.
 func subscriptionOf(info *eventlog.SubscriptionInfo) *imbridgev1.Subscription {
 	f := &imbridgev1.EventFilter{Sender: info.Filter.Sender, Recipient: info.Filter.Recipient, GroupId: info.Filter.GroupID,
-		EventTypes: info.Filter.EventTypes, RoomKind: info.Filter.RoomKind}
+		EventTypes: info.Filter.EventTypes, RoomKind: info.Filter.RoomKind, MsgId: info.Filter.MsgID}
 	for _, sel := range info.Filter.Selectors {
 		f.Selectors = append(f.Selectors, sel.String())
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
@@ -90,5 +91,67 @@ func TestCurrentFormatTeachesChatrooms(t *testing.T) {
 		if got := resp.GetEvent().GetSelector(); got != want {
 			t.Errorf("message %s: %s, want %s", body, got, want)
 		}
+	}
+}
+
+// withField returns a vendor example with some fields set: top-level keys,
+// or payload keys written "payload.key".
+func withFields(t *testing.T, name string, fields map[string]any) []byte {
+	t.Helper()
+	raw, err := examples.FS.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range fields {
+		if key, ok := strings.CutPrefix(k, "payload."); ok {
+			m["payload"].(map[string]any)[key] = v
+			continue
+		}
+		m[k] = v
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// An edit and a recall name the message they change: filtering by that
+// message's id finds the message, its edit and its recall.
+func TestEditsAndRecallsFindTheirMessage(t *testing.T) {
+	r := start(t, ingestConfig(t))
+	original := build(t, "chat:txt", trigger.Options{})[0]
+	var msg struct {
+		MsgID string `json:"msg_id"`
+	}
+	if err := json.Unmarshal(original, &msg); err != nil || msg.MsgID == "" {
+		t.Fatalf("msg_id: %v", err)
+	}
+	r.post(t, original)
+	post := func(name string, fields map[string]any) string {
+		body, err := trigger.Restamp(withFields(t, name, fields), trigger.Options{Appkey: appkey, Secret: secret})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res := r.post(t, body); res.code != http.StatusOK {
+			t.Fatalf("post %s: %d %s", name, res.code, res.body)
+		}
+		return callIDOf(t, body)
+	}
+	edit := post("109_edit_txt.json", map[string]any{"payload.edit_message_id": msg.MsgID})
+	recall := post("009_recall.json", map[string]any{"recall_id": msg.MsgID, "payload.ack_message_id": msg.MsgID})
+	post("109_edit_txt.json", map[string]any{"payload.edit_message_id": "another-message"})
+
+	var got []string
+	for _, ev := range r.list(t, &imbridgev1.EventFilter{MsgId: msg.MsgID}) {
+		got = append(got, ev.GetSelector()+" "+ev.GetCallId())
+	}
+	want := []string{"chat:txt " + callIDOf(t, original), "edit " + edit, "recall " + recall}
+	if !slices.Equal(got, want) {
+		t.Errorf("events of message %s: %v, want %v", msg.MsgID, got, want)
 	}
 }

@@ -177,6 +177,22 @@ func (c *Callback) setBody(ev *imbridgev1.Event, cl class) {
 			AckMessageId: string(p.AckMessageID),
 			Ext:          object(p.Ext),
 		}}
+		ev.RelatedMsgId = string(c.w.RecallID)
+		if ev.RelatedMsgId == "" {
+			ev.RelatedMsgId = string(p.AckMessageID)
+		}
+	case kindEdit:
+		e := c.edit()
+		ev.Body = &imbridgev1.Event_Edit{Edit: e}
+		ev.RelatedMsgId = e.GetEditedMsgId()
+	case kindModeration:
+		ev.Body = &imbridgev1.Event_Moderation{Moderation: c.moderation()}
+	case kindPush:
+		p := c.push()
+		ev.Body = &imbridgev1.Event_Push{Push: p}
+		if ev.Recipient == "" {
+			ev.Recipient, ev.RecipientUsername = p.GetTarget(), p.GetTarget()
+		}
 	case kindMuc:
 		ev.Body = &imbridgev1.Event_Muc{Muc: c.muc()}
 	case kindRoster:
@@ -236,14 +252,19 @@ func value(raw json.RawMessage) *structpb.Value {
 }
 
 func (c *Callback) message(conv imbridgev1.Conversation) *imbridgev1.MessageEvent {
-	m := &imbridgev1.MessageEvent{Ext: object(c.payload().Ext), Conversation: conv}
+	return &imbridgev1.MessageEvent{Ext: object(c.payload().Ext), Conversation: conv, Bodies: c.bodies()}
+}
+
+// bodies decodes `payload.bodies`.
+func (c *Callback) bodies() []*imbridgev1.MessageBody {
+	var out []*imbridgev1.MessageBody
 	if raw := c.head.bodies.of(c.raw); raw != nil {
 		gjson.Parse(view(raw)).ForEach(func(_, elem gjson.Result) bool {
-			m.Bodies = append(m.Bodies, body([]byte(elem.Raw), bodyType(elem)))
+			out = append(out, body([]byte(elem.Raw), bodyType(elem)))
 			return true
 		})
 	}
-	return m
+	return out
 }
 
 // body decodes one element of `payload.bodies` whose type (see bodyType)

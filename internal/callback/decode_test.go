@@ -121,6 +121,7 @@ func TestEverySelectorFamilyHasAnExample(t *testing.T) {
 		"muc:add_user_white_list", "muc:remove_user_white_list", "muc:ban_group", "muc:remove_ban_group",
 		"muc:set_metadata", "muc:delete_metadata", "muc:group_member_metadata_update",
 		"muc:disable", "muc:add_super_admin", "muc:remove_super_admin",
+		"edit", "moderation", "push",
 		"roster:add", "roster:remove", "roster:accept", "roster:decline", "roster:ban", "roster:allow",
 		"read_ack", "channel_ack", "userStatus:login", "userStatus:logout", "userStatus:replaced",
 		"keyword_alert", "reaction", "thread",
@@ -260,11 +261,10 @@ func findBy(t *testing.T, match func(*imbridgev1.Event) bool) *imbridgev1.Event 
 // (callback-contract.md) are stored as UnknownEvent with the whole body.
 func TestNewerFormatsAreKeptAsUnknown(t *testing.T) {
 	cases := map[string]string{
-		"other event":    `{"callId":"k#a_1","event":"member_op_event","type":"GROUP","operation":"MUTE","payload":{"type":"ADD"},"timestamp":1,"appkey":"k#a"}`,
-		"edit":           `{"callId":"k#a_2","chat_type":"edit","eventType":"chat","timestamp":2,"appkey":"k#a","payload":{}}`,
-		"moderation":     `{"callId":"k#a_3","eventType":"moderation","timestamp":3,"appkey":"k#a"}`,
-		"offline push":   `{"callId":"k#a_4","step":"push","timestamp":4,"appkey":"k#a"}`,
-		"unknown muc op": `{"callId":"k#a_5","chat_type":"muc","payload":{"operation":"transfer_everything"},"timestamp":5,"appkey":"k#a"}`,
+		"other event":     `{"callId":"k#a_1","event":"member_op_event","type":"GROUP","operation":"MUTE","payload":{"type":"ADD"},"timestamp":1,"appkey":"k#a"}`,
+		"other step":      `{"callId":"k#a_4","step":"deliver","chat_type":"chat","timestamp":4,"appkey":"k#a"}`,
+		"other eventType": `{"callId":"k#a_3","eventType":"translation","timestamp":3,"appkey":"k#a"}`,
+		"unknown muc op":  `{"callId":"k#a_5","chat_type":"muc","payload":{"operation":"transfer_everything"},"timestamp":5,"appkey":"k#a"}`,
 	}
 	for name, body := range cases {
 		cb, err := callback.Parse([]byte(body))

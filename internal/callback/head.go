@@ -214,6 +214,9 @@ const (
 	kindUserStatus
 	kindKeywordAlert
 	kindGroupOp
+	kindEdit
+	kindModeration
+	kindPush
 )
 
 // class is what a body is: its typed body, its selector, and for a
@@ -235,10 +238,17 @@ func (h Head) classify(rooms Chatrooms) class {
 	if f.event == groupOpEvent && f.chatType == "" {
 		return class{kind: kindGroupOp, selector: selector.Of("muc", f.group.meaning(f.payloadType))}
 	}
-	if f.step != "" {
+	switch {
+	case f.step == "push":
 		// An offline push result names the message it pushed, but it is
 		// not that message: never a chat:* event.
-		return unknown(fmt.Sprintf("step %q (an offline push result) is not decoded yet", f.step))
+		return class{kind: kindPush, selector: "push"}
+	case f.step != "":
+		return unknown(fmt.Sprintf("unknown step %q", f.step))
+	case f.eventType == "moderation":
+		return class{kind: kindModeration, selector: "moderation"}
+	case f.chatType == "edit":
+		return class{kind: kindEdit, selector: "edit"}
 	}
 	switch f.chatType {
 	case "chat", "groupchat":

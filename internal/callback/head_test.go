@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io/fs"
 	"runtime"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
 	"github.com/imbridge/imbridge/internal/callback"
@@ -112,6 +112,12 @@ func bodyFollowsSelector(ev *imbridgev1.Event) error {
 		ok = ev.GetReaction() != nil
 	case "thread":
 		ok = ev.GetThread() != nil
+	case "edit":
+		ok = ev.GetEdit() != nil && ev.GetRelatedMsgId() == ev.GetEdit().GetEditedMsgId()
+	case "moderation":
+		ok = ev.GetModeration() != nil
+	case "push":
+		ok = ev.GetPush() != nil
 	case selector.Unknown:
 		ok = ev.GetUnknown() != nil
 	}
@@ -556,17 +562,22 @@ func BenchmarkRefuseUnsigned1MiB(b *testing.B) {
 // The vendor's offline push results carry a chat_type and a msg_id, but
 // they are not messages: they must not reach chat:* subscribers.
 func TestOfflinePushResultsAreNotMessages(t *testing.T) {
-	files, err := filepath.Glob("examples/current/m01[3-7]_push_*.json")
+	files, err := fs.Glob(examples.FS, "*_push_*.json")
 	if err != nil || len(files) != 5 {
 		t.Fatalf("push examples: %v %v", files, err)
 	}
 	for _, f := range files {
-		raw, err := os.ReadFile(f)
+		raw, err := examples.FS.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sel := callback.Peek(raw).Selector(nil); sel != "unknown" {
-			t.Errorf("%s: selector %q, want unknown", f, sel)
+		cb, err := callback.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := cb.Decode(time.Now(), nil)
+		if ev.GetSelector() != "push" || ev.GetMessage() != nil || ev.GetPush().GetTarget() == "" || ev.GetRecipient() != ev.GetPush().GetTarget() {
+			t.Errorf("%s: selector %q, push %v, recipient %q", f, ev.GetSelector(), ev.GetPush(), ev.GetRecipient())
 		}
 	}
 }

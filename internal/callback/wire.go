@@ -36,6 +36,26 @@ type wire struct {
 	ContentURI      string   `json:"contentUri"`
 	ContentType     string   `json:"contentType"`
 	SensitiveWords  []string `json:"sensitiveWords"`
+
+	// Offline push results.
+	Target       string          `json:"target"`
+	Detail       string          `json:"detail"`
+	Channel      string          `json:"channel"`
+	NotifierName string          `json:"notifier_name"`
+	DeviceID     string          `json:"device_id"`
+	DeviceToken  string          `json:"device_token"`
+	Data         json.RawMessage `json:"data"`
+
+	// Moderation results.
+	ModerationResult string          `json:"moderationResult"`
+	ProviderResult   string          `json:"providerResult"`
+	MessageType      string          `json:"messageType"`
+	MessageID        flexString      `json:"messageId"`
+	TargetType       string          `json:"targetType"`
+	RiskType         string          `json:"riskType"`
+	Msg              string          `json:"msg"`
+	URL              string          `json:"url"`
+	Source           json.RawMessage `json:"source"`
 }
 
 // wirePayload is the union of the payload keys of the chat_type families,
@@ -56,6 +76,19 @@ type wirePayload struct {
 	// notify: reaction
 	Num         flexInt `json:"num"`
 	ChannelType string  `json:"channel_type"`
+
+	// edit
+	EditMessageID flexString `json:"edit_message_id"`
+	Meta          *struct {
+		EditMsg struct {
+			ChatType string     `json:"chat_type"`
+			SendTime flexInt    `json:"send_time"`
+			EditTime flexInt    `json:"edit_time"`
+			Sender   flexString `json:"sender"`
+			Count    flexInt    `json:"count"`
+			Operator flexString `json:"operator"`
+		} `json:"edit_msg"`
+	} `json:"meta"`
 }
 
 type wireStatus struct {

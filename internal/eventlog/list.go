@@ -44,6 +44,9 @@ type Filter struct {
 	// RoomKind chooses events about groups or about chatrooms (see
 	// RoomKindOf); unspecified = any.
 	RoomKind imbridgev1.RoomKind
+	// MsgID chooses the events of one message: its own (msg_id) and those
+	// about it (related_msg_id: edits, recall); "" = any.
+	MsgID string
 }
 
 // RoomKindOf is whether ev is about a group or a chatroom: a group or
@@ -75,7 +78,7 @@ func (f *Filter) subjects() []string { return filterSubjects(f.Appkey, f.Selecto
 // cannot express: they are checked on the decoded event (Matches).
 func (f *Filter) HasFieldConditions() bool {
 	return f.Sender != "" || f.Recipient != "" || f.GroupID != "" || len(f.EventTypes) > 0 ||
-		f.RoomKind != imbridgev1.RoomKind_ROOM_KIND_UNSPECIFIED
+		f.RoomKind != imbridgev1.RoomKind_ROOM_KIND_UNSPECIFIED || f.MsgID != ""
 }
 
 // Matches applies the conditions a subject filter cannot express.
@@ -84,7 +87,8 @@ func (f *Filter) Matches(ev *imbridgev1.Event) bool {
 		(f.Recipient == "" || ev.GetRecipientUsername() == f.Recipient) &&
 		(f.GroupID == "" || ev.GetGroupId() == f.GroupID) &&
 		(len(f.EventTypes) == 0 || slices.Contains(f.EventTypes, ev.GetEventType())) &&
-		(f.RoomKind == imbridgev1.RoomKind_ROOM_KIND_UNSPECIFIED || RoomKindOf(ev) == f.RoomKind)
+		(f.RoomKind == imbridgev1.RoomKind_ROOM_KIND_UNSPECIFIED || RoomKindOf(ev) == f.RoomKind) &&
+		(f.MsgID == "" || ev.GetMsgId() == f.MsgID || ev.GetRelatedMsgId() == f.MsgID)
 }
 
 // Query chooses events for List.

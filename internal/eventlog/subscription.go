@@ -84,10 +84,11 @@ type filterJSON struct {
 	GroupID    string   `json:"group_id,omitempty"`
 	EventTypes []int32  `json:"event_types,omitempty"`
 	RoomKind   int32    `json:"room_kind,omitempty"`
+	MsgID      string   `json:"msg_id,omitempty"`
 }
 
 func encodeFilter(f Filter) string {
-	j := filterJSON{Sender: f.Sender, Recipient: f.Recipient, GroupID: f.GroupID, RoomKind: int32(f.RoomKind)}
+	j := filterJSON{Sender: f.Sender, Recipient: f.Recipient, GroupID: f.GroupID, RoomKind: int32(f.RoomKind), MsgID: f.MsgID}
 	for _, s := range f.Selectors {
 		j.Selectors = append(j.Selectors, s.String())
 	}
@@ -107,7 +108,7 @@ func decodeFilter(appkey, s string) (Filter, error) {
 	if err != nil {
 		return Filter{}, err
 	}
-	f := Filter{Selectors: sels, Appkey: appkey, Sender: j.Sender, Recipient: j.Recipient, GroupID: j.GroupID, RoomKind: imbridgev1.RoomKind(j.RoomKind)}
+	f := Filter{Selectors: sels, Appkey: appkey, Sender: j.Sender, Recipient: j.Recipient, GroupID: j.GroupID, RoomKind: imbridgev1.RoomKind(j.RoomKind), MsgID: j.MsgID}
 	for _, t := range j.EventTypes {
 		f.EventTypes = append(f.EventTypes, imbridgev1.EventType(t))
 	}

@@ -37,6 +37,9 @@ var families = []struct {
 	{"keyword_alert", nil},
 	{"reaction", nil},
 	{"thread", nil},
+	{"edit", nil},
+	{"moderation", nil},
+	{"push", nil},
 	{Unknown, nil},
 }
 

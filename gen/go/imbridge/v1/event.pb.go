@@ -604,7 +604,8 @@ func (UserStatusReason) EnumDescriptor() ([]byte, []int) {
 //	roster:allow roster:unknown
 //	userStatus:login userStatus:logout userStatus:replaced
 //	userStatus:unknown
-//	read_ack channel_ack keyword_alert reaction thread
+//	read_ack channel_ack keyword_alert reaction thread edit moderation
+//	push
 //	unknown
 //
 // `muc:assing_owner` keeps the vendor's spelling. The `…:unknown` selectors of
@@ -678,6 +679,12 @@ type Event struct {
 	// The username (or group or chatroom id) in `recipient`, parsed as for
 	// `sender_username`. Filters by recipient match this.
 	RecipientUsername string `protobuf:"bytes,19,opt,name=recipient_username,json=recipientUsername,proto3" json:"recipient_username,omitempty"`
+	// The message this event is about, when it is about another message: the
+	// message an edit changes (`payload.edit_message_id`), the message a
+	// recall takes back (`recall_id`). Filters by message id match it as well
+	// as `msg_id`, so that the original event and its edits and recall are
+	// found together.
+	RelatedMsgId string `protobuf:"bytes,35,opt,name=related_msg_id,json=relatedMsgId,proto3" json:"related_msg_id,omitempty"`
 	// The typed body of the event; exactly one is set.
 	//
 	// Types that are valid to be assigned to Body:
@@ -694,6 +701,9 @@ type Event struct {
 	//	*Event_Thread
 	//	*Event_Unknown
 	//	*Event_GroupOp
+	//	*Event_Edit
+	//	*Event_Moderation
+	//	*Event_Push
 	Body          isEvent_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -862,6 +872,13 @@ func (x *Event) GetRecipientUsername() string {
 	return ""
 }
 
+func (x *Event) GetRelatedMsgId() string {
+	if x != nil {
+		return x.RelatedMsgId
+	}
+	return ""
+}
+
 func (x *Event) GetBody() isEvent_Body {
 	if x != nil {
 		return x.Body
@@ -977,6 +994,33 @@ func (x *Event) GetGroupOp() *GroupOpEvent {
 	return nil
 }
 
+func (x *Event) GetEdit() *EditEvent {
+	if x != nil {
+		if x, ok := x.Body.(*Event_Edit); ok {
+			return x.Edit
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetModeration() *ModerationEvent {
+	if x != nil {
+		if x, ok := x.Body.(*Event_Moderation); ok {
+			return x.Moderation
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetPush() *PushEvent {
+	if x != nil {
+		if x, ok := x.Body.(*Event_Push); ok {
+			return x.Push
+		}
+	}
+	return nil
+}
+
 type isEvent_Body interface {
 	isEvent_Body()
 }
@@ -1044,6 +1088,21 @@ type Event_GroupOp struct {
 	GroupOp *GroupOpEvent `protobuf:"bytes,31,opt,name=group_op,json=groupOp,proto3,oneof"`
 }
 
+type Event_Edit struct {
+	// A message edit (`edit`).
+	Edit *EditEvent `protobuf:"bytes,32,opt,name=edit,proto3,oneof"`
+}
+
+type Event_Moderation struct {
+	// A content moderation result (`moderation`).
+	Moderation *ModerationEvent `protobuf:"bytes,33,opt,name=moderation,proto3,oneof"`
+}
+
+type Event_Push struct {
+	// The result of an offline push to a device (`push`).
+	Push *PushEvent `protobuf:"bytes,34,opt,name=push,proto3,oneof"`
+}
+
 func (*Event_Message) isEvent_Body() {}
 
 func (*Event_Recall) isEvent_Body() {}
@@ -1067,6 +1126,12 @@ func (*Event_Thread) isEvent_Body() {}
 func (*Event_Unknown) isEvent_Body() {}
 
 func (*Event_GroupOp) isEvent_Body() {}
+
+func (*Event_Edit) isEvent_Body() {}
+
+func (*Event_Moderation) isEvent_Body() {}
+
+func (*Event_Push) isEvent_Body() {}
 
 // MessageEvent is a message sent in a one-to-one chat, a group or a
 // chatroom.
@@ -3643,8 +3708,7 @@ func (x *ThreadEvent) GetLastMessage() *structpb.Struct {
 }
 
 // UnknownEvent is a callback imbridge does not recognise: a new family, or
-// one of the vendor's newer formats (`edit`, `moderation`, offline push
-// results) not yet decoded. It is stored and
+// a format the vendor documents nowhere. It is stored and
 // served like any other event; the envelope's `raw_body` has every byte.
 type UnknownEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -3701,11 +3765,381 @@ func (x *UnknownEvent) GetBody() *structpb.Struct {
 	return nil
 }
 
+// EditEvent is a message edit (`chat_type: "edit"`,
+// callback_message_modify.md). The event's `msg_id` is the edit's own id;
+// `related_msg_id` and `edited_msg_id` name the message edited.
+type EditEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The message edited (`payload.edit_message_id`).
+	EditedMsgId string `protobuf:"bytes,1,opt,name=edited_msg_id,json=editedMsgId,proto3" json:"edited_msg_id,omitempty"`
+	// Where the edited message was sent (`payload.meta.edit_msg.chat_type`:
+	// `chat:user` or `chat:group`); unspecified in the older format.
+	Conversation Conversation `protobuf:"varint,2,opt,name=conversation,proto3,enum=imbridge.v1.Conversation" json:"conversation,omitempty"`
+	// The message's bodies after the edit (`payload.bodies`).
+	Bodies []*MessageBody `protobuf:"bytes,3,rep,name=bodies,proto3" json:"bodies,omitempty"`
+	// The message's extension attributes after the edit (`payload.ext`).
+	Ext *structpb.Struct `protobuf:"bytes,4,opt,name=ext,proto3" json:"ext,omitempty"`
+	// Who edited (`meta.edit_msg.operator`): a username, or
+	// `easemob_rest_app_admin` for the app's admin through REST.
+	Operator string `protobuf:"bytes,5,opt,name=operator,proto3" json:"operator,omitempty"`
+	// Who sent the edited message (`meta.edit_msg.sender`).
+	OriginalSender string `protobuf:"bytes,6,opt,name=original_sender,json=originalSender,proto3" json:"original_sender,omitempty"`
+	// When the edited message was sent (`meta.edit_msg.send_time`).
+	OriginalSendTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=original_send_time,json=originalSendTime,proto3" json:"original_send_time,omitempty"`
+	// When it was edited (`meta.edit_msg.edit_time`).
+	EditTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=edit_time,json=editTime,proto3" json:"edit_time,omitempty"`
+	// How many times the message has been edited (`meta.edit_msg.count`).
+	EditCount     int32 `protobuf:"varint,9,opt,name=edit_count,json=editCount,proto3" json:"edit_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EditEvent) Reset() {
+	*x = EditEvent{}
+	mi := &file_imbridge_v1_event_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EditEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EditEvent) ProtoMessage() {}
+
+func (x *EditEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_imbridge_v1_event_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EditEvent.ProtoReflect.Descriptor instead.
+func (*EditEvent) Descriptor() ([]byte, []int) {
+	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *EditEvent) GetEditedMsgId() string {
+	if x != nil {
+		return x.EditedMsgId
+	}
+	return ""
+}
+
+func (x *EditEvent) GetConversation() Conversation {
+	if x != nil {
+		return x.Conversation
+	}
+	return Conversation_CONVERSATION_UNSPECIFIED
+}
+
+func (x *EditEvent) GetBodies() []*MessageBody {
+	if x != nil {
+		return x.Bodies
+	}
+	return nil
+}
+
+func (x *EditEvent) GetExt() *structpb.Struct {
+	if x != nil {
+		return x.Ext
+	}
+	return nil
+}
+
+func (x *EditEvent) GetOperator() string {
+	if x != nil {
+		return x.Operator
+	}
+	return ""
+}
+
+func (x *EditEvent) GetOriginalSender() string {
+	if x != nil {
+		return x.OriginalSender
+	}
+	return ""
+}
+
+func (x *EditEvent) GetOriginalSendTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OriginalSendTime
+	}
+	return nil
+}
+
+func (x *EditEvent) GetEditTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EditTime
+	}
+	return nil
+}
+
+func (x *EditEvent) GetEditCount() int32 {
+	if x != nil {
+		return x.EditCount
+	}
+	return 0
+}
+
+// ModerationEvent is a content moderation result (`eventType:
+// "moderation"`, callback_moderation.md). The event's sender and recipient
+// are the message's `from` and `to`.
+type ModerationEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The decision (`moderationResult`): PASS, REJECT, EXCHANGE or RECALL.
+	Result string `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"`
+	// The moderation provider's verdict (`providerResult`): PASS, REVIEWED
+	// or REJECT.
+	ProviderResult string `protobuf:"bytes,2,opt,name=provider_result,json=providerResult,proto3" json:"provider_result,omitempty"`
+	// The moderated message's type (`messageType`): txt, img, audio, video,
+	// custom.
+	MessageType string `protobuf:"bytes,3,opt,name=message_type,json=messageType,proto3" json:"message_type,omitempty"`
+	// The moderated message's id as the moderation service names it
+	// (`messageId`).
+	MessageId string `protobuf:"bytes,4,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
+	// Where the message was sent (`targetType`): chat, groupchat or
+	// chatroom.
+	TargetType string `protobuf:"bytes,5,opt,name=target_type,json=targetType,proto3" json:"target_type,omitempty"`
+	// The risk found (`riskType`), e.g. 广告; empty when none.
+	RiskType string `protobuf:"bytes,6,opt,name=risk_type,json=riskType,proto3" json:"risk_type,omitempty"`
+	// The text moderated (`msg`, text messages).
+	Msg string `protobuf:"bytes,7,opt,name=msg,proto3" json:"msg,omitempty"`
+	// The file moderated (`url`, image, audio and video messages).
+	Url string `protobuf:"bytes,8,opt,name=url,proto3" json:"url,omitempty"`
+	// `source` as sent.
+	Source        *structpb.Value `protobuf:"bytes,9,opt,name=source,proto3" json:"source,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ModerationEvent) Reset() {
+	*x = ModerationEvent{}
+	mi := &file_imbridge_v1_event_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ModerationEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ModerationEvent) ProtoMessage() {}
+
+func (x *ModerationEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_imbridge_v1_event_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ModerationEvent.ProtoReflect.Descriptor instead.
+func (*ModerationEvent) Descriptor() ([]byte, []int) {
+	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ModerationEvent) GetResult() string {
+	if x != nil {
+		return x.Result
+	}
+	return ""
+}
+
+func (x *ModerationEvent) GetProviderResult() string {
+	if x != nil {
+		return x.ProviderResult
+	}
+	return ""
+}
+
+func (x *ModerationEvent) GetMessageType() string {
+	if x != nil {
+		return x.MessageType
+	}
+	return ""
+}
+
+func (x *ModerationEvent) GetMessageId() string {
+	if x != nil {
+		return x.MessageId
+	}
+	return ""
+}
+
+func (x *ModerationEvent) GetTargetType() string {
+	if x != nil {
+		return x.TargetType
+	}
+	return ""
+}
+
+func (x *ModerationEvent) GetRiskType() string {
+	if x != nil {
+		return x.RiskType
+	}
+	return ""
+}
+
+func (x *ModerationEvent) GetMsg() string {
+	if x != nil {
+		return x.Msg
+	}
+	return ""
+}
+
+func (x *ModerationEvent) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *ModerationEvent) GetSource() *structpb.Value {
+	if x != nil {
+		return x.Source
+	}
+	return nil
+}
+
+// PushEvent is the result of one offline push to a device (`step:
+// "push"`, callback_offline_push.md). It names the message pushed
+// (`msg_id`) but is not that message. The event's recipient is the user
+// pushed to (`target`). The vendor sends successful APNs results without
+// a signature: accepting them needs `push` in the app's unsigned
+// selectors.
+type PushEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The outcome (`status`): success, fail or error.
+	Status string `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	// Why it failed (`detail`), e.g. `no push binding`; empty on success.
+	Detail string `protobuf:"bytes,2,opt,name=detail,proto3" json:"detail,omitempty"`
+	// The push service (`channel`): APNS, VIVOPUSH….
+	Channel string `protobuf:"bytes,3,opt,name=channel,proto3" json:"channel,omitempty"`
+	// The push certificate's name (`notifier_name`).
+	NotifierName string `protobuf:"bytes,4,opt,name=notifier_name,json=notifierName,proto3" json:"notifier_name,omitempty"`
+	// The device (`device_id`, `device_token`).
+	DeviceId string `protobuf:"bytes,5,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	// The device's push token (`device_token`).
+	DeviceToken string `protobuf:"bytes,6,opt,name=device_token,json=deviceToken,proto3" json:"device_token,omitempty"`
+	// The user pushed to (`target`).
+	Target string `protobuf:"bytes,7,opt,name=target,proto3" json:"target,omitempty"`
+	// Where the message was sent (`chat_type`: chat or groupchat).
+	Conversation Conversation `protobuf:"varint,8,opt,name=conversation,proto3,enum=imbridge.v1.Conversation" json:"conversation,omitempty"`
+	// The push service's answer (`data`) as sent: its shape depends on the
+	// service.
+	Data          *structpb.Value `protobuf:"bytes,9,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PushEvent) Reset() {
+	*x = PushEvent{}
+	mi := &file_imbridge_v1_event_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PushEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PushEvent) ProtoMessage() {}
+
+func (x *PushEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_imbridge_v1_event_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PushEvent.ProtoReflect.Descriptor instead.
+func (*PushEvent) Descriptor() ([]byte, []int) {
+	return file_imbridge_v1_event_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *PushEvent) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *PushEvent) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+func (x *PushEvent) GetChannel() string {
+	if x != nil {
+		return x.Channel
+	}
+	return ""
+}
+
+func (x *PushEvent) GetNotifierName() string {
+	if x != nil {
+		return x.NotifierName
+	}
+	return ""
+}
+
+func (x *PushEvent) GetDeviceId() string {
+	if x != nil {
+		return x.DeviceId
+	}
+	return ""
+}
+
+func (x *PushEvent) GetDeviceToken() string {
+	if x != nil {
+		return x.DeviceToken
+	}
+	return ""
+}
+
+func (x *PushEvent) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *PushEvent) GetConversation() Conversation {
+	if x != nil {
+		return x.Conversation
+	}
+	return Conversation_CONVERSATION_UNSPECIFIED
+}
+
+func (x *PushEvent) GetData() *structpb.Value {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
 var File_imbridge_v1_event_proto protoreflect.FileDescriptor
 
 const file_imbridge_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x17imbridge/v1/event.proto\x12\vimbridge.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x85\v\n" +
+	"\x17imbridge/v1/event.proto\x12\vimbridge.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcc\f\n" +
 	"\x05Event\x12\x1b\n" +
 	"\x06cursor\x18\x01 \x01(\x04B\x03\xe0A\x03R\x06cursor\x12\x17\n" +
 	"\acall_id\x18\x02 \x01(\tR\x06callId\x125\n" +
@@ -3728,7 +4162,8 @@ const file_imbridge_v1_event_proto_rawDesc = "" +
 	"\braw_body\x18\x10 \x01(\fB\x03\xe0A\x03R\arawBody\x12B\n" +
 	"\fverification\x18\x11 \x01(\x0e2\x19.imbridge.v1.VerificationB\x03\xe0A\x03R\fverification\x12,\n" +
 	"\x0fsender_username\x18\x12 \x01(\tB\x03\xe0A\x03R\x0esenderUsername\x122\n" +
-	"\x12recipient_username\x18\x13 \x01(\tB\x03\xe0A\x03R\x11recipientUsername\x125\n" +
+	"\x12recipient_username\x18\x13 \x01(\tB\x03\xe0A\x03R\x11recipientUsername\x12)\n" +
+	"\x0erelated_msg_id\x18# \x01(\tB\x03\xe0A\x03R\frelatedMsgId\x125\n" +
 	"\amessage\x18\x14 \x01(\v2\x19.imbridge.v1.MessageEventH\x00R\amessage\x122\n" +
 	"\x06recall\x18\x15 \x01(\v2\x18.imbridge.v1.RecallEventH\x00R\x06recall\x12)\n" +
 	"\x03muc\x18\x16 \x01(\v2\x15.imbridge.v1.MucEventH\x00R\x03muc\x122\n" +
@@ -3742,7 +4177,12 @@ const file_imbridge_v1_event_proto_rawDesc = "" +
 	"\breaction\x18\x1c \x01(\v2\x1a.imbridge.v1.ReactionEventH\x00R\breaction\x122\n" +
 	"\x06thread\x18\x1d \x01(\v2\x18.imbridge.v1.ThreadEventH\x00R\x06thread\x125\n" +
 	"\aunknown\x18\x1e \x01(\v2\x19.imbridge.v1.UnknownEventH\x00R\aunknown\x126\n" +
-	"\bgroup_op\x18\x1f \x01(\v2\x19.imbridge.v1.GroupOpEventH\x00R\agroupOpB\x06\n" +
+	"\bgroup_op\x18\x1f \x01(\v2\x19.imbridge.v1.GroupOpEventH\x00R\agroupOp\x12,\n" +
+	"\x04edit\x18  \x01(\v2\x16.imbridge.v1.EditEventH\x00R\x04edit\x12>\n" +
+	"\n" +
+	"moderation\x18! \x01(\v2\x1c.imbridge.v1.ModerationEventH\x00R\n" +
+	"moderation\x12,\n" +
+	"\x04push\x18\" \x01(\v2\x16.imbridge.v1.PushEventH\x00R\x04pushB\x06\n" +
 	"\x04body\"\xaa\x01\n" +
 	"\fMessageEvent\x12=\n" +
 	"\fconversation\x18\x01 \x01(\x0e2\x19.imbridge.v1.ConversationR\fconversation\x120\n" +
@@ -3956,7 +4396,40 @@ const file_imbridge_v1_event_proto_rawDesc = "" +
 	"\flast_message\x18\t \x01(\v2\x17.google.protobuf.StructR\vlastMessage\"S\n" +
 	"\fUnknownEvent\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\x12+\n" +
-	"\x04body\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x04body*\x8d\x01\n" +
+	"\x04body\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x04body\"\xb2\x03\n" +
+	"\tEditEvent\x12\"\n" +
+	"\redited_msg_id\x18\x01 \x01(\tR\veditedMsgId\x12=\n" +
+	"\fconversation\x18\x02 \x01(\x0e2\x19.imbridge.v1.ConversationR\fconversation\x120\n" +
+	"\x06bodies\x18\x03 \x03(\v2\x18.imbridge.v1.MessageBodyR\x06bodies\x12)\n" +
+	"\x03ext\x18\x04 \x01(\v2\x17.google.protobuf.StructR\x03ext\x12\x1a\n" +
+	"\boperator\x18\x05 \x01(\tR\boperator\x12'\n" +
+	"\x0foriginal_sender\x18\x06 \x01(\tR\x0eoriginalSender\x12H\n" +
+	"\x12original_send_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x10originalSendTime\x127\n" +
+	"\tedit_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\beditTime\x12\x1d\n" +
+	"\n" +
+	"edit_count\x18\t \x01(\x05R\teditCount\"\xa6\x02\n" +
+	"\x0fModerationEvent\x12\x16\n" +
+	"\x06result\x18\x01 \x01(\tR\x06result\x12'\n" +
+	"\x0fprovider_result\x18\x02 \x01(\tR\x0eproviderResult\x12!\n" +
+	"\fmessage_type\x18\x03 \x01(\tR\vmessageType\x12\x1d\n" +
+	"\n" +
+	"message_id\x18\x04 \x01(\tR\tmessageId\x12\x1f\n" +
+	"\vtarget_type\x18\x05 \x01(\tR\n" +
+	"targetType\x12\x1b\n" +
+	"\trisk_type\x18\x06 \x01(\tR\briskType\x12\x10\n" +
+	"\x03msg\x18\a \x01(\tR\x03msg\x12\x10\n" +
+	"\x03url\x18\b \x01(\tR\x03url\x12.\n" +
+	"\x06source\x18\t \x01(\v2\x16.google.protobuf.ValueR\x06source\"\xbd\x02\n" +
+	"\tPushEvent\x12\x16\n" +
+	"\x06status\x18\x01 \x01(\tR\x06status\x12\x16\n" +
+	"\x06detail\x18\x02 \x01(\tR\x06detail\x12\x18\n" +
+	"\achannel\x18\x03 \x01(\tR\achannel\x12#\n" +
+	"\rnotifier_name\x18\x04 \x01(\tR\fnotifierName\x12\x1b\n" +
+	"\tdevice_id\x18\x05 \x01(\tR\bdeviceId\x12!\n" +
+	"\fdevice_token\x18\x06 \x01(\tR\vdeviceToken\x12\x16\n" +
+	"\x06target\x18\a \x01(\tR\x06target\x12=\n" +
+	"\fconversation\x18\b \x01(\x0e2\x19.imbridge.v1.ConversationR\fconversation\x12*\n" +
+	"\x04data\x18\t \x01(\v2\x16.google.protobuf.ValueR\x04data*\x8d\x01\n" +
 	"\tEventType\x12\x1a\n" +
 	"\x16EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fEVENT_TYPE_CHAT\x10\x01\x12\x1b\n" +
@@ -4045,7 +4518,7 @@ func file_imbridge_v1_event_proto_rawDescGZIP() []byte {
 }
 
 var file_imbridge_v1_event_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_imbridge_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_imbridge_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_imbridge_v1_event_proto_goTypes = []any{
 	(EventType)(0),                // 0: imbridge.v1.EventType
 	(Verification)(0),             // 1: imbridge.v1.Verification
@@ -4085,17 +4558,20 @@ var file_imbridge_v1_event_proto_goTypes = []any{
 	(*ReactionOperation)(nil),     // 35: imbridge.v1.ReactionOperation
 	(*ThreadEvent)(nil),           // 36: imbridge.v1.ThreadEvent
 	(*UnknownEvent)(nil),          // 37: imbridge.v1.UnknownEvent
-	nil,                           // 38: imbridge.v1.CustomBody.V2CustomExtsEntry
-	nil,                           // 39: imbridge.v1.GroupOpEvent.RolesEntry
-	(*timestamppb.Timestamp)(nil), // 40: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),       // 41: google.protobuf.Struct
-	(*structpb.ListValue)(nil),    // 42: google.protobuf.ListValue
-	(*structpb.Value)(nil),        // 43: google.protobuf.Value
+	(*EditEvent)(nil),             // 38: imbridge.v1.EditEvent
+	(*ModerationEvent)(nil),       // 39: imbridge.v1.ModerationEvent
+	(*PushEvent)(nil),             // 40: imbridge.v1.PushEvent
+	nil,                           // 41: imbridge.v1.CustomBody.V2CustomExtsEntry
+	nil,                           // 42: imbridge.v1.GroupOpEvent.RolesEntry
+	(*timestamppb.Timestamp)(nil), // 43: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),       // 44: google.protobuf.Struct
+	(*structpb.ListValue)(nil),    // 45: google.protobuf.ListValue
+	(*structpb.Value)(nil),        // 46: google.protobuf.Value
 }
 var file_imbridge_v1_event_proto_depIdxs = []int32{
 	0,  // 0: imbridge.v1.Event.event_type:type_name -> imbridge.v1.EventType
-	40, // 1: imbridge.v1.Event.vendor_time:type_name -> google.protobuf.Timestamp
-	40, // 2: imbridge.v1.Event.receive_time:type_name -> google.protobuf.Timestamp
+	43, // 1: imbridge.v1.Event.vendor_time:type_name -> google.protobuf.Timestamp
+	43, // 2: imbridge.v1.Event.receive_time:type_name -> google.protobuf.Timestamp
 	1,  // 3: imbridge.v1.Event.verification:type_name -> imbridge.v1.Verification
 	8,  // 4: imbridge.v1.Event.message:type_name -> imbridge.v1.MessageEvent
 	20, // 5: imbridge.v1.Event.recall:type_name -> imbridge.v1.RecallEvent
@@ -4109,58 +4585,69 @@ var file_imbridge_v1_event_proto_depIdxs = []int32{
 	36, // 13: imbridge.v1.Event.thread:type_name -> imbridge.v1.ThreadEvent
 	37, // 14: imbridge.v1.Event.unknown:type_name -> imbridge.v1.UnknownEvent
 	22, // 15: imbridge.v1.Event.group_op:type_name -> imbridge.v1.GroupOpEvent
-	2,  // 16: imbridge.v1.MessageEvent.conversation:type_name -> imbridge.v1.Conversation
-	9,  // 17: imbridge.v1.MessageEvent.bodies:type_name -> imbridge.v1.MessageBody
-	41, // 18: imbridge.v1.MessageEvent.ext:type_name -> google.protobuf.Struct
-	10, // 19: imbridge.v1.MessageBody.txt:type_name -> imbridge.v1.TextBody
-	12, // 20: imbridge.v1.MessageBody.img:type_name -> imbridge.v1.ImageBody
-	13, // 21: imbridge.v1.MessageBody.audio:type_name -> imbridge.v1.AudioBody
-	14, // 22: imbridge.v1.MessageBody.loc:type_name -> imbridge.v1.LocationBody
-	15, // 23: imbridge.v1.MessageBody.video:type_name -> imbridge.v1.VideoBody
-	16, // 24: imbridge.v1.MessageBody.file:type_name -> imbridge.v1.FileBody
-	17, // 25: imbridge.v1.MessageBody.cmd:type_name -> imbridge.v1.CommandBody
-	18, // 26: imbridge.v1.MessageBody.custom:type_name -> imbridge.v1.CustomBody
-	19, // 27: imbridge.v1.MessageBody.unknown:type_name -> imbridge.v1.UnknownBody
-	11, // 28: imbridge.v1.ImageBody.size:type_name -> imbridge.v1.Size
-	11, // 29: imbridge.v1.VideoBody.size:type_name -> imbridge.v1.Size
-	42, // 30: imbridge.v1.CustomBody.custom_exts:type_name -> google.protobuf.ListValue
-	38, // 31: imbridge.v1.CustomBody.v2_custom_exts:type_name -> imbridge.v1.CustomBody.V2CustomExtsEntry
-	41, // 32: imbridge.v1.UnknownBody.fields:type_name -> google.protobuf.Struct
-	41, // 33: imbridge.v1.RecallEvent.ext:type_name -> google.protobuf.Struct
-	3,  // 34: imbridge.v1.MucEvent.operation:type_name -> imbridge.v1.MucOperation
-	23, // 35: imbridge.v1.MucEvent.muc_id:type_name -> imbridge.v1.MucId
-	24, // 36: imbridge.v1.MucEvent.shared_file:type_name -> imbridge.v1.SharedFile
-	43, // 37: imbridge.v1.MucEvent.reason_other:type_name -> google.protobuf.Value
-	25, // 38: imbridge.v1.MucEvent.status:type_name -> imbridge.v1.OperationStatus
-	26, // 39: imbridge.v1.MucEvent.event_info:type_name -> imbridge.v1.MucEventInfo
-	4,  // 40: imbridge.v1.GroupOpEvent.kind:type_name -> imbridge.v1.RoomKind
-	3,  // 41: imbridge.v1.GroupOpEvent.operation:type_name -> imbridge.v1.MucOperation
-	41, // 42: imbridge.v1.GroupOpEvent.info:type_name -> google.protobuf.Struct
-	39, // 43: imbridge.v1.GroupOpEvent.roles:type_name -> imbridge.v1.GroupOpEvent.RolesEntry
-	40, // 44: imbridge.v1.GroupOpEvent.expire_time:type_name -> google.protobuf.Timestamp
-	41, // 45: imbridge.v1.GroupOpEvent.payload:type_name -> google.protobuf.Struct
-	40, // 46: imbridge.v1.SharedFile.create_time:type_name -> google.protobuf.Timestamp
-	41, // 47: imbridge.v1.MucEventInfo.ext:type_name -> google.protobuf.Struct
-	5,  // 48: imbridge.v1.RosterEvent.operation:type_name -> imbridge.v1.RosterOperation
-	43, // 49: imbridge.v1.RosterEvent.reason:type_name -> google.protobuf.Value
-	25, // 50: imbridge.v1.RosterEvent.status:type_name -> imbridge.v1.OperationStatus
-	41, // 51: imbridge.v1.AckEvent.ext:type_name -> google.protobuf.Struct
-	6,  // 52: imbridge.v1.UserStatusEvent.reason:type_name -> imbridge.v1.UserStatusReason
-	30, // 53: imbridge.v1.UserStatusEvent.user:type_name -> imbridge.v1.Jid
-	30, // 54: imbridge.v1.KeywordAlertEvent.content_owner:type_name -> imbridge.v1.Jid
-	30, // 55: imbridge.v1.KeywordAlertEvent.content_receiver:type_name -> imbridge.v1.Jid
-	33, // 56: imbridge.v1.ReactionEvent.data:type_name -> imbridge.v1.MessageReactions
-	40, // 57: imbridge.v1.MessageReactions.time:type_name -> google.protobuf.Timestamp
-	34, // 58: imbridge.v1.MessageReactions.reactions:type_name -> imbridge.v1.Reaction
-	35, // 59: imbridge.v1.Reaction.operations:type_name -> imbridge.v1.ReactionOperation
-	40, // 60: imbridge.v1.ThreadEvent.time:type_name -> google.protobuf.Timestamp
-	41, // 61: imbridge.v1.ThreadEvent.last_message:type_name -> google.protobuf.Struct
-	41, // 62: imbridge.v1.UnknownEvent.body:type_name -> google.protobuf.Struct
-	63, // [63:63] is the sub-list for method output_type
-	63, // [63:63] is the sub-list for method input_type
-	63, // [63:63] is the sub-list for extension type_name
-	63, // [63:63] is the sub-list for extension extendee
-	0,  // [0:63] is the sub-list for field type_name
+	38, // 16: imbridge.v1.Event.edit:type_name -> imbridge.v1.EditEvent
+	39, // 17: imbridge.v1.Event.moderation:type_name -> imbridge.v1.ModerationEvent
+	40, // 18: imbridge.v1.Event.push:type_name -> imbridge.v1.PushEvent
+	2,  // 19: imbridge.v1.MessageEvent.conversation:type_name -> imbridge.v1.Conversation
+	9,  // 20: imbridge.v1.MessageEvent.bodies:type_name -> imbridge.v1.MessageBody
+	44, // 21: imbridge.v1.MessageEvent.ext:type_name -> google.protobuf.Struct
+	10, // 22: imbridge.v1.MessageBody.txt:type_name -> imbridge.v1.TextBody
+	12, // 23: imbridge.v1.MessageBody.img:type_name -> imbridge.v1.ImageBody
+	13, // 24: imbridge.v1.MessageBody.audio:type_name -> imbridge.v1.AudioBody
+	14, // 25: imbridge.v1.MessageBody.loc:type_name -> imbridge.v1.LocationBody
+	15, // 26: imbridge.v1.MessageBody.video:type_name -> imbridge.v1.VideoBody
+	16, // 27: imbridge.v1.MessageBody.file:type_name -> imbridge.v1.FileBody
+	17, // 28: imbridge.v1.MessageBody.cmd:type_name -> imbridge.v1.CommandBody
+	18, // 29: imbridge.v1.MessageBody.custom:type_name -> imbridge.v1.CustomBody
+	19, // 30: imbridge.v1.MessageBody.unknown:type_name -> imbridge.v1.UnknownBody
+	11, // 31: imbridge.v1.ImageBody.size:type_name -> imbridge.v1.Size
+	11, // 32: imbridge.v1.VideoBody.size:type_name -> imbridge.v1.Size
+	45, // 33: imbridge.v1.CustomBody.custom_exts:type_name -> google.protobuf.ListValue
+	41, // 34: imbridge.v1.CustomBody.v2_custom_exts:type_name -> imbridge.v1.CustomBody.V2CustomExtsEntry
+	44, // 35: imbridge.v1.UnknownBody.fields:type_name -> google.protobuf.Struct
+	44, // 36: imbridge.v1.RecallEvent.ext:type_name -> google.protobuf.Struct
+	3,  // 37: imbridge.v1.MucEvent.operation:type_name -> imbridge.v1.MucOperation
+	23, // 38: imbridge.v1.MucEvent.muc_id:type_name -> imbridge.v1.MucId
+	24, // 39: imbridge.v1.MucEvent.shared_file:type_name -> imbridge.v1.SharedFile
+	46, // 40: imbridge.v1.MucEvent.reason_other:type_name -> google.protobuf.Value
+	25, // 41: imbridge.v1.MucEvent.status:type_name -> imbridge.v1.OperationStatus
+	26, // 42: imbridge.v1.MucEvent.event_info:type_name -> imbridge.v1.MucEventInfo
+	4,  // 43: imbridge.v1.GroupOpEvent.kind:type_name -> imbridge.v1.RoomKind
+	3,  // 44: imbridge.v1.GroupOpEvent.operation:type_name -> imbridge.v1.MucOperation
+	44, // 45: imbridge.v1.GroupOpEvent.info:type_name -> google.protobuf.Struct
+	42, // 46: imbridge.v1.GroupOpEvent.roles:type_name -> imbridge.v1.GroupOpEvent.RolesEntry
+	43, // 47: imbridge.v1.GroupOpEvent.expire_time:type_name -> google.protobuf.Timestamp
+	44, // 48: imbridge.v1.GroupOpEvent.payload:type_name -> google.protobuf.Struct
+	43, // 49: imbridge.v1.SharedFile.create_time:type_name -> google.protobuf.Timestamp
+	44, // 50: imbridge.v1.MucEventInfo.ext:type_name -> google.protobuf.Struct
+	5,  // 51: imbridge.v1.RosterEvent.operation:type_name -> imbridge.v1.RosterOperation
+	46, // 52: imbridge.v1.RosterEvent.reason:type_name -> google.protobuf.Value
+	25, // 53: imbridge.v1.RosterEvent.status:type_name -> imbridge.v1.OperationStatus
+	44, // 54: imbridge.v1.AckEvent.ext:type_name -> google.protobuf.Struct
+	6,  // 55: imbridge.v1.UserStatusEvent.reason:type_name -> imbridge.v1.UserStatusReason
+	30, // 56: imbridge.v1.UserStatusEvent.user:type_name -> imbridge.v1.Jid
+	30, // 57: imbridge.v1.KeywordAlertEvent.content_owner:type_name -> imbridge.v1.Jid
+	30, // 58: imbridge.v1.KeywordAlertEvent.content_receiver:type_name -> imbridge.v1.Jid
+	33, // 59: imbridge.v1.ReactionEvent.data:type_name -> imbridge.v1.MessageReactions
+	43, // 60: imbridge.v1.MessageReactions.time:type_name -> google.protobuf.Timestamp
+	34, // 61: imbridge.v1.MessageReactions.reactions:type_name -> imbridge.v1.Reaction
+	35, // 62: imbridge.v1.Reaction.operations:type_name -> imbridge.v1.ReactionOperation
+	43, // 63: imbridge.v1.ThreadEvent.time:type_name -> google.protobuf.Timestamp
+	44, // 64: imbridge.v1.ThreadEvent.last_message:type_name -> google.protobuf.Struct
+	44, // 65: imbridge.v1.UnknownEvent.body:type_name -> google.protobuf.Struct
+	2,  // 66: imbridge.v1.EditEvent.conversation:type_name -> imbridge.v1.Conversation
+	9,  // 67: imbridge.v1.EditEvent.bodies:type_name -> imbridge.v1.MessageBody
+	44, // 68: imbridge.v1.EditEvent.ext:type_name -> google.protobuf.Struct
+	43, // 69: imbridge.v1.EditEvent.original_send_time:type_name -> google.protobuf.Timestamp
+	43, // 70: imbridge.v1.EditEvent.edit_time:type_name -> google.protobuf.Timestamp
+	46, // 71: imbridge.v1.ModerationEvent.source:type_name -> google.protobuf.Value
+	2,  // 72: imbridge.v1.PushEvent.conversation:type_name -> imbridge.v1.Conversation
+	46, // 73: imbridge.v1.PushEvent.data:type_name -> google.protobuf.Value
+	74, // [74:74] is the sub-list for method output_type
+	74, // [74:74] is the sub-list for method input_type
+	74, // [74:74] is the sub-list for extension type_name
+	74, // [74:74] is the sub-list for extension extendee
+	0,  // [0:74] is the sub-list for field type_name
 }
 
 func init() { file_imbridge_v1_event_proto_init() }
@@ -4181,6 +4668,9 @@ func file_imbridge_v1_event_proto_init() {
 		(*Event_Thread)(nil),
 		(*Event_Unknown)(nil),
 		(*Event_GroupOp)(nil),
+		(*Event_Edit)(nil),
+		(*Event_Moderation)(nil),
+		(*Event_Push)(nil),
 	}
 	file_imbridge_v1_event_proto_msgTypes[2].OneofWrappers = []any{
 		(*MessageBody_Txt)(nil),
@@ -4206,7 +4696,7 @@ func file_imbridge_v1_event_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_imbridge_v1_event_proto_rawDesc), len(file_imbridge_v1_event_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   33,
+			NumMessages:   36,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

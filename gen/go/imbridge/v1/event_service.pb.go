@@ -208,7 +208,10 @@ type EventFilter struct {
 	// operations of both formats (the legacy `is_chatroom`, the current
 	// `type`) and messages (`groupchat:*` or `chatroom:*`). Other events do
 	// not match when it is set.
-	RoomKind      RoomKind `protobuf:"varint,6,opt,name=room_kind,json=roomKind,proto3,enum=imbridge.v1.RoomKind" json:"room_kind,omitempty"`
+	RoomKind RoomKind `protobuf:"varint,6,opt,name=room_kind,json=roomKind,proto3,enum=imbridge.v1.RoomKind" json:"room_kind,omitempty"`
+	// Only events of this message: its own (`msg_id`), and the events about
+	// it (`related_msg_id`: its edits and its recall).
+	MsgId         string `protobuf:"bytes,7,opt,name=msg_id,json=msgId,proto3" json:"msg_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -283,6 +286,13 @@ func (x *EventFilter) GetRoomKind() RoomKind {
 		return x.RoomKind
 	}
 	return RoomKind_ROOM_KIND_UNSPECIFIED
+}
+
+func (x *EventFilter) GetMsgId() string {
+	if x != nil {
+		return x.MsgId
+	}
+	return ""
 }
 
 // SubscribeEventsRequest opens an event stream: a plain one (`parent`,
@@ -1516,7 +1526,7 @@ var File_imbridge_v1_event_service_proto protoreflect.FileDescriptor
 
 const file_imbridge_v1_event_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1fimbridge/v1/event_service.proto\x12\vimbridge.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17imbridge/v1/event.proto\"\xe9\x01\n" +
+	"\x1fimbridge/v1/event_service.proto\x12\vimbridge.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17imbridge/v1/event.proto\"\x80\x02\n" +
 	"\vEventFilter\x12\x1c\n" +
 	"\tselectors\x18\x01 \x03(\tR\tselectors\x12\x16\n" +
 	"\x06sender\x18\x02 \x01(\tR\x06sender\x12\x1c\n" +
@@ -1524,7 +1534,8 @@ const file_imbridge_v1_event_service_proto_rawDesc = "" +
 	"\bgroup_id\x18\x04 \x01(\tR\agroupId\x127\n" +
 	"\vevent_types\x18\x05 \x03(\x0e2\x16.imbridge.v1.EventTypeR\n" +
 	"eventTypes\x122\n" +
-	"\troom_kind\x18\x06 \x01(\x0e2\x15.imbridge.v1.RoomKindR\broomKind\"\xe0\x03\n" +
+	"\troom_kind\x18\x06 \x01(\x0e2\x15.imbridge.v1.RoomKindR\broomKind\x12\x15\n" +
+	"\x06msg_id\x18\a \x01(\tR\x05msgId\"\xe0\x03\n" +
 	"\x16SubscribeEventsRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x120\n" +
 	"\x06filter\x18\x02 \x01(\v2\x18.imbridge.v1.EventFilterR\x06filter\x128\n" +

@@ -13,7 +13,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file imbridge/v1/event.proto.
  */
 export const file_imbridge_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("ChdpbWJyaWRnZS92MS9ldmVudC5wcm90bxILaW1icmlkZ2UudjEiwQgKBUV2ZW50EhMKBmN1cnNvchgBIAEoBEID4EEDEg8KB2NhbGxfaWQYAiABKAkSKgoKZXZlbnRfdHlwZRgDIAEoDjIWLmltYnJpZGdlLnYxLkV2ZW50VHlwZRIXCg9ldmVudF90eXBlX25hbWUYBCABKAkSLwoLdmVuZG9yX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCWNoYXRfdHlwZRgGIAEoCRIQCghncm91cF9pZBgHIAEoCRIOCgZzZW5kZXIYCCABKAkSEQoJcmVjaXBpZW50GAkgASgJEg4KBm1zZ19pZBgKIAEoCRIOCgZhcHBrZXkYCyABKAkSDAoEaG9zdBgMIAEoCRIYChBzZWN1cml0eV92ZXJzaW9uGA0gASgJEjUKDHJlY2VpdmVfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCA+BBAxIVCghzZWxlY3RvchgPIAEoCUID4EEDEhUKCHJhd19ib2R5GBAgASgMQgPgQQMSNAoMdmVyaWZpY2F0aW9uGBEgASgOMhkuaW1icmlkZ2UudjEuVmVyaWZpY2F0aW9uQgPgQQMSHAoPc2VuZGVyX3VzZXJuYW1lGBIgASgJQgPgQQMSHwoScmVjaXBpZW50X3VzZXJuYW1lGBMgASgJQgPgQQMSLAoHbWVzc2FnZRgUIAEoCzIZLmltYnJpZGdlLnYxLk1lc3NhZ2VFdmVudEgAEioKBnJlY2FsbBgVIAEoCzIYLmltYnJpZGdlLnYxLlJlY2FsbEV2ZW50SAASJAoDbXVjGBYgASgLMhUuaW1icmlkZ2UudjEuTXVjRXZlbnRIABIqCgZyb3N0ZXIYFyABKAsyGC5pbWJyaWRnZS52MS5Sb3N0ZXJFdmVudEgAEikKCHJlYWRfYWNrGBggASgLMhUuaW1icmlkZ2UudjEuQWNrRXZlbnRIABIsCgtjaGFubmVsX2FjaxgZIAEoCzIVLmltYnJpZGdlLnYxLkFja0V2ZW50SAASMwoLdXNlcl9zdGF0dXMYGiABKAsyHC5pbWJyaWRnZS52MS5Vc2VyU3RhdHVzRXZlbnRIABI3Cg1rZXl3b3JkX2FsZXJ0GBsgASgLMh4uaW1icmlkZ2UudjEuS2V5d29yZEFsZXJ0RXZlbnRIABIuCghyZWFjdGlvbhgcIAEoCzIaLmltYnJpZGdlLnYxLlJlYWN0aW9uRXZlbnRIABIqCgZ0aHJlYWQYHSABKAsyGC5pbWJyaWRnZS52MS5UaHJlYWRFdmVudEgAEiwKB3Vua25vd24YHiABKAsyGS5pbWJyaWRnZS52MS5Vbmtub3duRXZlbnRIABItCghncm91cF9vcBgfIAEoCzIZLmltYnJpZGdlLnYxLkdyb3VwT3BFdmVudEgAQgYKBGJvZHkijwEKDE1lc3NhZ2VFdmVudBIvCgxjb252ZXJzYXRpb24YASABKA4yGS5pbWJyaWRnZS52MS5Db252ZXJzYXRpb24SKAoGYm9kaWVzGAIgAygLMhguaW1icmlkZ2UudjEuTWVzc2FnZUJvZHkSJAoDZXh0GAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCKGAwoLTWVzc2FnZUJvZHkSJAoDdHh0GAEgASgLMhUuaW1icmlkZ2UudjEuVGV4dEJvZHlIABIlCgNpbWcYAiABKAsyFi5pbWJyaWRnZS52MS5JbWFnZUJvZHlIABInCgVhdWRpbxgDIAEoCzIWLmltYnJpZGdlLnYxLkF1ZGlvQm9keUgAEigKA2xvYxgEIAEoCzIZLmltYnJpZGdlLnYxLkxvY2F0aW9uQm9keUgAEicKBXZpZGVvGAUgASgLMhYuaW1icmlkZ2UudjEuVmlkZW9Cb2R5SAASJQoEZmlsZRgGIAEoCzIVLmltYnJpZGdlLnYxLkZpbGVCb2R5SAASJwoDY21kGAcgASgLMhguaW1icmlkZ2UudjEuQ29tbWFuZEJvZHlIABIpCgZjdXN0b20YCCABKAsyFy5pbWJyaWRnZS52MS5DdXN0b21Cb2R5SAASKwoHdW5rbm93bhgJIAEoCzIYLmltYnJpZGdlLnYxLlVua25vd25Cb2R5SABCBgoEa2luZCIXCghUZXh0Qm9keRILCgNtc2cYASABKAkiJQoEU2l6ZRINCgV3aWR0aBgBIAEoBRIOCgZoZWlnaHQYAiABKAUicAoJSW1hZ2VCb2R5EhAKCGZpbGVuYW1lGAEgASgJEg4KBnNlY3JldBgCIAEoCRITCgtmaWxlX2xlbmd0aBgDIAEoAxIfCgRzaXplGAQgASgLMhEuaW1icmlkZ2UudjEuU2l6ZRILCgN1cmwYBSABKAkiXwoJQXVkaW9Cb2R5EhAKCGZpbGVuYW1lGAEgASgJEg4KBnNlY3JldBgCIAEoCRITCgtmaWxlX2xlbmd0aBgDIAEoAxIOCgZsZW5ndGgYBCABKAUSCwoDdXJsGAUgASgJIjYKDExvY2F0aW9uQm9keRILCgNsYXQYASABKAESCwoDbG5nGAIgASgBEgwKBGFkZHIYAyABKAkipQEKCVZpZGVvQm9keRIQCghmaWxlbmFtZRgBIAEoCRIOCgZzZWNyZXQYAiABKAkSEwoLZmlsZV9sZW5ndGgYAyABKAMSDgoGbGVuZ3RoGAQgASgFEgsKA3VybBgFIAEoCRINCgV0aHVtYhgGIAEoCRIUCgx0aHVtYl9zZWNyZXQYByABKAkSHwoEc2l6ZRgIIAEoCzIRLmltYnJpZGdlLnYxLlNpemUiTgoIRmlsZUJvZHkSEAoIZmlsZW5hbWUYASABKAkSDgoGc2VjcmV0GAIgASgJEhMKC2ZpbGVfbGVuZ3RoGAMgASgDEgsKA3VybBgEIAEoCSIqCgtDb21tYW5kQm9keRIOCgZhY3Rpb24YASABKAkSCwoDbXNnGAIgASgJIssBCgpDdXN0b21Cb2R5EhQKDGN1c3RvbV9ldmVudBgBIAEoCRIvCgtjdXN0b21fZXh0cxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5MaXN0VmFsdWUSQQoOdjJfY3VzdG9tX2V4dHMYAyADKAsyKS5pbWJyaWRnZS52MS5DdXN0b21Cb2R5LlYyQ3VzdG9tRXh0c0VudHJ5GjMKEVYyQ3VzdG9tRXh0c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiRAoLVW5rbm93bkJvZHkSDAoEdHlwZRgBIAEoCRInCgZmaWVsZHMYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Il4KC1JlY2FsbEV2ZW50EhEKCXJlY2FsbF9pZBgBIAEoCRIWCg5hY2tfbWVzc2FnZV9pZBgCIAEoCRIkCgNleHQYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0IvoCCghNdWNFdmVudBIsCglvcGVyYXRpb24YASABKA4yGS5pbWJyaWRnZS52MS5NdWNPcGVyYXRpb24SFgoOb3BlcmF0aW9uX25hbWUYAiABKAkSEwoLaXNfY2hhdHJvb20YAyABKAgSIgoGbXVjX2lkGAQgASgLMhIuaW1icmlkZ2UudjEuTXVjSWQSFQoLcmVhc29uX3RleHQYBSABKAlIABIuCgtzaGFyZWRfZmlsZRgGIAEoCzIXLmltYnJpZGdlLnYxLlNoYXJlZEZpbGVIABIRCgdmaWxlX2lkGAcgASgJSAASLgoMcmVhc29uX290aGVyGAggASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlSAASLAoGc3RhdHVzGAkgASgLMhwuaW1icmlkZ2UudjEuT3BlcmF0aW9uU3RhdHVzEi0KCmV2ZW50X2luZm8YCiABKAsyGS5pbWJyaWRnZS52MS5NdWNFdmVudEluZm9CCAoGcmVhc29uIpEFCgxHcm91cE9wRXZlbnQSIwoEa2luZBgBIAEoDjIVLmltYnJpZGdlLnYxLlJvb21LaW5kEhYKDm9wZXJhdGlvbl9uYW1lGAIgASgJEhEKCXN1Yl9ldmVudBgDIAEoCRIsCglvcGVyYXRpb24YBCABKA4yGS5pbWJyaWRnZS52MS5NdWNPcGVyYXRpb24SEAoIb3BlcmF0b3IYBSABKAkSDQoFdXNlcnMYBiADKAkSGQoMbWVtYmVyX2NvdW50GAcgASgDSACIAQESDgoGYWN0aW9uGAggASgJEiUKBGluZm8YCSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EjMKBXJvbGVzGAogAygLMiQuaW1icmlkZ2UudjEuR3JvdXBPcEV2ZW50LlJvbGVzRW50cnkSFgoOcHJldmlvdXNfb3duZXIYCyABKAkSEQoJbmV3X293bmVyGAwgASgJEhkKDGFubm91bmNlbWVudBgNIAEoCUgBiAEBEhUKCG11dGVfYWxsGA4gASgISAKIAQESFQoIZGlzYWJsZWQYDyABKAhIA4gBARIvCgtleHBpcmVfdGltZRgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIZmlsZV9pZHMYESADKAkSEAoIam9pbl9leHQYEiABKAkSKAoHcGF5bG9hZBgTIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QaLAoKUm9sZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQg8KDV9tZW1iZXJfY291bnRCDwoNX2Fubm91bmNlbWVudEILCglfbXV0ZV9hbGxCCwoJX2Rpc2FibGVkIjYKBU11Y0lkEgsKA3JhdxgBIAEoCRIOCgZhcHBrZXkYAiABKAkSEAoIZ3JvdXBfaWQYAyABKAkiiAEKClNoYXJlZEZpbGUSDwoHZmlsZV9pZBgBIAEoCRIRCglmaWxlX25hbWUYAiABKAkSEgoKZmlsZV9vd25lchgDIAEoCRIRCglmaWxlX3NpemUYBCABKAMSLwoLY3JlYXRlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjoKD09wZXJhdGlvblN0YXR1cxITCgtkZXNjcmlwdGlvbhgBIAEoCRISCgplcnJvcl9jb2RlGAIgASgJIlMKDE11Y0V2ZW50SW5mbxIMCgR0eXBlGAEgASgJEiQKA2V4dBgCIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSDwoHcmF3X2V4dBgDIAEoCSLEAQoLUm9zdGVyRXZlbnQSLwoJb3BlcmF0aW9uGAEgASgOMhwuaW1icmlkZ2UudjEuUm9zdGVyT3BlcmF0aW9uEhYKDm9wZXJhdGlvbl9uYW1lGAIgASgJEhYKDnJvc3Rlcl92ZXJzaW9uGAMgASgJEiYKBnJlYXNvbhgEIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIsCgZzdGF0dXMYBSABKAsyHC5pbWJyaWRnZS52MS5PcGVyYXRpb25TdGF0dXMiWgoIQWNrRXZlbnQSFgoOYWNrX21lc3NhZ2VfaWQYASABKAkSEAoIYWNrX3R5cGUYAiABKAkSJAoDZXh0GAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCLDAQoPVXNlclN0YXR1c0V2ZW50Ei0KBnJlYXNvbhgBIAEoDjIdLmltYnJpZGdlLnYxLlVzZXJTdGF0dXNSZWFzb24SEwoLcmVhc29uX25hbWUYAiABKAkSDgoGb25saW5lGAMgASgIEhMKC3N0YXR1c19uYW1lGAQgASgJEh4KBHVzZXIYBSABKAsyEC5pbWJyaWRnZS52MS5KaWQSCgoCb3MYBiABKAkSCgoCaXAYByABKAkSDwoHdmVyc2lvbhgIIAEoCSJaCgNKaWQSCwoDcmF3GAEgASgJEg4KBmFwcGtleRgCIAEoCRIQCgh1c2VybmFtZRgDIAEoCRIRCglkZXZpY2Vfb3MYBCABKAkSEQoJZGV2aWNlX2lkGAUgASgJIuoBChFLZXl3b3JkQWxlcnRFdmVudBIUCgxhbGVydF9yZWFzb24YASABKAkSDgoGYWN0aW9uGAIgASgJEhcKD3NlbnNpdGl2ZV93b3JkcxgDIAMoCRInCg1jb250ZW50X293bmVyGAQgASgLMhAuaW1icmlkZ2UudjEuSmlkEioKEGNvbnRlbnRfcmVjZWl2ZXIYBSABKAsyEC5pbWJyaWRnZS52MS5KaWQSEwoLY29udGVudF91cmkYBiABKAkSFgoOY29udGVudF9tc2dfaWQYByABKAkSFAoMY29udGVudF90eXBlGAggASgJIl8KDVJlYWN0aW9uRXZlbnQSFAoMY2hhbm5lbF90eXBlGAEgASgJEgsKA251bRgCIAEoAxIrCgRkYXRhGAMgAygLMh0uaW1icmlkZ2UudjEuTWVzc2FnZVJlYWN0aW9ucyKzAQoQTWVzc2FnZVJlYWN0aW9ucxISCgptZXNzYWdlX2lkGAEgASgJEg4KBnNlbmRlchgCIAEoCRIRCglyZWNpcGllbnQYAyABKAkSFAoMY2hhbm5lbF90eXBlGAQgASgJEigKBHRpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEigKCXJlYWN0aW9ucxgGIAMoCzIVLmltYnJpZGdlLnYxLlJlYWN0aW9uInIKCFJlYWN0aW9uEhAKCHJlYWN0aW9uGAEgASgJEhEKCXVzZXJfbGlzdBgCIAMoCRINCgVjb3VudBgDIAEoAxIyCgpvcGVyYXRpb25zGAQgAygLMh4uaW1icmlkZ2UudjEuUmVhY3Rpb25PcGVyYXRpb24iPAoRUmVhY3Rpb25PcGVyYXRpb24SFQoNcmVhY3Rpb25fdHlwZRgBIAEoCRIQCghvcGVyYXRvchgCIAEoCSLqAQoLVGhyZWFkRXZlbnQSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIQCghvcGVyYXRvchgDIAEoCRIRCglvcGVyYXRpb24YBCABKAkSFQoNbXNnX3BhcmVudF9pZBgFIAEoCRIVCg1tdWNfcGFyZW50X2lkGAYgASgJEhUKDW1lc3NhZ2VfY291bnQYByABKAMSKAoEdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoMbGFzdF9tZXNzYWdlGAkgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCJFCgxVbmtub3duRXZlbnQSDgoGcmVhc29uGAEgASgJEiUKBGJvZHkYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ko0BCglFdmVudFR5cGUSGgoWRVZFTlRfVFlQRV9VTlNQRUNJRklFRBAAEhMKD0VWRU5UX1RZUEVfQ0hBVBABEhsKF0VWRU5UX1RZUEVfQ0hBVF9PRkZMSU5FEAISHAoYRVZFTlRfVFlQRV9LRVlXT1JEX0FMRVJUEAMSFAoQRVZFTlRfVFlQRV9PVEhFUhAEKmgKDFZlcmlmaWNhdGlvbhIcChhWRVJJRklDQVRJT05fVU5TUEVDSUZJRUQQABIXChNWRVJJRklDQVRJT05fU0lHTkVEEAESIQodVkVSSUZJQ0FUSU9OX1VOU0lHTkVEX0FMTE9XRUQQAip6CgxDb252ZXJzYXRpb24SHAoYQ09OVkVSU0FUSU9OX1VOU1BFQ0lGSUVEEAASFQoRQ09OVkVSU0FUSU9OX0NIQVQQARIaChZDT05WRVJTQVRJT05fR1JPVVBDSEFUEAISGQoVQ09OVkVSU0FUSU9OX0NIQVRST09NEAMqpgkKDE11Y09wZXJhdGlvbhIdChlNVUNfT1BFUkFUSU9OX1VOU1BFQ0lGSUVEEAASGAoUTVVDX09QRVJBVElPTl9DUkVBVEUQARIZChVNVUNfT1BFUkFUSU9OX0RFU1RST1kQAhIXChNNVUNfT1BFUkFUSU9OX0FQUExZEAMSHgoaTVVDX09QRVJBVElPTl9BUFBMWV9BQ0NFUFQQBBIYChRNVUNfT1BFUkFUSU9OX0lOVklURRAFEh8KG01VQ19PUEVSQVRJT05fSU5WSVRFX0FDQ0VQVBAGEiAKHE1VQ19PUEVSQVRJT05fSU5WSVRFX0RFQ0xJTkUQBxIWChJNVUNfT1BFUkFUSU9OX0tJQ0sQCBIVChFNVUNfT1BFUkFUSU9OX0JBThAJEhcKE01VQ19PUEVSQVRJT05fQUxMT1cQChIYChRNVUNfT1BFUkFUSU9OX1VQREFURRALEhcKE01VQ19PUEVSQVRJT05fQkxPQ0sQDBIZChVNVUNfT1BFUkFUSU9OX1VOQkxPQ0sQDRIaChZNVUNfT1BFUkFUSU9OX1BSRVNFTkNFEA4SGQoVTVVDX09QRVJBVElPTl9BQlNFTkNFEA8SHwobTVVDX09QRVJBVElPTl9ESVJFQ1RfSk9JTkVEEBASFwoTTVVDX09QRVJBVElPTl9MRUFWRRAREh4KGk1VQ19PUEVSQVRJT05fQVNTSU5HX09XTkVSEBISGwoXTVVDX09QRVJBVElPTl9BRERfQURNSU4QExIeChpNVUNfT1BFUkFUSU9OX1JFTU9WRV9BRE1JThAUEhoKFk1VQ19PUEVSQVRJT05fQUREX01VVEUQFRIdChlNVUNfT1BFUkFUSU9OX1JFTU9WRV9NVVRFEBYSJQohTVVDX09QRVJBVElPTl9VUERBVEVfQU5OT1VOQ0VNRU5UEBcSJQohTVVDX09QRVJBVElPTl9ERUxFVEVfQU5OT1VOQ0VNRU5UEBgSHQoZTVVDX09QRVJBVElPTl9VUExPQURfRklMRRAZEh0KGU1VQ19PUEVSQVRJT05fREVMRVRFX0ZJTEUQGhIlCiFNVUNfT1BFUkFUSU9OX0FERF9VU0VSX1dISVRFX0xJU1QQGxIoCiRNVUNfT1BFUkFUSU9OX1JFTU9WRV9VU0VSX1dISVRFX0xJU1QQHBIbChdNVUNfT1BFUkFUSU9OX0JBTl9HUk9VUBAdEiIKHk1VQ19PUEVSQVRJT05fUkVNT1ZFX0JBTl9HUk9VUBAeEh4KGk1VQ19PUEVSQVRJT05fU0VUX01FVEFEQVRBEB8SIQodTVVDX09QRVJBVElPTl9ERUxFVEVfTUVUQURBVEEQIBIuCipNVUNfT1BFUkFUSU9OX0dST1VQX01FTUJFUl9NRVRBREFUQV9VUERBVEUQIRIZChVNVUNfT1BFUkFUSU9OX0RJU0FCTEUQIhIYChRNVUNfT1BFUkFUSU9OX0VOQUJMRRAjEiEKHU1VQ19PUEVSQVRJT05fQUREX1NVUEVSX0FETUlOECQSJAogTVVDX09QRVJBVElPTl9SRU1PVkVfU1VQRVJfQURNSU4QJSpSCghSb29tS2luZBIZChVST09NX0tJTkRfVU5TUEVDSUZJRUQQABITCg9ST09NX0tJTkRfR1JPVVAQARIWChJST09NX0tJTkRfQ0hBVFJPT00QAirbAQoPUm9zdGVyT3BlcmF0aW9uEiAKHFJPU1RFUl9PUEVSQVRJT05fVU5TUEVDSUZJRUQQABIYChRST1NURVJfT1BFUkFUSU9OX0FERBABEhsKF1JPU1RFUl9PUEVSQVRJT05fUkVNT1ZFEAISGwoXUk9TVEVSX09QRVJBVElPTl9BQ0NFUFQQAxIcChhST1NURVJfT1BFUkFUSU9OX0RFQ0xJTkUQBBIYChRST1NURVJfT1BFUkFUSU9OX0JBThAFEhoKFlJPU1RFUl9PUEVSQVRJT05fQUxMT1cQBiqUAQoQVXNlclN0YXR1c1JlYXNvbhIiCh5VU0VSX1NUQVRVU19SRUFTT05fVU5TUEVDSUZJRUQQABIcChhVU0VSX1NUQVRVU19SRUFTT05fTE9HSU4QARIdChlVU0VSX1NUQVRVU19SRUFTT05fTE9HT1VUEAISHwobVVNFUl9TVEFUVVNfUkVBU09OX1JFUExBQ0VEEANCpgEKD2NvbS5pbWJyaWRnZS52MUIKRXZlbnRQcm90b1ABWjpnaXRodWIuY29tL2ltYnJpZGdlL2ltYnJpZGdlL2dlbi9nby9pbWJyaWRnZS92MTtpbWJyaWRnZXYxogIDSVhYqgILSW1icmlkZ2UuVjHKAgtJbWJyaWRnZVxWMeICF0ltYnJpZGdlXFYxXEdQQk1ldGFkYXRh6gIMSW1icmlkZ2U6OlYxYgZwcm90bzM", [file_google_api_field_behavior, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChdpbWJyaWRnZS92MS9ldmVudC5wcm90bxILaW1icmlkZ2UudjEi4gkKBUV2ZW50EhMKBmN1cnNvchgBIAEoBEID4EEDEg8KB2NhbGxfaWQYAiABKAkSKgoKZXZlbnRfdHlwZRgDIAEoDjIWLmltYnJpZGdlLnYxLkV2ZW50VHlwZRIXCg9ldmVudF90eXBlX25hbWUYBCABKAkSLwoLdmVuZG9yX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCWNoYXRfdHlwZRgGIAEoCRIQCghncm91cF9pZBgHIAEoCRIOCgZzZW5kZXIYCCABKAkSEQoJcmVjaXBpZW50GAkgASgJEg4KBm1zZ19pZBgKIAEoCRIOCgZhcHBrZXkYCyABKAkSDAoEaG9zdBgMIAEoCRIYChBzZWN1cml0eV92ZXJzaW9uGA0gASgJEjUKDHJlY2VpdmVfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCA+BBAxIVCghzZWxlY3RvchgPIAEoCUID4EEDEhUKCHJhd19ib2R5GBAgASgMQgPgQQMSNAoMdmVyaWZpY2F0aW9uGBEgASgOMhkuaW1icmlkZ2UudjEuVmVyaWZpY2F0aW9uQgPgQQMSHAoPc2VuZGVyX3VzZXJuYW1lGBIgASgJQgPgQQMSHwoScmVjaXBpZW50X3VzZXJuYW1lGBMgASgJQgPgQQMSGwoOcmVsYXRlZF9tc2dfaWQYIyABKAlCA+BBAxIsCgdtZXNzYWdlGBQgASgLMhkuaW1icmlkZ2UudjEuTWVzc2FnZUV2ZW50SAASKgoGcmVjYWxsGBUgASgLMhguaW1icmlkZ2UudjEuUmVjYWxsRXZlbnRIABIkCgNtdWMYFiABKAsyFS5pbWJyaWRnZS52MS5NdWNFdmVudEgAEioKBnJvc3RlchgXIAEoCzIYLmltYnJpZGdlLnYxLlJvc3RlckV2ZW50SAASKQoIcmVhZF9hY2sYGCABKAsyFS5pbWJyaWRnZS52MS5BY2tFdmVudEgAEiwKC2NoYW5uZWxfYWNrGBkgASgLMhUuaW1icmlkZ2UudjEuQWNrRXZlbnRIABIzCgt1c2VyX3N0YXR1cxgaIAEoCzIcLmltYnJpZGdlLnYxLlVzZXJTdGF0dXNFdmVudEgAEjcKDWtleXdvcmRfYWxlcnQYGyABKAsyHi5pbWJyaWRnZS52MS5LZXl3b3JkQWxlcnRFdmVudEgAEi4KCHJlYWN0aW9uGBwgASgLMhouaW1icmlkZ2UudjEuUmVhY3Rpb25FdmVudEgAEioKBnRocmVhZBgdIAEoCzIYLmltYnJpZGdlLnYxLlRocmVhZEV2ZW50SAASLAoHdW5rbm93bhgeIAEoCzIZLmltYnJpZGdlLnYxLlVua25vd25FdmVudEgAEi0KCGdyb3VwX29wGB8gASgLMhkuaW1icmlkZ2UudjEuR3JvdXBPcEV2ZW50SAASJgoEZWRpdBggIAEoCzIWLmltYnJpZGdlLnYxLkVkaXRFdmVudEgAEjIKCm1vZGVyYXRpb24YISABKAsyHC5pbWJyaWRnZS52MS5Nb2RlcmF0aW9uRXZlbnRIABImCgRwdXNoGCIgASgLMhYuaW1icmlkZ2UudjEuUHVzaEV2ZW50SABCBgoEYm9keSKPAQoMTWVzc2FnZUV2ZW50Ei8KDGNvbnZlcnNhdGlvbhgBIAEoDjIZLmltYnJpZGdlLnYxLkNvbnZlcnNhdGlvbhIoCgZib2RpZXMYAiADKAsyGC5pbWJyaWRnZS52MS5NZXNzYWdlQm9keRIkCgNleHQYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0IoYDCgtNZXNzYWdlQm9keRIkCgN0eHQYASABKAsyFS5pbWJyaWRnZS52MS5UZXh0Qm9keUgAEiUKA2ltZxgCIAEoCzIWLmltYnJpZGdlLnYxLkltYWdlQm9keUgAEicKBWF1ZGlvGAMgASgLMhYuaW1icmlkZ2UudjEuQXVkaW9Cb2R5SAASKAoDbG9jGAQgASgLMhkuaW1icmlkZ2UudjEuTG9jYXRpb25Cb2R5SAASJwoFdmlkZW8YBSABKAsyFi5pbWJyaWRnZS52MS5WaWRlb0JvZHlIABIlCgRmaWxlGAYgASgLMhUuaW1icmlkZ2UudjEuRmlsZUJvZHlIABInCgNjbWQYByABKAsyGC5pbWJyaWRnZS52MS5Db21tYW5kQm9keUgAEikKBmN1c3RvbRgIIAEoCzIXLmltYnJpZGdlLnYxLkN1c3RvbUJvZHlIABIrCgd1bmtub3duGAkgASgLMhguaW1icmlkZ2UudjEuVW5rbm93bkJvZHlIAEIGCgRraW5kIhcKCFRleHRCb2R5EgsKA21zZxgBIAEoCSIlCgRTaXplEg0KBXdpZHRoGAEgASgFEg4KBmhlaWdodBgCIAEoBSJwCglJbWFnZUJvZHkSEAoIZmlsZW5hbWUYASABKAkSDgoGc2VjcmV0GAIgASgJEhMKC2ZpbGVfbGVuZ3RoGAMgASgDEh8KBHNpemUYBCABKAsyES5pbWJyaWRnZS52MS5TaXplEgsKA3VybBgFIAEoCSJfCglBdWRpb0JvZHkSEAoIZmlsZW5hbWUYASABKAkSDgoGc2VjcmV0GAIgASgJEhMKC2ZpbGVfbGVuZ3RoGAMgASgDEg4KBmxlbmd0aBgEIAEoBRILCgN1cmwYBSABKAkiNgoMTG9jYXRpb25Cb2R5EgsKA2xhdBgBIAEoARILCgNsbmcYAiABKAESDAoEYWRkchgDIAEoCSKlAQoJVmlkZW9Cb2R5EhAKCGZpbGVuYW1lGAEgASgJEg4KBnNlY3JldBgCIAEoCRITCgtmaWxlX2xlbmd0aBgDIAEoAxIOCgZsZW5ndGgYBCABKAUSCwoDdXJsGAUgASgJEg0KBXRodW1iGAYgASgJEhQKDHRodW1iX3NlY3JldBgHIAEoCRIfCgRzaXplGAggASgLMhEuaW1icmlkZ2UudjEuU2l6ZSJOCghGaWxlQm9keRIQCghmaWxlbmFtZRgBIAEoCRIOCgZzZWNyZXQYAiABKAkSEwoLZmlsZV9sZW5ndGgYAyABKAMSCwoDdXJsGAQgASgJIioKC0NvbW1hbmRCb2R5Eg4KBmFjdGlvbhgBIAEoCRILCgNtc2cYAiABKAkiywEKCkN1c3RvbUJvZHkSFAoMY3VzdG9tX2V2ZW50GAEgASgJEi8KC2N1c3RvbV9leHRzGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkxpc3RWYWx1ZRJBCg52Ml9jdXN0b21fZXh0cxgDIAMoCzIpLmltYnJpZGdlLnYxLkN1c3RvbUJvZHkuVjJDdXN0b21FeHRzRW50cnkaMwoRVjJDdXN0b21FeHRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJECgtVbmtub3duQm9keRIMCgR0eXBlGAEgASgJEicKBmZpZWxkcxgCIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QiXgoLUmVjYWxsRXZlbnQSEQoJcmVjYWxsX2lkGAEgASgJEhYKDmFja19tZXNzYWdlX2lkGAIgASgJEiQKA2V4dBgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3Qi+gIKCE11Y0V2ZW50EiwKCW9wZXJhdGlvbhgBIAEoDjIZLmltYnJpZGdlLnYxLk11Y09wZXJhdGlvbhIWCg5vcGVyYXRpb25fbmFtZRgCIAEoCRITCgtpc19jaGF0cm9vbRgDIAEoCBIiCgZtdWNfaWQYBCABKAsyEi5pbWJyaWRnZS52MS5NdWNJZBIVCgtyZWFzb25fdGV4dBgFIAEoCUgAEi4KC3NoYXJlZF9maWxlGAYgASgLMhcuaW1icmlkZ2UudjEuU2hhcmVkRmlsZUgAEhEKB2ZpbGVfaWQYByABKAlIABIuCgxyZWFzb25fb3RoZXIYCCABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWVIABIsCgZzdGF0dXMYCSABKAsyHC5pbWJyaWRnZS52MS5PcGVyYXRpb25TdGF0dXMSLQoKZXZlbnRfaW5mbxgKIAEoCzIZLmltYnJpZGdlLnYxLk11Y0V2ZW50SW5mb0IICgZyZWFzb24ikQUKDEdyb3VwT3BFdmVudBIjCgRraW5kGAEgASgOMhUuaW1icmlkZ2UudjEuUm9vbUtpbmQSFgoOb3BlcmF0aW9uX25hbWUYAiABKAkSEQoJc3ViX2V2ZW50GAMgASgJEiwKCW9wZXJhdGlvbhgEIAEoDjIZLmltYnJpZGdlLnYxLk11Y09wZXJhdGlvbhIQCghvcGVyYXRvchgFIAEoCRINCgV1c2VycxgGIAMoCRIZCgxtZW1iZXJfY291bnQYByABKANIAIgBARIOCgZhY3Rpb24YCCABKAkSJQoEaW5mbxgJIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSMwoFcm9sZXMYCiADKAsyJC5pbWJyaWRnZS52MS5Hcm91cE9wRXZlbnQuUm9sZXNFbnRyeRIWCg5wcmV2aW91c19vd25lchgLIAEoCRIRCgluZXdfb3duZXIYDCABKAkSGQoMYW5ub3VuY2VtZW50GA0gASgJSAGIAQESFQoIbXV0ZV9hbGwYDiABKAhIAogBARIVCghkaXNhYmxlZBgPIAEoCEgDiAEBEi8KC2V4cGlyZV90aW1lGBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghmaWxlX2lkcxgRIAMoCRIQCghqb2luX2V4dBgSIAEoCRIoCgdwYXlsb2FkGBMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBosCgpSb2xlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCDwoNX21lbWJlcl9jb3VudEIPCg1fYW5ub3VuY2VtZW50QgsKCV9tdXRlX2FsbEILCglfZGlzYWJsZWQiNgoFTXVjSWQSCwoDcmF3GAEgASgJEg4KBmFwcGtleRgCIAEoCRIQCghncm91cF9pZBgDIAEoCSKIAQoKU2hhcmVkRmlsZRIPCgdmaWxlX2lkGAEgASgJEhEKCWZpbGVfbmFtZRgCIAEoCRISCgpmaWxlX293bmVyGAMgASgJEhEKCWZpbGVfc2l6ZRgEIAEoAxIvCgtjcmVhdGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOgoPT3BlcmF0aW9uU3RhdHVzEhMKC2Rlc2NyaXB0aW9uGAEgASgJEhIKCmVycm9yX2NvZGUYAiABKAkiUwoMTXVjRXZlbnRJbmZvEgwKBHR5cGUYASABKAkSJAoDZXh0GAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIPCgdyYXdfZXh0GAMgASgJIsQBCgtSb3N0ZXJFdmVudBIvCglvcGVyYXRpb24YASABKA4yHC5pbWJyaWRnZS52MS5Sb3N0ZXJPcGVyYXRpb24SFgoOb3BlcmF0aW9uX25hbWUYAiABKAkSFgoOcm9zdGVyX3ZlcnNpb24YAyABKAkSJgoGcmVhc29uGAQgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEiwKBnN0YXR1cxgFIAEoCzIcLmltYnJpZGdlLnYxLk9wZXJhdGlvblN0YXR1cyJaCghBY2tFdmVudBIWCg5hY2tfbWVzc2FnZV9pZBgBIAEoCRIQCghhY2tfdHlwZRgCIAEoCRIkCgNleHQYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0IsMBCg9Vc2VyU3RhdHVzRXZlbnQSLQoGcmVhc29uGAEgASgOMh0uaW1icmlkZ2UudjEuVXNlclN0YXR1c1JlYXNvbhITCgtyZWFzb25fbmFtZRgCIAEoCRIOCgZvbmxpbmUYAyABKAgSEwoLc3RhdHVzX25hbWUYBCABKAkSHgoEdXNlchgFIAEoCzIQLmltYnJpZGdlLnYxLkppZBIKCgJvcxgGIAEoCRIKCgJpcBgHIAEoCRIPCgd2ZXJzaW9uGAggASgJIloKA0ppZBILCgNyYXcYASABKAkSDgoGYXBwa2V5GAIgASgJEhAKCHVzZXJuYW1lGAMgASgJEhEKCWRldmljZV9vcxgEIAEoCRIRCglkZXZpY2VfaWQYBSABKAki6gEKEUtleXdvcmRBbGVydEV2ZW50EhQKDGFsZXJ0X3JlYXNvbhgBIAEoCRIOCgZhY3Rpb24YAiABKAkSFwoPc2Vuc2l0aXZlX3dvcmRzGAMgAygJEicKDWNvbnRlbnRfb3duZXIYBCABKAsyEC5pbWJyaWRnZS52MS5KaWQSKgoQY29udGVudF9yZWNlaXZlchgFIAEoCzIQLmltYnJpZGdlLnYxLkppZBITCgtjb250ZW50X3VyaRgGIAEoCRIWCg5jb250ZW50X21zZ19pZBgHIAEoCRIUCgxjb250ZW50X3R5cGUYCCABKAkiXwoNUmVhY3Rpb25FdmVudBIUCgxjaGFubmVsX3R5cGUYASABKAkSCwoDbnVtGAIgASgDEisKBGRhdGEYAyADKAsyHS5pbWJyaWRnZS52MS5NZXNzYWdlUmVhY3Rpb25zIrMBChBNZXNzYWdlUmVhY3Rpb25zEhIKCm1lc3NhZ2VfaWQYASABKAkSDgoGc2VuZGVyGAIgASgJEhEKCXJlY2lwaWVudBgDIAEoCRIUCgxjaGFubmVsX3R5cGUYBCABKAkSKAoEdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKAoJcmVhY3Rpb25zGAYgAygLMhUuaW1icmlkZ2UudjEuUmVhY3Rpb24icgoIUmVhY3Rpb24SEAoIcmVhY3Rpb24YASABKAkSEQoJdXNlcl9saXN0GAIgAygJEg0KBWNvdW50GAMgASgDEjIKCm9wZXJhdGlvbnMYBCADKAsyHi5pbWJyaWRnZS52MS5SZWFjdGlvbk9wZXJhdGlvbiI8ChFSZWFjdGlvbk9wZXJhdGlvbhIVCg1yZWFjdGlvbl90eXBlGAEgASgJEhAKCG9wZXJhdG9yGAIgASgJIuoBCgtUaHJlYWRFdmVudBIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhAKCG9wZXJhdG9yGAMgASgJEhEKCW9wZXJhdGlvbhgEIAEoCRIVCg1tc2dfcGFyZW50X2lkGAUgASgJEhUKDW11Y19wYXJlbnRfaWQYBiABKAkSFQoNbWVzc2FnZV9jb3VudBgHIAEoAxIoCgR0aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCgxsYXN0X21lc3NhZ2UYCSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0IkUKDFVua25vd25FdmVudBIOCgZyZWFzb24YASABKAkSJQoEYm9keRgCIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QiyQIKCUVkaXRFdmVudBIVCg1lZGl0ZWRfbXNnX2lkGAEgASgJEi8KDGNvbnZlcnNhdGlvbhgCIAEoDjIZLmltYnJpZGdlLnYxLkNvbnZlcnNhdGlvbhIoCgZib2RpZXMYAyADKAsyGC5pbWJyaWRnZS52MS5NZXNzYWdlQm9keRIkCgNleHQYBCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhAKCG9wZXJhdG9yGAUgASgJEhcKD29yaWdpbmFsX3NlbmRlchgGIAEoCRI2ChJvcmlnaW5hbF9zZW5kX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCWVkaXRfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKZWRpdF9jb3VudBgJIAEoBSLOAQoPTW9kZXJhdGlvbkV2ZW50Eg4KBnJlc3VsdBgBIAEoCRIXCg9wcm92aWRlcl9yZXN1bHQYAiABKAkSFAoMbWVzc2FnZV90eXBlGAMgASgJEhIKCm1lc3NhZ2VfaWQYBCABKAkSEwoLdGFyZ2V0X3R5cGUYBSABKAkSEQoJcmlza190eXBlGAYgASgJEgsKA21zZxgHIAEoCRILCgN1cmwYCCABKAkSJgoGc291cmNlGAkgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlIuMBCglQdXNoRXZlbnQSDgoGc3RhdHVzGAEgASgJEg4KBmRldGFpbBgCIAEoCRIPCgdjaGFubmVsGAMgASgJEhUKDW5vdGlmaWVyX25hbWUYBCABKAkSEQoJZGV2aWNlX2lkGAUgASgJEhQKDGRldmljZV90b2tlbhgGIAEoCRIOCgZ0YXJnZXQYByABKAkSLwoMY29udmVyc2F0aW9uGAggASgOMhkuaW1icmlkZ2UudjEuQ29udmVyc2F0aW9uEiQKBGRhdGEYCSABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUqjQEKCUV2ZW50VHlwZRIaChZFVkVOVF9UWVBFX1VOU1BFQ0lGSUVEEAASEwoPRVZFTlRfVFlQRV9DSEFUEAESGwoXRVZFTlRfVFlQRV9DSEFUX09GRkxJTkUQAhIcChhFVkVOVF9UWVBFX0tFWVdPUkRfQUxFUlQQAxIUChBFVkVOVF9UWVBFX09USEVSEAQqaAoMVmVyaWZpY2F0aW9uEhwKGFZFUklGSUNBVElPTl9VTlNQRUNJRklFRBAAEhcKE1ZFUklGSUNBVElPTl9TSUdORUQQARIhCh1WRVJJRklDQVRJT05fVU5TSUdORURfQUxMT1dFRBACKnoKDENvbnZlcnNhdGlvbhIcChhDT05WRVJTQVRJT05fVU5TUEVDSUZJRUQQABIVChFDT05WRVJTQVRJT05fQ0hBVBABEhoKFkNPTlZFUlNBVElPTl9HUk9VUENIQVQQAhIZChVDT05WRVJTQVRJT05fQ0hBVFJPT00QAyqmCQoMTXVjT3BlcmF0aW9uEh0KGU1VQ19PUEVSQVRJT05fVU5TUEVDSUZJRUQQABIYChRNVUNfT1BFUkFUSU9OX0NSRUFURRABEhkKFU1VQ19PUEVSQVRJT05fREVTVFJPWRACEhcKE01VQ19PUEVSQVRJT05fQVBQTFkQAxIeChpNVUNfT1BFUkFUSU9OX0FQUExZX0FDQ0VQVBAEEhgKFE1VQ19PUEVSQVRJT05fSU5WSVRFEAUSHwobTVVDX09QRVJBVElPTl9JTlZJVEVfQUNDRVBUEAYSIAocTVVDX09QRVJBVElPTl9JTlZJVEVfREVDTElORRAHEhYKEk1VQ19PUEVSQVRJT05fS0lDSxAIEhUKEU1VQ19PUEVSQVRJT05fQkFOEAkSFwoTTVVDX09QRVJBVElPTl9BTExPVxAKEhgKFE1VQ19PUEVSQVRJT05fVVBEQVRFEAsSFwoTTVVDX09QRVJBVElPTl9CTE9DSxAMEhkKFU1VQ19PUEVSQVRJT05fVU5CTE9DSxANEhoKFk1VQ19PUEVSQVRJT05fUFJFU0VOQ0UQDhIZChVNVUNfT1BFUkFUSU9OX0FCU0VOQ0UQDxIfChtNVUNfT1BFUkFUSU9OX0RJUkVDVF9KT0lORUQQEBIXChNNVUNfT1BFUkFUSU9OX0xFQVZFEBESHgoaTVVDX09QRVJBVElPTl9BU1NJTkdfT1dORVIQEhIbChdNVUNfT1BFUkFUSU9OX0FERF9BRE1JThATEh4KGk1VQ19PUEVSQVRJT05fUkVNT1ZFX0FETUlOEBQSGgoWTVVDX09QRVJBVElPTl9BRERfTVVURRAVEh0KGU1VQ19PUEVSQVRJT05fUkVNT1ZFX01VVEUQFhIlCiFNVUNfT1BFUkFUSU9OX1VQREFURV9BTk5PVU5DRU1FTlQQFxIlCiFNVUNfT1BFUkFUSU9OX0RFTEVURV9BTk5PVU5DRU1FTlQQGBIdChlNVUNfT1BFUkFUSU9OX1VQTE9BRF9GSUxFEBkSHQoZTVVDX09QRVJBVElPTl9ERUxFVEVfRklMRRAaEiUKIU1VQ19PUEVSQVRJT05fQUREX1VTRVJfV0hJVEVfTElTVBAbEigKJE1VQ19PUEVSQVRJT05fUkVNT1ZFX1VTRVJfV0hJVEVfTElTVBAcEhsKF01VQ19PUEVSQVRJT05fQkFOX0dST1VQEB0SIgoeTVVDX09QRVJBVElPTl9SRU1PVkVfQkFOX0dST1VQEB4SHgoaTVVDX09QRVJBVElPTl9TRVRfTUVUQURBVEEQHxIhCh1NVUNfT1BFUkFUSU9OX0RFTEVURV9NRVRBREFUQRAgEi4KKk1VQ19PUEVSQVRJT05fR1JPVVBfTUVNQkVSX01FVEFEQVRBX1VQREFURRAhEhkKFU1VQ19PUEVSQVRJT05fRElTQUJMRRAiEhgKFE1VQ19PUEVSQVRJT05fRU5BQkxFECMSIQodTVVDX09QRVJBVElPTl9BRERfU1VQRVJfQURNSU4QJBIkCiBNVUNfT1BFUkFUSU9OX1JFTU9WRV9TVVBFUl9BRE1JThAlKlIKCFJvb21LaW5kEhkKFVJPT01fS0lORF9VTlNQRUNJRklFRBAAEhMKD1JPT01fS0lORF9HUk9VUBABEhYKElJPT01fS0lORF9DSEFUUk9PTRACKtsBCg9Sb3N0ZXJPcGVyYXRpb24SIAocUk9TVEVSX09QRVJBVElPTl9VTlNQRUNJRklFRBAAEhgKFFJPU1RFUl9PUEVSQVRJT05fQUREEAESGwoXUk9TVEVSX09QRVJBVElPTl9SRU1PVkUQAhIbChdST1NURVJfT1BFUkFUSU9OX0FDQ0VQVBADEhwKGFJPU1RFUl9PUEVSQVRJT05fREVDTElORRAEEhgKFFJPU1RFUl9PUEVSQVRJT05fQkFOEAUSGgoWUk9TVEVSX09QRVJBVElPTl9BTExPVxAGKpQBChBVc2VyU3RhdHVzUmVhc29uEiIKHlVTRVJfU1RBVFVTX1JFQVNPTl9VTlNQRUNJRklFRBAAEhwKGFVTRVJfU1RBVFVTX1JFQVNPTl9MT0dJThABEh0KGVVTRVJfU1RBVFVTX1JFQVNPTl9MT0dPVVQQAhIfChtVU0VSX1NUQVRVU19SRUFTT05fUkVQTEFDRUQQA0KmAQoPY29tLmltYnJpZGdlLnYxQgpFdmVudFByb3RvUAFaOmdpdGh1Yi5jb20vaW1icmlkZ2UvaW1icmlkZ2UvZ2VuL2dvL2ltYnJpZGdlL3YxO2ltYnJpZGdldjGiAgNJWFiqAgtJbWJyaWRnZS5WMcoCC0ltYnJpZGdlXFYx4gIXSW1icmlkZ2VcVjFcR1BCTWV0YWRhdGHqAgxJbWJyaWRnZTo6VjFiBnByb3RvMw", [file_google_api_field_behavior, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * Event is one Easemob post-send callback (发送后回调) as imbridge stored it:
@@ -42,7 +42,8 @@ export const file_imbridge_v1_event: GenFile = /*@__PURE__*/
  *   roster:allow roster:unknown
  *   userStatus:login userStatus:logout userStatus:replaced
  *   userStatus:unknown
- *   read_ack channel_ack keyword_alert reaction thread
+ *   read_ack channel_ack keyword_alert reaction thread edit moderation
+ *   push
  *   unknown
  *
  * `muc:assing_owner` keeps the vendor's spelling. The `…:unknown` selectors of
@@ -214,6 +215,17 @@ export type Event = Message<"imbridge.v1.Event"> & {
   recipientUsername: string;
 
   /**
+   * The message this event is about, when it is about another message: the
+   * message an edit changes (`payload.edit_message_id`), the message a
+   * recall takes back (`recall_id`). Filters by message id match it as well
+   * as `msg_id`, so that the original event and its edits and recall are
+   * found together.
+   *
+   * @generated from field: string related_msg_id = 35;
+   */
+  relatedMsgId: string;
+
+  /**
    * The typed body of the event; exactly one is set.
    *
    * @generated from oneof imbridge.v1.Event.body
@@ -317,6 +329,30 @@ export type Event = Message<"imbridge.v1.Event"> & {
      */
     value: GroupOpEvent;
     case: "groupOp";
+  } | {
+    /**
+     * A message edit (`edit`).
+     *
+     * @generated from field: imbridge.v1.EditEvent edit = 32;
+     */
+    value: EditEvent;
+    case: "edit";
+  } | {
+    /**
+     * A content moderation result (`moderation`).
+     *
+     * @generated from field: imbridge.v1.ModerationEvent moderation = 33;
+     */
+    value: ModerationEvent;
+    case: "moderation";
+  } | {
+    /**
+     * The result of an offline push to a device (`push`).
+     *
+     * @generated from field: imbridge.v1.PushEvent push = 34;
+     */
+    value: PushEvent;
+    case: "push";
   } | { case: undefined; value?: undefined };
 };
 
@@ -1837,8 +1873,7 @@ export const ThreadEventSchema: GenMessage<ThreadEvent> = /*@__PURE__*/
 
 /**
  * UnknownEvent is a callback imbridge does not recognise: a new family, or
- * one of the vendor's newer formats (`edit`, `moderation`, offline push
- * results) not yet decoded. It is stored and
+ * a format the vendor documents nowhere. It is stored and
  * served like any other event; the envelope's `raw_body` has every byte.
  *
  * @generated from message imbridge.v1.UnknownEvent
@@ -1866,6 +1901,253 @@ export type UnknownEvent = Message<"imbridge.v1.UnknownEvent"> & {
  */
 export const UnknownEventSchema: GenMessage<UnknownEvent> = /*@__PURE__*/
   messageDesc(file_imbridge_v1_event, 30);
+
+/**
+ * EditEvent is a message edit (`chat_type: "edit"`,
+ * callback_message_modify.md). The event's `msg_id` is the edit's own id;
+ * `related_msg_id` and `edited_msg_id` name the message edited.
+ *
+ * @generated from message imbridge.v1.EditEvent
+ */
+export type EditEvent = Message<"imbridge.v1.EditEvent"> & {
+  /**
+   * The message edited (`payload.edit_message_id`).
+   *
+   * @generated from field: string edited_msg_id = 1;
+   */
+  editedMsgId: string;
+
+  /**
+   * Where the edited message was sent (`payload.meta.edit_msg.chat_type`:
+   * `chat:user` or `chat:group`); unspecified in the older format.
+   *
+   * @generated from field: imbridge.v1.Conversation conversation = 2;
+   */
+  conversation: Conversation;
+
+  /**
+   * The message's bodies after the edit (`payload.bodies`).
+   *
+   * @generated from field: repeated imbridge.v1.MessageBody bodies = 3;
+   */
+  bodies: MessageBody[];
+
+  /**
+   * The message's extension attributes after the edit (`payload.ext`).
+   *
+   * @generated from field: google.protobuf.Struct ext = 4;
+   */
+  ext?: JsonObject | undefined;
+
+  /**
+   * Who edited (`meta.edit_msg.operator`): a username, or
+   * `easemob_rest_app_admin` for the app's admin through REST.
+   *
+   * @generated from field: string operator = 5;
+   */
+  operator: string;
+
+  /**
+   * Who sent the edited message (`meta.edit_msg.sender`).
+   *
+   * @generated from field: string original_sender = 6;
+   */
+  originalSender: string;
+
+  /**
+   * When the edited message was sent (`meta.edit_msg.send_time`).
+   *
+   * @generated from field: google.protobuf.Timestamp original_send_time = 7;
+   */
+  originalSendTime?: Timestamp | undefined;
+
+  /**
+   * When it was edited (`meta.edit_msg.edit_time`).
+   *
+   * @generated from field: google.protobuf.Timestamp edit_time = 8;
+   */
+  editTime?: Timestamp | undefined;
+
+  /**
+   * How many times the message has been edited (`meta.edit_msg.count`).
+   *
+   * @generated from field: int32 edit_count = 9;
+   */
+  editCount: number;
+};
+
+/**
+ * Describes the message imbridge.v1.EditEvent.
+ * Use `create(EditEventSchema)` to create a new message.
+ */
+export const EditEventSchema: GenMessage<EditEvent> = /*@__PURE__*/
+  messageDesc(file_imbridge_v1_event, 31);
+
+/**
+ * ModerationEvent is a content moderation result (`eventType:
+ * "moderation"`, callback_moderation.md). The event's sender and recipient
+ * are the message's `from` and `to`.
+ *
+ * @generated from message imbridge.v1.ModerationEvent
+ */
+export type ModerationEvent = Message<"imbridge.v1.ModerationEvent"> & {
+  /**
+   * The decision (`moderationResult`): PASS, REJECT, EXCHANGE or RECALL.
+   *
+   * @generated from field: string result = 1;
+   */
+  result: string;
+
+  /**
+   * The moderation provider's verdict (`providerResult`): PASS, REVIEWED
+   * or REJECT.
+   *
+   * @generated from field: string provider_result = 2;
+   */
+  providerResult: string;
+
+  /**
+   * The moderated message's type (`messageType`): txt, img, audio, video,
+   * custom.
+   *
+   * @generated from field: string message_type = 3;
+   */
+  messageType: string;
+
+  /**
+   * The moderated message's id as the moderation service names it
+   * (`messageId`).
+   *
+   * @generated from field: string message_id = 4;
+   */
+  messageId: string;
+
+  /**
+   * Where the message was sent (`targetType`): chat, groupchat or
+   * chatroom.
+   *
+   * @generated from field: string target_type = 5;
+   */
+  targetType: string;
+
+  /**
+   * The risk found (`riskType`), e.g. 广告; empty when none.
+   *
+   * @generated from field: string risk_type = 6;
+   */
+  riskType: string;
+
+  /**
+   * The text moderated (`msg`, text messages).
+   *
+   * @generated from field: string msg = 7;
+   */
+  msg: string;
+
+  /**
+   * The file moderated (`url`, image, audio and video messages).
+   *
+   * @generated from field: string url = 8;
+   */
+  url: string;
+
+  /**
+   * `source` as sent.
+   *
+   * @generated from field: google.protobuf.Value source = 9;
+   */
+  source?: Value | undefined;
+};
+
+/**
+ * Describes the message imbridge.v1.ModerationEvent.
+ * Use `create(ModerationEventSchema)` to create a new message.
+ */
+export const ModerationEventSchema: GenMessage<ModerationEvent> = /*@__PURE__*/
+  messageDesc(file_imbridge_v1_event, 32);
+
+/**
+ * PushEvent is the result of one offline push to a device (`step:
+ * "push"`, callback_offline_push.md). It names the message pushed
+ * (`msg_id`) but is not that message. The event's recipient is the user
+ * pushed to (`target`). The vendor sends successful APNs results without
+ * a signature: accepting them needs `push` in the app's unsigned
+ * selectors.
+ *
+ * @generated from message imbridge.v1.PushEvent
+ */
+export type PushEvent = Message<"imbridge.v1.PushEvent"> & {
+  /**
+   * The outcome (`status`): success, fail or error.
+   *
+   * @generated from field: string status = 1;
+   */
+  status: string;
+
+  /**
+   * Why it failed (`detail`), e.g. `no push binding`; empty on success.
+   *
+   * @generated from field: string detail = 2;
+   */
+  detail: string;
+
+  /**
+   * The push service (`channel`): APNS, VIVOPUSH….
+   *
+   * @generated from field: string channel = 3;
+   */
+  channel: string;
+
+  /**
+   * The push certificate's name (`notifier_name`).
+   *
+   * @generated from field: string notifier_name = 4;
+   */
+  notifierName: string;
+
+  /**
+   * The device (`device_id`, `device_token`).
+   *
+   * @generated from field: string device_id = 5;
+   */
+  deviceId: string;
+
+  /**
+   * The device's push token (`device_token`).
+   *
+   * @generated from field: string device_token = 6;
+   */
+  deviceToken: string;
+
+  /**
+   * The user pushed to (`target`).
+   *
+   * @generated from field: string target = 7;
+   */
+  target: string;
+
+  /**
+   * Where the message was sent (`chat_type`: chat or groupchat).
+   *
+   * @generated from field: imbridge.v1.Conversation conversation = 8;
+   */
+  conversation: Conversation;
+
+  /**
+   * The push service's answer (`data`) as sent: its shape depends on the
+   * service.
+   *
+   * @generated from field: google.protobuf.Value data = 9;
+   */
+  data?: Value | undefined;
+};
+
+/**
+ * Describes the message imbridge.v1.PushEvent.
+ * Use `create(PushEventSchema)` to create a new message.
+ */
+export const PushEventSchema: GenMessage<PushEvent> = /*@__PURE__*/
+  messageDesc(file_imbridge_v1_event, 33);
 
 /**
  * EventType is the vendor's `eventType`.
