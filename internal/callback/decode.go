@@ -339,7 +339,7 @@ func stringMap(raw json.RawMessage) map[string]string {
 
 func (c *Callback) ack() *imbridgev1.AckEvent {
 	p := c.payload()
-	return &imbridgev1.AckEvent{AckMessageId: string(p.AckMessageID), AckType: c.head.f.payloadType, Ext: object(p.Ext)}
+	return &imbridgev1.AckEvent{AckMessageId: string(p.AckMessageID), AckType: c.head.f.payloadType, Ext: object(p.Ext), Channel: c.w.ChannelChannel}
 }
 
 var mucOperations = func() map[string]imbridgev1.MucOperation {
@@ -450,6 +450,7 @@ func (c *Callback) userStatus() *imbridgev1.UserStatusEvent {
 		Os:         w.OS,
 		Ip:         w.IP,
 		Version:    w.Version,
+		Name:       w.Name,
 	}
 }
 

@@ -25,6 +25,7 @@ type wire struct {
 	RecallID        flexString `json:"recall_id"`
 
 	// User status.
+	Name    string `json:"name"`
 	OS      string `json:"os"`
 	IP      string `json:"ip"`
 	Version string `json:"version"`
@@ -36,6 +37,9 @@ type wire struct {
 	ContentURI      string   `json:"contentUri"`
 	ContentType     string   `json:"contentType"`
 	SensitiveWords  []string `json:"sensitiveWords"`
+
+	// Read receipts.
+	ChannelChannel string `json:"channel_channel"`
 
 	// Offline push results.
 	Target       string          `json:"target"`

@@ -2943,7 +2943,11 @@ type AckEvent struct {
 	// `channel_ack`; empty when absent.
 	AckType string `protobuf:"bytes,2,opt,name=ack_type,json=ackType,proto3" json:"ack_type,omitempty"`
 	// The payload's extension attributes (`payload.ext`); unset when absent.
-	Ext           *structpb.Struct `protobuf:"bytes,3,opt,name=ext,proto3" json:"ext,omitempty"`
+	Ext *structpb.Struct `protobuf:"bytes,3,opt,name=ext,proto3" json:"ext,omitempty"`
+	// The conversation read, as a one-to-one read receipt may also name it
+	// (`channel_channel`, e.g. `org#app_bob@conference.easemob.com`); empty
+	// when absent.
+	Channel       string `protobuf:"bytes,4,opt,name=channel,proto3" json:"channel,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2999,6 +3003,13 @@ func (x *AckEvent) GetExt() *structpb.Struct {
 	return nil
 }
 
+func (x *AckEvent) GetChannel() string {
+	if x != nil {
+		return x.Channel
+	}
+	return ""
+}
+
 // UserStatusEvent is a login, logout or forced logout.
 type UserStatusEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -3017,7 +3028,10 @@ type UserStatusEvent struct {
 	// The client address (`ip`), e.g. `223.71.97.198:52709`.
 	Ip string `protobuf:"bytes,7,opt,name=ip,proto3" json:"ip,omitempty"`
 	// The SDK version (`version`).
-	Version       string `protobuf:"bytes,8,opt,name=version,proto3" json:"version,omitempty"`
+	Version string `protobuf:"bytes,8,opt,name=version,proto3" json:"version,omitempty"`
+	// The user's username as newer callbacks also send it alone (`name`);
+	// empty in older ones (see `user`).
+	Name          string `protobuf:"bytes,9,opt,name=name,proto3" json:"name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3104,6 +3118,13 @@ func (x *UserStatusEvent) GetIp() string {
 func (x *UserStatusEvent) GetVersion() string {
 	if x != nil {
 		return x.Version
+	}
+	return ""
+}
+
+func (x *UserStatusEvent) GetName() string {
+	if x != nil {
+		return x.Name
 	}
 	return ""
 }
@@ -4330,11 +4351,12 @@ const file_imbridge_v1_event_proto_rawDesc = "" +
 	"\x0eoperation_name\x18\x02 \x01(\tR\roperationName\x12%\n" +
 	"\x0eroster_version\x18\x03 \x01(\tR\rrosterVersion\x12.\n" +
 	"\x06reason\x18\x04 \x01(\v2\x16.google.protobuf.ValueR\x06reason\x124\n" +
-	"\x06status\x18\x05 \x01(\v2\x1c.imbridge.v1.OperationStatusR\x06status\"v\n" +
+	"\x06status\x18\x05 \x01(\v2\x1c.imbridge.v1.OperationStatusR\x06status\"\x90\x01\n" +
 	"\bAckEvent\x12$\n" +
 	"\x0eack_message_id\x18\x01 \x01(\tR\fackMessageId\x12\x19\n" +
 	"\back_type\x18\x02 \x01(\tR\aackType\x12)\n" +
-	"\x03ext\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x03ext\"\x82\x02\n" +
+	"\x03ext\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x03ext\x12\x18\n" +
+	"\achannel\x18\x04 \x01(\tR\achannel\"\x96\x02\n" +
 	"\x0fUserStatusEvent\x125\n" +
 	"\x06reason\x18\x01 \x01(\x0e2\x1d.imbridge.v1.UserStatusReasonR\x06reason\x12\x1f\n" +
 	"\vreason_name\x18\x02 \x01(\tR\n" +
@@ -4345,7 +4367,8 @@ const file_imbridge_v1_event_proto_rawDesc = "" +
 	"\x04user\x18\x05 \x01(\v2\x10.imbridge.v1.JidR\x04user\x12\x0e\n" +
 	"\x02os\x18\x06 \x01(\tR\x02os\x12\x0e\n" +
 	"\x02ip\x18\a \x01(\tR\x02ip\x12\x18\n" +
-	"\aversion\x18\b \x01(\tR\aversion\"\x85\x01\n" +
+	"\aversion\x18\b \x01(\tR\aversion\x12\x12\n" +
+	"\x04name\x18\t \x01(\tR\x04name\"\x85\x01\n" +
 	"\x03Jid\x12\x10\n" +
 	"\x03raw\x18\x01 \x01(\tR\x03raw\x12\x16\n" +
 	"\x06appkey\x18\x02 \x01(\tR\x06appkey\x12\x1a\n" +
