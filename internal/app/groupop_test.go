@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"encoding/json"
+	"io/fs"
 	"net/http"
 	"slices"
 	"strings"
@@ -153,5 +154,52 @@ func TestEditsAndRecallsFindTheirMessage(t *testing.T) {
 	want := []string{"chat:txt " + callIDOf(t, original), "edit " + edit, "recall " + recall}
 	if !slices.Equal(got, want) {
 		t.Errorf("events of message %s: %v, want %v", msg.MsgID, got, want)
+	}
+}
+
+// Every vendor example body, re-signed for the test app, is accepted,
+// stored, and read back typed with its selector: none is an UnknownEvent.
+func TestEveryVendorExampleIsStoredTyped(t *testing.T) {
+	r := start(t, ingestConfig(t))
+	names, err := fs.Glob(examples.FS, "[0-9]*.json")
+	if err != nil || len(names) < 100 {
+		t.Fatalf("examples: %d, %v", len(names), err)
+	}
+	client := imbridgev1.NewEventServiceClient(r.conn)
+	for _, name := range names {
+		id := r.postExample(t, name)
+		resp, err := client.GetEvent(withKey(ctxT(t), testKey), &imbridgev1.GetEventRequest{CallId: id})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if ev := resp.GetEvent(); ev.GetUnknown() != nil || ev.GetSelector() == "unknown" {
+			t.Errorf("%s: stored as %s %v", name, ev.GetSelector(), ev.GetUnknown())
+		}
+	}
+}
+
+// Pairs of vendor examples of one operation, legacy and current, answer to
+// the same selector.
+func TestLegacyAndCurrentPairsShareSelectors(t *testing.T) {
+	r := start(t, ingestConfig(t))
+	for _, pair := range []struct{ selector, legacy, current string }{
+		{"muc:create", "010_muc_create_group.json", "077_create_group.json"},
+		{"muc:destroy", "011_muc_destroy_group.json", "078_delete_group.json"},
+		{"muc:presence", "026_muc_presence_group.json", "080_join_direct_options_ext.json"},
+		{"muc:kick", "018_muc_kick_group.json", "085_leave_kick_group.json"},
+		{"muc:add_admin", "033_muc_add_admin_group.json", "089_admin_add_group.json"},
+		{"muc:add_mute", "038_muc_add_mute_chatroom.json", "091_mute_add_group.json"}, // 037 says ban (vendor quirk)
+		{"muc:remove_mute", "039_muc_remove_mute_group.json", "092_mute_remove_group.json"},
+		{"muc:ban_group", "051_muc_ban_group_group.json", "093_update_mute_all_group.json"},
+		{"muc:upload_file", "045_muc_upload_file.json", "102_share_file_add_group.json"},
+	} {
+		legacy, current := r.postExample(t, pair.legacy), r.postExample(t, pair.current)
+		var got []string
+		for _, ev := range r.list(t, &imbridgev1.EventFilter{Selectors: []string{pair.selector}}) {
+			got = append(got, ev.GetCallId())
+		}
+		if !slices.Contains(got, legacy) || !slices.Contains(got, current) {
+			t.Errorf("%s: listed %v, want both %s and %s", pair.selector, got, pair.legacy, pair.current)
+		}
 	}
 }
