@@ -283,10 +283,13 @@ func body(raw json.RawMessage, typ string) *imbridgev1.MessageBody {
 	}
 	switch messageOp(typ) {
 	case "txt":
-		return &imbridgev1.MessageBody{Kind: &imbridgev1.MessageBody_Txt{Txt: &imbridgev1.TextBody{Msg: string(b.Msg)}}}
+		return &imbridgev1.MessageBody{Kind: &imbridgev1.MessageBody_Txt{Txt: &imbridgev1.TextBody{
+			Msg: string(b.Msg), SubType: b.SubType, Title: b.Title, Summary: b.Summary, CombineLevel: int32(b.CombineLevel),
+			Url: b.URL, Filename: b.Filename, Secret: b.Secret, FileLength: int64(b.FileLength),
+		}}}
 	case "img":
 		return &imbridgev1.MessageBody{Kind: &imbridgev1.MessageBody_Img{Img: &imbridgev1.ImageBody{
-			Filename: b.Filename, Secret: b.Secret, FileLength: int64(b.FileLength), Size: size(), Url: b.URL,
+			Filename: b.Filename, Secret: b.Secret, FileLength: int64(b.FileLength), Size: size(), Url: b.URL, ThumbFilename: b.ThumbFilename,
 		}}}
 	case "audio":
 		return &imbridgev1.MessageBody{Kind: &imbridgev1.MessageBody_Audio{Audio: &imbridgev1.AudioBody{

@@ -45,7 +45,7 @@ func (c *Callback) push() *imbridgev1.PushEvent {
 	w := &c.w
 	p := &imbridgev1.PushEvent{
 		Status: c.head.f.status, Detail: w.Detail, Channel: w.Channel, NotifierName: w.NotifierName,
-		DeviceId: w.DeviceID, DeviceToken: w.DeviceToken, Target: w.Target, Data: value(w.Data),
+		DeviceId: w.DeviceID, DeviceToken: w.DeviceToken, Target: w.Target, Data: value(w.Data), ErrorMessage: w.EMessage,
 	}
 	switch c.head.f.chatType {
 	case "chat":

@@ -49,6 +49,7 @@ type wire struct {
 	DeviceID     string          `json:"device_id"`
 	DeviceToken  string          `json:"device_token"`
 	Data         json.RawMessage `json:"data"`
+	EMessage     string          `json:"e_message"`
 
 	// Moderation results.
 	ModerationResult string          `json:"moderationResult"`
@@ -124,6 +125,13 @@ type wireBody struct {
 	CustomEvent  string          `json:"customEvent"`
 	CustomExts   json.RawMessage `json:"customExts"`
 	V2CustomExts json.RawMessage `json:"v2:customExts"`
+
+	// Combined (forwarded) messages, sent as txt, and edited images.
+	SubType       string  `json:"subType"`
+	Title         string  `json:"title"`
+	Summary       string  `json:"summary"`
+	CombineLevel  flexInt `json:"combineLevel"`
+	ThumbFilename string  `json:"thumbFilename"`
 }
 
 type wireSize struct {

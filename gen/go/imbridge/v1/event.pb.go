@@ -1408,8 +1408,27 @@ func (*MessageBody_Unknown) isMessageBody_Kind() {}
 // TextBody is a text message body.
 type TextBody struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The text (`msg`).
-	Msg           string `protobuf:"bytes,1,opt,name=msg,proto3" json:"msg,omitempty"`
+	// The text (`msg`); for a combined message, the text shown by clients
+	// that cannot open it.
+	Msg string `protobuf:"bytes,1,opt,name=msg,proto3" json:"msg,omitempty"`
+	// `sub_combine` for a combined (forwarded) message (`subType`); empty
+	// for plain text.
+	SubType string `protobuf:"bytes,2,opt,name=sub_type,json=subType,proto3" json:"sub_type,omitempty"`
+	// A combined message's title (`title`).
+	Title string `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
+	// A combined message's summary (`summary`).
+	Summary string `protobuf:"bytes,4,opt,name=summary,proto3" json:"summary,omitempty"`
+	// How deeply the combined messages are nested (`combineLevel`).
+	CombineLevel int32 `protobuf:"varint,5,opt,name=combine_level,json=combineLevel,proto3" json:"combine_level,omitempty"`
+	// The combined messages' file (`url`, `filename`, `secret`,
+	// `file_length`); unset for plain text.
+	Url string `protobuf:"bytes,6,opt,name=url,proto3" json:"url,omitempty"`
+	// The file's name (`filename`).
+	Filename string `protobuf:"bytes,7,opt,name=filename,proto3" json:"filename,omitempty"`
+	// The file's access secret (`secret`).
+	Secret string `protobuf:"bytes,8,opt,name=secret,proto3" json:"secret,omitempty"`
+	// The file's size in bytes (`file_length`).
+	FileLength    int64 `protobuf:"varint,9,opt,name=file_length,json=fileLength,proto3" json:"file_length,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1449,6 +1468,62 @@ func (x *TextBody) GetMsg() string {
 		return x.Msg
 	}
 	return ""
+}
+
+func (x *TextBody) GetSubType() string {
+	if x != nil {
+		return x.SubType
+	}
+	return ""
+}
+
+func (x *TextBody) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *TextBody) GetSummary() string {
+	if x != nil {
+		return x.Summary
+	}
+	return ""
+}
+
+func (x *TextBody) GetCombineLevel() int32 {
+	if x != nil {
+		return x.CombineLevel
+	}
+	return 0
+}
+
+func (x *TextBody) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *TextBody) GetFilename() string {
+	if x != nil {
+		return x.Filename
+	}
+	return ""
+}
+
+func (x *TextBody) GetSecret() string {
+	if x != nil {
+		return x.Secret
+	}
+	return ""
+}
+
+func (x *TextBody) GetFileLength() int64 {
+	if x != nil {
+		return x.FileLength
+	}
+	return 0
 }
 
 // Size is the pixel size of an image or a video thumbnail.
@@ -1518,7 +1593,9 @@ type ImageBody struct {
 	// The image size (`size`).
 	Size *Size `protobuf:"bytes,4,opt,name=size,proto3" json:"size,omitempty"`
 	// The file URL: `https://{host}/{org}/{app}/chatfiles/{uuid}` (`url`).
-	Url           string `protobuf:"bytes,5,opt,name=url,proto3" json:"url,omitempty"`
+	Url string `protobuf:"bytes,5,opt,name=url,proto3" json:"url,omitempty"`
+	// The thumbnail's name (`thumbFilename`, on edited images).
+	ThumbFilename string `protobuf:"bytes,6,opt,name=thumb_filename,json=thumbFilename,proto3" json:"thumb_filename,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1584,6 +1661,13 @@ func (x *ImageBody) GetSize() *Size {
 func (x *ImageBody) GetUrl() string {
 	if x != nil {
 		return x.Url
+	}
+	return ""
+}
+
+func (x *ImageBody) GetThumbFilename() string {
+	if x != nil {
+		return x.ThumbFilename
 	}
 	return ""
 }
@@ -4058,7 +4142,10 @@ type PushEvent struct {
 	Conversation Conversation `protobuf:"varint,8,opt,name=conversation,proto3,enum=imbridge.v1.Conversation" json:"conversation,omitempty"`
 	// The push service's answer (`data`) as sent: its shape depends on the
 	// service.
-	Data          *structpb.Value `protobuf:"bytes,9,opt,name=data,proto3" json:"data,omitempty"`
+	Data *structpb.Value `protobuf:"bytes,9,opt,name=data,proto3" json:"data,omitempty"`
+	// The error the vendor documents for failures (`e_message`); its
+	// examples carry `detail` instead.
+	ErrorMessage  string `protobuf:"bytes,10,opt,name=error_message,json=errorMessage,proto3" json:"error_message,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4156,6 +4243,13 @@ func (x *PushEvent) GetData() *structpb.Value {
 	return nil
 }
 
+func (x *PushEvent) GetErrorMessage() string {
+	if x != nil {
+		return x.ErrorMessage
+	}
+	return ""
+}
+
 var File_imbridge_v1_event_proto protoreflect.FileDescriptor
 
 const file_imbridge_v1_event_proto_rawDesc = "" +
@@ -4219,19 +4313,29 @@ const file_imbridge_v1_event_proto_rawDesc = "" +
 	"\x03cmd\x18\a \x01(\v2\x18.imbridge.v1.CommandBodyH\x00R\x03cmd\x121\n" +
 	"\x06custom\x18\b \x01(\v2\x17.imbridge.v1.CustomBodyH\x00R\x06custom\x124\n" +
 	"\aunknown\x18\t \x01(\v2\x18.imbridge.v1.UnknownBodyH\x00R\aunknownB\x06\n" +
-	"\x04kind\"\x1c\n" +
+	"\x04kind\"\xf3\x01\n" +
 	"\bTextBody\x12\x10\n" +
-	"\x03msg\x18\x01 \x01(\tR\x03msg\"4\n" +
+	"\x03msg\x18\x01 \x01(\tR\x03msg\x12\x19\n" +
+	"\bsub_type\x18\x02 \x01(\tR\asubType\x12\x14\n" +
+	"\x05title\x18\x03 \x01(\tR\x05title\x12\x18\n" +
+	"\asummary\x18\x04 \x01(\tR\asummary\x12#\n" +
+	"\rcombine_level\x18\x05 \x01(\x05R\fcombineLevel\x12\x10\n" +
+	"\x03url\x18\x06 \x01(\tR\x03url\x12\x1a\n" +
+	"\bfilename\x18\a \x01(\tR\bfilename\x12\x16\n" +
+	"\x06secret\x18\b \x01(\tR\x06secret\x12\x1f\n" +
+	"\vfile_length\x18\t \x01(\x03R\n" +
+	"fileLength\"4\n" +
 	"\x04Size\x12\x14\n" +
 	"\x05width\x18\x01 \x01(\x05R\x05width\x12\x16\n" +
-	"\x06height\x18\x02 \x01(\x05R\x06height\"\x99\x01\n" +
+	"\x06height\x18\x02 \x01(\x05R\x06height\"\xc0\x01\n" +
 	"\tImageBody\x12\x1a\n" +
 	"\bfilename\x18\x01 \x01(\tR\bfilename\x12\x16\n" +
 	"\x06secret\x18\x02 \x01(\tR\x06secret\x12\x1f\n" +
 	"\vfile_length\x18\x03 \x01(\x03R\n" +
 	"fileLength\x12%\n" +
 	"\x04size\x18\x04 \x01(\v2\x11.imbridge.v1.SizeR\x04size\x12\x10\n" +
-	"\x03url\x18\x05 \x01(\tR\x03url\"\x8a\x01\n" +
+	"\x03url\x18\x05 \x01(\tR\x03url\x12%\n" +
+	"\x0ethumb_filename\x18\x06 \x01(\tR\rthumbFilename\"\x8a\x01\n" +
 	"\tAudioBody\x12\x1a\n" +
 	"\bfilename\x18\x01 \x01(\tR\bfilename\x12\x16\n" +
 	"\x06secret\x18\x02 \x01(\tR\x06secret\x12\x1f\n" +
@@ -4442,7 +4546,7 @@ const file_imbridge_v1_event_proto_rawDesc = "" +
 	"\trisk_type\x18\x06 \x01(\tR\briskType\x12\x10\n" +
 	"\x03msg\x18\a \x01(\tR\x03msg\x12\x10\n" +
 	"\x03url\x18\b \x01(\tR\x03url\x12.\n" +
-	"\x06source\x18\t \x01(\v2\x16.google.protobuf.ValueR\x06source\"\xbd\x02\n" +
+	"\x06source\x18\t \x01(\v2\x16.google.protobuf.ValueR\x06source\"\xe2\x02\n" +
 	"\tPushEvent\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\tR\x06status\x12\x16\n" +
 	"\x06detail\x18\x02 \x01(\tR\x06detail\x12\x18\n" +
@@ -4452,7 +4556,9 @@ const file_imbridge_v1_event_proto_rawDesc = "" +
 	"\fdevice_token\x18\x06 \x01(\tR\vdeviceToken\x12\x16\n" +
 	"\x06target\x18\a \x01(\tR\x06target\x12=\n" +
 	"\fconversation\x18\b \x01(\x0e2\x19.imbridge.v1.ConversationR\fconversation\x12*\n" +
-	"\x04data\x18\t \x01(\v2\x16.google.protobuf.ValueR\x04data*\x8d\x01\n" +
+	"\x04data\x18\t \x01(\v2\x16.google.protobuf.ValueR\x04data\x12#\n" +
+	"\rerror_message\x18\n" +
+	" \x01(\tR\ferrorMessage*\x8d\x01\n" +
 	"\tEventType\x12\x1a\n" +
 	"\x16EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fEVENT_TYPE_CHAT\x10\x01\x12\x1b\n" +
