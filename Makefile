@@ -91,8 +91,9 @@ checkgenerate: generate ## Fail when gen/ differs from what proto/ generates.
 	  git status --porcelain -- gen; git --no-pager diff --stat -- gen; exit 1; fi
 
 .PHONY: typecheck-ts
-typecheck-ts: $(NPM_STAMP) ## Type-check the generated TypeScript in gen/ts (pinned tsc, strict).
+typecheck-ts: $(NPM_STAMP) ## Type-check the generated TypeScript in gen/ts and the TypeScript client example (pinned tsc, strict).
 	node_modules/.bin/tsc --project tsconfig.json --noEmit
+	node_modules/.bin/tsc --project clients/ts/tsconfig.json --noEmit
 
 .PHONY: tools
 tools: $(GO_TOOL_BINS) $(NPM_STAMP) ## Build the pinned code-generation and lint tools.

@@ -1,0 +1,75 @@
+package app_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imbridge/imbridge/internal/trigger"
+)
+
+// requireNode is set by CI (.ci/run), where the pinned npm packages are
+// installed: there a missing Node toolchain fails the test instead of
+// skipping it.
+const requireNode = "IMBRIDGE_REQUIRE_NODE"
+
+// repoRoot is the repository root, two levels above this package.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// The TypeScript client example (clients/ts/example.ts), built from the
+// generated stubs in gen/ts with the pinned compiler, lists events,
+// follows the stream and creates a chatroom against a live imbridge: a
+// broken contract or generator fails here.
+func TestTypeScriptClientExample(t *testing.T) {
+	root := repoRoot(t)
+	tsc := filepath.Join(root, "node_modules", ".bin", "tsc")
+	node, err := exec.LookPath("node")
+	if _, statErr := os.Stat(filepath.Join(root, "node_modules", "@connectrpc", "connect-node")); err != nil || statErr != nil {
+		if os.Getenv(requireNode) != "" {
+			t.Fatalf("node (%v) or the npm packages (%v) are missing: run make tools", err, statErr)
+		}
+		t.Skip("node or the pinned npm packages are missing (make tools installs them)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out := t.TempDir()
+	if b, err := exec.CommandContext(ctx, tsc, "-p", filepath.Join(root, "clients", "ts", "tsconfig.json"), "--outDir", out).CombinedOutput(); err != nil {
+		t.Fatalf("tsc: %v\n%s", err, b)
+	}
+
+	r := start(t, ingestConfig(t))
+	var sent []string
+	for _, sel := range []string{"chat:txt", "muc:kick"} {
+		body := build(t, sel, trigger.Options{})[0]
+		r.post(t, body)
+		sent = append(sent, callIDOf(t, body))
+	}
+	cmd := exec.CommandContext(ctx, node, filepath.Join(out, "clients", "ts", "example.js"), r.app.GRPCAddr().String(), appkey, "2")
+	cmd.Env = append(os.Environ(), "IMBRIDGE_API_KEY="+testKey, "NODE_PATH="+filepath.Join(root, "node_modules"))
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("example: %v\n%s", err, b)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 4 || lines[0] != "listed 2 muc:kick,chat:txt" ||
+		!strings.HasPrefix(lines[1], "event 1 chat:txt "+sent[0]+" epoch=") || !strings.HasPrefix(lines[2], "event 2 muc:kick "+sent[1]+" epoch=") ||
+		!strings.HasPrefix(lines[3], "created "+appParent+"/chatrooms/") {
+		t.Fatalf("example printed:\n%s", b)
+	}
+	room := strings.TrimPrefix(lines[3], "created ")
+	res := httpGet(t, "http://"+r.app.HTTPAddr().String()+"/v1/"+room, testKey)
+	if res.code != 200 || !strings.Contains(res.body, "from TypeScript") {
+		t.Errorf("the room the example created: %d %s", res.code, res.body)
+	}
+}
