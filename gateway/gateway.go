@@ -119,6 +119,8 @@ func New(opts Options) (*Gateway, error) {
 			metrics.ServeHTTP(w, r)
 		}),
 		g.HandlePath(http.MethodGet, "/openapi.json", serveOpenAPI),
+		g.HandlePath(http.MethodGet, "/docs", docsFile),
+		g.HandlePath(http.MethodGet, "/docs/{file}", docsFile),
 	); err != nil {
 		_ = conn.Close()
 		return nil, fmt.Errorf("gateway: routes: %w", err)

@@ -1,0 +1,42 @@
+package gateway
+
+import (
+	"embed"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+
+	"github.com/imbridge/imbridge/gen/docs"
+)
+
+// The API reference page, /docs: Swagger UI (gen/docs, from the npm
+// package swagger-ui-dist) on /openapi.json. Like /openapi.json it needs
+// no key; the API calls made from it do, through Swagger UI's Authorize.
+
+//go:embed docs/index.html docs/init.js
+var page embed.FS
+
+// docsFile serves /docs (the page) and /docs/{file}: the page's own
+// files, then Swagger UI's.
+func docsFile(w http.ResponseWriter, r *http.Request, params map[string]string) {
+	name := params["file"]
+	if name == "" {
+		name = "index.html"
+	}
+	b, err := fs.ReadFile(page, "docs/"+name)
+	if err != nil {
+		b, err = fs.ReadFile(docs.FS, name)
+	}
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	if t := mime.TypeByExtension(path.Ext(name)); t != "" {
+		w.Header().Set("Content-Type", t)
+	} else {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8") // LICENSE, NOTICE
+	}
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(b)
+}
