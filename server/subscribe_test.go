@@ -165,8 +165,8 @@ func TestSubscribeRequestErrors(t *testing.T) {
 // up to the cursor the error names, then the error.
 func TestSlowConsumerIsCutAlone(t *testing.T) {
 	l := openLog(t)
-	addr, _, reg := tcpServer(t, &EventService{Store: l, Streams: StreamOptions{BufferEvents: 4, SendTimeout: 200 * time.Millisecond}})
-	const n = 150 // 150 events of 2 KiB: more than the windows and the buffer hold
+	addr, _, reg := tcpServer(t, &EventService{Store: l, Streams: StreamOptions{BufferEvents: 4, SendTimeout: 2 * time.Second}}) // the healthy reader may pause on a busy machine
+	const n = 150                                                                                                                // 150 events of 2 KiB: more than the windows and the buffer hold
 	stored := appendEvents(t, l, "s", n, 2<<10)
 	req := &imbridgev1.SubscribeEventsRequest{Parent: allApps, Start: &imbridgev1.SubscribeEventsRequest_Position{Position: imbridgev1.StartPosition_START_POSITION_EARLIEST},
 		View: imbridgev1.EventView_EVENT_VIEW_FULL}

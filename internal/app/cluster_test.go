@@ -25,6 +25,7 @@ import (
 	"github.com/imbridge/imbridge/internal/callback"
 	"github.com/imbridge/imbridge/internal/config"
 	"github.com/imbridge/imbridge/internal/eventlog"
+	"github.com/imbridge/imbridge/internal/testwait"
 	"github.com/imbridge/imbridge/internal/trigger"
 )
 
@@ -331,23 +332,16 @@ func clusterFreePorts(t *testing.T, n int) []int {
 func clusterPoll(t *testing.T, what string, cond func() error) {
 	t.Helper()
 	begin := time.Now()
-	deadline := begin.Add(clusterWait)
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
 	var last error
-	for {
-		err := cond()
-		if err == nil {
-			if waited := time.Since(begin); waited > 5*time.Second {
-				t.Logf("waited %v for %s; until then: %v", waited.Round(time.Millisecond), what, last)
-			}
-			return
+	testwait.For(t, clusterWait, 50*time.Millisecond, func() error {
+		if err := cond(); err != nil {
+			last = err
+			return fmt.Errorf("still waiting for %s: %w", what, err)
 		}
-		last = err
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v, still waiting for %s: %v", clusterWait, what, err)
-		}
-		<-tick.C
+		return nil
+	})
+	if waited := time.Since(begin); waited > 5*time.Second {
+		t.Logf("waited %v for %s; until then: %v", waited.Round(time.Millisecond), what, last)
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/imbridge/imbridge/internal/app"
 	"github.com/imbridge/imbridge/internal/config"
+	"github.com/imbridge/imbridge/internal/testwait"
 )
 
 // crashChildEnv, set, makes TestCrashChild run imbridge from the control
@@ -266,13 +267,12 @@ func (g *crashTarget) get(ctx context.Context) (crashAddrs, error) {
 // wait takes, even on a busy machine under -race, so only a hang trips it.
 func crashPoll(t *testing.T, limit time.Duration, what func() string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for %s", limit, what())
+	testwait.For(t, limit, 5*time.Millisecond, func() error {
+		if cond() {
+			return nil
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return errors.New(what())
+	})
 }
 
 // crashSleep waits d or until ctx ends: a retry's backoff.

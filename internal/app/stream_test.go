@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/imbridge/imbridge/internal/config"
+	"github.com/imbridge/imbridge/internal/testwait"
 	"github.com/imbridge/imbridge/internal/trigger"
 )
 
@@ -168,7 +169,7 @@ func TestRESTSubscription(t *testing.T) {
 	r := start(t, ingestConfig(t))
 	base := "http://" + r.app.HTTPAddr().String()
 	res := httpDo(t, http.MethodPost, base+"/v1/"+appParent+"/subscriptions?subscriptionId=workers",
-		`{"filter": {"selectors": ["chat"]}, "ackDeadline": "1s", "maxDeliveryAttempts": 3}`, testKey)
+		`{"filter": {"selectors": ["chat"]}, "ackDeadline": "3s", "maxDeliveryAttempts": 3}`, testKey)
 	if res.code != http.StatusOK || !strings.Contains(res.body, `"name":"`+appParent+`/subscriptions/workers"`) {
 		t.Fatalf("create: %d %s", res.code, res.body)
 	}
@@ -210,7 +211,7 @@ func TestRESTSubscription(t *testing.T) {
 			t.Errorf("%s never delivered", id)
 		}
 	}
-	clusterPoll(t, "the subscription to drain", func() error {
+	testwait.For(t, time.Minute, 20*time.Millisecond, func() error {
 		res := httpGet(t, base+"/v1/"+appParent+"/subscriptions/workers", testKey)
 		if strings.Contains(res.body, `"unacknowledged"`) || strings.Contains(res.body, `"backlog"`) {
 			return fmt.Errorf("subscription not drained: %s", res.body)
@@ -232,7 +233,7 @@ func TestAbandonedEventsAreCounted(t *testing.T) {
 	s := openNDJSON(t, base+"/v1/"+appParent+"/subscriptions/once/events:subscribe")
 	s.events(t, 1) // and never acknowledged
 	want := `imbridge_subscription_events_abandoned_total{subscription="` + appParent + `/subscriptions/once"} 1`
-	clusterPoll(t, "the abandoned event to be counted", func() error {
+	testwait.For(t, time.Minute, 20*time.Millisecond, func() error {
 		if res := httpGet(t, base+"/metrics", ""); !strings.Contains(res.body, want) {
 			return fmt.Errorf("no %s in /metrics", want)
 		}

@@ -93,7 +93,7 @@ func TestSubscriptionResource(t *testing.T) {
 // field filter leaves out is acknowledged by the log.
 func TestSubscriptionMembersShareAndRedeliver(t *testing.T) {
 	l := openLog(t, embedded(t))
-	createSub(t, l, eventlog.SubscriptionConfig{ID: "work", Filter: eventlog.Filter{Sender: "alice"}, AckDeadline: 500 * time.Millisecond})
+	createSub(t, l, eventlog.SubscriptionConfig{ID: "work", Filter: eventlog.Filter{Sender: "alice"}, AckDeadline: 3 * time.Second}) // a margin for acks on a busy machine
 	evs := appendN(t, l, "s", 30, func(i int, ev *imbridgev1.Event) {
 		ev.SenderUsername = []string{"alice", "alice", "bob"}[i%3]
 	})
