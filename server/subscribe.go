@@ -188,10 +188,6 @@ func (s *EventService) pump(ctx context.Context, stream grpc.ServerStreamingServ
 		}
 	}()
 	slow := func() error { return &slowConsumer{lastCursor: lastSent.Load(), timeout: opts.SendTimeout} }
-	slot := 0
-	if full {
-		slot = 1
-	}
 	stall := time.NewTimer(opts.SendTimeout)
 	defer stall.Stop()
 	epoch := s.Store.Epoch()
@@ -205,7 +201,7 @@ func (s *EventService) pump(ctx context.Context, stream grpc.ServerStreamingServ
 			}
 			return err
 		}
-		msg, err := message(it, epoch, full, slot)
+		msg, err := message(it, epoch, full)
 		if err != nil {
 			return err
 		}
@@ -238,7 +234,7 @@ func (s *EventService) pump(ctx context.Context, stream grpc.ServerStreamingServ
 // message is what a stream sends for it: a heartbeat, or the event. Plain
 // streams all send the same message for an event: it is marshalled once,
 // by the first stream that sends it (see codec).
-func message(it eventlog.Item, epoch string, full bool, slot int) (any, error) {
+func message(it eventlog.Item, epoch string, full bool) (any, error) {
 	resp := &imbridgev1.SubscribeEventsResponse{Epoch: epoch}
 	if it.Heartbeat {
 		resp.Kind = &imbridgev1.SubscribeEventsResponse_Heartbeat{Heartbeat: &imbridgev1.Heartbeat{
@@ -254,6 +250,10 @@ func message(it eventlog.Item, epoch string, full bool, slot int) (any, error) {
 	resp.DeliveryAttempt = int32(it.Attempt)
 	if it.Attempt != 0 {
 		return resp, nil // a subscription's: one stream sends it
+	}
+	slot := 0 // one encoding per view
+	if full {
+		slot = 1
 	}
 	return it.Memo(slot, func() (any, error) {
 		b, err := proto.Marshal(resp)

@@ -231,7 +231,7 @@ func (c *Callback) groupOp(ev *imbridgev1.Event) *imbridgev1.GroupOpEvent {
 		Operation:     mucOperations[g.meaning(sub)],
 		Operator:      w.Operator,
 		Users:         append(p.Member, p.Admin...),
-		Action:        c.head.f.group.action,
+		Action:        g.action,
 		Info:          object(p.Info),
 		Roles:         p.Role,
 		PreviousOwner: string(p.Owner),

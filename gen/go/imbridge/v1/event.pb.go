@@ -641,10 +641,11 @@ type Event struct {
 	// `groupchat`, `recall`, `muc`, `roster`, `read_ack`, `channel_ack`,
 	// `notify`, `chat:user:text`…; empty when absent (user status callbacks).
 	ChatType string `protobuf:"bytes,6,opt,name=chat_type,json=chatType,proto3" json:"chat_type,omitempty"`
-	// The vendor's `group_id`: the group or chatroom the event happened in;
-	// empty for one-to-one events.
+	// The vendor's `group_id` (a current-format group operation's `id`): the
+	// group or chatroom the event happened in; empty for one-to-one events.
 	GroupId string `protobuf:"bytes,7,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
-	// The vendor's `from` exactly as sent: the sender or operator. Often a
+	// The vendor's `from` exactly as sent (a current-format group
+	// operation's `operator`): the sender or operator. Often a
 	// plain username, sometimes a full address such as
 	// `org#app_user@easemob.com/ios_<device>`. (Named `sender`, not `from`,
 	// which is a keyword in Python.)

@@ -938,8 +938,9 @@ func (x *GetEventResponse) GetEvent() *Event {
 // `max_delivery_attempts` deliveries an event is no longer delivered: it
 // stays in the log (read it with GetEvent), it is counted in the metric
 // `imbridge_subscription_events_abandoned_total{subscription}` and logged
-// with its cursor. Events the filter's `sender`, `recipient`, `group_id`
-// or `event_types` leave out are acknowledged by imbridge itself. The
+// with its cursor. Events the filter's `sender`, `recipient`, `group_id`,
+// `event_types`, `room_kind` or `msg_id` leave out are acknowledged by
+// imbridge itself. The
 // position and the unacknowledged events survive restarts of imbridge and
 // of the members.
 type Subscription struct {

@@ -112,15 +112,16 @@ export type Event = Message<"imbridge.v1.Event"> & {
   chatType: string;
 
   /**
-   * The vendor's `group_id`: the group or chatroom the event happened in;
-   * empty for one-to-one events.
+   * The vendor's `group_id` (a current-format group operation's `id`): the
+   * group or chatroom the event happened in; empty for one-to-one events.
    *
    * @generated from field: string group_id = 7;
    */
   groupId: string;
 
   /**
-   * The vendor's `from` exactly as sent: the sender or operator. Often a
+   * The vendor's `from` exactly as sent (a current-format group
+   * operation's `operator`): the sender or operator. Often a
    * plain username, sometimes a full address such as
    * `org#app_user@easemob.com/ios_<device>`. (Named `sender`, not `from`,
    * which is a keyword in Python.)
