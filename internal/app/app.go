@@ -33,7 +33,7 @@ type App struct {
 	grpc    *server.Server
 	gateway *gateway.Gateway
 	events  *eventlog.Log
-	dirLock *datadir.Held   // embedded mode: the data_dir, held until shutdown ends
+	dirLock *datadir.Held   // the data_dir, held until shutdown ends
 	vendor  *embeddedVendor // apps without vendor credentials: the emulator
 	client  *easemob.Client // the vendor's REST API, for ChatroomService
 }
@@ -67,12 +67,10 @@ func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
 			_ = a.dirLock.Release() // last, after the event log
 		}
 	}()
-	if cfg.EventLog.NATSURL == "" {
-		// Before anything else touches data_dir: a second embedded
-		// server on one store corrupts both (see package datadir).
-		if a.dirLock, err = datadir.Lock(cfg.DataDir); err != nil {
-			return nil, namedAs(err, "data_dir", cfg.NameOf("data_dir"))
-		}
+	// Before anything else touches data_dir: a second process on one
+	// store or call id index corrupts both (see package datadir).
+	if a.dirLock, err = datadir.Lock(cfg.DataDir); err != nil {
+		return nil, namedAs(err, "data_dir", cfg.NameOf("data_dir"))
 	}
 	if a.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
 		return nil, fmt.Errorf("%s %q: %w", cfg.NameOf("grpc_addr"), cfg.GRPCAddr, errors.Unwrap(err))

@@ -29,7 +29,7 @@ type Config struct {
 	GRPCAddr string `json:"grpc_addr"`
 	// HTTPAddr is the HTTP gateway listen address (REST, webhook, metrics).
 	HTTPAddr string `json:"http_addr"`
-	// DataDir holds the embedded event log.
+	// DataDir holds the callId index and the embedded event log.
 	DataDir string `json:"data_dir"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `json:"log_level"`
@@ -170,10 +170,11 @@ type EventLog struct {
 	// SyncAlways fsyncs every append before it is acknowledged.
 	SyncAlways bool `json:"sync_always"`
 	// DuplicateWindow is how long a callId is remembered by JetStream's
-	// message-id deduplication; at least 10m.
+	// message-id deduplication (in memory); at least 1m.
 	DuplicateWindow Duration `json:"duplicate_window"`
-	// CallIDIndexTTL is how long the durable callId index remembers a
-	// callId (duplicates beyond the window, GetEvent by call id).
+	// CallIDIndexTTL is how long the durable callId index (on local disk,
+	// in data_dir) remembers a callId: duplicates beyond the window,
+	// GetEvent by call id.
 	CallIDIndexTTL Duration `json:"call_id_index_ttl"`
 	// Listen, when set, opens a NATS client listener on the embedded server.
 	Listen string `json:"listen"`
@@ -223,7 +224,7 @@ func Default() Config {
 			Replicas:        1,
 			MaxAge:          Duration(7 * 24 * time.Hour),
 			MaxBytes:        10 << 30,
-			DuplicateWindow: Duration(10 * time.Minute),
+			DuplicateWindow: Duration(2 * time.Minute),
 			// The vendor's exception storage keeps failed callbacks 3 days
 			// for redelivery.
 			CallIDIndexTTL: Duration(72 * time.Hour),
@@ -271,7 +272,7 @@ var settings = []setting{
 	{"grpc_addr", "grpc-addr", "IMBRIDGE_GRPC_ADDR", "gRPC listen address (default :9090)", str(func(c *Config) *string { return &c.GRPCAddr })},
 	{"http_addr", "http-addr", "IMBRIDGE_HTTP_ADDR", "HTTP listen address: REST, webhook, /healthz, /metrics (default :8080)", str(func(c *Config) *string { return &c.HTTPAddr })},
 	{"http_read_header_timeout", "http-read-header-timeout", "IMBRIDGE_HTTP_READ_HEADER_TIMEOUT", "disconnect HTTP clients whose headers take longer (default 10s)", dur(func(c *Config) *Duration { return &c.HTTPReadHeaderTimeout })},
-	{"data_dir", "data-dir", "IMBRIDGE_DATA_DIR", "directory of the embedded event log, locked while imbridge runs (default data)", str(func(c *Config) *string { return &c.DataDir })},
+	{"data_dir", "data-dir", "IMBRIDGE_DATA_DIR", "directory of the callId index and the embedded event log, locked while imbridge runs (default data)", str(func(c *Config) *string { return &c.DataDir })},
 	{"log_level", "log-level", "IMBRIDGE_LOG_LEVEL", "log level: debug, info, warn, error (default info)", str(func(c *Config) *string { return &c.LogLevel })},
 	{"log_format", "log-format", "IMBRIDGE_LOG_FORMAT", "log format: json or text (default json)", str(func(c *Config) *string { return &c.LogFormat })},
 	{"shutdown_timeout", "shutdown-timeout", "IMBRIDGE_SHUTDOWN_TIMEOUT", "bound of a graceful shutdown (default 10s)", dur(func(c *Config) *Duration { return &c.ShutdownTimeout })},
@@ -308,8 +309,8 @@ var settings = []setting{
 		c.EventLog.SyncAlways = b
 		return nil
 	}},
-	{"event_log.call_id_index_ttl", "call-id-index-ttl", "IMBRIDGE_CALL_ID_INDEX_TTL", "how long the callId index remembers a callId (default 72h)", dur(func(c *Config) *Duration { return &c.EventLog.CallIDIndexTTL })},
-	{"event_log.duplicate_window", "duplicate-window", "IMBRIDGE_DUPLICATE_WINDOW", "how long JetStream remembers a callId, at least 10m (default 10m)", dur(func(c *Config) *Duration { return &c.EventLog.DuplicateWindow })},
+	{"event_log.call_id_index_ttl", "call-id-index-ttl", "IMBRIDGE_CALL_ID_INDEX_TTL", "how long the callId index on disk remembers a callId (default 72h)", dur(func(c *Config) *Duration { return &c.EventLog.CallIDIndexTTL })},
+	{"event_log.duplicate_window", "duplicate-window", "IMBRIDGE_DUPLICATE_WINDOW", "how long JetStream remembers a callId in memory, at least 1m (default 2m)", dur(func(c *Config) *Duration { return &c.EventLog.DuplicateWindow })},
 	{"event_log.listen", "nats-listen", "IMBRIDGE_NATS_LISTEN", "open a NATS client listener on the embedded server, host:port (default none)", str(func(c *Config) *string { return &c.EventLog.Listen })},
 }
 

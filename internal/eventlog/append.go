@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -37,17 +38,18 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b 
 
 // Append stores ev under its subject (subjects.go) with MsgID(ev.CallId)
 // as its JetStream message id, and returns once JetStream has acknowledged
-// it. ev.Cursor is not stored (the cursor is the
-// stream sequence), and ev is not modified.
+// it. ev.Cursor is not stored (the cursor is the stream sequence), and ev
+// is not modified.
 //
 // duplicate is true when the call id was stored before; cursor is then the
-// original event's. Within the duplicate window JetStream itself detects
-// it; beyond the window the call id index (checked before publishing) does.
+// original event's. The call id index (callids.go), checked before
+// publishing, knows every call id stored within CallIDIndexTTL; JetStream's
+// duplicate window catches the same call id appended twice at once, by
+// this process or another.
 //
 // An error means the event may or may not be stored: appending the same
-// event again is always safe. If the event was stored but the index could
-// not be updated, the error comes with the event's cursor. ctx bounds the
-// whole call. Errors name the call id shortened (ShortID), never whole.
+// event again is always safe. ctx bounds the whole call. Errors name the
+// call id shortened (ShortID), never whole.
 func (l *Log) Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, duplicate bool, err error) {
 	callID := ev.GetCallId()
 	if callID == "" {
@@ -57,16 +59,16 @@ func (l *Log) Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, 
 	if err != nil {
 		return 0, false, err
 	}
-	key := callIDKey(callID)
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, defaultTimeout)
 		defer cancel()
 	}
-	c := &l.appendConns[l.nextConn.Add(1)%uint32(len(l.appendConns))]
-
-	// Beyond the duplicate window only the index knows the call id.
-	switch seq, err := lookupCallID(ctx, c.nc, key); {
+	msgID := MsgID(callID)
+	if err := l.index.waitCaughtUp(ctx); err != nil {
+		return 0, false, fmt.Errorf("eventlog: Append %s: %w", ShortID(callID), err)
+	}
+	switch seq, err := l.index.lookup(msgID); {
 	case err == nil:
 		return seq, true, nil
 	case errors.Is(err, ErrCorrupt):
@@ -93,19 +95,21 @@ func (l *Log) Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, 
 		data = stripField(data, cursorField)
 	}
 
+	c := &l.appendConns[l.nextConn.Add(1)%uint32(len(l.appendConns))]
 	ack, err := c.js.PublishMsg(ctx, &nats.Msg{
 		Subject: subject,
 		Data:    data,
-		Header:  nats.Header{jetstream.MsgIDHeader: []string{MsgID(callID)}},
+		Header:  nats.Header{jetstream.MsgIDHeader: []string{msgID}},
 	})
 	if err != nil {
 		return 0, false, fmt.Errorf("eventlog: Append %s: %w", ShortID(callID), unavailable(err))
 	}
-	// Record the cursor. A duplicate reported by JetStream was missing from
-	// the index a moment ago (a concurrent append, or one that failed to
-	// record it): recording it again is harmless and heals the index.
-	if err := recordCallID(ctx, c.js, key, ack.Sequence); err != nil {
-		return ack.Sequence, ack.Duplicate, fmt.Errorf("eventlog: Append %s: stored at cursor %d, but the call id index was not updated: %w", ShortID(callID), ack.Sequence, unavailable(err))
+	if !ack.Duplicate {
+		// Read your own writes at once; the feeder records it too (and
+		// again after a crash), so a failure here loses nothing.
+		if err := l.index.record(msgID, ack.Sequence, time.Now()); err != nil {
+			l.log.Warn("eventlog: call id index: record", "call_id", ShortID(callID), "cursor", ack.Sequence, "err", err)
+		}
 	}
 	return ack.Sequence, ack.Duplicate, nil
 }
@@ -135,25 +139,26 @@ func (l *Log) Get(ctx context.Context, cursor uint64) (*imbridgev1.Event, error)
 }
 
 // GetByCallID returns the event stored for callID, found through the call id
-// index; ErrNotFound when there is none.
+// index; ErrNotFound when there is none. It sees every event stored before
+// it was called, by any process: when the index does not know the call id
+// it waits until the index has caught up with the log's head.
 func (l *Log) GetByCallID(ctx context.Context, callID string) (*imbridgev1.Event, error) {
 	if callID == "" {
 		return nil, ErrNotFound
 	}
-	key := callIDKey(callID)
-	seq, err := lookupCallID(ctx, l.nc, key)
-	if errors.Is(err, ErrNotFound) && l.replicas > 1 {
-		// As in Get: the replica that answered may be behind the leader.
-		var data []byte
-		if data, err = l.leaderGet(ctx, indexStream, msgGetRequest{LastFor: indexSubjectPrefix + key}); err == nil {
-			seq, err = parseCursor(data, key)
-		} else if errors.Is(err, jetstream.ErrMsgNotFound) {
-			err = ErrNotFound
+	msgID := MsgID(callID)
+	seq, err := l.index.lookup(msgID)
+	if errors.Is(err, ErrNotFound) {
+		var info *jetstream.StreamInfo
+		if info, err = l.stream.Info(ctx); err == nil {
+			if err = l.index.waitIndexed(ctx, info.State.LastSeq); err == nil {
+				seq, err = l.index.lookup(msgID)
+			}
 		}
 	}
 	if err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return nil, ErrNotFound
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) {
+			return nil, err
 		}
 		return nil, fmt.Errorf("eventlog: GetByCallID %s: %w", ShortID(callID), unavailable(err))
 	}
@@ -174,47 +179,6 @@ func decodeEvent(data []byte, seq uint64) (*imbridgev1.Event, error) {
 	}
 	ev.Cursor = seq
 	return ev, nil
-}
-
-// callIDKey is the call id index key: hex of the first 16 bytes of the call
-// id's SHA-256 (call ids hold characters KV keys may not).
-func callIDKey(callID string) string {
-	sum := sha256.Sum256([]byte(callID))
-	return hex.EncodeToString(sum[:16])
-}
-
-// lookupCallID reads the cursor recorded for key with a direct get on nc;
-// ErrNotFound when none.
-func lookupCallID(ctx context.Context, nc *nats.Conn, key string) (uint64, error) {
-	m, err := nc.RequestWithContext(ctx, indexGetPrefix+key, nil)
-	if err != nil {
-		return 0, err
-	}
-	if _, err := directStatus(m); errors.Is(err, jetstream.ErrMsgNotFound) {
-		return 0, ErrNotFound
-	} else if err != nil {
-		return 0, err
-	}
-	if m.Header.Get(kvOperationHeader) != "" || m.Header.Get(jetstream.MarkerReasonHeader) != "" {
-		return 0, ErrNotFound // a delete or purge marker
-	}
-	return parseCursor(m.Data, key)
-}
-
-const kvOperationHeader = "KV-Operation"
-
-func recordCallID(ctx context.Context, js jetstream.JetStream, key string, seq uint64) error {
-	var b [20]byte
-	_, err := js.PublishMsg(ctx, &nats.Msg{Subject: indexSubjectPrefix + key, Data: strconv.AppendUint(b[:0], seq, 10)})
-	return err
-}
-
-func parseCursor(v []byte, key string) (uint64, error) {
-	seq, err := strconv.ParseUint(string(v), 10, 64)
-	if err != nil || seq == 0 {
-		return 0, fmt.Errorf("%w: call id index entry %.32q for key %s", ErrCorrupt, v, key)
-	}
-	return seq, nil
 }
 
 // leaderGet reads one message through the stream leader

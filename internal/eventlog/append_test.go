@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
@@ -179,10 +180,12 @@ func TestDuplicateConcurrent(t *testing.T) {
 	}
 }
 
-// TestDedupeBeyondWindow makes JetStream forget a call id (the event is
-// purged and the server restarted, so its duplicate window holds nothing),
-// checks that it did forget it, and that Append still reports the
-// duplicate through the call id index.
+// TestDedupeBeyondWindow makes JetStream forget two call ids (the events
+// are purged and the server restarted, so its duplicate window holds
+// nothing), checks that it did forget them, and that Append still reports
+// the duplicates through the call id index: the index of the process that
+// stored them, and that of a second process (external mode, its own data
+// directory) that only ever read them from the log, through its feeder.
 func TestDedupeBeyondWindow(t *testing.T) {
 	cfg := embedded(t)
 	cfg.ListenAddr = "127.0.0.1:-1"
@@ -194,6 +197,17 @@ func TestDedupeBeyondWindow(t *testing.T) {
 	evA := newEvent("org#app_A", "org#app", "chat:txt")
 	evB := newEvent("org#app_B", "org#app", "chat:txt")
 	curA, curB := mustAppend(t, l, evA), mustAppend(t, l, evB)
+	other := eventlog.Config{NATSURL: l.ClientURL(), DataDir: t.TempDir(), Logger: quiet}
+	l2, err := eventlog.Open(t.Context(), other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFor(t, 10*time.Second, 5*time.Millisecond, func() error {
+		if got := eventlog.IndexedCursor(l2); got < curB {
+			return fmt.Errorf("the second process indexed up to cursor %d, want %d", got, curB)
+		}
+		return nil
+	})
 	withRawJS(t, l.ClientURL(), func(js jetstream.JetStream) {
 		s, err := js.Stream(t.Context(), eventlog.StreamName)
 		if err != nil {
@@ -203,12 +217,16 @@ func TestDedupeBeyondWindow(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	if err := l2.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
 
 	l = openLog(t, cfg)
-	// Control: JetStream alone no longer knows B.
+	// Control: JetStream alone no longer knows B, and stores it again.
+	var curB2 uint64
 	withRawJS(t, l.ClientURL(), func(js jetstream.JetStream) {
 		ack, err := js.Publish(t.Context(), eventlog.SubjectPrefix+".org#app.chat.txt", []byte("x"), jetstream.WithMsgID(evB.CallId))
 		if err != nil {
@@ -217,15 +235,22 @@ func TestDedupeBeyondWindow(t *testing.T) {
 		if ack.Duplicate {
 			t.Fatal("JetStream still remembers the call id: the test proves nothing")
 		}
+		curB2 = ack.Sequence
 	})
-	c, dup, err := l.Append(t.Context(), evA)
+	other.NATSURL = l.ClientURL()
+	l2 = openLog(t, other)
+	c, dup, err := l2.Append(t.Context(), evA)
 	if err != nil || !dup || c != curA {
-		t.Fatalf("Append after JetStream forgot the id: %d %v %v; want %d true nil", c, dup, err, curA)
+		t.Fatalf("second process: Append after JetStream forgot the id: %d %v %v; want %d true nil", c, dup, err, curA)
 	}
-	c, dup, err = l.Append(t.Context(), evB)
-	if err != nil || !dup || c != curB {
-		t.Fatalf("Append B: %d %v %v; want %d true nil", c, dup, err, curB)
-	}
+	// The index follows the log: B is now the copy stored last.
+	checkFor(t, 10*time.Second, 5*time.Millisecond, func() error {
+		c, dup, err := l.Append(t.Context(), evB)
+		if err != nil || !dup || c != curB2 {
+			return fmt.Errorf("Append B: %d %v %v; want %d true nil", c, dup, err, curB2)
+		}
+		return nil
+	})
 	if _, err := l.GetByCallID(t.Context(), evA.CallId); !errors.Is(err, eventlog.ErrNotFound) {
 		t.Errorf("GetByCallID of a purged event: %v, want ErrNotFound", err)
 	}
@@ -321,24 +346,42 @@ func BenchmarkAppend(b *testing.B) {
 // A corrupt call id index entry is ErrCorrupt to a reader, never "retry";
 // an Append of that call id stores the event and mends the entry.
 func TestCorruptIndexEntryIsMended(t *testing.T) {
-	cfg := embedded(t)
-	cfg.ListenAddr = "127.0.0.1:0"
-	l := openLog(t, cfg)
+	l := openLog(t, embedded(t))
 	const id = "org#app_corrupt"
-	withRawJS(t, l.ClientURL(), func(js jetstream.JetStream) {
-		kv, err := js.KeyValue(t.Context(), eventlog.CallIDBucket)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := kv.Put(t.Context(), eventlog.CallIDKey(id), []byte("not a cursor")); err != nil {
-			t.Fatal(err)
-		}
-	})
+	if err := eventlog.CorruptIndexEntry(l, id); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := l.GetByCallID(t.Context(), id); !errors.Is(err, eventlog.ErrCorrupt) || errors.Is(err, eventlog.ErrUnavailable) {
 		t.Errorf("GetByCallID over a corrupt entry: %v, want ErrCorrupt", err)
 	}
 	c := mustAppend(t, l, newEvent(id, "org#app", "chat:txt"))
 	if got, err := l.GetByCallID(t.Context(), id); err != nil || got.GetCursor() != c {
 		t.Errorf("after Append: GetByCallID = %v, %v, want cursor %d", got.GetCursor(), err, c)
+	}
+}
+
+// The call id index forgets a call id once its TTL has passed, not
+// before.
+func TestCallIDIndexExpires(t *testing.T) {
+	cfg := embedded(t)
+	cfg.CallIDIndexTTL = 2 * time.Hour
+	l := openLog(t, cfg)
+	old := newEvent("org#app_old", "org#app", "chat:txt")
+	c := mustAppend(t, l, old)
+	now := time.Now()
+	eventlog.ExpireIndex(l, now.Add(time.Hour))
+	if got, err := l.GetByCallID(t.Context(), old.CallId); err != nil || got.GetCursor() != c {
+		t.Fatalf("within the TTL: GetByCallID = %d, %v; want %d", got.GetCursor(), err, c)
+	}
+	eventlog.ExpireIndex(l, now.Add(2*time.Hour+30*time.Minute))
+	if _, err := l.GetByCallID(t.Context(), old.CallId); !errors.Is(err, eventlog.ErrNotFound) {
+		t.Fatalf("past the TTL: GetByCallID: %v, want ErrNotFound", err)
+	}
+	// The event itself stays; JetStream's window still knows the id.
+	if ev, err := l.Get(t.Context(), c); err != nil || ev.GetCallId() != old.CallId {
+		t.Fatalf("Get %d: %v, %v", c, ev, err)
+	}
+	if c2, dup, err := l.Append(t.Context(), old); err != nil || !dup || c2 != c {
+		t.Fatalf("Append within the duplicate window: %d %v %v; want %d true nil", c2, dup, err, c)
 	}
 }

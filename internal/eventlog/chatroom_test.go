@@ -44,7 +44,7 @@ func TestEmbeddedListenerSharedChatrooms(t *testing.T) {
 	if l1.ClientURL() == "" {
 		t.Fatal("no client URL with ListenAddr set")
 	}
-	l2 := openLog(t, eventlog.Config{NATSURL: l1.ClientURL()})
+	l2 := openLog(t, eventlog.Config{NATSURL: l1.ClientURL(), DataDir: t.TempDir()})
 	if err := l2.MarkChatroom(t.Context(), "org#app", "room"); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"sync"
@@ -17,14 +18,22 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// MinDuplicateWindow is the shortest duplicate window Open accepts, and the
-// window used when Config.DuplicateWindow is 0.
-const MinDuplicateWindow = 10 * time.Minute
+// MinDuplicateWindow is the shortest duplicate window Open accepts, and
+// DefaultDuplicateWindow the window used when Config.DuplicateWindow is 0.
+// The window only has to cover appends of one call id at once (the
+// vendor's immediate retry, within its 10 s timeout) and how far a
+// process's call id index may lag behind the log; the index answers for
+// everything older.
+const (
+	MinDuplicateWindow     = time.Minute
+	DefaultDuplicateWindow = 2 * time.Minute
+)
 
 // Config chooses where the log lives and how long it keeps events.
 type Config struct {
-	// DataDir is the embedded server's JetStream store directory
-	// (StoreDir). Required in embedded mode; ignored in external mode.
+	// DataDir holds this process's call id index (DataDir/callid-index)
+	// and, in embedded mode, the server's JetStream store (StoreDir).
+	// Required in both modes; every process needs its own.
 	DataDir string
 	// NATSURL, when set, connects to this external NATS (cluster) instead
 	// of embedding a server.
@@ -43,14 +52,15 @@ type Config struct {
 	// synced every 2 minutes. An error in external mode: configure
 	// `sync_interval: always` on those servers.
 	SyncAlways bool
-	// DuplicateWindow is JetStream's duplicate window; 0 = 10m. Values under
-	// 10m are rejected.
+	// DuplicateWindow is JetStream's duplicate window; 0 =
+	// DefaultDuplicateWindow. Values under MinDuplicateWindow are
+	// rejected.
 	DuplicateWindow time.Duration
 	// CallIDIndexTTL is how long the call id index remembers a call id
 	// (and so how long dedupe beyond the duplicate window and GetByCallID
 	// work); 0 = MaxAge (forever when MaxAge is 0). When set it must be at
-	// least the duplicate window. Every remembered id costs server memory:
-	// see the package documentation.
+	// least the duplicate window. Remembered ids cost local disk, not
+	// memory: see the package documentation.
 	CallIDIndexTTL time.Duration
 	// ListenAddr, embedded mode only, opens a NATS client listener
 	// "host:port" (port 0 or -1 = a random port, see Log.ClientURL);
@@ -76,6 +86,7 @@ type Log struct {
 	stream   jetstream.Stream
 	rooms    jetstream.KeyValue
 	replicas int
+	index    *callIDIndex
 
 	subjects subjectCache
 	// Appends spread over several connections: one connection is one
@@ -116,8 +127,8 @@ func (c *Config) Validate() error {
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, &ConfigError{Field: field, Problem: fmt.Sprintf(format, args...)})
 	}
-	if !external && c.DataDir == "" {
-		bad("DataDir", "is required for the embedded server (or set NATSURL)")
+	if c.DataDir == "" {
+		bad("DataDir", "is required: it holds the call id index (and the embedded server's store)")
 	}
 	if c.Replicas < 0 {
 		bad("Replicas", "%d must not be negative", c.Replicas)
@@ -159,7 +170,7 @@ func (c *Config) Validate() error {
 
 func (c *Config) window() time.Duration {
 	if c.DuplicateWindow == 0 {
-		return MinDuplicateWindow
+		return DefaultDuplicateWindow
 	}
 	return c.DuplicateWindow
 }
@@ -244,6 +255,14 @@ func Open(ctx context.Context, cfg Config) (_ *Log, err error) {
 	if err := l.setup(ctx); err != nil {
 		return nil, err
 	}
+	idx, checkpoint, err := openIndex(filepath.Join(cfg.DataDir, indexDirName), cfg.indexTTL(), l.epoch, l.log)
+	if err != nil {
+		return nil, err
+	}
+	l.index = idx
+	if err := idx.start(ctx, l.stream, checkpoint, l.stream.CachedInfo().State.LastSeq); err != nil {
+		return nil, err
+	}
 	for range appendConnCount {
 		nc, err := nats.Connect(cfg.NATSURL, opts...)
 		if err != nil {
@@ -318,21 +337,20 @@ func (l *Log) setup(ctx context.Context) error {
 		Replicas:     l.replicas,
 		Duplicates:   l.cfg.window(),
 		AllowDirect:  true,
+		// S2 on every block: an event is its raw JSON body plus fields
+		// decoded from it, much of it repeated text.
+		Compression: jetstream.S2Compression,
 	})
 	if err != nil {
 		return fmt.Errorf("eventlog: create or update stream %s: %w", StreamName, err)
 	}
 	l.epoch = epochOf(l.stream.CachedInfo().Created)
-	_, err = l.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      CallIDBucket,
-		Description: "imbridge: call id (hex of the first 16 bytes of its SHA-256) → event cursor",
-		History:     1,
-		TTL:         l.cfg.indexTTL(),
-		Storage:     storage,
-		Replicas:    l.replicas,
-	})
-	if err != nil {
-		return fmt.Errorf("eventlog: create or update bucket %s: %w", CallIDBucket, err)
+	// Earlier versions kept the call id index in a KV bucket, every key of
+	// which the server holds in memory: the local index replaces it.
+	if err := l.js.DeleteKeyValue(ctx, legacyCallIDBucket); err == nil {
+		l.log.Info("eventlog: deleted the old call id bucket: the local call id index replaces it", "bucket", legacyCallIDBucket)
+	} else if !errors.Is(err, jetstream.ErrBucketNotFound) {
+		return fmt.Errorf("eventlog: delete the old bucket %s: %w", legacyCallIDBucket, err)
 	}
 	l.rooms, err = l.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      ChatroomBucket,
@@ -370,6 +388,9 @@ func (l *Log) shutdown() error {
 	l.tailMu.Lock()
 	l.tail.stop()
 	l.tailMu.Unlock()
+	if err := l.index.close(); err != nil {
+		errs = append(errs, fmt.Errorf("eventlog: close the call id index: %w", err))
+	}
 	if l.abandoned != nil {
 		_ = l.abandoned.Unsubscribe()
 	}

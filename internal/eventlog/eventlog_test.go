@@ -231,8 +231,8 @@ func withRawJS(t *testing.T, url string, f func(jetstream.JetStream)) {
 
 func TestExternalMode(t *testing.T) {
 	s := startServer(t)
-	l1 := openLog(t, eventlog.Config{NATSURL: s.ClientURL(), DataDir: "ignored"})
-	l2 := openLog(t, eventlog.Config{NATSURL: s.ClientURL(), Replicas: 1})
+	l1 := openLog(t, eventlog.Config{NATSURL: s.ClientURL(), DataDir: t.TempDir()})
+	l2 := openLog(t, eventlog.Config{NATSURL: s.ClientURL(), DataDir: t.TempDir(), Replicas: 1})
 	ctx := t.Context()
 
 	ev := newEvent("org#app_ext", "org#app", "muc:create")
@@ -268,12 +268,12 @@ func TestExternalMode(t *testing.T) {
 		return nil
 	})
 	// A third log opened later loads it at Open.
-	if l3 := openLog(t, eventlog.Config{NATSURL: s.ClientURL()}); !l3.IsChatroom("org#app", "room-ext") {
+	if l3 := openLog(t, eventlog.Config{NATSURL: s.ClientURL(), DataDir: t.TempDir()}); !l3.IsChatroom("org#app", "room-ext") {
 		t.Error("chatroom not loaded at Open")
 	}
 
 	// A single server cannot hold three replicas: the server says so.
-	if _, err := eventlog.Open(ctx, eventlog.Config{NATSURL: s.ClientURL(), Replicas: 3, Logger: quiet}); err == nil {
+	if _, err := eventlog.Open(ctx, eventlog.Config{NATSURL: s.ClientURL(), DataDir: t.TempDir(), Replicas: 3, Logger: quiet}); err == nil {
 		t.Error("Replicas 3 on a single server accepted")
 	}
 }
@@ -285,14 +285,15 @@ func TestBadConfig(t *testing.T) {
 		cfg  eventlog.Config
 		want string
 	}{
-		{"short window", eventlog.Config{DataDir: dir, DuplicateWindow: time.Minute}, "DuplicateWindow"},
+		{"short window", eventlog.Config{DataDir: dir, DuplicateWindow: 30 * time.Second}, "DuplicateWindow"},
+		{"no data dir external", eventlog.Config{NATSURL: "nats://127.0.0.1:1"}, "DataDir"},
 		{"replicas embedded", eventlog.Config{DataDir: dir, Replicas: 3}, "Replicas"},
 		{"negative replicas", eventlog.Config{NATSURL: "nats://127.0.0.1:1", Replicas: -1}, "Replicas"},
 		{"no data dir", eventlog.Config{}, "DataDir"},
 		{"max age under window", eventlog.Config{DataDir: dir, MaxAge: time.Second}, "MaxAge"},
 		{"max age under custom window", eventlog.Config{DataDir: dir, MaxAge: 20 * time.Minute, DuplicateWindow: time.Hour}, "MaxAge"},
 		{"negative index ttl", eventlog.Config{DataDir: dir, CallIDIndexTTL: -time.Hour}, "CallIDIndexTTL"},
-		{"index ttl under window", eventlog.Config{DataDir: dir, CallIDIndexTTL: 5 * time.Minute}, "CallIDIndexTTL"},
+		{"index ttl under window", eventlog.Config{DataDir: dir, CallIDIndexTTL: 90 * time.Second}, "CallIDIndexTTL"},
 		{"negative max bytes", eventlog.Config{DataDir: dir, MaxBytes: -1}, "MaxBytes"},
 		{"sync always external", eventlog.Config{NATSURL: "nats://127.0.0.1:1", SyncAlways: true}, "SyncAlways"},
 		{"listen external", eventlog.Config{NATSURL: "nats://127.0.0.1:1", ListenAddr: "127.0.0.1:4222"}, "ListenAddr"},
@@ -329,7 +330,7 @@ func TestOpenOptions(t *testing.T) {
 	// Unreachable external server.
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 	defer cancel()
-	if _, err := eventlog.Open(ctx, eventlog.Config{NATSURL: "nats://127.0.0.1:1", Logger: quiet}); err == nil {
+	if _, err := eventlog.Open(ctx, eventlog.Config{NATSURL: "nats://127.0.0.1:1", DataDir: t.TempDir(), Logger: quiet}); err == nil {
 		t.Error("Open of an unreachable server succeeded")
 	}
 }

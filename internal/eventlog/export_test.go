@@ -1,10 +1,23 @@
 package eventlog
 
+import "time"
+
 // Exported for the tests in package eventlog_test.
 var StripField = stripField
 
-// CallIDKey is the call id index key of a call id.
-var CallIDKey = callIDKey
+// CorruptIndexEntry overwrites the call id index entry of callID with
+// bytes that are no entry.
+func CorruptIndexEntry(l *Log, callID string) error {
+	return l.index.db.Set(entryKey(indexHash(MsgID(callID))), []byte{0xff}, nil)
+}
+
+// IndexedCursor is the cursor up to which the call id index's feeder has
+// recorded every stored event.
+func IndexedCursor(l *Log) uint64 {
+	l.index.feedMu.Lock()
+	defer l.index.feedMu.Unlock()
+	return l.index.indexed
+}
 
 // SetTailMaxEntries bounds the tail of logs opened afterwards, until the
 // test ends.
@@ -13,3 +26,6 @@ func SetTailMaxEntries(t interface{ Cleanup(func()) }, n int) {
 	tailMaxEntries = n
 	t.Cleanup(func() { tailMaxEntries = old })
 }
+
+// ExpireIndex deletes the call id index entries that have expired at now.
+func ExpireIndex(l *Log, now time.Time) { l.index.expire(now) }

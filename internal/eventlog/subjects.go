@@ -19,9 +19,6 @@ const (
 	SubjectPrefix = "imbridge.events"
 	// StreamName is the JetStream stream that holds the events.
 	StreamName = "IMBRIDGE_EVENTS"
-	// CallIDBucket is the KV bucket that maps a call id (hashed) to the
-	// cursor it was stored at.
-	CallIDBucket = "IMBRIDGE_CALL_IDS"
 	// ChatroomBucket is the KV bucket of group ids known to be chatrooms.
 	ChatroomBucket = "IMBRIDGE_CHATROOMS"
 
@@ -30,11 +27,12 @@ const (
 	// allEvents is the filter of every stored event.
 	allEvents = SubjectPrefix + ".>"
 
-	indexSubjectPrefix = "$KV." + CallIDBucket + "."
-	indexStream        = "KV_" + CallIDBucket
-	directGetSubject   = jetstream.DefaultAPIPrefix + "DIRECT.GET." + StreamName
-	indexGetPrefix     = jetstream.DefaultAPIPrefix + "DIRECT.GET." + indexStream + "." + indexSubjectPrefix
-	msgGetPrefix       = jetstream.DefaultAPIPrefix + "STREAM.MSG.GET."
+	// legacyCallIDBucket is the KV bucket earlier versions kept call ids
+	// in; Open deletes it.
+	legacyCallIDBucket = "IMBRIDGE_CALL_IDS"
+
+	directGetSubject = jetstream.DefaultAPIPrefix + "DIRECT.GET." + StreamName
+	msgGetPrefix     = jetstream.DefaultAPIPrefix + "STREAM.MSG.GET."
 )
 
 // eventSubject is the subject of an event of application appkey with the
