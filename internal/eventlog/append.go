@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -43,8 +42,9 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b 
 //
 // duplicate is true when the call id was stored before; cursor is then the
 // original event's. The call id index (callids.go), checked before
-// publishing, knows every call id stored within CallIDIndexTTL; JetStream's
-// duplicate window catches the same call id appended twice at once, by
+// publishing, knows every call id stored within CallIDIndexTTL except the
+// newest, which its feeder records a moment later; JetStream's duplicate
+// window catches those, and the same call id appended twice at once, by
 // this process or another.
 //
 // An error means the event may or may not be stored: appending the same
@@ -104,13 +104,8 @@ func (l *Log) Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, 
 	if err != nil {
 		return 0, false, fmt.Errorf("eventlog: Append %s: %w", ShortID(callID), unavailable(err))
 	}
-	if !ack.Duplicate {
-		// Read your own writes at once; the feeder records it too (and
-		// again after a crash), so a failure here loses nothing.
-		if err := l.index.record(msgID, ack.Sequence, time.Now()); err != nil {
-			l.log.Warn("eventlog: call id index: record", "call_id", ShortID(callID), "cursor", ack.Sequence, "err", err)
-		}
-	}
+	// The feeder records the call id within indexFlushEvery, long before
+	// the duplicate window forgets it.
 	return ack.Sequence, ack.Duplicate, nil
 }
 
@@ -148,7 +143,7 @@ func (l *Log) GetByCallID(ctx context.Context, callID string) (*imbridgev1.Event
 	}
 	msgID := MsgID(callID)
 	seq, err := l.index.lookup(msgID)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) {
 		var info *jetstream.StreamInfo
 		if info, err = l.stream.Info(ctx); err == nil {
 			if err = l.index.waitIndexed(ctx, info.State.LastSeq); err == nil {

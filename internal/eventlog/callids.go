@@ -24,8 +24,8 @@ import (
 // headers-only ordered consumer (the feeder) reads every stored event's
 // message id and records it, from a checkpoint kept in the index itself.
 // Several processes on one cluster therefore each hold every call id,
-// whichever process stored it. Append also records what it stored itself
-// at once, so that a process reads its own writes.
+// whichever process stored it, a moment (at most indexFlushEvery while
+// events flow) after it was stored.
 //
 // Keys, all fixed-width:
 //
@@ -52,9 +52,9 @@ const (
 	indexMemTables     = 4
 	// indexBatch is the most entries the feeder commits at once.
 	indexBatch = 4096
-	// indexFlushEvery is how often the feeder commits a partial batch
-	// when messages stop coming before it reached the head.
-	indexFlushEvery = 200 * time.Millisecond
+	// indexFlushEvery is how often the feeder commits what it read: a
+	// commit per event would cost as much as the lookups.
+	indexFlushEvery = 50 * time.Millisecond
 	// indexExpireEvery is how often expired partitions are deleted.
 	indexExpireEvery = time.Minute
 	hashLen          = 16
@@ -225,25 +225,10 @@ func addEntry(b *pebble.Batch, msgID string, cursor uint64, t time.Time) error {
 	return b.Set(expiryKey(p, h), nil, nil)
 }
 
-// record writes msgID → cursor at once (Append's own writes). It is not
-// synced: the feeder records the event again after a crash.
-func (x *callIDIndex) record(msgID string, cursor uint64, t time.Time) error {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	if x.closed {
-		return errIndexOff
-	}
-	b := x.db.NewBatch()
-	defer b.Close()
-	if err := addEntry(b, msgID, cursor, t); err != nil {
-		return err
-	}
-	return b.Commit(pebble.NoSync)
-}
-
 // feed is the feeder's handler: it adds one stored message's id to the
-// batch and commits the batch, with the checkpoint, when it is full or the
-// message was the log's newest.
+// batch and commits the batch, with the checkpoint, when it is full, or
+// when the feeder reaches the log's head for the first time; the loop
+// commits the rest every indexFlushEvery.
 func (x *callIDIndex) feed(msg jetstream.Msg) {
 	md, err := msg.Metadata()
 	if err != nil {
@@ -265,11 +250,12 @@ func (x *callIDIndex) feed(msg jetstream.Msg) {
 		}
 	}
 	x.batchEnd = seq
-	if md.NumPending == 0 || x.batch.Count() >= 2*indexBatch {
+	up := md.NumPending == 0 && !x.isCaughtUp()
+	if up || x.batch.Count() >= 2*indexBatch {
 		x.commitLocked()
-		if md.NumPending == 0 {
-			x.upOnce.Do(func() { close(x.caughtUp) })
-		}
+	}
+	if up && x.indexed == seq {
+		x.upOnce.Do(func() { close(x.caughtUp) })
 	}
 }
 
@@ -418,14 +404,21 @@ func (x *callIDIndex) expire(now time.Time) {
 	}
 }
 
+func (x *callIDIndex) isCaughtUp() bool {
+	select {
+	case <-x.caughtUp:
+		return true
+	default:
+		return false
+	}
+}
+
 // waitCaughtUp waits until the feeder has reached the log's head once
 // since the index opened: before that, a call id stored long ago by
 // another process, or just before a crash, may be missing.
 func (x *callIDIndex) waitCaughtUp(ctx context.Context) error {
-	select {
-	case <-x.caughtUp:
+	if x.isCaughtUp() {
 		return nil
-	default:
 	}
 	select {
 	case <-x.caughtUp:
