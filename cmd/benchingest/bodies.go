@@ -1,9 +1,15 @@
 package main
 
 import (
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"runtime/debug"
+	"strconv"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 
@@ -24,9 +30,121 @@ func (s bodySet) at(i int) []byte { return s.data[s.off[i]:s.off[i+1]:s.off[i+1]
 // sub is bodies lo to hi-1, sharing the storage.
 func (s bodySet) sub(lo, hi int) bodySet { return bodySet{data: s.data, off: s.off[lo : hi+1]} }
 
-// generate builds n signed chat:txt bodies, each with its own callId, on
-// every core at once, and packs them outside the garbage-collected heap.
-func generate(n int, o trigger.Options) (bodySet, error) {
+// maker stamps signed chat:txt callbacks from the vendor's example (as
+// trigger.Build gives it): body i has its own msg_id and callId, sender,
+// recipient and message text, all a function of i, and its signature. The
+// text is words drawn at random, so that the bodies compress as chat does
+// rather than as one body repeated.
+type maker struct {
+	appkey, secret, ts string
+	// parts is the example around its stamped fields: parts[0] callId
+	// parts[1] from parts[2] to parts[3] msg_id parts[4] text parts[5]
+	// security parts[6], in the order the marshalled JSON has them.
+	parts [7]string
+	order [6]string // which field each gap holds
+	base  uint64    // msg_id of body 0: random per run, so runs never share ids
+	text  int       // approximate text length in bytes
+}
+
+var words = strings.Fields(`the of and to in is you that it he was for on are as with his they at be
+this have from or one had by word but not what all were we when your can said there use an each which
+she do how their if will up other about out many then them these so some her would make like him into
+time has look two more write go see number no way could people my than first water been call who its
+now find long down day did get come made may part 你好 明天 见面 会议 好的 谢谢 收到 晚上 一起 吃饭`)
+
+const (
+	fieldCallID = "callId"
+	fieldFrom   = "from"
+	fieldTo     = "to"
+	fieldMsgID  = "msg_id"
+	fieldText   = "msg"
+	fieldSig    = "security"
+)
+
+func newMaker(o trigger.Options, textBytes int) (*maker, error) {
+	built, err := trigger.Build("chat:txt", o)
+	if err != nil {
+		return nil, err
+	}
+	if len(built) != 1 {
+		return nil, fmt.Errorf("chat:txt built %d bodies, want 1", len(built))
+	}
+	var m map[string]any
+	if err := json.Unmarshal(built[0], &m); err != nil {
+		return nil, err
+	}
+	mark := func(f string) string { return "@@" + f + "@@" }
+	bodies, _ := m["payload"].(map[string]any)["bodies"].([]any)
+	if len(bodies) != 1 {
+		return nil, fmt.Errorf("the chat:txt example has %d bodies, want 1", len(bodies))
+	}
+	bodies[0].(map[string]any)["msg"] = mark(fieldText)
+	for _, f := range []string{fieldCallID, fieldFrom, fieldTo, fieldMsgID, fieldSig} {
+		if _, ok := m[f]; !ok {
+			return nil, fmt.Errorf("the chat:txt example has no %q", f)
+		}
+		m[f] = mark(f)
+	}
+	ts, ok := m["timestamp"].(float64)
+	if !ok {
+		return nil, fmt.Errorf("the chat:txt example has no numeric timestamp")
+	}
+	tmpl, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	mk := &maker{appkey: o.Appkey, secret: o.Secret, ts: strconv.FormatInt(int64(ts), 10),
+		base: 1e17 + rand.Uint64N(8e17), text: textBytes}
+	split := strings.Split(string(tmpl), "@@")
+	// split alternates text and field names: t0 f0 t1 f1 … t6.
+	if len(split) != 13 {
+		return nil, fmt.Errorf("the chat:txt template split into %d pieces, want 13", len(split))
+	}
+	for i := range 7 {
+		mk.parts[i] = split[2*i]
+		if i < 6 {
+			mk.order[i] = split[2*i+1]
+		}
+	}
+	return mk, nil
+}
+
+// appendBody appends body i to dst.
+func (m *maker) appendBody(dst []byte, i uint64) []byte {
+	msgID := strconv.FormatUint(m.base+i, 10)
+	callID := m.appkey + "_" + msgID
+	sum := md5.Sum([]byte(callID + m.secret + m.ts))
+	rng := rand.New(rand.NewPCG(m.base, i))
+	for g, f := range m.order {
+		dst = append(dst, m.parts[g]...)
+		switch f {
+		case fieldCallID:
+			dst = append(dst, callID...)
+		case fieldMsgID:
+			dst = append(dst, msgID...)
+		case fieldFrom, fieldTo:
+			dst = append(dst, "user"...)
+			dst = strconv.AppendUint(dst, rng.Uint64N(10000), 10)
+		case fieldText:
+			for n := 0; n < m.text; {
+				if n > 0 {
+					dst = append(dst, ' ')
+					n++
+				}
+				w := words[rng.IntN(len(words))]
+				dst = append(dst, w...)
+				n += len(w)
+			}
+		case fieldSig:
+			dst = hex.AppendEncode(dst, sum[:])
+		}
+	}
+	return append(dst, m.parts[6]...)
+}
+
+// generate builds bodies first to first+n-1 on every core at once, and
+// packs them outside the garbage-collected heap.
+func (m *maker) generate(first uint64, n int) bodySet {
 	built := make([][]byte, n)
 	workers := runtime.GOMAXPROCS(0)
 	chunk := (n + workers - 1) / workers
@@ -35,21 +153,12 @@ func generate(n int, o trigger.Options) (bodySet, error) {
 		hi := min(lo+chunk, n)
 		g.Go(func() error {
 			for i := lo; i < hi; i++ {
-				b, err := trigger.Build("chat:txt", o)
-				if err != nil {
-					return err
-				}
-				if len(b) != 1 {
-					return fmt.Errorf("chat:txt built %d bodies, want 1", len(b))
-				}
-				built[i] = b[0]
+				built[i] = m.appendBody(nil, first+uint64(i))
 			}
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return bodySet{}, err
-	}
+	_ = g.Wait()
 	s := bodySet{off: make([]int, n+1)}
 	for i, b := range built {
 		s.off[i+1] = s.off[i] + len(b)
@@ -60,5 +169,5 @@ func generate(n int, o trigger.Options) (bodySet, error) {
 	}
 	built = nil
 	debug.FreeOSMemory() // drop the generation's garbage before anything is timed
-	return s, nil
+	return s
 }

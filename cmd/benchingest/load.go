@@ -283,30 +283,41 @@ func runRate(t target, bodies bodySet, rate float64, maxInflight int, stopAfter 
 	return r
 }
 
-// cpuSample is the CPU time used so far by this process and by the whole
-// machine.
+// serverPIDs are the processes of the servers under test when they run
+// apart from the generator (-imbridge): the imbridge and baseline
+// processes. Their CPU is measured together: only one of them is loaded
+// at a time.
+var serverPIDs []int
+
+// cpuSample is the CPU time used so far by this process, by the server
+// processes (if apart) and by the whole machine.
 type cpuSample struct {
-	at          time.Time
-	proc        time.Duration
-	busy, total uint64
-	cpus        int
+	at           time.Time
+	proc, server time.Duration
+	busy, total  uint64
+	cpus         int
 }
 
 func sampleCPU() cpuSample {
 	s := cpuSample{at: time.Now(), proc: processCPU()}
+	for _, pid := range serverPIDs {
+		s.server += pidCPU(pid)
+	}
 	s.busy, s.total, s.cpus = machineCPU()
 	return s
 }
 
 // cpuUse is the CPU used over a stretch of time, in cores: by this process
-// (generator and both servers) and by the whole machine (other processes
-// included); 0 where not measured.
-type cpuUse struct{ proc, machine float64 }
+// (the generator, and the servers unless -imbridge), by the server
+// processes apart, and by the whole machine (other processes included); 0
+// where not measured.
+type cpuUse struct{ proc, server, machine float64 }
 
 func cpuBetween(a, b cpuSample) cpuUse {
 	var u cpuUse
 	if wall := b.at.Sub(a.at).Seconds(); wall > 0 {
 		u.proc = (b.proc - a.proc).Seconds() / wall
+		u.server = (b.server - a.server).Seconds() / wall
 	}
 	if b.total > a.total {
 		u.machine = float64(b.busy-a.busy) / float64(b.total-a.total) * float64(b.cpus)

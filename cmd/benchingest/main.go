@@ -88,23 +88,18 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/imbridge/imbridge/internal/app"
-	"github.com/imbridge/imbridge/internal/config"
 	"github.com/imbridge/imbridge/internal/trigger"
 )
 
@@ -134,6 +129,17 @@ type options struct {
 	maxBodies   int
 	maxInflight int
 	cpuprofile  string
+	textBytes   int
+
+	imbridge   string
+	serverCPUs string
+	loadCPUs   string
+	dataDir    string
+
+	soakEvents  int
+	soakRate    float64
+	reportEvery time.Duration
+	dupEvery    int
 }
 
 func main() { os.Exit(run()) }
@@ -144,7 +150,14 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "benchingest:", err)
 		return 2
 	}
-	code, err := bench(o)
+	if o.serveBaseline != "" {
+		if err := serveBaseline(o.serveBaseline); err != nil {
+			fmt.Fprintln(os.Stderr, "benchingest: baseline:", err)
+			return 1
+		}
+		return 0
+	}
+	code, err := bench(o.options)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchingest:", err)
 		return 1
@@ -152,8 +165,14 @@ func run() int {
 	return code
 }
 
-func parseFlags() (options, error) {
-	var o options
+type flags struct {
+	options
+	serveBaseline string
+}
+
+func parseFlags() (flags, error) {
+	var f flags
+	o := &f.options
 	var rates string
 	flag.IntVar(&o.concurrency, "concurrency", 64, "max phase: closed-loop workers")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "measured time of every run (each phase, each target)")
@@ -161,80 +180,109 @@ func parseFlags() (options, error) {
 	flag.StringVar(&rates, "rates", "2000,5000", "rate phase: comma-separated request rates, per second")
 	flag.BoolVar(&o.syncAlways, "sync-always", false, "fsync every append before answering (event_log.sync_always)")
 	flag.IntVar(&o.maxBodies, "max-bodies", 0, fmt.Sprintf("max phase: unique bodies for imbridge, warm-up included; 0 is (warmup+duration) × %d/s", autoBodiesPerSecond))
-	flag.IntVar(&o.maxInflight, "max-inflight", 2048, "rate phase: most requests in flight at once")
-	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the measured runs to this file")
+	flag.IntVar(&o.maxInflight, "max-inflight", 2048, "rate and soak: most requests in flight at once")
+	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the measured runs to this file (of this process: imbridge too unless -imbridge)")
+	flag.IntVar(&o.textBytes, "text-bytes", 150, "message text per body, in bytes (150 makes bodies of about 520 bytes)")
+	flag.StringVar(&o.imbridge, "imbridge", "", "run this imbridge binary as a separate process (and the baseline as one too) instead of in this process")
+	flag.StringVar(&o.serverCPUs, "server-cpus", "", "with -imbridge: pin imbridge and the baseline to these CPUs (taskset -c list, e.g. 0-7)")
+	flag.StringVar(&o.loadCPUs, "load-cpus", "", "pin this process, the load generator, to these CPUs (e.g. 8-15)")
+	flag.StringVar(&o.dataDir, "data-dir", "", "imbridge's data_dir, kept afterwards; empty is a temporary directory removed at exit")
+	flag.IntVar(&o.soakEvents, "soak-events", 0, "soak mode: send this many callbacks at -soak-rate instead of the max and rate phases, then restart imbridge (with -imbridge)")
+	flag.Float64Var(&o.soakRate, "soak-rate", 5000, "soak mode: callbacks per second")
+	flag.DurationVar(&o.reportEvery, "report-every", time.Minute, "soak mode: print a line this often")
+	flag.IntVar(&o.dupEvery, "dup-every", 100, "soak mode: every Nth request repeats an earlier callback, as a vendor retry would (0: none)")
+	flag.StringVar(&f.serveBaseline, "serve-baseline", "", "internal: serve only the baseline on this address (how -imbridge runs it)")
 	flag.Parse()
 	switch {
 	case flag.NArg() != 0:
-		return o, fmt.Errorf("unexpected arguments %q", flag.Args())
+		return f, fmt.Errorf("unexpected arguments %q", flag.Args())
 	case o.concurrency < 1:
-		return o, errors.New("-concurrency must be at least 1")
+		return f, errors.New("-concurrency must be at least 1")
 	case o.duration <= 0:
-		return o, errors.New("-duration must be positive")
+		return f, errors.New("-duration must be positive")
 	case o.warmup < 0:
-		return o, errors.New("-warmup must not be negative")
+		return f, errors.New("-warmup must not be negative")
 	case o.maxBodies < 0:
-		return o, errors.New("-max-bodies must not be negative")
+		return f, errors.New("-max-bodies must not be negative")
 	case o.maxInflight < 1:
-		return o, errors.New("-max-inflight must be at least 1")
+		return f, errors.New("-max-inflight must be at least 1")
+	case o.textBytes < 1:
+		return f, errors.New("-text-bytes must be at least 1")
+	case o.serverCPUs != "" && o.imbridge == "":
+		return f, errors.New("-server-cpus needs -imbridge: in one process the servers share the generator's CPUs")
+	case o.soakEvents < 0:
+		return f, errors.New("-soak-events must not be negative")
+	case o.soakRate <= 0:
+		return f, errors.New("-soak-rate must be positive")
+	case o.reportEvery <= 0:
+		return f, errors.New("-report-every must be positive")
+	case o.dupEvery < 0:
+		return f, errors.New("-dup-every must not be negative")
 	}
-	for _, f := range strings.Split(rates, ",") {
-		if f = strings.TrimSpace(f); f == "" {
+	for _, r := range strings.Split(rates, ",") {
+		if r = strings.TrimSpace(r); r == "" {
 			continue
 		}
-		r, err := strconv.ParseFloat(f, 64)
-		if err != nil || r <= 0 {
-			return o, fmt.Errorf("-rates: %q is not a positive number", f)
+		v, err := strconv.ParseFloat(r, 64)
+		if err != nil || v <= 0 {
+			return f, fmt.Errorf("-rates: %q is not a positive number", r)
 		}
-		o.rates = append(o.rates, r)
+		o.rates = append(o.rates, v)
 	}
 	if o.maxBodies == 0 {
 		o.maxBodies = int((o.warmup + o.duration).Seconds() * autoBodiesPerSecond)
 	}
-	return o, nil
+	return f, nil
 }
 
 func bench(o options) (code int, err error) {
-	dir, err := os.MkdirTemp("", "benchingest-")
+	if o.loadCPUs != "" {
+		if err := pinSelf(o.loadCPUs); err != nil {
+			return 0, err
+		}
+	}
+	dataDir := o.dataDir
+	if dataDir == "" {
+		tmp, err := os.MkdirTemp("", "benchingest-")
+		if err != nil {
+			return 0, err
+		}
+		defer os.RemoveAll(tmp)
+		dataDir = filepath.Join(tmp, "data")
+	} else if dataDir, err = filepath.Abs(dataDir); err != nil {
+		return 0, err
+	}
+
+	mk, err := newMaker(trigger.Options{Appkey: appkey, Secret: secret, Now: time.Now()}, o.textBytes)
+	if err != nil {
+		return 0, fmt.Errorf("body template: %w", err)
+	}
+	srv, err := startImbridge(o, dataDir)
 	if err != nil {
 		return 0, err
 	}
-	defer os.RemoveAll(dir)
-
-	// imbridge, in-process.
-	cfg := config.Default()
-	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.DataDir = dir
-	cfg.APIKeys = config.Keys(apiKey)
-	cfg.Apps = []config.App{{Appkey: appkey, Secrets: []string{secret}}}
-	cfg.EventLog.SyncAlways = o.syncAlways
-	a, err := app.New(cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		return 0, fmt.Errorf("starting imbridge: %w", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
 	defer func() {
-		cancel()
-		if rerr := <-done; rerr != nil && err == nil {
-			err = fmt.Errorf("imbridge: %w", rerr)
+		if srv == nil {
+			return
+		}
+		if serr := srv.stop(); serr != nil && err == nil {
+			err = fmt.Errorf("imbridge: %w", serr)
 		}
 	}()
-	imbridgeBase := "http://" + a.HTTPAddr().String()
+	if o.soakEvents > 0 {
+		return soak(o, mk, &srv)
+	}
 
-	// The baseline, in-process too.
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	baseURL, basePID, stopBaseline, err := startBaseline(o)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("baseline: %w", err)
 	}
-	baseline := &http.Server{Handler: http.HandlerFunc(baselineHandler), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	go func() { _ = baseline.Serve(lis) }()
-	defer baseline.Close()
-
-	if err := waitReady(imbridgeBase + "/metrics"); err != nil {
-		return 0, err
+	defer stopBaseline()
+	if o.imbridge != "" {
+		serverPIDs = []int{srv.pid, basePID}
 	}
+	rss := watchRSS(srv.pid, 250*time.Millisecond)
+	defer rss.close()
 
 	// Bodies, before any timing.
 	sizes := []int{o.maxBodies}
@@ -247,12 +295,9 @@ func bench(o options) (code int, err error) {
 	}
 	progress("generating %d signed chat:txt bodies on %d cores", total, runtime.GOMAXPROCS(0))
 	genStart := time.Now()
-	all, err := generate(total, trigger.Options{Appkey: appkey, Secret: secret, Now: time.Now()})
-	if err != nil {
-		return 0, fmt.Errorf("generating bodies: %w", err)
-	}
+	all := mk.generate(0, total)
 	genTook := time.Since(genStart)
-	progress("generated in %s", genTook.Round(10*time.Millisecond))
+	progress("generated in %s, %d bytes each on average", genTook.Round(10*time.Millisecond), len(all.data)/max(total, 1))
 	sets := make([]bodySet, len(sizes))
 	lo := 0
 	for i, n := range sizes {
@@ -277,10 +322,11 @@ func bench(o options) (code int, err error) {
 	}
 
 	targets := [2]target{
-		{name: "baseline", url: "http://" + lis.Addr().String() + path},
-		{name: "imbridge", url: imbridgeBase + path, unique: true},
+		{name: "baseline", url: baseURL + path},
+		{name: "imbridge", url: srv.base + path, unique: true},
 	}
-	rep := report{opts: o, bodies: total, genTook: genTook}
+	rep := report{opts: o, bodies: total, bodyBytes: len(all.data), genTook: genTook}
+	_, rep.rssBefore = rss.read()
 
 	// All of the baseline first: what imbridge accumulates (events, the
 	// duplicate window's callIds, their garbage) then never weighs on the
@@ -299,10 +345,14 @@ func bench(o options) (code int, err error) {
 			rep.rate[k][ti] = runRate(t, sets[k+1], rate, o.maxInflight, rateStopAfter*o.duration)
 		}
 	}
+	rep.rssLast, rep.rssPeak = rss.read()
 
-	rep.metricLines, rep.stored, err = storedTotal(imbridgeBase + "/metrics")
+	rep.metricLines, rep.stored, err = storedTotal(srv.base + "/metrics")
 	if err != nil {
 		return 0, fmt.Errorf("reading imbridge metrics: %w", err)
+	}
+	if rep.disk, rep.diskIndex, err = diskUsage(dataDir); err != nil {
+		return 0, fmt.Errorf("disk usage of %s: %w", dataDir, err)
 	}
 	if !rep.print(os.Stdout) {
 		return 1, nil
@@ -310,42 +360,9 @@ func bench(o options) (code int, err error) {
 	return 0, nil
 }
 
-// baselineHandler does the HTTP work any webhook receiver must do: read the
-// whole body under the same limit imbridge uses, answer 200 with a small
-// JSON body.
-func baselineHandler(w http.ResponseWriter, r *http.Request) {
-	if _, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody)); err != nil {
-		http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	_, _ = io.WriteString(w, `{"result":"ok"}`+"\n")
-}
-
 // ratePhaseRequests is how many requests a rate-phase run sends.
 func ratePhaseRequests(rate float64, d time.Duration) int {
 	return max(1, int(rate*d.Seconds()))
-}
-
-// waitReady polls url until it answers 200.
-func waitReady(url string) error {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			err = fmt.Errorf("status %s", resp.Status)
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("imbridge not ready at %s: %w", url, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // storedTotal returns imbridge's imbridge_callbacks_stored_total lines and

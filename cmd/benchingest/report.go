@@ -11,13 +11,20 @@ import (
 
 // report is everything measured, printed as markdown.
 type report struct {
-	opts        options
-	bodies      int
-	genTook     time.Duration
-	max         [2]*maxResult    // baseline, imbridge
-	rate        [][2]*rateResult // baseline, imbridge for each rate
-	metricLines []string
-	stored      float64
+	opts      options
+	bodies    int
+	bodyBytes int // of all bodies together
+	genTook   time.Duration
+	// imbridge's resident memory: before the runs, at their end, and the
+	// peak during them (with no -imbridge, of this whole process).
+	rssBefore, rssLast, rssPeak int64
+	// disk is what data_dir takes at the end, diskIndex of it the call id
+	// index.
+	disk, diskIndex int64
+	max             [2]*maxResult    // baseline, imbridge
+	rate            [][2]*rateResult // baseline, imbridge for each rate
+	metricLines     []string
+	stored          float64
 }
 
 // print writes the report and says whether every check passed.
@@ -28,12 +35,23 @@ func (r *report) print(w io.Writer) (ok bool) {
 	fmt.Fprintf(w, "# imbridge ingest benchmark\n\n")
 	fmt.Fprintf(w, "%s %s/%s, GOMAXPROCS=%d, NumCPU=%d, event log sync_always=%t; flags: %s\n\n",
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.NumCPU(), r.opts.syncAlways, strings.Join(flags, " "))
-	fmt.Fprintf(w, "Generator, baseline and imbridge share this process and its cores; %d signed chat:txt bodies were generated beforehand in %s (not measured). Every baseline run comes before every imbridge run. CPU is in cores (of %d): this process (generator and both servers), and the whole machine (other processes included).\n\n",
-		r.bodies, r.genTook.Round(10*time.Millisecond), runtime.NumCPU())
+	if r.opts.imbridge == "" {
+		fmt.Fprintf(w, "Generator, baseline and imbridge share this process and its cores. ")
+	} else {
+		fmt.Fprintf(w, "imbridge (%s) and the baseline each run as a separate process on CPUs %s; the generator runs on CPUs %s. ",
+			r.opts.imbridge, orAll(r.opts.serverCPUs), orAll(r.opts.loadCPUs))
+	}
+	fmt.Fprintf(w, "%d signed chat:txt bodies of %d bytes on average were generated beforehand in %s (not measured). Every baseline run comes before every imbridge run. ",
+		r.bodies, r.bodyBytes/max(r.bodies, 1), r.genTook.Round(10*time.Millisecond))
+	if r.opts.imbridge == "" {
+		fmt.Fprintf(w, "CPU is in cores (of %d): this process (generator and both servers), and the whole machine (other processes included).\n\n", runtime.NumCPU())
+	} else {
+		fmt.Fprintf(w, "CPU is in cores (of %d): the generator, the server processes, and the whole machine (other processes included).\n\n", runtime.NumCPU())
+	}
 
 	o := r.opts
 	fmt.Fprintf(w, "## Max throughput: closed loop, %d workers, %s measured after %s warm-up\n\n", o.concurrency, o.duration, o.warmup)
-	fmt.Fprintln(w, "| target | requests/s | requests measured | p50 ms | p99 ms | max ms | non-200 | errors | CPU process / machine |")
+	fmt.Fprintln(w, "| target | requests/s | requests measured | p50 ms | p99 ms | max ms | non-200 | errors | CPU "+r.cpuColumns()+" |")
 	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|")
 	for _, m := range r.max {
 		fmt.Fprintf(w, "| %s | %.0f | %d | %s | %s | %s | %s | %s | %s |\n", m.target, m.rps(), m.completed,
@@ -50,7 +68,7 @@ func (r *report) print(w io.Writer) (ok bool) {
 
 	if len(r.rate) > 0 {
 		fmt.Fprintf(w, "\n## Fixed rate: open loop, %s per rate, latency from intended send time to end of answer\n\n", o.duration)
-		fmt.Fprintln(w, "| target | rate/s | achieved 200/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | non-200 | errors | max dispatch lag ms | CPU process / machine |")
+		fmt.Fprintln(w, "| target | rate/s | achieved 200/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | non-200 | errors | max dispatch lag ms | CPU "+r.cpuColumns()+" |")
 		fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 		for _, pair := range r.rate {
 			for _, x := range pair {
@@ -112,6 +130,19 @@ func (r *report) print(w io.Writer) (ok bool) {
 		fmt.Fprintf(w, "\n## Failed requests\n\n%s\n", strings.Join(failures, "\n"))
 	}
 
+	who := "imbridge's process"
+	if r.opts.imbridge == "" {
+		who = "this process (generator, baseline and imbridge)"
+	}
+	fmt.Fprintf(w, "\n## Memory and disk\n\n")
+	fmt.Fprintf(w, "Resident memory of %s: %s MiB before the runs, %s MiB peak during them, %s MiB at their end (sampled every 250 ms).\n\n",
+		who, mib(r.rssBefore), mib(r.rssPeak), mib(r.rssLast))
+	if r.stored > 0 {
+		avg := float64(r.bodyBytes) / float64(max(r.bodies, 1))
+		fmt.Fprintf(w, "data_dir: %s MiB for %d stored events: **%.0f bytes per event** (%.2f× the average body of %.0f bytes), of which the call id index %.0f.\n",
+			mib(r.disk), int64(r.stored), float64(r.disk)/r.stored, float64(r.disk)/r.stored/avg, avg, float64(r.diskIndex)/r.stored)
+	}
+
 	fmt.Fprintf(w, "\n## Stored\n\n")
 	if len(r.metricLines) == 0 {
 		fmt.Fprintln(w, "    (no imbridge_callbacks_stored_total line in /metrics)")
@@ -153,5 +184,22 @@ func cores(u cpuUse) string {
 		}
 		return fmt.Sprintf("%.2f", c)
 	}
+	if len(serverPIDs) > 0 {
+		return f(u.proc) + " / " + f(u.server) + " / " + f(u.machine)
+	}
 	return f(u.proc) + " / " + f(u.machine)
+}
+
+func orAll(cpus string) string {
+	if cpus == "" {
+		return "(all)"
+	}
+	return cpus
+}
+
+func (r *report) cpuColumns() string {
+	if r.opts.imbridge == "" {
+		return "process / machine"
+	}
+	return "generator / servers / machine"
 }
