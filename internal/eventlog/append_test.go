@@ -256,6 +256,48 @@ func TestDedupeBeyondWindow(t *testing.T) {
 	}
 }
 
+// A process that opens the log with an empty call id index (a new member
+// of a cluster, an upgrade) knows the call ids stored before at its first
+// Append: the Append waits until the feeder has read the log.
+func TestNewProcessLearnsOldCallIDs(t *testing.T) {
+	cfg := embedded(t)
+	cfg.ListenAddr = "127.0.0.1:-1"
+	l := openLog(t, cfg)
+	old := newEvent("org#app_old", "org#app", "chat:txt")
+	c := mustAppend(t, l, old)
+	for i := range 300 { // events for the feeder to read first
+		mustAppend(t, l, newEvent("org#app_more"+strconv.Itoa(i), "org#app", "chat:txt"))
+	}
+	// Make JetStream forget the call ids: shrink its window, and wait until
+	// a probe stored after them is forgotten.
+	withRawJS(t, l.ClientURL(), func(js jetstream.JetStream) {
+		s, err := js.Stream(t.Context(), eventlog.StreamName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := s.CachedInfo().Config
+		sc.Duplicates = 100 * time.Millisecond
+		if _, err := js.UpdateStream(t.Context(), sc); err != nil {
+			t.Fatal(err)
+		}
+		subject := eventlog.SubjectPrefix + ".org#app.chat.txt"
+		if _, err := js.Publish(t.Context(), subject, []byte("x"), jetstream.WithMsgID("probe")); err != nil {
+			t.Fatal(err)
+		}
+		checkFor(t, 10*time.Second, 50*time.Millisecond, func() error {
+			ack, err := js.Publish(t.Context(), subject, []byte("x"), jetstream.WithMsgID("probe"))
+			if err != nil || ack.Duplicate {
+				return fmt.Errorf("JetStream still remembers the probe (err %v)", err)
+			}
+			return nil
+		})
+	})
+	l2 := openLog(t, eventlog.Config{NATSURL: l.ClientURL(), DataDir: t.TempDir(), Logger: quiet})
+	if c2, dup, err := l2.Append(t.Context(), old); err != nil || !dup || c2 != c {
+		t.Fatalf("new process: Append of an old call id: %d %v %v; want %d true nil", c2, dup, err, c)
+	}
+}
+
 // A call id of any length and content is stored, deduplicated and found
 // again: the JetStream message id is bounded (NATS headers are limited),
 // and errors never carry the whole id.

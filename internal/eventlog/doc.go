@@ -15,12 +15,13 @@
 // increasing in storage order and never reused, even after retention or a
 // purge removed events.
 //
-// Two KV buckets sit beside the stream: IMBRIDGE_CALL_IDS maps a call id
-// (hex of the first 16 bytes of its SHA-256) to the cursor it was stored
-// at, and IMBRIDGE_CHATROOMS holds the group ids learned to be chatrooms.
-// Every Log keeps the chatroom set in memory, kept current by a watcher on
-// the bucket, so that several imbridge processes on one external cluster
-// agree.
+// Events are stored with JetStream's S2 compression: an event holds its
+// raw JSON body and the fields decoded from it, much of it repeated text.
+//
+// A KV bucket sits beside the stream: IMBRIDGE_CHATROOMS holds the group
+// ids learned to be chatrooms. Every Log keeps the chatroom set in memory,
+// kept current by a watcher on the bucket, so that several imbridge
+// processes on one external cluster agree.
 //
 // The log runs either on a NATS server embedded in the process (Config
 // DataDir; connected in-process, with no network listener unless
@@ -50,38 +51,45 @@
 // the loss of any one server. Power loss of every replica at once behaves
 // as above, per the servers' own sync_interval setting.
 //
-// The call id index is written after the event is acknowledged. If the
-// process dies between the two, that event's call id is missing from the
-// index: a retry within the duplicate window is still caught by JetStream,
-// and the first such retry records it; a retry only later would be stored
-// a second time.
+// # Deduplication, and what it costs
 //
-// # Memory and disk costs of deduplication
+// Two layers keep a call id from being stored twice. The call id index
+// (callids.go) is a Pebble store on local disk, in DataDir/callid-index,
+// one per process: a headers-only ordered consumer, the feeder, reads every
+// stored event's message id from the log and records it with the event's
+// cursor, committing at most every 50 ms along with its checkpoint (the
+// cursor up to which it has read). So every process knows the call ids
+// every process stored, a moment after they were stored, and after a
+// crash the feeder reads again from its checkpoint. Append checks the
+// index before publishing, after waiting (within its context) until the
+// feeder has reached the log's head once since Open. Entries expire
+// CallIDIndexTTL after they were stored (default: MaxAge; never when that
+// is 0), by 10-minute partitions. An event dropped by retention stays
+// known as a duplicate while its entry lives; GetByCallID then reports
+// ErrNotFound. JetStream's duplicate window catches what the index does
+// not know yet: the same call id appended twice at once, by one process
+// or two.
 //
-// JetStream's duplicate window (Config.DuplicateWindow, at least and by
-// default 10 minutes) keeps every message id stored within the window in
-// the server's memory — in embedded mode, imbridge's own memory; in
-// external mode, on every replica. Measured on nats-server v2.15.2 it costs
-// about the id's length plus 80 bytes per message (a map entry, an entry
-// struct and a slot in an array; up to about 40 bytes more right after the
-// map grows). Worked example: 1,000 callbacks/s with a 10 minute window is
-// 600,000 ids; Easemob call ids such as `org#app_966475585536657404` run
-// 25 to 45 bytes, so about 600,000 × 120 B ≈ 72 MB. After a restart the
-// server rebuilds this state by reading back every message stored within
-// the window, at the first append.
+// Memory is a fixed budget, however many events the log holds: the
+// index's block cache (16 MiB) and at most 4 memtables of 4 MiB; on disk
+// it takes about 80 bytes per call id. The duplicate window keeps every
+// message id stored within the window in the server's memory — in
+// embedded mode, imbridge's own memory; in external mode, on every
+// replica. Measured on nats-server v2.15.2 it costs about the id's length
+// plus 80 bytes per message (a map entry, an entry struct and a slot in an
+// array; up to about 40 bytes more right after the map grows): 5,000
+// callbacks/s with the default 2 minute window is 600,000 ids of 25 to 45
+// bytes, about 72 MB. After a restart the server rebuilds this state by
+// reading back every message stored within the window, at the first
+// append.
 //
-// The call id index has one entry per stored event, kept for
-// Config.CallIDIndexTTL (default: MaxAge; forever when MaxAge is 0). Each
-// entry is about 100 bytes on disk, and JetStream keeps per-key state in
-// memory for every key of a bucket: about 150 bytes per entry, measured. It
-// also costs a lookup before, and a second stream write after, every
-// append. Worked example: 1,000 callbacks/s kept 7 days is 605 million
-// entries, about 60 GB of disk and 90 GB of server memory — unworkable, so
-// at that rate set CallIDIndexTTL to what the vendor's retries need (1 hour:
-// 3.6 million entries, about 540 MB of memory). At 10 callbacks/s, 7 days is
-// 6 million entries, about 900 MB. An event dropped by retention stays
-// known as a duplicate while its index entry lives; GetByCallID then
-// reports ErrNotFound.
+// The index is exact in practice: keys are 128-bit hashes of the message
+// id, and GetByCallID checks the stored event's call id. An index whose
+// epoch is not the log's (the stream was recreated) is emptied and rebuilt
+// from the log, as is a new one, from the events of the last
+// CallIDIndexTTL. Earlier versions kept the index in the KV bucket
+// IMBRIDGE_CALL_IDS, every key of which the server held in memory; Open
+// deletes it.
 //
 // # Reading
 //
