@@ -5,9 +5,10 @@
 // The embedded NATS server keeps its JetStream store (stream blocks, index
 // files, the KV buckets) in the data directory, and every imbridge process,
 // embedded or on an external cluster, keeps its call id index there (a
-// Pebble store, which locks it too); each assumes it is the only writer. Two servers on one store directory do not notice each other: each
-// hands out the same sequence numbers (cursors) for different callbacks, and
-// each overwrites the other's index and block files, so acknowledged events
+// Pebble store, which locks it too); each assumes it is the only writer.
+// Two servers on one store directory do not notice each other: each hands
+// out the same sequence numbers (cursors) for different callbacks, and each
+// overwrites the other's index and block files, so acknowledged events
 // disappear after a restart. Lock stops the second process before it starts
 // its server, with an error that names the process holding the directory.
 //

@@ -65,7 +65,9 @@ func (l *Log) Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, 
 		defer cancel()
 	}
 	msgID := MsgID(callID)
-	if err := l.index.waitCaughtUp(ctx); err != nil {
+	// The index must know every event stored before the duplicate window
+	// began; half the window leaves room for clocks and slow commits.
+	if err := l.index.ready(ctx, l.cfg.window()/2); err != nil {
 		return 0, false, fmt.Errorf("eventlog: Append %s: %w", ShortID(callID), err)
 	}
 	switch seq, err := l.index.lookup(msgID); {

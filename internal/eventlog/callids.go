@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -57,6 +58,9 @@ const (
 	indexFlushEvery = 50 * time.Millisecond
 	// indexExpireEvery is how often expired partitions are deleted.
 	indexExpireEvery = time.Minute
+	// indexProbeEvery is how often an idle feeder asks the server whether
+	// it is at the log's head (and so current), when nobody waits for it.
+	indexProbeEvery = time.Second
 	hashLen          = 16
 )
 
@@ -67,36 +71,56 @@ var (
 
 // callIDIndex is the local call id index and its feeder.
 type callIDIndex struct {
-	db  *pebble.DB
-	ttl time.Duration // 0: entries never expire
-	log *slog.Logger
+	db     *pebble.DB
+	ttl    time.Duration // 0: entries never expire
+	log    *slog.Logger
+	epoch  string
+	stream jetstream.Stream
 
 	mu     sync.RWMutex // held for reading by every use of db; Lock in close
 	closed bool
 
-	// The feeder's state. batch and batchEnd are the feeder's uncommitted
-	// entries; indexed is the cursor up to which every stored event is
-	// committed, wake is closed and replaced when it advances, and
-	// caughtUp is closed when the feeder first reached the log's head.
-	feedMu   sync.Mutex
-	batch    *pebble.Batch
-	batchEnd uint64
-	indexed  uint64
-	wake     chan struct{}
-	caughtUp chan struct{}
-	upOnce   sync.Once
-	epoch    string
-	stopped  bool // the feeder's handler must not run on
+	// The feeder's state, under feedMu. batch holds what it read and has
+	// not committed, up to cursor batchEnd; every event stored before
+	// batchAsOf is in the index or the batch (batchAtHead: the batch ends
+	// at the log's head). indexed is the cursor up to which every event is
+	// in the index (committed) or gone from the log, and asOf the time
+	// before which every stored event is; wake is closed and replaced when
+	// they advance. fed counts the messages handled.
+	feedMu      sync.Mutex
+	batch       *pebble.Batch
+	batchEnd    uint64
+	batchAsOf   time.Time
+	batchAtHead bool
+	indexed     uint64
+	asOf        time.Time
+	wake        chan struct{}
+	fed         uint64
+	stopped     bool   // the feeder's handler must not run on
+	reread      bool   // a commit failed: read again from indexed+1
+	gen         uint64 // the current consumer's: messages of an older one are ignored
+	// The server consumer and its sequence of the last message handled,
+	// to tell whether everything it delivered was handled.
+	handledCons string
+	handledSeq  uint64
+	broken      error // the feeder cannot go on: lookups fail with it
 
+	caughtUp chan struct{} // closed when the feeder first reached the head
+	upOnce   sync.Once
+	waiters  atomic.Int32 // callers waiting for the feeder: probe at once
+
+	cons jetstream.Consumer // the loop's
 	cc   jetstream.ConsumeContext
 	stop chan struct{}
 	done chan struct{}
 }
 
-// openIndex opens (creating) the index in dir for the log of epoch. An
-// index of another epoch (the stream was recreated) is emptied. It returns
-// the checkpoint: every event up to it is indexed.
-func openIndex(dir string, ttl time.Duration, epoch string, log *slog.Logger) (*callIDIndex, uint64, error) {
+// openIndex opens (creating) the index in dir for the log of epoch whose
+// newest cursor is last. An index of another epoch (the stream was
+// recreated), with a checkpoint past last (the log lost events the index
+// recorded: a power loss, a restore) or unreadable is emptied and rebuilt.
+// It returns the checkpoint: every event up to it is indexed.
+func openIndex(dir string, ttl time.Duration, epoch string, last uint64, log *slog.Logger) (*callIDIndex, uint64, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, 0, fmt.Errorf("eventlog: call id index: %w", err)
 	}
@@ -121,10 +145,21 @@ func openIndex(dir string, ttl time.Duration, epoch string, log *slog.Logger) (*
 		wake: make(chan struct{}), caughtUp: make(chan struct{}),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	gotEpoch, checkpoint, err := x.meta()
-	if err == nil && gotEpoch != epoch {
-		if gotEpoch != "" {
-			log.Warn("eventlog: the call id index belongs to another log (the stream was recreated): rebuilding it",
-				"index_epoch", gotEpoch, "log_epoch", epoch)
+	rebuild := ""
+	switch {
+	case errors.Is(err, ErrCorrupt):
+		rebuild = "its checkpoint is unreadable"
+	case err != nil:
+	case gotEpoch == "":
+		rebuild = "new" // not worth a warning
+	case gotEpoch != epoch:
+		rebuild = "it belongs to another log (the stream was recreated)"
+	case checkpoint > last:
+		rebuild = fmt.Sprintf("it recorded events up to cursor %d, but the log ends at %d (events lost in a power loss, or a restore)", checkpoint, last)
+	}
+	if rebuild != "" {
+		if rebuild != "new" {
+			log.Warn("eventlog: rebuilding the call id index from the log: "+rebuild, "index_epoch", gotEpoch, "log_epoch", epoch)
 		}
 		checkpoint = 0
 		err = x.reset()
@@ -214,54 +249,80 @@ func (x *callIDIndex) lookup(msgID string) (uint64, error) {
 	return seq, nil
 }
 
-// addEntry adds msgID → cursor, received at t, to b.
-func addEntry(b *pebble.Batch, msgID string, cursor uint64, t time.Time) error {
+// addEntry adds msgID → cursor, stored at t, to b: with its expiry key
+// when entries expire.
+func (x *callIDIndex) addEntry(b *pebble.Batch, msgID string, cursor uint64, t time.Time) error {
 	h, p := indexHash(msgID), partitionOf(t)
 	v := binary.AppendUvarint(make([]byte, 0, 20), cursor)
 	v = binary.AppendUvarint(v, p)
 	if err := b.Set(entryKey(h), v, nil); err != nil {
 		return err
 	}
+	if x.ttl == 0 {
+		return nil
+	}
 	return b.Set(expiryKey(p, h), nil, nil)
 }
 
 // feed is the feeder's handler: it adds one stored message's id to the
-// batch and commits the batch, with the checkpoint, when it is full, or
+// batch, and commits the batch, with the checkpoint, when it is full or
 // when the feeder reaches the log's head for the first time; the loop
 // commits the rest every indexFlushEvery.
-func (x *callIDIndex) feed(msg jetstream.Msg) {
+func (x *callIDIndex) feed(gen uint64, msg jetstream.Msg) {
 	md, err := msg.Metadata()
-	if err != nil {
-		return
-	}
 	x.feedMu.Lock()
 	defer x.feedMu.Unlock()
+	if x.stopped || x.reread || x.broken != nil || gen != x.gen {
+		return
+	}
+	if err != nil {
+		x.log.Error("eventlog: call id index: a message without metadata: reading again", "err", err)
+		x.reread = true
+		return
+	}
+	x.handledCons, x.handledSeq = md.Consumer, md.Sequence.Consumer
 	seq := md.Sequence.Stream
-	if x.stopped || seq <= max(x.indexed, x.batchEnd) {
+	if seq <= max(x.indexed, x.batchEnd) {
 		return // delivered again after the consumer was reset
 	}
+	x.fed++
 	if x.batch == nil {
 		x.batch = x.db.NewBatch()
 	}
 	if id := msg.Headers().Get(jetstream.MsgIDHeader); id != "" {
-		if err := addEntry(x.batch, id, seq, md.Timestamp); err != nil {
-			x.log.Error("eventlog: call id index: add entry", "cursor", seq, "err", err)
+		if err := x.addEntry(x.batch, id, seq, md.Timestamp); err != nil {
+			x.log.Error("eventlog: call id index: add entry: reading again", "cursor", seq, "err", err)
+			x.dropBatchLocked()
+			x.reread = true
 			return
 		}
 	}
 	x.batchEnd = seq
-	up := md.NumPending == 0 && !x.isCaughtUp()
-	if up || x.batch.Count() >= 2*indexBatch {
-		x.commitLocked()
+	x.batchAtHead = md.NumPending == 0
+	if x.batchAtHead {
+		x.batchAsOf = time.Now()
+	} else {
+		x.batchAsOf = md.Timestamp
 	}
-	if up && x.indexed == seq {
-		x.upOnce.Do(func() { close(x.caughtUp) })
+	if x.batch.Count() >= 2*indexBatch || x.batchAtHead && !x.isCaughtUp() {
+		x.commitLocked()
 	}
 }
 
-// commitLocked commits the feeder's batch with its checkpoint. feedMu held.
+func (x *callIDIndex) dropBatchLocked() {
+	if x.batch != nil {
+		_ = x.batch.Close()
+		x.batch = nil
+	}
+	x.batchEnd, x.batchAtHead = x.indexed, false
+}
+
+// commitLocked commits the feeder's batch with its checkpoint. On failure
+// the batch is dropped and the feeder reads again from the checkpoint.
+// feedMu held.
 func (x *callIDIndex) commitLocked() {
 	if x.batch == nil || x.batchEnd <= x.indexed {
+		x.dropBatchLocked()
 		return
 	}
 	x.mu.RLock()
@@ -273,53 +334,77 @@ func (x *callIDIndex) commitLocked() {
 	if err == nil {
 		err = x.batch.Commit(pebble.NoSync)
 	}
-	_ = x.batch.Close()
-	x.batch = nil
 	if err != nil {
-		// The checkpoint stays where it was: these events are read again
-		// after a restart.
-		x.log.Error("eventlog: call id index: commit", "cursor", x.batchEnd, "err", err)
-		x.batchEnd = x.indexed
+		x.log.Error("eventlog: call id index: commit: reading again", "cursor", x.batchEnd, "err", err)
+		x.dropBatchLocked()
+		x.reread = true
 		return
 	}
-	x.indexed = x.batchEnd
+	_ = x.batch.Close()
+	x.batch = nil
+	x.advanceLocked(x.batchEnd, x.batchAsOf, x.batchAtHead)
+}
+
+// advanceLocked moves indexed and asOf forward and wakes the waiters;
+// atHead: the feeder is at the log's head. feedMu held.
+func (x *callIDIndex) advanceLocked(indexed uint64, asOf time.Time, atHead bool) {
+	x.indexed = max(x.indexed, indexed)
+	if asOf.After(x.asOf) {
+		x.asOf = asOf
+	}
 	close(x.wake)
 	x.wake = make(chan struct{})
+	if atHead {
+		x.upOnce.Do(func() { close(x.caughtUp) })
+	}
 }
 
 // start runs the feeder from after checkpoint (or, with an empty index,
-// from the oldest event the TTL keeps) and the expiry loop. last is the
-// log's newest cursor now: with nothing after the checkpoint the index is
-// caught up at once.
-func (x *callIDIndex) start(ctx context.Context, s jetstream.Stream, checkpoint, last uint64) error {
-	cfg := jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{allEvents},
-		HeadersOnly:    true,
-		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:    checkpoint + 1,
+// from the oldest event the TTL keeps) and the loop.
+func (x *callIDIndex) start(ctx context.Context, s jetstream.Stream, checkpoint uint64) error {
+	x.stream = s
+	if err := x.consume(ctx, checkpoint); err != nil {
+		return err
 	}
-	if checkpoint == 0 && x.ttl > 0 {
-		from := time.Now().Add(-x.ttl - indexPartition)
-		cfg.DeliverPolicy, cfg.OptStartSeq, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, 0, &from
-	}
-	if checkpoint >= last {
-		x.upOnce.Do(func() { close(x.caughtUp) })
-	}
-	cons, err := s.OrderedConsumer(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("eventlog: call id index feeder: %w", unavailable(err))
-	}
-	x.cc, err = cons.Consume(x.feed, jetstream.PullHeartbeat(2*time.Second), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-		x.log.Debug("eventlog: call id index feeder", "err", err)
-	}))
-	if err != nil {
-		return fmt.Errorf("eventlog: call id index feeder: %w", unavailable(err))
-	}
+	x.probe() // with nothing to read, the index is current at once
 	go x.loop()
 	return nil
 }
 
-// loop commits partial batches and deletes expired partitions.
+// consume starts the feeder's consumer after cursor (with cursor 0 and a
+// TTL: from the oldest event the TTL keeps).
+func (x *callIDIndex) consume(ctx context.Context, cursor uint64) error {
+	cfg := jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{allEvents},
+		HeadersOnly:    true,
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    cursor + 1,
+	}
+	if cursor == 0 && x.ttl > 0 {
+		from := time.Now().Add(-x.ttl - indexPartition)
+		cfg.DeliverPolicy, cfg.OptStartSeq, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, 0, &from
+	}
+	cons, err := x.stream.OrderedConsumer(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("eventlog: call id index feeder: %w", unavailable(err))
+	}
+	x.feedMu.Lock()
+	x.gen++
+	gen := x.gen
+	x.feedMu.Unlock()
+	cc, err := cons.Consume(func(m jetstream.Msg) { x.feed(gen, m) }, jetstream.PullHeartbeat(2*time.Second), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		x.log.Warn("eventlog: call id index feeder", "err", err)
+	}))
+	if err != nil {
+		return fmt.Errorf("eventlog: call id index feeder: %w", unavailable(err))
+	}
+	x.cons, x.cc = cons, cc
+	return nil
+}
+
+// loop commits what the feeder read, restarts it after a failed commit,
+// probes whether an idle feeder is at the head, and deletes expired
+// partitions.
 func (x *callIDIndex) loop() {
 	defer close(x.done)
 	flush := time.NewTicker(indexFlushEvery)
@@ -329,8 +414,9 @@ func (x *callIDIndex) loop() {
 		t := time.NewTicker(indexExpireEvery)
 		defer t.Stop()
 		expire = t.C
-		x.expire(time.Now())
 	}
+	var lastFed uint64
+	var lastProbe time.Time
 	for {
 		select {
 		case <-x.stop:
@@ -338,16 +424,154 @@ func (x *callIDIndex) loop() {
 		case <-flush.C:
 			x.feedMu.Lock()
 			x.commitLocked()
+			reread, fed, broken := x.reread, x.fed, x.broken
 			x.feedMu.Unlock()
+			switch {
+			case broken != nil:
+			case reread:
+				x.restartConsumer()
+			case fed == lastFed && (!x.isCaughtUp() || x.waiters.Load() > 0 || time.Since(lastProbe) >= indexProbeEvery):
+				x.probe()
+				lastProbe = time.Now()
+			}
+			lastFed = fed
 		case now := <-expire:
 			x.expire(now)
 		}
 	}
 }
 
+// restartConsumer reads the log again from after the checkpoint.
+func (x *callIDIndex) restartConsumer() {
+	x.cc.Stop()
+	x.feedMu.Lock()
+	from := x.indexed
+	x.dropBatchLocked()
+	x.feedMu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := x.consume(ctx, from); err != nil {
+		x.log.Error("eventlog: call id index: restart the feeder", "err", err)
+		return // tried again at the next tick
+	}
+	x.feedMu.Lock()
+	x.reread = false
+	x.feedMu.Unlock()
+}
+
+// probe asks the server whether the feeder, idle, is at the log's head:
+// then every event up to the head is indexed or gone (deleted before the
+// feeder read it), and the index is current. It also notices a log
+// recreated under it.
+func (x *callIDIndex) probe() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	asOf := time.Now()
+	info, err := x.stream.Info(ctx)
+	if err != nil {
+		return
+	}
+	if epochOf(info.Created) != x.epoch {
+		x.feedMu.Lock()
+		x.broken = fmt.Errorf("%w: the stream %s was recreated (epoch %s, was %s): restart imbridge", ErrUnavailable, StreamName, epochOf(info.Created), x.epoch)
+		x.log.Error("eventlog: call id index stopped", "err", x.broken)
+		close(x.wake)
+		x.wake = make(chan struct{})
+		x.feedMu.Unlock()
+		return
+	}
+	ci, err := x.cons.Info(ctx)
+	if err != nil {
+		return
+	}
+	x.feedMu.Lock()
+	defer x.feedMu.Unlock()
+	handledAll := ci.Delivered.Consumer == 0 || ci.Name == x.handledCons && x.handledSeq >= ci.Delivered.Consumer
+	if ci.NumPending != 0 || !handledAll || x.reread {
+		return // not at the head, or delivered messages not handled yet
+	}
+	x.commitLocked()
+	if x.reread {
+		return
+	}
+	x.advanceLocked(info.State.LastSeq, asOf, true)
+}
+
+func (x *callIDIndex) isCaughtUp() bool {
+	select {
+	case <-x.caughtUp:
+		return true
+	default:
+		return false
+	}
+}
+
+// ready waits until the index is current: the feeder reached the log's
+// head once since the index opened (before that a call id stored long
+// ago, or just before a crash, may be missing), and every event stored
+// more than maxLag ago is in the index. maxLag is well under the
+// duplicate window, which covers the newest events.
+func (x *callIDIndex) ready(ctx context.Context, maxLag time.Duration) error {
+	if x.isCaughtUp() {
+		x.feedMu.Lock()
+		ok, broken := time.Since(x.asOf) <= maxLag, x.broken
+		x.feedMu.Unlock()
+		if broken != nil {
+			return broken
+		}
+		if ok {
+			return nil
+		}
+	}
+	x.waiters.Add(1)
+	defer x.waiters.Add(-1)
+	for {
+		x.feedMu.Lock()
+		ok, broken, wake, asOf := x.isCaughtUp() && time.Since(x.asOf) <= maxLag, x.broken, x.wake, x.asOf
+		x.feedMu.Unlock()
+		switch {
+		case broken != nil:
+			return broken
+		case ok:
+			return nil
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			if !x.isCaughtUp() {
+				return fmt.Errorf("eventlog: the call id index is still reading the log: %w", ctx.Err())
+			}
+			return fmt.Errorf("eventlog: the call id index is %v behind the log: %w", time.Since(asOf).Round(time.Millisecond), ctx.Err())
+		}
+	}
+}
+
+// waitIndexed waits until every event up to cursor is indexed (or gone).
+func (x *callIDIndex) waitIndexed(ctx context.Context, cursor uint64) error {
+	x.waiters.Add(1)
+	defer x.waiters.Add(-1)
+	for {
+		x.feedMu.Lock()
+		done, wake, broken := x.indexed >= cursor, x.wake, x.broken
+		x.feedMu.Unlock()
+		if broken != nil {
+			return broken
+		}
+		if done {
+			return nil
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
 // expire deletes the entries of every partition that ended more than the
-// TTL ago. An entry recorded again in a later partition (a duplicate
-// recorded twice) stays until that one expires.
+// TTL ago, a sub-batch at a time under feedMu so that an entry the feeder
+// records again meanwhile (a duplicate recorded twice, in a later
+// partition) stays until that partition expires.
 func (x *callIDIndex) expire(now time.Time) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
@@ -361,87 +585,42 @@ func (x *callIDIndex) expire(now time.Time) {
 		x.log.Error("eventlog: call id index: expire", "err", err)
 		return
 	}
-	b := x.db.NewBatch()
 	n := 0
-	commit := func() error {
-		err := b.Commit(pebble.NoSync)
-		_ = b.Close()
-		b = x.db.NewBatch()
-		return err
-	}
-	for ok := it.First(); ok && err == nil; ok = it.Next() {
-		k := it.Key()
-		if len(k) != 1+8+hashLen {
-			continue
-		}
-		p := binary.BigEndian.Uint64(k[1:9])
-		ek := append([]byte{'k'}, k[9:]...)
-		if v, closer, gerr := x.db.Get(ek); gerr == nil {
-			_, c := binary.Uvarint(v)
-			if ep, pn := binary.Uvarint(v[max(c, 0):]); c <= 0 || pn <= 0 || ep <= p {
-				err = b.Delete(ek, nil)
+	for ok := it.First(); ok && err == nil; {
+		x.feedMu.Lock()
+		b := x.db.NewBatch()
+		for i := 0; ok && i < indexBatch; i, ok = i+1, it.Next() {
+			k := it.Key()
+			if len(k) != 1+8+hashLen {
+				continue
 			}
-			_ = closer.Close()
+			p := binary.BigEndian.Uint64(k[1:9])
+			ek := append([]byte{'k'}, k[9:]...)
+			if v, closer, gerr := x.db.Get(ek); gerr == nil {
+				_, c := binary.Uvarint(v)
+				if ep, pn := binary.Uvarint(v[max(c, 0):]); c <= 0 || pn <= 0 || ep <= p {
+					err = b.Delete(ek, nil)
+				}
+				_ = closer.Close()
+			}
+			n++
 		}
-		if n++; err == nil && n%indexBatch == 0 {
-			err = commit()
+		if err == nil {
+			err = b.Commit(pebble.NoSync)
 		}
+		_ = b.Close()
+		x.feedMu.Unlock()
 	}
 	if cerr := it.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = b.DeleteRange(lo, hi, nil)
+		err = x.db.DeleteRange(lo, hi, pebble.NoSync)
 	}
-	if err == nil {
-		err = b.Commit(pebble.NoSync)
-	}
-	_ = b.Close()
 	if err != nil {
 		x.log.Error("eventlog: call id index: expire", "err", err)
 	} else if n > 0 {
 		x.log.Debug("eventlog: call id index: expired entries", "entries", n)
-	}
-}
-
-func (x *callIDIndex) isCaughtUp() bool {
-	select {
-	case <-x.caughtUp:
-		return true
-	default:
-		return false
-	}
-}
-
-// waitCaughtUp waits until the feeder has reached the log's head once
-// since the index opened: before that, a call id stored long ago by
-// another process, or just before a crash, may be missing.
-func (x *callIDIndex) waitCaughtUp(ctx context.Context) error {
-	if x.isCaughtUp() {
-		return nil
-	}
-	select {
-	case <-x.caughtUp:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("eventlog: the call id index is still catching up with the log: %w", ctx.Err())
-	}
-}
-
-// waitIndexed waits until every event up to cursor is indexed.
-func (x *callIDIndex) waitIndexed(ctx context.Context, cursor uint64) error {
-	for {
-		x.feedMu.Lock()
-		done, wake := x.indexed >= cursor, x.wake
-		x.feedMu.Unlock()
-		if done {
-			return nil
-		}
-		select {
-		case <-wake:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
 	}
 }
 
@@ -451,9 +630,9 @@ func (x *callIDIndex) close() error {
 		return nil
 	}
 	if x.cc != nil {
-		x.cc.Stop()
 		close(x.stop)
 		<-x.done
+		x.cc.Stop()
 	}
 	x.feedMu.Lock()
 	x.commitLocked()

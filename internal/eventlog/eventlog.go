@@ -255,12 +255,12 @@ func Open(ctx context.Context, cfg Config) (_ *Log, err error) {
 	if err := l.setup(ctx); err != nil {
 		return nil, err
 	}
-	idx, checkpoint, err := openIndex(filepath.Join(cfg.DataDir, indexDirName), cfg.indexTTL(), l.epoch, l.log)
+	idx, checkpoint, err := openIndex(filepath.Join(cfg.DataDir, indexDirName), cfg.indexTTL(), l.epoch, l.stream.CachedInfo().State.LastSeq, l.log)
 	if err != nil {
 		return nil, err
 	}
 	l.index = idx
-	if err := idx.start(ctx, l.stream, checkpoint, l.stream.CachedInfo().State.LastSeq); err != nil {
+	if err := idx.start(ctx, l.stream, checkpoint); err != nil {
 		return nil, err
 	}
 	for range appendConnCount {
@@ -346,11 +346,17 @@ func (l *Log) setup(ctx context.Context) error {
 	}
 	l.epoch = epochOf(l.stream.CachedInfo().Created)
 	// Earlier versions kept the call id index in a KV bucket, every key of
-	// which the server holds in memory: the local index replaces it.
-	if err := l.js.DeleteKeyValue(ctx, legacyCallIDBucket); err == nil {
-		l.log.Info("eventlog: deleted the old call id bucket: the local call id index replaces it", "bucket", legacyCallIDBucket)
-	} else if !errors.Is(err, jetstream.ErrBucketNotFound) {
-		return fmt.Errorf("eventlog: delete the old bucket %s: %w", legacyCallIDBucket, err)
+	// which the server holds in memory: the local index replaces it. On a
+	// cluster, processes of an earlier version may still use it.
+	if _, err := l.js.KeyValue(ctx, legacyCallIDBucket); err == nil {
+		if l.cfg.NATSURL != "" {
+			l.log.Warn("eventlog: the local call id index replaces the bucket "+legacyCallIDBucket+": delete it once every imbridge process on the cluster runs this version",
+				"bucket", legacyCallIDBucket)
+		} else if err := l.js.DeleteKeyValue(ctx, legacyCallIDBucket); err != nil {
+			l.log.Warn("eventlog: delete the old call id bucket", "bucket", legacyCallIDBucket, "err", err)
+		} else {
+			l.log.Info("eventlog: deleted the old call id bucket: the local call id index replaces it", "bucket", legacyCallIDBucket)
+		}
 	}
 	l.rooms, err = l.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      ChatroomBucket,

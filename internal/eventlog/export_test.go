@@ -29,3 +29,8 @@ func SetTailMaxEntries(t interface{ Cleanup(func()) }, n int) {
 
 // ExpireIndex deletes the call id index entries that have expired at now.
 func ExpireIndex(l *Log, now time.Time) { l.index.expire(now) }
+
+// SetIndexCheckpoint overwrites the call id index's checkpoint.
+func SetIndexCheckpoint(l *Log, cursor uint64) error {
+	return l.index.db.Set(metaKey, l.index.metaValue(cursor), nil)
+}

@@ -1,0 +1,135 @@
+package eventlog_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/imbridge/imbridge/internal/eventlog"
+)
+
+// indexedUpTo waits until l's call id index has recorded every event up to
+// cursor.
+func indexedUpTo(t *testing.T, l *eventlog.Log, cursor uint64) {
+	t.Helper()
+	checkFor(t, 10*time.Second, 5*time.Millisecond, func() error {
+		if got := eventlog.IndexedCursor(l); got < cursor {
+			return fmt.Errorf("indexed up to cursor %d, want %d", got, cursor)
+		}
+		return nil
+	})
+}
+
+func purge(t *testing.T, url string, seq uint64) {
+	t.Helper()
+	withRawJS(t, url, func(js jetstream.JetStream) {
+		s, err := js.Stream(t.Context(), eventlog.StreamName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seq == 0 {
+			err = s.Purge(t.Context())
+		} else {
+			err = s.DeleteMsg(t.Context(), seq)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// A process whose index stopped at a checkpoint, and whose log then lost
+// every later event (a purge, retention while the process was down), is
+// current at once when it comes back: Append and GetByCallID do not wait
+// for events that no longer exist.
+func TestIndexCurrentAfterTheLogLostItsTail(t *testing.T) {
+	s := startServer(t)
+	l1 := openLog(t, eventlog.Config{NATSURL: s.ClientURL(), DataDir: t.TempDir()})
+	c1 := mustAppend(t, l1, newEvent("org#app_t1", "org#app", "chat:txt"))
+	cfg2 := eventlog.Config{NATSURL: s.ClientURL(), DataDir: t.TempDir(), Logger: quiet}
+	l2, err := eventlog.Open(t.Context(), cfg2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	indexedUpTo(t, l2, c1)
+	if err := l2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, l1, newEvent("org#app_t2", "org#app", "chat:txt"))
+	mustAppend(t, l1, newEvent("org#app_t3", "org#app", "chat:txt"))
+	purge(t, s.ClientURL(), 0)
+
+	l2 = openLog(t, cfg2)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	if _, dup, err := l2.Append(ctx, newEvent("org#app_t4", "org#app", "chat:txt")); err != nil || dup {
+		t.Fatalf("Append after the log lost its tail: dup %v err %v", dup, err)
+	}
+	if _, err := l2.GetByCallID(ctx, "org#app_unknown"); !errors.Is(err, eventlog.ErrNotFound) {
+		t.Fatalf("GetByCallID of an unknown id: %v, want ErrNotFound", err)
+	}
+}
+
+// GetByCallID of an unknown id answers ErrNotFound even when the log's
+// newest event was deleted before this process's feeder could read it.
+func TestGetByCallIDWhenTheNewestEventWasDeleted(t *testing.T) {
+	s := startServer(t)
+	l1 := openLog(t, eventlog.Config{NATSURL: s.ClientURL(), DataDir: t.TempDir()})
+	c1 := mustAppend(t, l1, newEvent("org#app_d1", "org#app", "chat:txt"))
+	c2 := mustAppend(t, l1, newEvent("org#app_d2", "org#app", "chat:txt"))
+	purge(t, s.ClientURL(), c2)
+	l2 := openLog(t, eventlog.Config{NATSURL: s.ClientURL(), DataDir: t.TempDir()})
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	if _, err := l2.GetByCallID(ctx, "org#app_unknown"); !errors.Is(err, eventlog.ErrNotFound) {
+		t.Fatalf("GetByCallID of an unknown id: %v, want ErrNotFound", err)
+	}
+	if ev, err := l2.GetByCallID(ctx, "org#app_d1"); err != nil || ev.GetCursor() != c1 {
+		t.Fatalf("GetByCallID of a kept event: %v, %v; want cursor %d", ev.GetCursor(), err, c1)
+	}
+}
+
+// An index that recorded events the log no longer has (the store lost its
+// newest writes in a power loss, or was restored from a backup) is rebuilt
+// from the log: events stored again under those cursors are found, and no
+// stale entry answers for them.
+func TestIndexPastTheLogIsRebuilt(t *testing.T) {
+	cfg := embedded(t)
+	cfg.Logger = quiet
+	l, err := eventlog.Open(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := newEvent("org#app_p1", "org#app", "chat:txt")
+	c := mustAppend(t, l, ev)
+	indexedUpTo(t, l, c)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Simulate the log losing what the index recorded by pointing the
+	// index's checkpoint past the log's head.
+	l, err = eventlog.Open(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eventlog.SetIndexCheckpoint(l, c+5); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l = openLog(t, cfg)
+	if got := eventlog.IndexedCursor(l); got > c {
+		t.Fatalf("the index kept a checkpoint %d past the log's head %d", got, c)
+	}
+	c2 := mustAppend(t, l, newEvent("org#app_p2", "org#app", "chat:txt"))
+	for id, want := range map[string]uint64{"org#app_p1": c, "org#app_p2": c2} {
+		if got, err := l.GetByCallID(t.Context(), id); err != nil || got.GetCursor() != want {
+			t.Errorf("GetByCallID %s: %v, %v; want cursor %d", id, got.GetCursor(), err, want)
+		}
+	}
+}
