@@ -61,7 +61,7 @@ const (
 	// indexProbeEvery is how often an idle feeder asks the server whether
 	// it is at the log's head (and so current), when nobody waits for it.
 	indexProbeEvery = time.Second
-	hashLen          = 16
+	hashLen         = 16
 )
 
 var (
@@ -93,7 +93,7 @@ type callIDIndex struct {
 	batchAsOf   time.Time
 	batchAtHead bool
 	indexed     uint64
-	asOf        time.Time
+	asOf        atomic.Int64 // Unix nanoseconds; read without feedMu by Append
 	wake        chan struct{}
 	fed         uint64
 	stopped     bool   // the feeder's handler must not run on
@@ -103,11 +103,10 @@ type callIDIndex struct {
 	// to tell whether everything it delivered was handled.
 	handledCons string
 	handledSeq  uint64
-	broken      error // the feeder cannot go on: lookups fail with it
+	broken      atomic.Pointer[error] // the feeder cannot go on: Append fails with it
 
-	caughtUp chan struct{} // closed when the feeder first reached the head
-	upOnce   sync.Once
-	waiters  atomic.Int32 // callers waiting for the feeder: probe at once
+	up      atomic.Bool  // set when the feeder first reached the head
+	waiters atomic.Int32 // callers waiting for the feeder: probe at once
 
 	cons jetstream.Consumer // the loop's
 	cc   jetstream.ConsumeContext
@@ -142,7 +141,7 @@ func openIndex(dir string, ttl time.Duration, epoch string, last uint64, log *sl
 		return nil, 0, fmt.Errorf("eventlog: call id index %s: %w", dir, err)
 	}
 	x := &callIDIndex{db: db, ttl: ttl, log: log, epoch: epoch,
-		wake: make(chan struct{}), caughtUp: make(chan struct{}),
+		wake: make(chan struct{}),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	gotEpoch, checkpoint, err := x.meta()
 	rebuild := ""
@@ -272,7 +271,7 @@ func (x *callIDIndex) feed(gen uint64, msg jetstream.Msg) {
 	md, err := msg.Metadata()
 	x.feedMu.Lock()
 	defer x.feedMu.Unlock()
-	if x.stopped || x.reread || x.broken != nil || gen != x.gen {
+	if x.stopped || x.reread || x.broken.Load() != nil || gen != x.gen {
 		return
 	}
 	if err != nil {
@@ -349,13 +348,13 @@ func (x *callIDIndex) commitLocked() {
 // atHead: the feeder is at the log's head. feedMu held.
 func (x *callIDIndex) advanceLocked(indexed uint64, asOf time.Time, atHead bool) {
 	x.indexed = max(x.indexed, indexed)
-	if asOf.After(x.asOf) {
-		x.asOf = asOf
+	if n := asOf.UnixNano(); n > x.asOf.Load() {
+		x.asOf.Store(n)
 	}
 	close(x.wake)
 	x.wake = make(chan struct{})
 	if atHead {
-		x.upOnce.Do(func() { close(x.caughtUp) })
+		x.up.Store(true)
 	}
 }
 
@@ -424,7 +423,7 @@ func (x *callIDIndex) loop() {
 		case <-flush.C:
 			x.feedMu.Lock()
 			x.commitLocked()
-			reread, fed, broken := x.reread, x.fed, x.broken
+			reread, fed, broken := x.reread, x.fed, x.broken.Load()
 			x.feedMu.Unlock()
 			switch {
 			case broken != nil:
@@ -473,8 +472,9 @@ func (x *callIDIndex) probe() {
 	}
 	if epochOf(info.Created) != x.epoch {
 		x.feedMu.Lock()
-		x.broken = fmt.Errorf("%w: the stream %s was recreated (epoch %s, was %s): restart imbridge", ErrUnavailable, StreamName, epochOf(info.Created), x.epoch)
-		x.log.Error("eventlog: call id index stopped", "err", x.broken)
+		err := fmt.Errorf("%w: the stream %s was recreated (epoch %s, was %s): restart imbridge", ErrUnavailable, StreamName, epochOf(info.Created), x.epoch)
+		x.broken.Store(&err)
+		x.log.Error("eventlog: call id index stopped", "err", err)
 		close(x.wake)
 		x.wake = make(chan struct{})
 		x.feedMu.Unlock()
@@ -497,14 +497,7 @@ func (x *callIDIndex) probe() {
 	x.advanceLocked(info.State.LastSeq, asOf, true)
 }
 
-func (x *callIDIndex) isCaughtUp() bool {
-	select {
-	case <-x.caughtUp:
-		return true
-	default:
-		return false
-	}
-}
+func (x *callIDIndex) isCaughtUp() bool { return x.up.Load() }
 
 // ready waits until the index is current: the feeder reached the log's
 // head once since the index opened (before that a call id stored long
@@ -512,38 +505,42 @@ func (x *callIDIndex) isCaughtUp() bool {
 // more than maxLag ago is in the index. maxLag is well under the
 // duplicate window, which covers the newest events.
 func (x *callIDIndex) ready(ctx context.Context, maxLag time.Duration) error {
-	if x.isCaughtUp() {
-		x.feedMu.Lock()
-		ok, broken := time.Since(x.asOf) <= maxLag, x.broken
-		x.feedMu.Unlock()
-		if broken != nil {
-			return broken
-		}
-		if ok {
-			return nil
-		}
+	if err := x.current(maxLag); err == nil || !errors.Is(err, errBehind) {
+		return err // the fast path takes no lock: Append calls it every time
 	}
 	x.waiters.Add(1)
 	defer x.waiters.Add(-1)
 	for {
 		x.feedMu.Lock()
-		ok, broken, wake, asOf := x.isCaughtUp() && time.Since(x.asOf) <= maxLag, x.broken, x.wake, x.asOf
+		wake := x.wake
 		x.feedMu.Unlock()
-		switch {
-		case broken != nil:
-			return broken
-		case ok:
-			return nil
+		err := x.current(maxLag)
+		if err == nil || !errors.Is(err, errBehind) {
+			return err
 		}
 		select {
 		case <-wake:
 		case <-ctx.Done():
-			if !x.isCaughtUp() {
-				return fmt.Errorf("eventlog: the call id index is still reading the log: %w", ctx.Err())
-			}
-			return fmt.Errorf("eventlog: the call id index is %v behind the log: %w", time.Since(asOf).Round(time.Millisecond), ctx.Err())
+			return fmt.Errorf("%w: %w", err, ctx.Err())
 		}
 	}
+}
+
+var errBehind = errors.New("eventlog: the call id index is behind the log")
+
+// current is nil when the index is current (see ready), an error wrapping
+// errBehind when it is not yet, and the feeder's error when it stopped.
+func (x *callIDIndex) current(maxLag time.Duration) error {
+	if err := x.broken.Load(); err != nil {
+		return *err
+	}
+	if !x.isCaughtUp() {
+		return fmt.Errorf("%w: still reading the log", errBehind)
+	}
+	if lag := time.Since(time.Unix(0, x.asOf.Load())); lag > maxLag {
+		return fmt.Errorf("%w by %v", errBehind, lag.Round(time.Millisecond))
+	}
+	return nil
 }
 
 // waitIndexed waits until every event up to cursor is indexed (or gone).
@@ -552,10 +549,10 @@ func (x *callIDIndex) waitIndexed(ctx context.Context, cursor uint64) error {
 	defer x.waiters.Add(-1)
 	for {
 		x.feedMu.Lock()
-		done, wake, broken := x.indexed >= cursor, x.wake, x.broken
+		done, wake, broken := x.indexed >= cursor, x.wake, x.broken.Load()
 		x.feedMu.Unlock()
 		if broken != nil {
-			return broken
+			return *broken
 		}
 		if done {
 			return nil
