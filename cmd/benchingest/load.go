@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/imbridge/imbridge/internal/procstat"
 )
 
 // target is one server under load.
@@ -301,9 +303,10 @@ type cpuSample struct {
 func sampleCPU() cpuSample {
 	s := cpuSample{at: time.Now(), proc: processCPU()}
 	for _, pid := range serverPIDs {
-		s.server += pidCPU(pid)
+		d, _ := procstat.CPU(pid) // 0 if not measured
+		s.server += d
 	}
-	s.busy, s.total, s.cpus = machineCPU()
+	s.busy, s.total, s.cpus = procstat.Machine()
 	return s
 }
 

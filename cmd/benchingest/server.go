@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/imbridge/imbridge/internal/app"
 	"github.com/imbridge/imbridge/internal/config"
+	"github.com/imbridge/imbridge/internal/procstat"
 )
 
 // server is imbridge under test: in this process, or (-imbridge) a
@@ -249,7 +249,7 @@ func watchRSS(pid int, every time.Duration) *rssWatch {
 }
 
 func (w *rssWatch) sample() {
-	v, err := rssOf(w.pid)
+	v, _, err := procstat.Memory(w.pid)
 	if err != nil {
 		return
 	}
@@ -270,23 +270,6 @@ func (w *rssWatch) read() (last, peak int64) {
 }
 
 func (w *rssWatch) close() { close(w.stop) }
-
-// rssOf is the VmRSS of process pid, in bytes.
-func rssOf(pid int) (int64, error) {
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, errors.New("no VmRSS line")
-}
 
 // diskUsage is the space dir takes on disk (allocated blocks), with the
 // call id index (callid-index) apart.

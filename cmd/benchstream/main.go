@@ -150,6 +150,7 @@ import (
 	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
 	"github.com/imbridge/imbridge/internal/app"
 	"github.com/imbridge/imbridge/internal/config"
+	"github.com/imbridge/imbridge/internal/procstat"
 	"github.com/imbridge/imbridge/internal/trigger"
 )
 
@@ -280,14 +281,14 @@ func bench(o options) (code int, err error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	self := os.Getpid()
-	rep := &report{opts: o, selfCPUs: allowedCPUs(self)}
+	rep := &report{opts: o, selfCPUs: procstat.AllowedCPUs(self)}
 	memPID := self
 	if o.target != "" {
 		memPID, serverPID = o.targetPID, o.targetPID
 	}
 	var mem *memWatch
 	if memPID != 0 {
-		rep.serverCPUs = allowedCPUs(memPID)
+		rep.serverCPUs = procstat.AllowedCPUs(memPID)
 		mem = watchMemory(memPID, o.rssEvery)
 		defer func() {
 			if mem != nil {
@@ -510,7 +511,7 @@ func serveBaseline(o options) error {
 		<-ctx.Done()
 		s.Stop()
 	}()
-	progress("baseline serving on %s (GOMAXPROCS=%d, cores %s), its events from %s at the first call", lis.Addr(), runtime.GOMAXPROCS(0), allowedCPUs(os.Getpid()), o.target)
+	progress("baseline serving on %s (GOMAXPROCS=%d, cores %s), its events from %s at the first call", lis.Addr(), runtime.GOMAXPROCS(0), procstat.AllowedCPUs(os.Getpid()), o.target)
 	return s.Serve(lis)
 }
 

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/imbridge/imbridge/internal/procstat"
 )
 
 // serverPID, when not 0, is an imbridge in another process whose CPU each
@@ -12,10 +14,10 @@ import (
 var serverPID int
 
 // cpuSample is the CPU time used so far by this process, by serverPID and
-// by the whole machine, in clock ticks.
+// by the whole machine (busy and total, in clock ticks).
 type cpuSample struct {
 	at               time.Time
-	self, server     uint64
+	self, server     time.Duration
 	selfOK, serverOK bool
 	busy, total      uint64
 	cpus             int
@@ -23,11 +25,11 @@ type cpuSample struct {
 
 func sampleCPU() cpuSample {
 	s := cpuSample{at: time.Now()}
-	s.self, s.selfOK = procTicks(os.Getpid())
+	s.self, s.selfOK = procstat.CPU(os.Getpid())
 	if serverPID != 0 {
-		s.server, s.serverOK = procTicks(serverPID)
+		s.server, s.serverOK = procstat.CPU(serverPID)
 	}
-	s.busy, s.total, s.cpus = machineTicks()
+	s.busy, s.total, s.cpus = procstat.Machine()
 	return s
 }
 
@@ -42,7 +44,7 @@ func cpuBetween(a, b cpuSample) cpuUse {
 	if wall <= 0 {
 		return u
 	}
-	cores := func(from, to uint64) float64 { return float64(to-from) / clockTicks / wall }
+	cores := func(from, to time.Duration) float64 { return (to - from).Seconds() / wall }
 	if a.selfOK && b.selfOK {
 		u.self = cores(a.self, b.self)
 	}
@@ -108,7 +110,7 @@ func watchMemory(pid int, every time.Duration) *memWatch {
 }
 
 func (m *memWatch) sample() {
-	rss, hwm, err := readMemory(m.pid)
+	rss, hwm, err := procstat.Memory(m.pid)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err != nil {

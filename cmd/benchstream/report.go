@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/imbridge/imbridge/internal/procstat"
 )
 
 // Goals the report checks; missing one is reported, not a failure.
@@ -40,7 +42,7 @@ func (r *report) print(w io.Writer) (ok bool) {
 	o := r.opts
 	var flags []string
 	flag.VisitAll(func(f *flag.Flag) { flags = append(flags, "-"+f.Name+"="+f.Value.String()) })
-	_, _, machineCores := machineTicks()
+	_, _, machineCores := procstat.Machine()
 	fmt.Fprintf(w, "# imbridge stream benchmark\n\n")
 	fmt.Fprintf(w, "%s %s/%s; machine: %d cores; this process: GOMAXPROCS=%d, may run on cores %s; flags: %s\n\n",
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, machineCores, runtime.GOMAXPROCS(0), r.selfCPUs, strings.Join(flags, " "))
