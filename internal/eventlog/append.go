@@ -10,11 +10,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
 	"github.com/imbridge/imbridge/internal/selector"
@@ -42,10 +44,11 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b 
 //
 // duplicate is true when the call id was stored before; cursor is then the
 // original event's. The call id index (callids.go), checked before
-// publishing, knows every call id stored within CallIDIndexTTL except the
-// newest, which its feeder records a moment later; JetStream's duplicate
-// window catches those, and the same call id appended twice at once, by
-// this process or another.
+// publishing unless the event's vendor time is recent (withinWindow),
+// knows every call id stored within CallIDIndexTTL except the newest,
+// which its feeder records a moment later; JetStream's duplicate window
+// catches those, and the same call id appended twice at once, by this
+// process or another.
 //
 // An error means the event may or may not be stored: appending the same
 // event again is always safe. ctx bounds the whole call. Errors name the
@@ -65,21 +68,24 @@ func (l *Log) Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, 
 		defer cancel()
 	}
 	msgID := MsgID(callID)
-	// The index must know every event stored before the duplicate window
-	// began; half the window leaves room for clocks and slow commits.
-	if err := l.index.ready(ctx, l.cfg.window()/2); err != nil {
-		return 0, false, fmt.Errorf("eventlog: Append %s: %w", ShortID(callID), err)
-	}
-	switch seq, err := l.index.lookup(msgID); {
-	case err == nil:
-		return seq, true, nil
-	case errors.Is(err, ErrCorrupt):
-		// An unreadable entry cannot say the call id was stored: append
-		// (the duplicate window still catches a recent copy), and the new
-		// entry replaces the bad one.
-		l.log.Warn("eventlog: replacing a corrupt call id index entry", "call_id", ShortID(callID), "err", err)
-	case !errors.Is(err, ErrNotFound):
-		return 0, false, fmt.Errorf("eventlog: Append %s: call id index: %w", ShortID(callID), unavailable(err))
+	if !l.withinWindow(ev.GetVendorTime(), time.Now()) {
+		// The index must know every event stored before the duplicate
+		// window began; half the window leaves room for clocks and slow
+		// commits.
+		if err := l.index.ready(ctx, l.cfg.window()/2); err != nil {
+			return 0, false, fmt.Errorf("eventlog: Append %s: %w", ShortID(callID), err)
+		}
+		switch seq, err := l.index.lookup(msgID); {
+		case err == nil:
+			return seq, true, nil
+		case errors.Is(err, ErrCorrupt):
+			// An unreadable entry cannot say the call id was stored:
+			// append (the duplicate window still catches a recent copy),
+			// and the new entry replaces the bad one.
+			l.log.Warn("eventlog: replacing a corrupt call id index entry", "call_id", ShortID(callID), "err", err)
+		case !errors.Is(err, ErrNotFound):
+			return 0, false, fmt.Errorf("eventlog: Append %s: call id index: %w", ShortID(callID), unavailable(err))
+		}
 	}
 
 	bp := bufPool.Get().(*[]byte)
@@ -109,6 +115,25 @@ func (l *Log) Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, 
 	// The feeder records the call id within indexFlushEvery, long before
 	// the duplicate window forgets it.
 	return ack.Sequence, ack.Duplicate, nil
+}
+
+// withinWindow says whether every earlier copy of an event with this
+// vendor time is surely still in JetStream's duplicate window, so that the
+// call id index need not be asked. The vendor sends a callback after its
+// timestamp, and a retry or a redelivery from its exception storage is the
+// stored callback as it was, timestamp included (its signature covers the
+// timestamp; an unsigned callback's call id is its body's hash): so any
+// earlier copy arrived after vendorTime. When that is under half the window
+// ago, and not more than a quarter of the window ahead (the vendor's clock
+// may run ahead of ours by that much), the window holds every earlier copy.
+// Live traffic skips the index this way; redeliveries, with their old
+// timestamps, are looked up.
+func (l *Log) withinWindow(vendorTime *timestamppb.Timestamp, now time.Time) bool {
+	if vendorTime == nil {
+		return false
+	}
+	t, w := vendorTime.AsTime(), l.cfg.window()
+	return t.After(now.Add(-w/2)) && t.Before(now.Add(w/4))
 }
 
 // Get returns the event stored at cursor, with Cursor set; ErrNotFound when

@@ -69,6 +69,9 @@ var (
 	errIndexOff = errors.New("eventlog: call id index closed")
 )
 
+// probeAlways makes the loop probe at every tick, busy or not (tests).
+var probeAlways = false
+
 // callIDIndex is the local call id index and its feeder.
 type callIDIndex struct {
 	db     *pebble.DB
@@ -96,19 +99,18 @@ type callIDIndex struct {
 	asOf        atomic.Int64 // Unix nanoseconds; read without feedMu by Append
 	wake        chan struct{}
 	fed         uint64
-	stopped     bool   // the feeder's handler must not run on
-	reread      bool   // a commit failed: read again from indexed+1
-	gen         uint64 // the current consumer's: messages of an older one are ignored
-	// The server consumer and its sequence of the last message handled,
-	// to tell whether everything it delivered was handled.
-	handledCons string
-	handledSeq  uint64
+	stopped     bool                  // the feeder's handler must not run on
+	reread      bool                  // a commit failed: read again from indexed+1
+	gen         uint64                // the current consumer's: messages of an older one are ignored
 	broken      atomic.Pointer[error] // the feeder cannot go on: Append fails with it
 
 	up      atomic.Bool  // set when the feeder first reached the head
 	waiters atomic.Int32 // callers waiting for the feeder: probe at once
 
-	cons jetstream.Consumer // the loop's
+	// nextEvent reads the first event stored at cursor or after it,
+	// through the stream's leader: jetstream.ErrMsgNotFound when none.
+	nextEvent func(ctx context.Context, cursor uint64) ([]byte, error)
+
 	cc   jetstream.ConsumeContext
 	stop chan struct{}
 	done chan struct{}
@@ -279,7 +281,6 @@ func (x *callIDIndex) feed(gen uint64, msg jetstream.Msg) {
 		x.reread = true
 		return
 	}
-	x.handledCons, x.handledSeq = md.Consumer, md.Sequence.Consumer
 	seq := md.Sequence.Stream
 	if seq <= max(x.indexed, x.batchEnd) {
 		return // delivered again after the consumer was reset
@@ -359,9 +360,10 @@ func (x *callIDIndex) advanceLocked(indexed uint64, asOf time.Time, atHead bool)
 }
 
 // start runs the feeder from after checkpoint (or, with an empty index,
-// from the oldest event the TTL keeps) and the loop.
-func (x *callIDIndex) start(ctx context.Context, s jetstream.Stream, checkpoint uint64) error {
-	x.stream = s
+// from the oldest event the TTL keeps) and the loop. nextEvent is
+// callIDIndex.nextEvent.
+func (x *callIDIndex) start(ctx context.Context, s jetstream.Stream, nextEvent func(context.Context, uint64) ([]byte, error), checkpoint uint64) error {
+	x.stream, x.nextEvent = s, nextEvent
 	if err := x.consume(ctx, checkpoint); err != nil {
 		return err
 	}
@@ -397,7 +399,7 @@ func (x *callIDIndex) consume(ctx context.Context, cursor uint64) error {
 	if err != nil {
 		return fmt.Errorf("eventlog: call id index feeder: %w", unavailable(err))
 	}
-	x.cons, x.cc = cons, cc
+	x.cc = cc
 	return nil
 }
 
@@ -429,7 +431,7 @@ func (x *callIDIndex) loop() {
 			case broken != nil:
 			case reread:
 				x.restartConsumer()
-			case fed == lastFed && (!x.isCaughtUp() || x.waiters.Load() > 0 || time.Since(lastProbe) >= indexProbeEvery):
+			case probeAlways || fed == lastFed && (!x.isCaughtUp() || x.waiters.Load() > 0 || time.Since(lastProbe) >= indexProbeEvery):
 				x.probe()
 				lastProbe = time.Now()
 			}
@@ -459,9 +461,12 @@ func (x *callIDIndex) restartConsumer() {
 }
 
 // probe asks the server whether the feeder, idle, is at the log's head:
-// then every event up to the head is indexed or gone (deleted before the
-// feeder read it), and the index is current. It also notices a log
-// recreated under it.
+// then every event stored before the probe began is indexed, and the index
+// is current. Events the feeder never saw because they were deleted first
+// (a purge, retention while the process was down) count as indexed once
+// the stream's leader says none of them is left; the consumer's own
+// pending count cannot say so, as it learns of new messages a moment after
+// the stream. The probe also notices a log recreated under the index.
 func (x *callIDIndex) probe() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -471,30 +476,37 @@ func (x *callIDIndex) probe() {
 		return
 	}
 	if epochOf(info.Created) != x.epoch {
-		x.feedMu.Lock()
 		err := fmt.Errorf("%w: the stream %s was recreated (epoch %s, was %s): restart imbridge", ErrUnavailable, StreamName, epochOf(info.Created), x.epoch)
 		x.broken.Store(&err)
 		x.log.Error("eventlog: call id index stopped", "err", err)
+		x.feedMu.Lock()
 		close(x.wake)
 		x.wake = make(chan struct{})
 		x.feedMu.Unlock()
 		return
 	}
-	ci, err := x.cons.Info(ctx)
-	if err != nil {
-		return
+	last := info.State.LastSeq
+	x.feedMu.Lock()
+	x.commitLocked()
+	seen := x.indexed
+	x.feedMu.Unlock()
+	if last > seen {
+		// Events after the last one the feeder recorded: if any is still
+		// stored, the feeder has yet to read it.
+		switch _, err := x.nextEvent(ctx, seen+1); {
+		case err == nil:
+			return
+		case !errors.Is(err, jetstream.ErrMsgNotFound):
+			return
+		}
 	}
 	x.feedMu.Lock()
 	defer x.feedMu.Unlock()
-	handledAll := ci.Delivered.Consumer == 0 || ci.Name == x.handledCons && x.handledSeq >= ci.Delivered.Consumer
-	if ci.NumPending != 0 || !handledAll || x.reread {
-		return // not at the head, or delivered messages not handled yet
-	}
-	x.commitLocked()
 	if x.reread {
 		return
 	}
-	x.advanceLocked(info.State.LastSeq, asOf, true)
+	x.commitLocked()
+	x.advanceLocked(last, asOf, true)
 }
 
 func (x *callIDIndex) isCaughtUp() bool { return x.up.Load() }

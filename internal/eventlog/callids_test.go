@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/imbridge/imbridge/internal/eventlog"
 )
@@ -131,5 +133,67 @@ func TestIndexPastTheLogIsRebuilt(t *testing.T) {
 		if got, err := l.GetByCallID(t.Context(), id); err != nil || got.GetCursor() != want {
 			t.Errorf("GetByCallID %s: %v, %v; want cursor %d", id, got.GetCursor(), err, want)
 		}
+	}
+}
+
+// Append asks the call id index only for events whose vendor time says an
+// earlier copy could be older than the duplicate window: live callbacks
+// skip it, redeliveries (old timestamps), events without a time and times
+// far ahead of the clock are looked up.
+func TestWhichAppendsAskTheIndex(t *testing.T) {
+	l := openLog(t, embedded(t)) // default window: 2m
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name   string
+		vendor *timestamppb.Timestamp
+		skip   bool
+	}{
+		{"no vendor time", nil, false},
+		{"now", timestamppb.New(now), true},
+		{"59s ago", timestamppb.New(now.Add(-59 * time.Second)), true},
+		{"61s ago: half the window", timestamppb.New(now.Add(-61 * time.Second)), false},
+		{"3 days ago: a redelivery", timestamppb.New(now.Add(-72 * time.Hour)), false},
+		{"29s ahead", timestamppb.New(now.Add(29 * time.Second)), true},
+		{"31s ahead: a quarter of the window", timestamppb.New(now.Add(31 * time.Second)), false},
+	} {
+		if got := eventlog.WithinWindow(l, tc.vendor, now); got != tc.skip {
+			t.Errorf("%s: skips the index %v, want %v", tc.name, got, tc.skip)
+		}
+	}
+}
+
+// The feeder records every stored event however often it asks the server
+// whether it is at the head while events pour in.
+func TestIndexMissesNothingUnderLoad(t *testing.T) {
+	eventlog.ProbeAlways(t)
+	l := openLog(t, embedded(t))
+	const workers, per = 32, 1500
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Go(func() {
+			for i := range per {
+				if _, _, err := l.Append(context.Background(), newEvent(fmt.Sprintf("org#app_load%d_%d", w, i), "org#app", "chat:txt")); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	missing := 0
+	for w := range workers {
+		for i := range per {
+			if _, err := l.GetByCallID(t.Context(), fmt.Sprintf("org#app_load%d_%d", w, i)); err != nil {
+				missing++
+			}
+		}
+	}
+	if missing > 0 {
+		t.Fatalf("%d of %d stored events are missing from the call id index", missing, workers*per)
 	}
 }

@@ -260,7 +260,10 @@ func Open(ctx context.Context, cfg Config) (_ *Log, err error) {
 		return nil, err
 	}
 	l.index = idx
-	if err := idx.start(ctx, l.stream, checkpoint); err != nil {
+	nextEvent := func(ctx context.Context, cursor uint64) ([]byte, error) {
+		return l.leaderGet(ctx, StreamName, msgGetRequest{Seq: cursor, NextFor: allEvents})
+	}
+	if err := idx.start(ctx, l.stream, nextEvent, checkpoint); err != nil {
 		return nil, err
 	}
 	for range appendConnCount {

@@ -1,6 +1,10 @@
 package eventlog
 
-import "time"
+import (
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
 
 // Exported for the tests in package eventlog_test.
 var StripField = stripField
@@ -33,4 +37,17 @@ func ExpireIndex(l *Log, now time.Time) { l.index.expire(now) }
 // SetIndexCheckpoint overwrites the call id index's checkpoint.
 func SetIndexCheckpoint(l *Log, cursor uint64) error {
 	return l.index.db.Set(metaKey, l.index.metaValue(cursor), nil)
+}
+
+// WithinWindow is Log.withinWindow: whether Append skips the call id index
+// for an event of this vendor time.
+func WithinWindow(l *Log, vendorTime *timestamppb.Timestamp, now time.Time) bool {
+	return l.withinWindow(vendorTime, now)
+}
+
+// ProbeAlways makes the call id index's feeder ask the server whether it
+// is at the head at every tick, busy or not, until the test ends.
+func ProbeAlways(t interface{ Cleanup(func()) }) {
+	probeAlways = true
+	t.Cleanup(func() { probeAlways = false })
 }
