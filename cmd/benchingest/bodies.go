@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -19,31 +21,31 @@ import (
 // bodySet is a run of request bodies stored back to back: body i is
 // data[off[i]:off[i+1]].
 type bodySet struct {
-	data []byte
-	off  []int
+	data   []byte
+	off    []int
+	mapped bool // data is off the heap (offHeap)
 }
 
 func (s bodySet) len() int { return len(s.off) - 1 }
 
 func (s bodySet) at(i int) []byte { return s.data[s.off[i]:s.off[i+1]:s.off[i+1]] }
 
-// sub is bodies lo to hi-1, sharing the storage.
-func (s bodySet) sub(lo, hi int) bodySet { return bodySet{data: s.data, off: s.off[lo : hi+1]} }
+// free gives the storage back; s is not used afterwards.
+func (s bodySet) free() { releaseOffHeap(s.data, s.mapped) }
 
 // maker stamps signed chat:txt callbacks from the vendor's example (as
 // trigger.Build gives it): body i has its own msg_id and callId, sender,
-// recipient and message text, all a function of i, and its signature. The
-// text is words drawn at random, so that the bodies compress as chat does
-// rather than as one body repeated.
+// recipient and message text, all a function of i, the timestamp it is
+// stamped with, and its signature. The text is words drawn at random, so
+// that the bodies compress as chat does rather than as one body repeated.
 type maker struct {
-	appkey, secret, ts string
-	// parts is the example around its stamped fields: parts[0] callId
-	// parts[1] from parts[2] to parts[3] msg_id parts[4] text parts[5]
-	// security parts[6], in the order the marshalled JSON has them.
-	parts [7]string
-	order [6]string // which field each gap holds
-	base  uint64    // msg_id of body 0: random per run, so runs never share ids
-	text  int       // approximate text length in bytes
+	appkey, secret string
+	// parts is the example around its stamped fields, in the order the
+	// marshalled JSON has them (order says which field each gap holds).
+	parts [8]string
+	order [7]string
+	base  uint64 // msg_id of body 0: random per run, so runs never share ids
+	text  int    // approximate text length in bytes
 }
 
 var words = strings.Fields(`the of and to in is you that it he was for on are as with his they at be
@@ -59,6 +61,7 @@ const (
 	fieldMsgID  = "msg_id"
 	fieldText   = "msg"
 	fieldSig    = "security"
+	fieldTime   = "timestamp"
 )
 
 func newMaker(o trigger.Options, textBytes int) (*maker, error) {
@@ -79,41 +82,40 @@ func newMaker(o trigger.Options, textBytes int) (*maker, error) {
 		return nil, fmt.Errorf("the chat:txt example has %d bodies, want 1", len(bodies))
 	}
 	bodies[0].(map[string]any)["msg"] = mark(fieldText)
-	for _, f := range []string{fieldCallID, fieldFrom, fieldTo, fieldMsgID, fieldSig} {
+	for _, f := range []string{fieldCallID, fieldFrom, fieldTo, fieldMsgID, fieldSig, fieldTime} {
 		if _, ok := m[f]; !ok {
 			return nil, fmt.Errorf("the chat:txt example has no %q", f)
 		}
 		m[f] = mark(f)
 	}
-	ts, ok := m["timestamp"].(float64)
-	if !ok {
-		return nil, fmt.Errorf("the chat:txt example has no numeric timestamp")
-	}
 	tmpl, err := json.Marshal(m)
 	if err != nil {
 		return nil, err
 	}
-	mk := &maker{appkey: o.Appkey, secret: o.Secret, ts: strconv.FormatInt(int64(ts), 10),
-		base: 1e17 + rand.Uint64N(8e17), text: textBytes}
+	// The timestamp is a JSON number.
+	tmpl = bytes.Replace(tmpl, []byte(`"`+mark(fieldTime)+`"`), []byte(mark(fieldTime)), 1)
+	mk := &maker{appkey: o.Appkey, secret: o.Secret, base: 1e17 + rand.Uint64N(8e17), text: textBytes}
 	split := strings.Split(string(tmpl), "@@")
-	// split alternates text and field names: t0 f0 t1 f1 … t6.
-	if len(split) != 13 {
-		return nil, fmt.Errorf("the chat:txt template split into %d pieces, want 13", len(split))
+	// split alternates text and field names: t0 f0 t1 f1 … t7.
+	if len(split) != 2*len(mk.parts)-1 {
+		return nil, fmt.Errorf("the chat:txt template split into %d pieces, want %d", len(split), 2*len(mk.parts)-1)
 	}
-	for i := range 7 {
+	for i := range mk.parts {
 		mk.parts[i] = split[2*i]
-		if i < 6 {
+		if i < len(mk.order) {
 			mk.order[i] = split[2*i+1]
 		}
 	}
 	return mk, nil
 }
 
-// appendBody appends body i to dst.
-func (m *maker) appendBody(dst []byte, i uint64) []byte {
+// appendBody appends body i, stamped at ts, to dst. Live callbacks carry
+// the time they were sent; a repeat carries its first copy's.
+func (m *maker) appendBody(dst []byte, i uint64, ts time.Time) []byte {
 	msgID := strconv.FormatUint(m.base+i, 10)
 	callID := m.appkey + "_" + msgID
-	sum := md5.Sum([]byte(callID + m.secret + m.ts))
+	tsText := strconv.FormatInt(ts.UnixMilli(), 10)
+	sum := md5.Sum([]byte(callID + m.secret + tsText))
 	rng := rand.New(rand.NewPCG(m.base, i))
 	for g, f := range m.order {
 		dst = append(dst, m.parts[g]...)
@@ -137,14 +139,17 @@ func (m *maker) appendBody(dst []byte, i uint64) []byte {
 			}
 		case fieldSig:
 			dst = hex.AppendEncode(dst, sum[:])
+		case fieldTime:
+			dst = append(dst, tsText...)
 		}
 	}
-	return append(dst, m.parts[6]...)
+	return append(dst, m.parts[len(m.parts)-1]...)
 }
 
-// generate builds bodies first to first+n-1 on every core at once, and
-// packs them outside the garbage-collected heap.
+// generate builds bodies first to first+n-1, stamped now, on every core at
+// once, and packs them outside the garbage-collected heap.
 func (m *maker) generate(first uint64, n int) bodySet {
+	now := time.Now()
 	built := make([][]byte, n)
 	workers := runtime.GOMAXPROCS(0)
 	chunk := (n + workers - 1) / workers
@@ -153,7 +158,7 @@ func (m *maker) generate(first uint64, n int) bodySet {
 		hi := min(lo+chunk, n)
 		g.Go(func() error {
 			for i := lo; i < hi; i++ {
-				built[i] = m.appendBody(nil, first+uint64(i))
+				built[i] = m.appendBody(nil, first+uint64(i), now)
 			}
 			return nil
 		})
@@ -163,7 +168,7 @@ func (m *maker) generate(first uint64, n int) bodySet {
 	for i, b := range built {
 		s.off[i+1] = s.off[i] + len(b)
 	}
-	s.data = offHeap(s.off[n])
+	s.data, s.mapped = offHeap(s.off[n])
 	for i, b := range built {
 		copy(s.data[s.off[i]:], b)
 	}

@@ -8,20 +8,42 @@
 //
 // # What runs
 //
-// Everything runs in this one process: imbridge itself (app.New and Run,
-// with a fresh temporary data directory removed at exit), the baseline
-// server and the load generator. On the reference machine (2 cores) the
-// generator and the servers share those 2 cores, so the absolute numbers are
-// a floor for a server with the machine to itself; the ratio between the
-// two targets, measured under the same handicap, is the figure to read.
-// It flatters imbridge: the generator's share of the CPU is much larger in
-// the baseline's runs (the baseline does so little) than in imbridge's, so
-// per request of server CPU imbridge costs more than the throughput ratio
-// says; -cpuprofile shows the split (see below). The
-// report states GOMAXPROCS and, for each run, the CPU used by this process
-// and by the whole machine: a run near 1.0 × cores is CPU bound (generator
-// included), and a machine figure well above the process's means other
-// programs were competing and the run should be repeated.
+// By default everything runs in this one process: imbridge itself (app.New
+// and Run, with a fresh temporary data directory removed at exit, or
+// -data-dir), the baseline server and the load generator. On the reference
+// machine (2 cores) the generator and the servers share those 2 cores, so
+// the absolute numbers are a floor for a server with the machine to
+// itself; the ratio between the two targets, measured under the same
+// handicap, is the figure to read. It flatters imbridge: the generator's
+// share of the CPU is much larger in the baseline's runs (the baseline does
+// so little) than in imbridge's, so per request of server CPU imbridge
+// costs more than the throughput ratio says; -cpuprofile shows the split
+// (see below). The report states GOMAXPROCS and, for each run, the CPU used
+// by this process and by the whole machine: a run near 1.0 × cores is CPU
+// bound (generator included), and a machine figure well above the
+// process's means other programs were competing and the run should be
+// repeated.
+//
+// With -imbridge BINARY, imbridge runs as its own process (`BINARY serve`,
+// configured through its environment) and so does the baseline (this
+// program with -serve-baseline), both pinned with `taskset -c` to
+// -server-cpus, while -load-cpus pins this process, the generator: on a
+// machine with cores to spare the two sides no longer compete, and the
+// figures are the server's own. The report then gives the generator's and
+// the servers' CPU apart. Either way it gives imbridge's resident memory
+// (the process's: with one process, generator and baseline included)
+// before, at the peak of and after the runs, and the disk its data_dir
+// takes per stored event.
+//
+// With -soak-events N the program instead sends N distinct callbacks at
+// -soak-rate, every -dup-every-th request repeating an earlier one as the
+// vendor's retries do, and prints a line every -report-every: resident
+// memory, latencies of the interval, events stored, disk per event. At the
+// end it checks through the REST API that the log grew by exactly the
+// distinct callbacks answered 200, and with -imbridge restarts imbridge on
+// its data: the time until /healthz answers, the first callback after it,
+// a repeat of the soak's first callback (by then known only to the call id
+// index), and resident memory idle afterwards.
 //
 // # Why this baseline
 //
@@ -36,14 +58,17 @@
 //
 // # Bodies
 //
-// Before any timing, the program builds signed chat:txt callbacks with
-// trigger.Build, each with its own random callId, on every core at once.
-// imbridge sees every callId exactly once, because a repeated one takes the
-// cheaper duplicate path; each phase has its own fresh set. The baseline is
-// sent the same bodies in the same order (cycling through them if it gets
-// through the set). The bodies are packed outside the garbage-collected
-// heap (mmap on Linux), so their hundred-odd megabytes are no ballast that
-// would make the servers' collections rarer than in a real process.
+// Bodies are stamped from the vendor's chat:txt example (trigger.Build)
+// just before each run (not timed), each with its own callId and msg_id,
+// sender, recipient and a text of random words (-text-bytes; about 520
+// bytes a body by default), so that they compress as chat does rather than
+// as one body repeated, and with the current time as their timestamp, as
+// live callbacks carry. imbridge sees every callId exactly once, because a
+// repeated one takes the cheaper duplicate path; each run has its own
+// fresh set, and the baseline gets sets of its own alike. The bodies are
+// packed outside the garbage-collected heap (mmap on Linux), so their
+// hundred-odd megabytes are no ballast that would make the servers'
+// collections rarer than in a real process.
 //
 // # Load
 //
@@ -216,8 +241,8 @@ func parseFlags() (flags, error) {
 		return f, errors.New("-soak-rate must be positive")
 	case o.reportEvery <= 0:
 		return f, errors.New("-report-every must be positive")
-	case o.dupEvery < 0:
-		return f, errors.New("-dup-every must not be negative")
+	case o.dupEvery < 0 || o.dupEvery == 1:
+		return f, errors.New("-dup-every must be 0 (no repeats) or at least 2")
 	}
 	for _, r := range strings.Split(rates, ",") {
 		if r = strings.TrimSpace(r); r == "" {
@@ -284,25 +309,20 @@ func bench(o options) (code int, err error) {
 	rss := watchRSS(srv.pid, 250*time.Millisecond)
 	defer rss.close()
 
-	// Bodies, before any timing.
-	sizes := []int{o.maxBodies}
-	for _, r := range o.rates {
-		sizes = append(sizes, ratePhaseRequests(r, o.duration))
-	}
-	total := 0
-	for _, n := range sizes {
-		total += n
-	}
-	progress("generating %d signed chat:txt bodies on %d cores", total, runtime.GOMAXPROCS(0))
-	genStart := time.Now()
-	all := mk.generate(0, total)
-	genTook := time.Since(genStart)
-	progress("generated in %s, %d bytes each on average", genTook.Round(10*time.Millisecond), len(all.data)/max(total, 1))
-	sets := make([]bodySet, len(sizes))
-	lo := 0
-	for i, n := range sizes {
-		sets[i] = all.sub(lo, lo+n)
-		lo += n
+	// Bodies are stamped just before each run, as live callbacks carry the
+	// time they are sent (imbridge looks old ones up in its call id index,
+	// as redeliveries), each run with its own callIds; generating them is
+	// not timed.
+	var next uint64
+	var genTook time.Duration
+	var bodies, bodyBytes int
+	bodiesFor := func(n int) bodySet {
+		t0 := time.Now()
+		set := mk.generate(next, n)
+		next += uint64(n)
+		genTook += time.Since(t0)
+		bodies, bodyBytes = bodies+n, bodyBytes+len(set.data)
+		return set
 	}
 
 	if o.cpuprofile != "" {
@@ -325,7 +345,7 @@ func bench(o options) (code int, err error) {
 		{name: "baseline", url: baseURL + path},
 		{name: "imbridge", url: srv.base + path, unique: true},
 	}
-	rep := report{opts: o, bodies: total, bodyBytes: len(all.data), genTook: genTook}
+	rep := report{opts: o}
 	_, rep.rssBefore = rss.read()
 
 	// All of the baseline first: what imbridge accumulates (events, the
@@ -333,18 +353,23 @@ func bench(o options) (code int, err error) {
 	// baseline's numbers.
 	rep.rate = make([][2]*rateResult, len(o.rates))
 	for ti, t := range targets {
+		set := bodiesFor(o.maxBodies)
 		progress("%s: max, %d workers, %s warm-up + %s", t.name, o.concurrency, o.warmup, o.duration)
 		runtime.GC()
-		rep.max[ti] = runMax(t, sets[0], o.concurrency, o.warmup, o.duration)
+		rep.max[ti] = runMax(t, set, o.concurrency, o.warmup, o.duration)
+		set.free()
 		if m := rep.max[ti]; m.exhausted && m.window <= 0 {
-			return 0, fmt.Errorf("imbridge used all %d bodies during the warm-up; raise -max-bodies", sets[0].len())
+			return 0, fmt.Errorf("imbridge used all %d bodies during the warm-up; raise -max-bodies", set.len())
 		}
 		for k, rate := range o.rates {
+			set := bodiesFor(ratePhaseRequests(rate, o.duration))
 			progress("%s: rate %g/s for %s", t.name, rate, o.duration)
 			runtime.GC()
-			rep.rate[k][ti] = runRate(t, sets[k+1], rate, o.maxInflight, rateStopAfter*o.duration)
+			rep.rate[k][ti] = runRate(t, set, rate, o.maxInflight, rateStopAfter*o.duration)
+			set.free()
 		}
 	}
+	rep.bodies, rep.bodyBytes, rep.genTook = bodies, bodyBytes, genTook
 	rep.rssLast, rep.rssPeak = rss.read()
 
 	rep.metricLines, rep.stored, err = storedTotal(srv.base + "/metrics")

@@ -122,7 +122,8 @@ func soak(o options, mk *maker, srvp **server) (code int, err error) {
 			sent.Add(1)
 			wg.Go(func() {
 				defer func() { <-sem }()
-				body := mk.appendBody(make([]byte, 0, 640), uint64(j))
+				// A repeat carries its first copy's timestamp.
+				body := mk.appendBody(make([]byte, 0, 640), uint64(j), start.Add(time.Duration(float64(firstSend(j, o.dupEvery))*interval)))
 				status, err := post(client, target, body)
 				d := time.Since(intended)
 				t.record(status, err)
@@ -204,10 +205,10 @@ func restart(o options, mk *maker, srvp **server, head uint64, soakStart time.Ti
 	client := newClient(1)
 	defer client.CloseIdleConnections()
 	t2 := time.Now()
-	st1, err1 := post(client, srv2.base+path, mk.appendBody(nil, uint64(o.soakEvents)))
+	st1, err1 := post(client, srv2.base+path, mk.appendBody(nil, uint64(o.soakEvents), time.Now()))
 	firstTook := time.Since(t2)
 	t3 := time.Now()
-	st2, err2 := post(client, srv2.base+path, mk.appendBody(nil, 0))
+	st2, err2 := post(client, srv2.base+path, mk.appendBody(nil, 0, soakStart))
 	repeatTook := time.Since(t3)
 	rss := watchRSS(srv2.pid, 250*time.Millisecond)
 	time.Sleep(10 * time.Second)
@@ -229,6 +230,15 @@ func restart(o options, mk *maker, srvp **server, head uint64, soakStart time.Ti
 		fmt.Fprintf(w, "- the log grew by exactly 1 event: the new callback stored, the repeat recognised\n")
 	}
 	return ok
+}
+
+// firstSend is the number of the request that first sends callback j when
+// every dupEvery-th request repeats an earlier one (dupEvery 0: none).
+func firstSend(j, dupEvery int) int {
+	if dupEvery == 0 {
+		return j
+	}
+	return j + j/(dupEvery-1)
 }
 
 // headCursor is the newest cursor of the log (0 when empty), through the

@@ -16,14 +16,23 @@ func processCPU() time.Duration {
 }
 
 // offHeap returns n zeroed bytes the garbage collector does not manage, so
-// the pregenerated bodies are no ballast for the servers' collections.
-func offHeap(n int) []byte {
+// the pregenerated bodies are no ballast for the servers' collections;
+// mapped says whether releaseOffHeap must unmap them (false: the mapping
+// failed and they are on the heap).
+func offHeap(n int) (b []byte, mapped bool) {
 	if n == 0 {
-		return nil
+		return nil, false
 	}
 	b, err := syscall.Mmap(-1, 0, n, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
 	if err != nil {
-		return make([]byte, n)
+		return make([]byte, n), false
 	}
-	return b
+	return b, true
+}
+
+// releaseOffHeap returns what offHeap mapped.
+func releaseOffHeap(b []byte, mapped bool) {
+	if mapped {
+		_ = syscall.Munmap(b[:cap(b)])
+	}
 }
