@@ -43,7 +43,7 @@ test: ## Run every test with the race detector.
 	go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: bench-ingest
-bench-ingest: ## Measure callback ingest against a bare net/http handler: throughput ratio, p99 at fixed rates.
+bench-ingest: build ## Measure callback ingest against a bare net/http handler: throughput ratio, p99 at fixed rates, RSS, disk per event (BENCH_FLAGS: -imbridge $(BIN)/imbridge -server-cpus 0-7 -load-cpus 8-15 for separate pinned processes, -soak-events N for a soak).
 	go run ./cmd/benchingest $(BENCH_FLAGS)
 
 .PHONY: bench-admin

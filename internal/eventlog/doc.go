@@ -62,7 +62,10 @@
 // every process stored, a moment after they were stored, and after a
 // crash the feeder reads again from its checkpoint. Append checks the
 // index before publishing, after waiting (within its context) until the
-// feeder has reached the log's head once since Open. Entries expire
+// index is current: its feeder reached the log's head once since Open,
+// and has recorded every event stored more than half the duplicate window
+// ago. An event whose vendor time is recent skips the check: every earlier
+// copy of it is still in the window (Log.withinWindow). Entries expire
 // CallIDIndexTTL after they were stored (default: MaxAge; never when that
 // is 0), by 10-minute partitions. An event dropped by retention stays
 // known as a duplicate while its entry lives; GetByCallID then reports
