@@ -35,6 +35,14 @@
 // before, at the peak of and after the runs, and the disk its data_dir
 // takes per stored event.
 //
+// After imbridge, unless -jetstream=false, it measures the ceiling:
+// a JetStream server alone (in this process, or pinned like imbridge),
+// with a stream configured as imbridge's (file storage, S2, message-id
+// deduplication over 2 minutes), the bodies published as messages with
+// their own ids: by as many synchronous publishers as the max phase has
+// workers, then asynchronously from one publisher with up to 4096 in
+// flight. The report gives imbridge's max throughput over each.
+//
 // With -soak-events N the program instead sends N distinct callbacks at
 // -soak-rate, every -dup-every-th request repeating an earlier one as the
 // vendor's retries do, and prints a line every -report-every: resident
@@ -165,6 +173,7 @@ type options struct {
 	soakRate    float64
 	reportEvery time.Duration
 	dupEvery    int
+	jetstream   bool
 }
 
 func main() { os.Exit(run()) }
@@ -174,6 +183,14 @@ func run() int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchingest:", err)
 		return 2
+	}
+	if o.serveJetStream != "" {
+		addr, dir, _ := strings.Cut(o.serveJetStream, ",")
+		if err := serveJetStream(addr, dir); err != nil {
+			fmt.Fprintln(os.Stderr, "benchingest: JetStream:", err)
+			return 1
+		}
+		return 0
 	}
 	if o.serveBaseline != "" {
 		if err := serveBaseline(o.serveBaseline); err != nil {
@@ -193,6 +210,8 @@ func run() int {
 type flags struct {
 	options
 	serveBaseline string
+	// serveJetStream is "addr,dir".
+	serveJetStream string
 }
 
 func parseFlags() (flags, error) {
@@ -217,6 +236,8 @@ func parseFlags() (flags, error) {
 	flag.DurationVar(&o.reportEvery, "report-every", time.Minute, "soak mode: print a line this often")
 	flag.IntVar(&o.dupEvery, "dup-every", 100, "soak mode: every Nth request repeats an earlier callback, as a vendor retry would (0: none)")
 	flag.StringVar(&f.serveBaseline, "serve-baseline", "", "internal: serve only the baseline on this address (how -imbridge runs it)")
+	flag.StringVar(&f.serveJetStream, "serve-jetstream", "", "internal: serve only a JetStream server on ADDR,DIR (how -imbridge runs the JetStream ceiling)")
+	flag.BoolVar(&o.jetstream, "jetstream", true, "also measure JetStream alone (the ceiling): synchronous and asynchronous publishers on the servers' cores")
 	flag.Parse()
 	switch {
 	case flag.NArg() != 0:
@@ -369,6 +390,11 @@ func bench(o options) (code int, err error) {
 			set.free()
 		}
 	}
+	if o.jetstream {
+		if rep.js, err = jetStreamCeiling(o, bodiesFor); err != nil {
+			return 0, err
+		}
+	}
 	rep.bodies, rep.bodyBytes, rep.genTook = bodies, bodyBytes, genTook
 	rep.rssLast, rep.rssPeak = rss.read()
 
@@ -383,6 +409,36 @@ func bench(o options) (code int, err error) {
 		return 1, nil
 	}
 	return 0, nil
+}
+
+// jetStreamCeiling measures JetStream alone, after imbridge: synchronous
+// publishers as many as the max phase's workers, then asynchronous.
+func jetStreamCeiling(o options, bodiesFor func(int) bodySet) ([]*jsResult, error) {
+	dir, err := os.MkdirTemp("", "benchingest-jetstream-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	url, pid, stop, err := startJetStream(o, dir)
+	if err != nil {
+		return nil, fmt.Errorf("JetStream alone: %w", err)
+	}
+	defer stop()
+	if pid != 0 {
+		serverPIDs = []int{pid}
+	}
+	var out []*jsResult
+	for i, workers := range []int{o.concurrency, 0} {
+		set := bodiesFor(o.maxBodies)
+		progress("JetStream alone: %d publishers (0: async), %s warm-up + %s", workers, o.warmup, o.duration)
+		r, err := runJetStream(url, set, workers, o.warmup, o.duration, "BENCH"+strconv.Itoa(i))
+		set.free()
+		if err != nil {
+			return nil, fmt.Errorf("JetStream alone: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 // ratePhaseRequests is how many requests a rate-phase run sends.

@@ -25,6 +25,7 @@ type report struct {
 	rate            [][2]*rateResult // baseline, imbridge for each rate
 	metricLines     []string
 	stored          float64
+	js              []*jsResult // JetStream alone: sync, then async
 }
 
 // print writes the report and says whether every check passed.
@@ -128,6 +129,18 @@ func (r *report) print(w io.Writer) (ok bool) {
 	}
 	if len(failures) > 0 {
 		fmt.Fprintf(w, "\n## Failed requests\n\n%s\n", strings.Join(failures, "\n"))
+	}
+
+	if len(r.js) > 0 {
+		fmt.Fprintf(w, "\n## JetStream alone: the ceiling, %s measured after %s warm-up\n\n", o.duration, o.warmup)
+		fmt.Fprintln(w, "A JetStream server alone on the servers' CPUs, a stream as imbridge's (file storage, S2, message ids deduplicated over 2 minutes), the bodies as messages, each acknowledged.")
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "| publishers | stored/s | failed | CPU "+r.cpuColumns()+" |")
+		fmt.Fprintln(w, "|---|--:|--:|--:|")
+		for _, x := range r.js {
+			fmt.Fprintf(w, "| %s | %.0f | %d | %s |\n", x.mode, x.rate(), x.failures, cores(x.cpu))
+		}
+		fmt.Fprintf(w, "\nimbridge/JetStream async: **%.3f**; imbridge/JetStream sync: **%.3f**\n", r.max[1].rps()/r.js[len(r.js)-1].rate(), r.max[1].rps()/r.js[0].rate())
 	}
 
 	who := "imbridge's process"
