@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -83,36 +82,11 @@ func startJetStream(o options, dir string) (url string, pid int, stop func(), er
 		}
 		return "nats://" + addr, 0, func() { s.Shutdown(); s.WaitForShutdown() }, nil
 	}
-	self, err := os.Executable()
+	pid, stop, err = spawnSelf(o, addr, "-serve-jetstream", addr+","+dir)
 	if err != nil {
-		return "", 0, nil, err
+		return "", 0, nil, fmt.Errorf("JetStream server: %w", err)
 	}
-	cmd := pinned(o.serverCPUs, self, "-serve-jetstream", addr+","+dir)
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		return "", 0, nil, err
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			break
-		}
-		select {
-		case werr := <-exited:
-			return "", 0, nil, fmt.Errorf("JetStream server exited: %v", werr)
-		default:
-		}
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			return "", 0, nil, fmt.Errorf("JetStream server not ready on %s: %w", addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return "nats://" + addr, cmd.Process.Pid, func() { _ = cmd.Process.Kill(); <-exited }, nil
+	return "nats://" + addr, pid, stop, nil
 }
 
 // runJetStream publishes bodies to a fresh stream on url for warmup plus
@@ -147,10 +121,10 @@ func runJetStream(url string, bodies bodySet, workers int, warmup, d time.Durati
 	subject := name + ".chat.txt"
 	// Message i is body i modulo the set (more bodies than an 8 MB block
 	// holds, so a block never repeats one) with its own message id.
-	msg := func() (*nats.Msg, bool) {
+	msg := func() *nats.Msg {
 		i := next.Add(1) - 1
 		return &nats.Msg{Subject: subject, Data: bodies.at(int(i) % bodies.len()),
-			Header: nats.Header{jetstream.MsgIDHeader: []string{name + "-" + strconv.FormatInt(i, 10)}}}, true
+			Header: nats.Header{jetstream.MsgIDHeader: []string{name + "-" + strconv.FormatInt(i, 10)}}}
 	}
 	acked := func(err error) {
 		switch {
@@ -160,23 +134,26 @@ func runJetStream(url string, bodies bodySet, workers int, warmup, d time.Durati
 			stored.Add(1)
 		}
 	}
+	// publishUntilDone hands publish one message after another until the
+	// run ends.
+	publishUntilDone := func(publish func(*nats.Msg)) {
+		for {
+			select {
+			case <-done:
+				return
+			default:
+				publish(msg())
+			}
+		}
+	}
 	var wg sync.WaitGroup
 	if workers > 0 {
 		for range workers {
 			wg.Go(func() {
-				for {
-					select {
-					case <-done:
-						return
-					default:
-					}
-					m, ok := msg()
-					if !ok {
-						return
-					}
+				publishUntilDone(func(m *nats.Msg) {
 					_, err := js.PublishMsg(ctx, m)
 					acked(err)
-				}
+				})
 			})
 		}
 	} else {
@@ -195,23 +172,13 @@ func runJetStream(url string, bodies bodySet, workers int, warmup, d time.Durati
 		})
 		wg.Go(func() {
 			defer close(futures)
-			for {
-				select {
-				case <-done:
-					return
-				default:
-				}
-				m, ok := msg()
-				if !ok {
-					return
-				}
-				f, err := js.PublishMsgAsync(m)
-				if err != nil {
+			publishUntilDone(func(m *nats.Msg) {
+				if f, err := js.PublishMsgAsync(m); err != nil {
 					acked(err)
-					continue
+				} else {
+					futures <- f
 				}
-				futures <- f
-			}
+			})
 		})
 	}
 	time.Sleep(warmup)

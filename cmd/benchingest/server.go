@@ -127,22 +127,46 @@ func startBaseline(o options) (url string, pid int, stop func(), err error) {
 	if err != nil {
 		return "", 0, nil, err
 	}
+	pid, stop, err = spawnSelf(o, addr, "-serve-baseline", addr)
+	if err != nil {
+		return "", 0, nil, fmt.Errorf("baseline: %w", err)
+	}
+	return "http://" + addr, pid, stop, nil
+}
+
+// spawnSelf runs this program with args as a server process pinned to
+// -server-cpus, and waits until it accepts connections on addr (for at
+// most a minute, or until it exits). It returns its pid and how to stop
+// it.
+func spawnSelf(o options, addr string, args ...string) (pid int, stop func(), err error) {
 	self, err := os.Executable()
 	if err != nil {
-		return "", 0, nil, err
+		return 0, nil, err
 	}
-	cmd := pinned(o.serverCPUs, self, "-serve-baseline", addr)
+	cmd := pinned(o.serverCPUs, self, args...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
-		return "", 0, nil, err
+		return 0, nil, err
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	if err := waitReady("http://"+addr+"/", exited); err != nil {
-		_ = cmd.Process.Kill()
-		return "", 0, nil, err
+	kill := func() { _ = cmd.Process.Kill(); <-exited }
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+			return cmd.Process.Pid, kill, nil
+		}
+		select {
+		case werr := <-exited:
+			return 0, nil, fmt.Errorf("%s exited before it listened: %v", args[0], werr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			kill()
+			return 0, nil, fmt.Errorf("%s not listening on %s after a minute: %w", args[0], addr, err)
+		}
 	}
-	return "http://" + addr, cmd.Process.Pid, func() { _ = cmd.Process.Kill(); <-exited }, nil
 }
 
 // serveBaseline is the -serve-baseline mode: the baseline alone, until
