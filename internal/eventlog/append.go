@@ -163,10 +163,17 @@ func (l *Log) Get(ctx context.Context, cursor uint64) (*imbridgev1.Event, error)
 // GetByCallID returns the event stored for callID, found through the call id
 // index; ErrNotFound when there is none. It sees every event stored before
 // it was called, by any process: when the index does not know the call id
-// it waits until the index has caught up with the log's head.
+// it waits until the index has caught up with the log's head (within ctx,
+// or 10 s when ctx has no deadline).
 func (l *Log) GetByCallID(ctx context.Context, callID string) (*imbridgev1.Event, error) {
 	if callID == "" {
 		return nil, ErrNotFound
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		// The wait for the index below must end, as Append's does.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultTimeout)
+		defer cancel()
 	}
 	msgID := MsgID(callID)
 	seq, err := l.index.lookup(msgID)

@@ -57,11 +57,11 @@
 // (callids.go) is a Pebble store on local disk, in DataDir/callid-index,
 // one per process: a headers-only ordered consumer, the feeder, reads every
 // stored event's message id from the log and records it with the event's
-// cursor, committing at most every 50 ms along with its checkpoint (the
-// cursor up to which it has read). So every process knows the call ids
-// every process stored, a moment after they were stored, and after a
-// crash the feeder reads again from its checkpoint. Append checks the
-// index before publishing, after waiting (within its context) until the
+// cursor, committing every 50 ms (sooner past 4,096 ids) with its
+// checkpoint (the cursor up to which it has read). So every process knows
+// the call ids every process stored, a moment after they were stored,
+// and after a crash the feeder reads again from its checkpoint. Append
+// checks the index before publishing, after waiting (within its context) until the
 // index is current: its feeder reached the log's head once since Open,
 // and has recorded every event stored more than half the duplicate window
 // ago. An event whose vendor time is recent skips the check: every earlier
