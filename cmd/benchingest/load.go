@@ -226,6 +226,7 @@ type rateResult struct {
 	latency []time.Duration // from intended send to the answer's end, sorted
 	maxLag  time.Duration   // most a dispatch was behind its intended time
 	cpu     cpuUse          // over elapsed
+	appends histogram       // imbridge's own append times during the run (imbridge only)
 
 	scheduled int // requests the run should send
 }

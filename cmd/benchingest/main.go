@@ -120,11 +120,9 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"flag"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -386,8 +384,21 @@ func bench(o options) (code int, err error) {
 			set := bodiesFor(ratePhaseRequests(rate, o.duration))
 			progress("%s: rate %g/s for %s", t.name, rate, o.duration)
 			runtime.GC()
+			var before histogram
+			if t.unique {
+				if before, err = appendHistogram(srv.base + "/metrics"); err != nil {
+					return 0, fmt.Errorf("reading imbridge metrics: %w", err)
+				}
+			}
 			rep.rate[k][ti] = runRate(t, set, rate, o.maxInflight, rateStopAfter*o.duration)
 			set.free()
+			if t.unique {
+				after, err := appendHistogram(srv.base + "/metrics")
+				if err != nil {
+					return 0, fmt.Errorf("reading imbridge metrics: %w", err)
+				}
+				rep.rate[k][ti].appends = after.since(before)
+			}
 		}
 	}
 	if o.jetstream {
@@ -444,35 +455,6 @@ func jetStreamCeiling(o options, bodiesFor func(int) bodySet) ([]*jsResult, erro
 // ratePhaseRequests is how many requests a rate-phase run sends.
 func ratePhaseRequests(rate float64, d time.Duration) int {
 	return max(1, int(rate*d.Seconds()))
-}
-
-// storedTotal returns imbridge's imbridge_callbacks_stored_total lines and
-// the sum of their values.
-func storedTotal(url string) (lines []string, sum float64, err error) {
-	resp, err := http.Get(url)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, 0, fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, "imbridge_callbacks_stored_total") {
-			continue
-		}
-		fields := strings.Fields(line)
-		v, err := strconv.ParseFloat(fields[len(fields)-1], 64)
-		if err != nil {
-			return nil, 0, fmt.Errorf("metric line %q: %w", line, err)
-		}
-		lines = append(lines, line)
-		sum += v
-	}
-	return lines, sum, sc.Err()
 }
 
 func progress(format string, args ...any) {

@@ -103,8 +103,12 @@ func (l *Log) Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, 
 		data = stripField(data, cursorField)
 	}
 
+	// Published asynchronously: many appends share each connection's
+	// writes and its one reply subscription, and each waits only for its
+	// own acknowledgement. The message is copied out before the publish
+	// returns, so the buffer goes back to the pool at once.
 	c := &l.appendConns[l.nextConn.Add(1)%uint32(len(l.appendConns))]
-	ack, err := c.js.PublishMsg(ctx, &nats.Msg{
+	f, err := c.js.PublishMsgAsync(&nats.Msg{
 		Subject: subject,
 		Data:    data,
 		Header:  nats.Header{jetstream.MsgIDHeader: []string{msgID}},
@@ -112,9 +116,18 @@ func (l *Log) Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, 
 	if err != nil {
 		return 0, false, fmt.Errorf("eventlog: Append %s: %w", ShortID(callID), unavailable(err))
 	}
-	// The feeder records the call id within indexFlushEvery, long before
-	// the duplicate window forgets it.
-	return ack.Sequence, ack.Duplicate, nil
+	select {
+	case ack := <-f.Ok():
+		// The feeder records the call id within indexFlushEvery, long
+		// before the duplicate window forgets it.
+		return ack.Sequence, ack.Duplicate, nil
+	case err := <-f.Err():
+		return 0, false, fmt.Errorf("eventlog: Append %s: %w", ShortID(callID), unavailable(err))
+	case <-ctx.Done():
+		// The acknowledgement may still come, or time out
+		// (WithPublishAsyncTimeout): either way its future is dropped.
+		return 0, false, fmt.Errorf("eventlog: Append %s: %w", ShortID(callID), unavailable(ctx.Err()))
+	}
 }
 
 // withinWindow says whether every earlier copy of an event with this

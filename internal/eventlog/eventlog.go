@@ -271,7 +271,9 @@ func Open(ctx context.Context, cfg Config) (_ *Log, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("eventlog: connect: %w", err)
 		}
-		js, err := jetstream.New(nc)
+		js, err := jetstream.New(nc,
+			jetstream.WithPublishAsyncMaxPending(appendMaxPending),
+			jetstream.WithPublishAsyncTimeout(defaultTimeout))
 		if err != nil {
 			nc.Close()
 			return nil, fmt.Errorf("eventlog: jetstream: %w", err)
@@ -446,6 +448,12 @@ func drain(nc *nats.Conn) error {
 
 // appendConnCount is how many connections Append spreads over.
 const appendConnCount = 4
+
+// appendMaxPending bounds the appends awaiting their acknowledgement on one
+// connection: 4 × 8192 is far above what the webhook lets in at once, so
+// it only stops a runaway. An append past it waits up to 200 ms for room,
+// then fails as unavailable (the vendor retries).
+const appendMaxPending = 8192
 
 type appendConn struct {
 	nc *nats.Conn
