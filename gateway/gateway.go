@@ -69,6 +69,7 @@ type Gateway struct {
 var register = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
 	imbridgev1.RegisterEventServiceHandler,
 	imbridgev1.RegisterChatroomServiceHandler,
+	imbridgev1.RegisterStatusServiceHandler,
 }
 
 // services are the services registered above: their response messages
@@ -76,6 +77,7 @@ var register = []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) erro
 var services = []protoreflect.FileDescriptor{
 	imbridgev1.File_imbridge_v1_event_service_proto,
 	imbridgev1.File_imbridge_v1_chatroom_service_proto,
+	imbridgev1.File_imbridge_v1_status_service_proto,
 }
 
 // setQueryParser installs the query parameter parser. grpc-gateway keeps

@@ -21,7 +21,8 @@ import (
 
 // Scopes a key can be granted: what it may call.
 const (
-	// ScopeEvents: EventService (reading stored events).
+	// ScopeEvents: EventService (reading stored events) and StatusService
+	// (the process's counters, streams and subscriptions).
 	ScopeEvents = "events"
 	// ScopeChatroomsRead: the ChatroomService RPCs without side effects.
 	ScopeChatroomsRead = "chatrooms:read"
@@ -121,6 +122,15 @@ func (k *APIKeys) authenticate(ctx context.Context) (context.Context, error) {
 	return context.WithValue(ctx, grantKey{}, g), nil
 }
 
+// grantedApps is the apps (`org#app`) the caller's key may act on; nil
+// when it may act on every app (or no keys are configured).
+func grantedApps(ctx context.Context) []string {
+	if g, _ := ctx.Value(grantKey{}).(*grant); g != nil {
+		return g.apps
+	}
+	return nil
+}
+
 // authorizeUnary lets a call through when the caller's key grants its
 // method and its app. A stored event of an app the key may not see is not
 // found, as if it did not exist.
@@ -175,8 +185,11 @@ func (g *grant) allows(method string, req any) error {
 	if g.apps == nil || req == nil || need == "" {
 		return nil
 	}
-	if _, ok := req.(*imbridgev1.GetEventRequest); ok {
+	switch req.(type) {
+	case *imbridgev1.GetEventRequest:
 		return nil // the event's app is known once it is read: authorizeUnary checks it
+	case *imbridgev1.GetStatusRequest:
+		return nil // names no app: GetStatus shows only the key's apps (grantedApps)
 	}
 	app, ok := appOf(req)
 	switch {
@@ -193,7 +206,7 @@ func (g *grant) allows(method string, req any) error {
 func scopeOf(method string) string {
 	service, _, _ := strings.Cut(strings.TrimPrefix(method, "/"), "/")
 	switch service {
-	case imbridgev1.EventService_ServiceDesc.ServiceName:
+	case imbridgev1.EventService_ServiceDesc.ServiceName, imbridgev1.StatusService_ServiceDesc.ServiceName:
 		return ScopeEvents
 	case imbridgev1.ChatroomService_ServiceDesc.ServiceName:
 		if methodIdempotency(method) == descriptorpb.MethodOptions_NO_SIDE_EFFECTS {

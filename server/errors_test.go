@@ -43,6 +43,8 @@ func (f *fakeStore) Follow(context.Context, eventlog.Filter, eventlog.Start) (*e
 
 func (f *fakeStore) Epoch() string { return "fake-epoch" }
 
+func (f *fakeStore) Head(context.Context) (uint64, error) { return 0, f.fail() }
+
 func (f *fakeStore) CreateSubscription(context.Context, eventlog.SubscriptionConfig) (*eventlog.SubscriptionInfo, error) {
 	return nil, f.fail()
 }

@@ -21,6 +21,7 @@ type EventStore interface {
 	GetByCallID(ctx context.Context, callID string) (*imbridgev1.Event, error)
 	List(ctx context.Context, q eventlog.Query) ([]*imbridgev1.Event, uint64, error)
 	Follow(ctx context.Context, f eventlog.Filter, start eventlog.Start) (*eventlog.Follower, error)
+	Head(ctx context.Context) (uint64, error)
 	Epoch() string
 	CreateSubscription(ctx context.Context, c eventlog.SubscriptionConfig) (*eventlog.SubscriptionInfo, error)
 	GetSubscription(ctx context.Context, appkey, id string) (*eventlog.SubscriptionInfo, error)
@@ -37,6 +38,8 @@ type EventService struct {
 	Store EventStore
 	// Streams tunes SubscribeEvents; zero fields take their defaults.
 	Streams StreamOptions
+
+	open streamRegistry // the open SubscribeEvents streams, for StatusService
 }
 
 // Page sizes of ListEvents; a page's bytes are bounded by

@@ -39,7 +39,8 @@ import (
 type Options struct {
 	// Logger receives one line per RPC and every recovered panic.
 	Logger *slog.Logger
-	// Keys authenticate callers of EventService and ChatroomService.
+	// Keys authenticate callers of EventService, ChatroomService and
+	// StatusService.
 	Keys *APIKeys
 	// Registerer receives the per-RPC metrics.
 	Registerer prometheus.Registerer
@@ -47,6 +48,8 @@ type Options struct {
 	Events imbridgev1.EventServiceServer
 	// Chatrooms serves ChatroomService.
 	Chatrooms imbridgev1.ChatroomServiceServer
+	// Status serves StatusService; nil answers UNIMPLEMENTED.
+	Status imbridgev1.StatusServiceServer
 }
 
 // KeepaliveMinClientInterval is the shortest client keepalive ping
@@ -130,6 +133,10 @@ func New(opts Options) (*Server, error) {
 	)
 	imbridgev1.RegisterEventServiceServer(s.grpc, opts.Events)
 	imbridgev1.RegisterChatroomServiceServer(s.grpc, opts.Chatrooms)
+	if opts.Status == nil {
+		opts.Status = imbridgev1.UnimplementedStatusServiceServer{}
+	}
+	imbridgev1.RegisterStatusServiceServer(s.grpc, opts.Status)
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
 	metrics.InitializeMetrics(s.grpc)

@@ -1,8 +1,11 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -76,55 +79,130 @@ func (s *EventService) SubscribeEvents(req *imbridgev1.SubscribeEventsRequest, s
 		idle = d.AsDuration()
 	}
 	var src source
+	open := &openStream{opened: time.Now()}
+	open.app, _ = appOf(req) // the request's app, as auth reads it: "-#-" for every app
 	if req.GetSubscription() != "" {
-		m, err := s.join(ctx, req)
+		m, sub, err := s.join(ctx, req)
 		if err != nil {
 			return err
 		}
 		defer m.Close()
-		src = m
+		src, open.source, open.subscription = m, sub.name(), sub.name()
 	} else {
-		fl, err := s.follow(ctx, req)
+		fl, from, err := s.follow(ctx, req)
 		if err != nil {
 			return err
 		}
-		src = fl
+		src, open.source = fl, req.GetParent()
+		open.scanned.Store(from)
+		if f := req.GetFilter(); f != nil {
+			open.filter = proto.Clone(f).(*imbridgev1.EventFilter)
+		}
 	}
-	return s.pump(ctx, stream, src, req.GetView() == imbridgev1.EventView_EVENT_VIEW_FULL, idle, opts)
+	defer s.open.add(open)()
+	return s.pump(ctx, stream, src, req.GetView() == imbridgev1.EventView_EVENT_VIEW_FULL, idle, opts, open)
 }
 
-// follow opens a plain stream's follower.
-func (s *EventService) follow(ctx context.Context, req *imbridgev1.SubscribeEventsRequest) (*eventlog.Follower, error) {
+// openStream is one open SubscribeEvents stream, as GetStatus shows it.
+// Its send loop updates the counters with atomics only; the rest is set
+// before the stream is listed and never changes.
+type openStream struct {
+	id     uint64 // in the order streams opened
+	opened time.Time
+	source string // the parent, or the subscription's name
+	// app is the appkey the stream reads ("-#-" for every app), to show a
+	// stream only to keys that may read that app.
+	app string
+	// filter is a plain stream's filter as requested; nil for a member,
+	// which takes its subscription's (named by subscription).
+	filter       *imbridgev1.EventFilter
+	subscription string
+	// scanned is the last cursor the client was told the stream examined:
+	// where it starts, then the newest event sent or a heartbeat's scanned
+	// cursor (a member's heartbeats carry none: its newest event sent);
+	// sent counts the events sent. Once listed, only the send loop writes
+	// them.
+	scanned, sent atomic.Uint64
+}
+
+// streamRegistry lists the open streams of an EventService. The zero
+// value is ready to use.
+type streamRegistry struct {
+	mu   sync.Mutex
+	next uint64
+	open map[uint64]*openStream
+}
+
+// add lists st until the returned func removes it.
+func (r *streamRegistry) add(st *openStream) (remove func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.open == nil {
+		r.open = map[uint64]*openStream{}
+	}
+	r.next++
+	st.id = r.next
+	r.open[st.id] = st
+	return func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		delete(r.open, st.id)
+	}
+}
+
+// list returns the open streams in the order they opened.
+func (r *streamRegistry) list() []*openStream {
+	r.mu.Lock()
+	out := make([]*openStream, 0, len(r.open))
+	for _, st := range r.open {
+		out = append(out, st)
+	}
+	r.mu.Unlock()
+	slices.SortFunc(out, func(a, b *openStream) int { return cmp.Compare(a.id, b.id) })
+	return out
+}
+
+// follow opens a plain stream's follower, and says where it starts: the
+// cursor it resumes after, or for the newest end the head before it
+// opened (at most where it starts); 0 for a start that only its first
+// heartbeat tells (a time, or the earliest).
+func (s *EventService) follow(ctx context.Context, req *imbridgev1.SubscribeEventsRequest) (*eventlog.Follower, uint64, error) {
 	if req.GetMaxOutstanding() != 0 {
-		return nil, invalidArgument("max_outstanding", "max_outstanding applies to subscription streams only")
+		return nil, 0, invalidArgument("max_outstanding", "max_outstanding applies to subscription streams only")
 	}
 	if req.GetParent() == "" {
-		return nil, invalidArgument("parent", "parent is required: orgs/{org}/apps/{app}, or "+allApps+" for every app")
+		return nil, 0, invalidArgument("parent", "parent is required: orgs/{org}/apps/{app}, or "+allApps+" for every app")
 	}
 	f, err := filterOf(req.GetParent(), req.GetFilter())
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
+	var from uint64
 	var start eventlog.Start
 	switch st := req.GetStart().(type) {
 	case *imbridgev1.SubscribeEventsRequest_Position:
 		start.Earliest = st.Position == imbridgev1.StartPosition_START_POSITION_EARLIEST
 	case *imbridgev1.SubscribeEventsRequest_AfterCursor:
 		start.Resume, start.After, start.Epoch = true, st.AfterCursor, req.GetEpoch()
+		from = st.AfterCursor
 	case *imbridgev1.SubscribeEventsRequest_StartTime:
 		if err := st.StartTime.CheckValid(); err != nil {
-			return nil, invalidArgument("start_time", "start_time: "+err.Error())
+			return nil, 0, invalidArgument("start_time", "start_time: "+err.Error())
 		}
 		start.Time = st.StartTime.AsTime()
 	}
 	if req.GetEpoch() != "" && !start.Resume {
-		return nil, invalidArgument("epoch", "epoch goes with after_cursor")
+		return nil, 0, invalidArgument("epoch", "epoch goes with after_cursor")
 	}
-	return s.Store.Follow(ctx, f, start)
+	if !start.Resume && !start.Earliest && start.Time.IsZero() {
+		from, _ = s.Store.Head(ctx) // only for GetStatus: 0 if the log does not say
+	}
+	fl, err := s.Store.Follow(ctx, f, start)
+	return fl, from, err
 }
 
 // join makes a subscription stream's member.
-func (s *EventService) join(ctx context.Context, req *imbridgev1.SubscribeEventsRequest) (*eventlog.Member, error) {
+func (s *EventService) join(ctx context.Context, req *imbridgev1.SubscribeEventsRequest) (*eventlog.Member, subRef, error) {
 	var v violations
 	sub := v.subscription("subscription", req.GetSubscription())
 	if req.GetFilter() != nil {
@@ -144,9 +222,10 @@ func (s *EventService) join(ctx context.Context, req *imbridgev1.SubscribeEvents
 		max = defaultMaxOutstanding
 	}
 	if err := v.err(); err != nil {
-		return nil, err
+		return nil, sub, err
 	}
-	return s.Store.Join(ctx, sub.appkey(), sub.id, max)
+	m, err := s.Store.Join(ctx, sub.appkey(), sub.id, max)
+	return m, sub, err
 }
 
 // pump reads src and sends what it returns. A second goroutine does the
@@ -154,14 +233,17 @@ func (s *EventService) join(ctx context.Context, req *imbridgev1.SubscribeEvents
 // buffer between them (opts.BufferEvents messages, opts.BufferBytes
 // bytes) stays full for the send timeout, the stream ends with
 // RESOURCE_EXHAUSTED and reading stops, whatever the client does.
+//
+// The send loop also keeps open's counters: per message, atomics only.
 func (s *EventService) pump(ctx context.Context, stream grpc.ServerStreamingServer[imbridgev1.SubscribeEventsResponse],
-	src source, full bool, idle time.Duration, opts StreamOptions) error {
+	src source, full bool, idle time.Duration, opts StreamOptions, open *openStream) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type queued struct {
-		msg    any // a response, or a response encoded once for every stream
-		cursor uint64
-		size   int64
+		msg     any // a response, or a response encoded once for every stream
+		cursor  uint64
+		scanned uint64 // the event's cursor, or a heartbeat's scanned cursor
+		size    int64
 	}
 	var (
 		out      = make(chan queued, opts.BufferEvents)
@@ -181,6 +263,10 @@ func (s *EventService) pump(ctx context.Context, stream grpc.ServerStreamingServ
 				}
 				if q.cursor != 0 {
 					lastSent.Store(q.cursor)
+					open.sent.Add(1)
+				}
+				if q.scanned > open.scanned.Load() { // this goroutine is the only writer
+					open.scanned.Store(q.scanned)
 				}
 			case <-ctx.Done():
 				return
@@ -205,7 +291,7 @@ func (s *EventService) pump(ctx context.Context, stream grpc.ServerStreamingServ
 		if err != nil {
 			return err
 		}
-		q := queued{msg: msg, cursor: it.Cursor, size: min(int64(it.Size()+128), int64(opts.BufferBytes))}
+		q := queued{msg: msg, cursor: it.Cursor, scanned: max(it.Cursor, it.Scanned), size: min(int64(it.Size()+128), int64(opts.BufferBytes))}
 		// Wait for room, at most the send timeout.
 		stall.Reset(opts.SendTimeout)
 		if !room.TryAcquire(q.size) {

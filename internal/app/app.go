@@ -41,6 +41,7 @@ type App struct {
 // New checks the configuration, opens the listeners and builds the servers.
 // Nothing is served until Run.
 func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
+	startTime := time.Now() // the counters count from here
 	if len(cfg.APIKeys) == 0 {
 		if !cfg.Loopback() {
 			return nil, fmt.Errorf("refusing to start: no api_keys are configured and a listener is not on loopback "+
@@ -130,15 +131,21 @@ func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
 	if a.client, err = a.newVendor(reg); err != nil {
 		return nil, err
 	}
+	events := &server.EventService{Store: a.events, Streams: server.StreamOptions{
+		HeartbeatInterval: time.Duration(cfg.Streams.HeartbeatInterval),
+		SendTimeout:       time.Duration(cfg.Streams.SendTimeout),
+	}}
+	appkeys := make([]string, 0, len(cfg.Apps))
+	for _, app := range cfg.Apps {
+		appkeys = append(appkeys, app.Appkey)
+	}
 	a.grpc, err = server.New(server.Options{
 		Logger:     log,
 		Keys:       keys,
 		Registerer: reg,
-		Events: &server.EventService{Store: a.events, Streams: server.StreamOptions{
-			HeartbeatInterval: time.Duration(cfg.Streams.HeartbeatInterval),
-			SendTimeout:       time.Duration(cfg.Streams.SendTimeout),
-		}},
-		Chatrooms: &server.ChatroomService{Vendor: a.client, Rooms: a.events, Logger: log},
+		Events:     events,
+		Chatrooms:  &server.ChatroomService{Vendor: a.client, Rooms: a.events, Logger: log},
+		Status:     &server.StatusService{Store: a.events, Metrics: reg, Events: events, Apps: appkeys, StartTime: startTime},
 	})
 	if err != nil {
 		return nil, err
