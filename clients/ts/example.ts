@@ -1,6 +1,6 @@
-// A TypeScript client of imbridge over gRPC, from the generated stubs in
-// gen/ts and @connectrpc/connect-node: list stored events, follow the live
-// stream, create a chatroom.
+// A TypeScript client of imbridge over gRPC, from the generated package
+// @imbridge/api (gen/ts) and @connectrpc/connect-node: list stored events,
+// follow the live stream, create a chatroom.
 //
 //   node example.js HOST:PORT ORG#APP [COUNT]
 //
@@ -8,8 +8,8 @@
 // prints one line per step; the tests run it against a live imbridge.
 import { createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { ChatroomService } from "../../gen/ts/imbridge/v1/chatroom_service_pb";
-import { EventService, StartPosition } from "../../gen/ts/imbridge/v1/event_service_pb";
+import { ChatroomService } from "@imbridge/api/imbridge/v1/chatroom_service_pb";
+import { EventService, StartPosition } from "@imbridge/api/imbridge/v1/event_service_pb";
 
 async function main(): Promise<void> {
   const [addr, appkey, count = "1"] = process.argv.slice(2);

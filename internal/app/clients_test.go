@@ -27,15 +27,21 @@ func repoRoot(t *testing.T) string {
 	return root
 }
 
-// The TypeScript client example (clients/ts/example.ts), built from the
-// generated stubs in gen/ts with the pinned compiler, lists events,
-// follows the stream and creates a chatroom against a live imbridge: a
-// broken contract or generator fails here.
+// The TypeScript client example (clients/ts/example.ts), built with the
+// pinned compiler against the package @imbridge/api (gen/ts, built here by
+// its own build as make ts-package runs it, and linked into node_modules as
+// npm installs it), lists events, follows the stream and creates a chatroom
+// against a live imbridge: a broken contract, generator or package fails
+// here.
 func TestTypeScriptClientExample(t *testing.T) {
 	root := repoRoot(t)
 	tsc := filepath.Join(root, "node_modules", ".bin", "tsc")
 	node, err := exec.LookPath("node")
-	if _, statErr := os.Stat(filepath.Join(root, "node_modules", "@connectrpc", "connect-node")); err != nil || statErr != nil {
+	_, statErr := os.Stat(filepath.Join(root, "node_modules", "@connectrpc", "connect-node"))
+	if statErr == nil {
+		_, statErr = os.Stat(filepath.Join(root, "node_modules", "@imbridge", "api", "package.json"))
+	}
+	if err != nil || statErr != nil {
 		if os.Getenv(requireNode) != "" {
 			t.Fatalf("node (%v) or the npm packages (%v) are missing: run make tools", err, statErr)
 		}
@@ -43,6 +49,9 @@ func TestTypeScriptClientExample(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
+	if b, err := exec.CommandContext(ctx, tsc, "-p", filepath.Join(root, "gen", "ts", "tsconfig.json")).CombinedOutput(); err != nil {
+		t.Fatalf("building @imbridge/api: tsc: %v\n%s", err, b)
+	}
 	out := t.TempDir()
 	if b, err := exec.CommandContext(ctx, tsc, "-p", filepath.Join(root, "clients", "ts", "tsconfig.json"), "--outDir", out).CombinedOutput(); err != nil {
 		t.Fatalf("tsc: %v\n%s", err, b)
@@ -55,7 +64,7 @@ func TestTypeScriptClientExample(t *testing.T) {
 		r.post(t, body)
 		sent = append(sent, callIDOf(t, body))
 	}
-	cmd := exec.CommandContext(ctx, node, filepath.Join(out, "clients", "ts", "example.js"), r.app.GRPCAddr().String(), appkey, "2")
+	cmd := exec.CommandContext(ctx, node, filepath.Join(out, "example.js"), r.app.GRPCAddr().String(), appkey, "2")
 	cmd.Env = append(os.Environ(), "IMBRIDGE_API_KEY="+testKey, "NODE_PATH="+filepath.Join(root, "node_modules"))
 	b, err := cmd.CombinedOutput()
 	if err != nil {
