@@ -57,6 +57,20 @@ func TestTypeScriptClientExample(t *testing.T) {
 		t.Fatalf("tsc: %v\n%s", err, b)
 	}
 
+	checkClientExample(t, "from TypeScript", func(addr, appkey string) *exec.Cmd {
+		cmd := exec.CommandContext(ctx, node, filepath.Join(out, "example.js"), addr, appkey, "2")
+		cmd.Env = append(os.Environ(), "NODE_PATH="+filepath.Join(root, "node_modules"))
+		return cmd
+	})
+}
+
+// checkClientExample runs a client example (the command example returns,
+// for imbridge's gRPC address and the app, with the API key added to its
+// environment) against a live imbridge holding a chat:txt and a muc:kick
+// event: the example must list both, stream both and create a chatroom
+// whose display name is room.
+func checkClientExample(t *testing.T, room string, example func(addr, appkey string) *exec.Cmd) {
+	t.Helper()
 	r := start(t, ingestConfig(t))
 	var sent []string
 	for _, sel := range []string{"chat:txt", "muc:kick"} {
@@ -64,8 +78,8 @@ func TestTypeScriptClientExample(t *testing.T) {
 		r.post(t, body)
 		sent = append(sent, callIDOf(t, body))
 	}
-	cmd := exec.CommandContext(ctx, node, filepath.Join(out, "example.js"), r.app.GRPCAddr().String(), appkey, "2")
-	cmd.Env = append(os.Environ(), "IMBRIDGE_API_KEY="+testKey, "NODE_PATH="+filepath.Join(root, "node_modules"))
+	cmd := example(r.app.GRPCAddr().String(), appkey)
+	cmd.Env = append(cmd.Env, "IMBRIDGE_API_KEY="+testKey)
 	b, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("example: %v\n%s", err, b)
@@ -76,9 +90,9 @@ func TestTypeScriptClientExample(t *testing.T) {
 		!strings.HasPrefix(lines[3], "created "+appParent+"/chatrooms/") {
 		t.Fatalf("example printed:\n%s", b)
 	}
-	room := strings.TrimPrefix(lines[3], "created ")
-	res := httpGet(t, "http://"+r.app.HTTPAddr().String()+"/v1/"+room, testKey)
-	if res.code != 200 || !strings.Contains(res.body, "from TypeScript") {
+	name := strings.TrimPrefix(lines[3], "created ")
+	res := httpGet(t, "http://"+r.app.HTTPAddr().String()+"/v1/"+name, testKey)
+	if res.code != 200 || !strings.Contains(res.body, room) {
 		t.Errorf("the room the example created: %d %s", res.code, res.body)
 	}
 }

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/imbridge/imbridge/internal/trigger"
 )
 
 // requirePython is set by CI (.ci/run), where make deps-debian installs the
@@ -65,28 +63,7 @@ func TestPythonClientExample(t *testing.T) {
 		}
 	}
 
-	r := start(t, ingestConfig(t))
-	var sent []string
-	for _, sel := range []string{"chat:txt", "muc:kick"} {
-		body := build(t, sel, trigger.Options{})[0]
-		r.post(t, body)
-		sent = append(sent, callIDOf(t, body))
-	}
-	cmd := python(filepath.Join(root, "clients", "python", "example.py"), r.app.GRPCAddr().String(), appkey, "2")
-	cmd.Env = append(cmd.Env, "IMBRIDGE_API_KEY="+testKey)
-	b, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("example: %v\n%s", err, b)
-	}
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) != 4 || lines[0] != "listed 2 muc:kick,chat:txt" ||
-		!strings.HasPrefix(lines[1], "event 1 chat:txt "+sent[0]+" epoch=") || !strings.HasPrefix(lines[2], "event 2 muc:kick "+sent[1]+" epoch=") ||
-		!strings.HasPrefix(lines[3], "created "+appParent+"/chatrooms/") {
-		t.Fatalf("example printed:\n%s", b)
-	}
-	room := strings.TrimPrefix(lines[3], "created ")
-	res := httpGet(t, "http://"+r.app.HTTPAddr().String()+"/v1/"+room, testKey)
-	if res.code != 200 || !strings.Contains(res.body, "from Python") {
-		t.Errorf("the room the example created: %d %s", res.code, res.body)
-	}
+	checkClientExample(t, "from Python", func(addr, appkey string) *exec.Cmd {
+		return python(filepath.Join(root, "clients", "python", "example.py"), addr, appkey, "2")
+	})
 }
