@@ -77,7 +77,7 @@ format: $(BIN)/buf ## Rewrite protos and Go files in their canonical format.
 	gofmt -w $$(git ls-files '*.go' | grep -v '^gen/')
 
 .PHONY: generate
-generate: tools protodeps ## Wipe gen/ and regenerate it from proto/ (and gen/docs from swagger-ui-dist).
+generate: tools protodeps ## Wipe gen/ and regenerate it: from proto/ (Go, TypeScript, Python, OpenAPI), gen/docs from swagger-ui-dist, gen/console from console/.
 	rm -rf gen
 	$(BIN)/buf generate
 	$(MAKE) --no-print-directory generate-python-extras
@@ -95,6 +95,7 @@ generate: tools protodeps ## Wipe gen/ and regenerate it from proto/ (and gen/do
 	  'package docs' '' 'import "embed"' '' \
 	  '// FS holds the Swagger UI files and their licence.' \
 	  '//' '//go:embed $(SWAGGER_UI_FILES)' 'var FS embed.FS' > gen/docs/docs.go
+	@$(MAKE) --no-print-directory generate-console
 
 .PHONY: checkgenerate
 checkgenerate: generate ## Fail when gen/ differs from what proto/ generates.
@@ -103,9 +104,10 @@ checkgenerate: generate ## Fail when gen/ differs from what proto/ generates.
 	  git status --porcelain -- gen; git --no-pager diff --stat -- gen; exit 1; fi
 
 .PHONY: typecheck-ts
-typecheck-ts: ts-package ## Type-check the generated TypeScript in gen/ts, and the TypeScript client example against the built package (pinned tsc, strict).
+typecheck-ts: ts-package ## Type-check the generated TypeScript in gen/ts, the TypeScript client example against the built package, and the browser console (console/) (pinned tsc, strict).
 	node_modules/.bin/tsc --project tsconfig.json --noEmit
 	node_modules/.bin/tsc --project clients/ts/tsconfig.json --noEmit
+	node_modules/.bin/tsc --project console/tsconfig.json --noEmit
 
 # gen/ts is the npm package @imbridge/api (its package.json and tsconfig.json
 # come from clients/ts/package); the root package links it into node_modules.
@@ -124,6 +126,8 @@ $(GO_TOOL_BINS) &: tools/go.mod tools/go.sum
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts
 	@touch $@
+
+include console/console.mk
 
 # Debian packages some tests need (the Python client, the browser test), one
 # `name=version` per line in tools/debian/*.txt (the version may end in `*`

@@ -123,6 +123,8 @@ func New(opts Options) (*Gateway, error) {
 		g.HandlePath(http.MethodGet, "/openapi.json", serveOpenAPI),
 		g.HandlePath(http.MethodGet, "/docs", docsFile),
 		g.HandlePath(http.MethodGet, "/docs/{file}", docsFile),
+		g.HandlePath(http.MethodGet, "/console", consoleFile),
+		g.HandlePath(http.MethodGet, "/console/{file}", consoleFile),
 	); err != nil {
 		_ = conn.Close()
 		return nil, fmt.Errorf("gateway: routes: %w", err)
