@@ -282,3 +282,37 @@ func TestRefusalsAreLoggedAtABoundedRate(t *testing.T) {
 	}
 	t.Errorf("no line says how many refusals were not logged:\n%s", f.out.String())
 }
+
+// BenchmarkIngestChatTxt runs signed chat:txt callbacks, each with its own
+// callId, through the whole write path onto a real embedded event log, as
+// the webhook does: its allocations per callback are what the garbage
+// collector pays for at any rate.
+func BenchmarkIngestChatTxt(b *testing.B) {
+	l, err := eventlog.Open(b.Context(), eventlog.Config{DataDir: b.TempDir(), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	in, err := ingest.New([]ingest.App{{Appkey: appkey, Secrets: []string{secret}}}, l, ingest.Options{AppendTimeout: time.Minute})
+	if err != nil {
+		b.Fatal(err)
+	}
+	bodies := make([][]byte, b.N)
+	var size int
+	for i := range bodies {
+		bs, err := trigger.Build("chat:txt", trigger.Options{Appkey: appkey, Secret: secret, Now: time.Now()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		bodies[i] = bs[len(bs)-1]
+		size += len(bodies[i])
+	}
+	b.SetBytes(int64(size / max(b.N, 1)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for _, body := range bodies {
+		if out := in.Ingest(b.Context(), body, time.Now()); out.Result != ingest.Stored {
+			b.Fatalf("%+v", out)
+		}
+	}
+}
