@@ -132,17 +132,18 @@ include console/console.mk
 # Debian packages some tests need (the Python client, the browser test), one
 # `name=version` per line in tools/debian/*.txt (the version may end in `*`
 # where the archive replaces builds, as Debian's security updates do). Installs only what is
-# missing, so a second run is quick; needs root (CI runs as root).
+# missing, so a second run is quick; needs root (CI runs as root), or sudo.
 DEBIAN_PKGS = $(shell cat tools/debian/*.txt 2>/dev/null | sed 's/\#.*//')
+SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: deps-debian
-deps-debian: ## Install the pinned Debian packages of tools/debian/*.txt (python3-grpcio, chromium…) that are missing; needs root.
+deps-debian: ## Install the pinned Debian packages of tools/debian/*.txt (python3-grpcio, chromium…) that are missing; needs root or sudo.
 	@missing=$$(for p in $(DEBIAN_PKGS); do \
 	  v=$$(dpkg-query -W -f='$${Version}' "$${p%%=*}" 2>/dev/null || true); \
 	  case "$$v" in $${p#*=}) ;; *) echo "$$p";; esac; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:" $$missing; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
 
 .PHONY: grpcurl
 grpcurl: ## Build only the pinned grpcurl into .build/bin (no other tool).
