@@ -344,3 +344,35 @@ func TestGroupOperationMeanings(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDecodeExamples reads, parses and decodes every example body of
+// the vendor documents (examples/), as the write path does after the
+// signature check: what decoding costs per callback mix.
+func BenchmarkDecodeExamples(b *testing.B) {
+	files, err := filepath.Glob(filepath.Join("examples", "*.json"))
+	if err != nil || len(files) == 0 {
+		b.Fatalf("examples: %v (%d files)", err, len(files))
+	}
+	var bodies [][]byte
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if callback.IsObject(raw) { // a few examples document what is not a callback
+			bodies = append(bodies, raw)
+		}
+	}
+	recv := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, raw := range bodies {
+			cb, err := callback.Peek(raw).Parse(raw)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = cb.Decode(recv, nil)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(bodies)), "ns/callback")
+}

@@ -1,8 +1,9 @@
 package callback
 
 import (
-	"encoding/json"
 	"fmt"
+
+	json "github.com/go-json-experiment/json/v1"
 )
 
 // WatchTokenDecodes calls watch with the size of every input Peek hands

@@ -1,9 +1,9 @@
 package callback
 
 import (
-	"encoding/json"
 	"time"
 
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/tidwall/gjson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 

@@ -433,11 +433,11 @@ func TestParseErrorsSpeakJSON(t *testing.T) {
 		` 12 `:                                   "body is not a JSON object",
 		`true`:                                   "body is not a JSON object",
 		``:                                       "invalid JSON at byte 0: unexpected end of JSON input",
-		`{"a":}`:                                 "invalid JSON at byte 6: invalid character '}' looking for beginning of value",
-		`{"callId":"a",}`:                        "invalid JSON at byte 15: ",
-		`{"a":1} x`:                              "invalid JSON at byte 9: ",
+		`{"a":}`:                                 "invalid JSON at byte 5: invalid character '}' looking for beginning of value",
+		`{"callId":"a",}`:                        "invalid JSON at byte 14: ",
+		`{"a":1} x`:                              "invalid JSON at byte 8: ",
 		strings.Repeat("[", 20000):               "invalid JSON at byte ",
-		`{"callId":"a"` + "\x01" + `}`:           "invalid JSON at byte 14: ",
+		`{"callId":"a"` + "\x01" + `}`:           "invalid JSON at byte 13: ",
 		`{"sensitiveWords":{"x":1},"callId":[]}`: "",
 	} {
 		_, err := callback.Parse([]byte(body))

@@ -2,8 +2,9 @@ package callback
 
 import (
 	"bytes"
-	"encoding/json"
 	"strconv"
+
+	json "github.com/go-json-experiment/json/v1"
 )
 
 // wire is the union of the top-level keys of the vendor's callback
