@@ -2,9 +2,7 @@ package gateway
 
 import (
 	"io/fs"
-	"mime"
 	"net/http"
-	"path"
 
 	"github.com/imbridge/imbridge/gen/console"
 )
@@ -31,13 +29,9 @@ func consoleFile(w http.ResponseWriter, r *http.Request, params map[string]strin
 		return
 	}
 	h := w.Header()
-	if t := mime.TypeByExtension(path.Ext(name)); t != "" {
-		h.Set("Content-Type", t)
-	}
-	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", consoleCSP)
 	h.Set("Referrer-Policy", "no-referrer")
 	// The files change with the binary: revalidate rather than keep a copy.
 	h.Set("Cache-Control", "no-cache")
-	_, _ = w.Write(b)
+	writeFile(w, name, b)
 }

@@ -32,10 +32,16 @@ func docsFile(w http.ResponseWriter, r *http.Request, params map[string]string) 
 		http.NotFound(w, r)
 		return
 	}
+	writeFile(w, name, b)
+}
+
+// writeFile answers with an embedded file: its type by its extension
+// (text/plain without one, such as LICENSE), never sniffed.
+func writeFile(w http.ResponseWriter, name string, b []byte) {
 	if t := mime.TypeByExtension(path.Ext(name)); t != "" {
 		w.Header().Set("Content-Type", t)
 	} else {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8") // LICENSE, NOTICE
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	_, _ = w.Write(b)
