@@ -84,12 +84,14 @@ func appendHistogram(url string) (histogram, error) {
 	return h, nil
 }
 
-// since is the observations made after before was read.
+// since is the observations made after before was read (all of them
+// when before is empty).
 func (h histogram) since(before histogram) histogram {
 	d := histogram{bounds: h.bounds, counts: make([]uint64, len(h.counts))}
 	for i := range h.counts {
+		d.counts[i] = h.counts[i]
 		if i < len(before.counts) {
-			d.counts[i] = h.counts[i] - before.counts[i]
+			d.counts[i] -= before.counts[i]
 		}
 	}
 	return d

@@ -18,6 +18,9 @@ func TestHistogramQuantile(t *testing.T) {
 			t.Errorf("quantile(%g) = %g, want %g", c.q, got, c.want)
 		}
 	}
+	if got, want := after.since(histogram{}).quantile(0.5), 12.5/15; math.Abs(got-want) > 1e-12 {
+		t.Errorf("since nothing: quantile(0.5) = %g, want %g (the 13th of all 25 observations, in the first bucket of 15)", got, want)
+	}
 	tail := histogram{bounds: bounds, counts: []uint64{0, 0, 0, 5}}
 	if got := tail.quantile(0.5); got != 4 {
 		t.Errorf("all in the unbounded bucket: quantile(0.5) = %g, want the largest finite bound 4", got)

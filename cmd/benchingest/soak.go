@@ -44,8 +44,8 @@ func soak(o options, mk *maker, srvp **server) (code int, err error) {
 	} else {
 		fmt.Fprintf(w, "imbridge %s as a separate process on CPUs %s, generator on CPUs %s.\n\n", o.imbridge, orAll(o.serverCPUs), orAll(o.loadCPUs))
 	}
-	fmt.Fprintln(w, "| elapsed | sent | stored events | 200/s | p50 ms | p99 ms | max ms | non-200 | RSS MiB now / peak | data_dir MiB | bytes/event | CPU gen / server / machine |")
-	fmt.Fprintln(w, "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+	fmt.Fprintln(w, "| elapsed | sent | stored events | 200/s | p50 ms | p99 ms | max ms | appends p99 ms | non-200 | RSS MiB now / peak | data_dir MiB | bytes/event | CPU gen / server / machine |")
+	fmt.Fprintln(w, "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 
 	client := newClient(o.maxInflight)
 	defer client.CloseIdleConnections()
@@ -57,10 +57,12 @@ func soak(o options, mk *maker, srvp **server) (code int, err error) {
 		lat     []time.Duration
 		sent    atomic.Int64
 		lastOK  int64
+		appends histogram // imbridge's append times at the last line
 		wg      sync.WaitGroup
 		stopRep = make(chan struct{})
 		repDone = make(chan struct{})
 	)
+	appends, _ = appendHistogram(srv.base + "/metrics") // empty on error: the first line counts from start
 	start := time.Now()
 	line := func(now time.Time, cpu cpuUse, window time.Duration) {
 		mu.Lock()
@@ -79,9 +81,14 @@ func soak(o options, mk *maker, srvp **server) (code int, err error) {
 				perEvent = fmt.Sprintf("%.0f", float64(disk)/float64(head))
 			}
 		}
-		fmt.Fprintf(w, "| %s | %d | %s | %.0f | %s | %s | %s | %d | %s / %s | %s | %s | %s |\n",
+		appendP99 := "?"
+		if h, err := appendHistogram(srv.base + "/metrics"); err == nil {
+			appendP99 = fmt.Sprintf("%.2f", h.since(appends).quantile(0.99)*1e3)
+			appends = h
+		}
+		fmt.Fprintf(w, "| %s | %d | %s | %.0f | %s | %s | %s | %s | %d | %s / %s | %s | %s | %s |\n",
 			now.Sub(start).Round(time.Second), sent.Load(), stored, float64(ok-lastOK)/window.Seconds(),
-			ms(quantile(l, 0.5)), ms(quantile(l, 0.99)), ms(quantile(l, 1)), t.failed(),
+			ms(quantile(l, 0.5)), ms(quantile(l, 0.99)), ms(quantile(l, 1)), appendP99, t.failed(),
 			mib(last), mib(peak), mib(disk), perEvent, cores3(cpu))
 		lastOK = ok
 	}
