@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -216,6 +217,46 @@ func TestConsoleQuickstartInABrowser(t *testing.T) {
 	p.waitFor("the callback sent, in the live view", `#live-rows tr[data-selector="chat:txt"]`)
 	if got := p.text(`#live-rows tr[data-selector="chat:txt"] td:nth-child(4)`); got != "demo#imbridge" {
 		t.Errorf("the event's app shows %q, want demo#imbridge", got)
+	}
+}
+
+// Events carry what strangers wrote, and the console shows it as text: a
+// message that is HTML runs nothing and makes no element, in the live row
+// or in the detail (the signature covers the call id and the timestamp,
+// not the text, so the vendor's own callback can carry it).
+func TestConsoleShowsWhatStrangersWroteAsText(t *testing.T) {
+	r := start(t, ingestConfig(t))
+	p := page{t, browser(t)}
+	p.run("open the console", chromedp.Navigate("http://"+r.app.HTTPAddr().String()+"/console"))
+	p.fill("#api-key", testKey)
+	p.click("#api-key-save")
+	p.waitFor("the live stream", "#live-state.live")
+
+	const text = `<img id=stranger src=x onerror=document.title=1><script>document.title=2</script>`
+	quoted, err := json.Marshal(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := build(t, "chat:txt", trigger.Options{})[0]
+	if !bytes.Contains(body, []byte(`"rr"`)) {
+		t.Fatalf("the chat:txt example no longer has its text \"rr\":\n%s", body)
+	}
+	body = bytes.Replace(body, []byte(`"rr"`), quoted, 1)
+	if res := r.post(t, body); res.code != http.StatusOK {
+		t.Fatalf("POST callback: %d %s", res.code, res.body)
+	}
+	row := `#live-rows tr[data-selector="chat:txt"]`
+	p.waitFor("the callback sent, in the live view", row)
+	p.click(row)
+	p.waitFor("the event's raw body", "#live-detail pre.raw-body")
+	if !strings.Contains(p.text("#live-detail"), text) {
+		t.Errorf("the detail does not show the message as written:\n%s", p.text("#live-detail"))
+	}
+	if n := p.count("#stranger, #live-rows img, #live-detail img, #live-detail script"); n != 0 {
+		t.Errorf("the message made %d elements", n)
+	}
+	if title := value(p, "read the title", chromedp.Evaluate[string]("document.title")); title == "1" || title == "2" {
+		t.Errorf("the message's script ran: the title is %q", title)
 	}
 }
 
