@@ -13,6 +13,7 @@ import (
 
 	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
 	"github.com/imbridge/imbridge/internal/eventlog"
+	"github.com/imbridge/imbridge/internal/ingest"
 )
 
 // StatusStore is the event log as StatusService reads it.
@@ -42,18 +43,6 @@ type StatusService struct {
 // maxStatusSubscriptions bounds the subscriptions one GetStatus lists (the
 // first by name), so that its answer stays small whatever the log holds.
 const maxStatusSubscriptions = 100
-
-// The callback counters of package ingest, by name.
-const (
-	metricReceived  = "imbridge_callbacks_received_total"
-	metricStored    = "imbridge_callbacks_stored_total"
-	metricDuplicate = "imbridge_callbacks_duplicate_total"
-	metricDropped   = "imbridge_callbacks_dropped_total"
-	metricRejected  = "imbridge_callbacks_rejected_total"
-	// noFamily is the family label of a callback refused before its
-	// family was known.
-	noFamily = "none"
-)
 
 // GetStatus reads the process's counters and the log's head.
 func (s *StatusService) GetStatus(ctx context.Context, _ *imbridgev1.GetStatusRequest) (*imbridgev1.GetStatusResponse, error) {
@@ -130,15 +119,15 @@ func readCounters(g prometheus.Gatherer) ([]*imbridgev1.CallbackCounts, []*imbri
 	for _, mf := range families {
 		var field func(c *imbridgev1.CallbackCounts) *uint64
 		switch mf.GetName() {
-		case metricReceived:
+		case ingest.MetricReceived:
 			field = func(c *imbridgev1.CallbackCounts) *uint64 { return &c.Received }
-		case metricStored:
+		case ingest.MetricStored:
 			field = func(c *imbridgev1.CallbackCounts) *uint64 { return &c.Stored }
-		case metricDuplicate:
+		case ingest.MetricDuplicate:
 			field = func(c *imbridgev1.CallbackCounts) *uint64 { return &c.Duplicate }
-		case metricDropped:
+		case ingest.MetricDropped:
 			field = func(c *imbridgev1.CallbackCounts) *uint64 { return &c.Dropped }
-		case metricRejected:
+		case ingest.MetricRejected:
 		default:
 			continue
 		}
@@ -150,14 +139,14 @@ func readCounters(g prometheus.Gatherer) ([]*imbridgev1.CallbackCounts, []*imbri
 			var family, reason string
 			for _, l := range m.GetLabel() {
 				switch l.GetName() {
-				case "family":
+				case ingest.LabelFamily:
 					family = l.GetValue()
-				case "reason":
+				case ingest.LabelReason:
 					reason = l.GetValue()
 				}
 			}
 			if field == nil {
-				if family == noFamily {
+				if family == ingest.NoFamily {
 					family = ""
 				}
 				refusals = append(refusals, &imbridgev1.RefusalCount{Reason: reason, Family: family, Count: n})

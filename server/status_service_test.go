@@ -15,6 +15,7 @@ import (
 
 	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
 	"github.com/imbridge/imbridge/internal/eventlog"
+	"github.com/imbridge/imbridge/internal/ingest"
 	"github.com/imbridge/imbridge/internal/testwait"
 )
 
@@ -46,9 +47,9 @@ func TestStatusReadsTheCallbackCounters(t *testing.T) {
 		reg.MustRegister(c)
 		return c
 	}
-	received, stored := vec(metricReceived, "family"), vec(metricStored, "family")
-	duplicate, dropped := vec(metricDuplicate, "family"), vec(metricDropped, "family")
-	rejected := vec(metricRejected, "family", "reason")
+	received, stored := vec(ingest.MetricReceived, "family"), vec(ingest.MetricStored, "family")
+	duplicate, dropped := vec(ingest.MetricDuplicate, "family"), vec(ingest.MetricDropped, "family")
+	rejected := vec(ingest.MetricRejected, "family", "reason")
 	other := vec("imbridge_other_total", "family")
 	received.WithLabelValues("roster").Add(2)
 	received.WithLabelValues("chat").Add(5)

@@ -10,15 +10,14 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/imbridge/imbridge/internal/ingest"
 )
 
-// imbridge's own metrics, read from its /metrics: what it stored, and how
-// long its appends took, which splits a latency between the event log and
-// everything around it (HTTP, decoding, scheduling).
-const (
-	storedMetric = "imbridge_callbacks_stored_total"
-	appendMetric = "imbridge_callbacks_append_seconds"
-)
+// imbridge's own metrics (ingest.MetricStored, ingest.MetricAppendSeconds),
+// read from its /metrics: what it stored, and how long its appends took,
+// which splits a latency between the event log and everything around it
+// (HTTP, decoding, scheduling).
 
 // scrape reads the metric families served at url.
 func scrape(url string) (map[string]*dto.MetricFamily, error) {
@@ -45,13 +44,13 @@ func storedTotal(url string) (lines []string, sum float64, err error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	for _, m := range fams[storedMetric].GetMetric() {
+	for _, m := range fams[ingest.MetricStored].GetMetric() {
 		var labels []string
 		for _, l := range m.GetLabel() {
 			labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
 		}
 		v := m.GetCounter().GetValue()
-		lines = append(lines, fmt.Sprintf("%s{%s} %.0f", storedMetric, strings.Join(labels, ","), v))
+		lines = append(lines, fmt.Sprintf("%s{%s} %.0f", ingest.MetricStored, strings.Join(labels, ","), v))
 		sum += v
 	}
 	return lines, sum, nil
@@ -70,9 +69,9 @@ func appendHistogram(url string) (histogram, error) {
 	if err != nil {
 		return histogram{}, err
 	}
-	ms := fams[appendMetric].GetMetric()
+	ms := fams[ingest.MetricAppendSeconds].GetMetric()
 	if len(ms) != 1 {
-		return histogram{}, fmt.Errorf("%s: %d series, want 1", appendMetric, len(ms))
+		return histogram{}, fmt.Errorf("%s: %d series, want 1", ingest.MetricAppendSeconds, len(ms))
 	}
 	var h histogram
 	for _, b := range ms[0].GetHistogram().GetBucket() {

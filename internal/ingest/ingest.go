@@ -278,11 +278,29 @@ func (in *Ingester) refuse(sel string, r Refusal, detail string) Outcome {
 // callback was refused before its selector was known.
 func family(sel string) string {
 	if sel == "" {
-		return "none"
+		return NoFamily
 	}
 	f, _, _ := strings.Cut(sel, ":")
 	return f
 }
+
+// The callback metrics' names and labels: what /metrics exports, and what
+// StatusService and the benchmarks read back.
+const (
+	MetricReceived      = "imbridge_callbacks_received_total"
+	MetricStored        = "imbridge_callbacks_stored_total"
+	MetricDuplicate     = "imbridge_callbacks_duplicate_total"
+	MetricDropped       = "imbridge_callbacks_dropped_total"
+	MetricRejected      = "imbridge_callbacks_rejected_total"
+	MetricAppendSeconds = "imbridge_callbacks_append_seconds"
+	// LabelFamily is the selector family label of every callback metric;
+	// LabelReason is the refusal reason of MetricRejected.
+	LabelFamily = "family"
+	LabelReason = "reason"
+	// NoFamily is the family of a callback refused before its selector was
+	// known.
+	NoFamily = "none"
+)
 
 type metrics struct {
 	received, stored, duplicate, dropped *prometheus.CounterVec
@@ -292,16 +310,16 @@ type metrics struct {
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
-		return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "imbridge", Subsystem: "callbacks", Name: name, Help: help}, labels)
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
 	}
 	m := &metrics{
-		received:  counter("received_total", "Authenticated callbacks, by selector family.", "family"),
-		stored:    counter("stored_total", "Callbacks appended to the event log, by selector family.", "family"),
-		duplicate: counter("duplicate_total", "Callbacks whose callId was already stored, by selector family.", "family"),
-		dropped:   counter("dropped_total", "Callbacks answered 200 but not stored because an ingest filter rule dropped them, by selector family.", "family"),
-		rejected:  counter("rejected_total", "Callbacks not accepted, by selector family (none when not known) and reason.", "family", "reason"),
+		received:  counter(MetricReceived, "Authenticated callbacks, by selector family.", LabelFamily),
+		stored:    counter(MetricStored, "Callbacks appended to the event log, by selector family.", LabelFamily),
+		duplicate: counter(MetricDuplicate, "Callbacks whose callId was already stored, by selector family.", LabelFamily),
+		dropped:   counter(MetricDropped, "Callbacks answered 200 but not stored because an ingest filter rule dropped them, by selector family.", LabelFamily),
+		rejected:  counter(MetricRejected, "Callbacks not accepted, by selector family (none when not known) and reason.", LabelFamily, LabelReason),
 		appendSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Namespace: "imbridge", Subsystem: "callbacks", Name: "append_seconds",
+			Name:    MetricAppendSeconds,
 			Help:    "Time to append a callback to the event log, acknowledgement included.",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}),
