@@ -77,8 +77,8 @@ type GetStatusResponse struct {
 	// Callbacks refused, by reason (and family when known), sorted by reason
 	// then family; only those seen since start.
 	Refusals []*RefusalCount `protobuf:"bytes,6,rep,name=refusals,proto3" json:"refusals,omitempty"`
-	// The streams open on this process (SubscribeEvents), in the order they
-	// opened.
+	// The streams open on this process (SubscribeEvents) that the caller may
+	// see, in the order they opened.
 	Streams []*StreamStatus `protobuf:"bytes,7,rep,name=streams,proto3" json:"streams,omitempty"`
 	// The shared subscriptions the caller may see, sorted by name, with
 	// their backlog.
@@ -335,6 +335,9 @@ type StreamStatus struct {
 	// filter); 0 before the first.
 	ScannedCursor uint64 `protobuf:"varint,4,opt,name=scanned_cursor,json=scannedCursor,proto3" json:"scanned_cursor,omitempty"`
 	// Events stored after `scanned_cursor`: how far behind the stream is.
+	// A subscription member's counts every event, its subscription's or not
+	// (members get no heartbeat cursor): the subscription's `backlog` is the
+	// exact figure.
 	Lag uint64 `protobuf:"varint,5,opt,name=lag,proto3" json:"lag,omitempty"`
 	// Events sent on the stream.
 	Sent          uint64 `protobuf:"varint,6,opt,name=sent,proto3" json:"sent,omitempty"`

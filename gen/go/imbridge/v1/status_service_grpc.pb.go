@@ -34,7 +34,8 @@ const (
 // the difference of `read_time`).
 //
 // Callers authenticate with `authorization: Bearer <key>`, as for
-// EventService; a key limited to apps sees only its apps' subscriptions.
+// EventService (scope `events`); a key limited to apps sees only its apps'
+// streams and subscriptions. The callback counts are the whole process's.
 type StatusServiceClient interface {
 	// GetStatus reads the process's counters and the log's head.
 	GetStatus(ctx context.Context, in *GetStatusRequest, opts ...grpc.CallOption) (*GetStatusResponse, error)
@@ -70,7 +71,8 @@ func (c *statusServiceClient) GetStatus(ctx context.Context, in *GetStatusReques
 // the difference of `read_time`).
 //
 // Callers authenticate with `authorization: Bearer <key>`, as for
-// EventService; a key limited to apps sees only its apps' subscriptions.
+// EventService (scope `events`); a key limited to apps sees only its apps'
+// streams and subscriptions. The callback counts are the whole process's.
 type StatusServiceServer interface {
 	// GetStatus reads the process's counters and the log's head.
 	GetStatus(context.Context, *GetStatusRequest) (*GetStatusResponse, error)

@@ -14,7 +14,8 @@ class StatusServiceStub(object):
     the difference of `read_time`).
 
     Callers authenticate with `authorization: Bearer <key>`, as for
-    EventService; a key limited to apps sees only its apps' subscriptions.
+    EventService (scope `events`); a key limited to apps sees only its apps'
+    streams and subscriptions. The callback counts are the whole process's.
     """
 
     def __init__(self, channel):
@@ -39,7 +40,8 @@ class StatusServiceServicer(object):
     the difference of `read_time`).
 
     Callers authenticate with `authorization: Bearer <key>`, as for
-    EventService; a key limited to apps sees only its apps' subscriptions.
+    EventService (scope `events`); a key limited to apps sees only its apps'
+    streams and subscriptions. The callback counts are the whole process's.
     """
 
     def GetStatus(self, request, context):
@@ -73,7 +75,8 @@ class StatusService(object):
     the difference of `read_time`).
 
     Callers authenticate with `authorization: Bearer <key>`, as for
-    EventService; a key limited to apps sees only its apps' subscriptions.
+    EventService (scope `events`); a key limited to apps sees only its apps'
+    streams and subscriptions. The callback counts are the whole process's.
     """
 
     @staticmethod

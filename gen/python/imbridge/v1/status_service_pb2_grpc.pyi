@@ -15,7 +15,8 @@ class StatusServiceStub:
     the difference of `read_time`).
 
     Callers authenticate with `authorization: Bearer <key>`, as for
-    EventService; a key limited to apps sees only its apps' subscriptions.
+    EventService (scope `events`); a key limited to apps sees only its apps'
+    streams and subscriptions. The callback counts are the whole process's.
     """
     def __init__(self, channel: grpc.Channel) -> None: ...
     GetStatus: grpc.UnaryUnaryMultiCallable[
@@ -33,7 +34,8 @@ class StatusServiceServicer(metaclass=abc.ABCMeta):
     the difference of `read_time`).
 
     Callers authenticate with `authorization: Bearer <key>`, as for
-    EventService; a key limited to apps sees only its apps' subscriptions.
+    EventService (scope `events`); a key limited to apps sees only its apps'
+    streams and subscriptions. The callback counts are the whole process's.
     """
     @abc.abstractmethod
     def GetStatus(self,

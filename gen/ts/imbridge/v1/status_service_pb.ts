@@ -84,8 +84,8 @@ export type GetStatusResponse = Message<"imbridge.v1.GetStatusResponse"> & {
   refusals: RefusalCount[];
 
   /**
-   * The streams open on this process (SubscribeEvents), in the order they
-   * opened.
+   * The streams open on this process (SubscribeEvents) that the caller may
+   * see, in the order they opened.
    *
    * @generated from field: repeated imbridge.v1.StreamStatus streams = 7;
    */
@@ -231,6 +231,9 @@ export type StreamStatus = Message<"imbridge.v1.StreamStatus"> & {
 
   /**
    * Events stored after `scanned_cursor`: how far behind the stream is.
+   * A subscription member's counts every event, its subscription's or not
+   * (members get no heartbeat cursor): the subscription's `backlog` is the
+   * exact figure.
    *
    * @generated from field: uint64 lag = 5;
    */
@@ -260,7 +263,8 @@ export const StreamStatusSchema: GenMessage<StreamStatus> = /*@__PURE__*/
  * the difference of `read_time`).
  *
  * Callers authenticate with `authorization: Bearer <key>`, as for
- * EventService; a key limited to apps sees only its apps' subscriptions.
+ * EventService (scope `events`); a key limited to apps sees only its apps'
+ * streams and subscriptions. The callback counts are the whole process's.
  *
  * @generated from service imbridge.v1.StatusService
  */
