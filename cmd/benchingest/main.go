@@ -223,7 +223,7 @@ func parseFlags() (flags, error) {
 	flag.BoolVar(&o.syncAlways, "sync-always", false, "fsync every append before answering (event_log.sync_always)")
 	flag.IntVar(&o.maxBodies, "max-bodies", 0, fmt.Sprintf("max phase: unique bodies for imbridge, warm-up included; 0 is (warmup+duration) × %d/s", autoBodiesPerSecond))
 	flag.IntVar(&o.maxInflight, "max-inflight", 2048, "rate and soak: most requests in flight at once")
-	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the measured runs to this file (of this process: imbridge too unless -imbridge)")
+	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile to this file: of this process's measured runs (imbridge's too); with -imbridge, of imbridge's max phase, warm-up included (build it with -tags pprof)")
 	flag.IntVar(&o.textBytes, "text-bytes", 150, "message text per body, in bytes (150 makes bodies of about 520 bytes)")
 	flag.StringVar(&o.imbridge, "imbridge", "", "run this imbridge binary as a separate process (and the baseline as one too) instead of in this process")
 	flag.StringVar(&o.serverCPUs, "server-cpus", "", "with -imbridge: pin imbridge and the baseline to these CPUs (taskset -c list, e.g. 0-7)")
@@ -344,7 +344,7 @@ func bench(o options) (code int, err error) {
 		return set
 	}
 
-	if o.cpuprofile != "" {
+	if o.cpuprofile != "" && o.imbridge == "" {
 		f, err := os.Create(o.cpuprofile)
 		if err != nil {
 			return 0, err
@@ -375,8 +375,17 @@ func bench(o options) (code int, err error) {
 		set := bodiesFor(o.maxBodies)
 		progress("%s: max, %d workers, %s warm-up + %s", t.name, o.concurrency, o.warmup, o.duration)
 		runtime.GC()
+		var profiled func() error
+		if t.unique && srv.pprof != "" {
+			profiled = profileImbridge(srv, o.warmup+o.duration, o.cpuprofile)
+		}
 		rep.max[ti] = runMax(t, set, o.concurrency, o.warmup, o.duration)
 		set.free()
+		if profiled != nil {
+			if err := profiled(); err != nil {
+				return 0, err
+			}
+		}
 		if m := rep.max[ti]; m.exhausted && m.window <= 0 {
 			return 0, fmt.Errorf("imbridge used all %d bodies during the warm-up; raise -max-bodies", set.len())
 		}

@@ -27,6 +27,7 @@ import (
 // separate one, pinned to -server-cpus.
 type server struct {
 	base    string // http://host:port
+	pprof   string // http://host:port of its profiler (-imbridge with -cpuprofile), or ""
 	pid     int
 	dataDir string
 	stop    func() error // graceful: SIGTERM or context cancel, then wait
@@ -50,6 +51,12 @@ func startImbridge(o options, dataDir string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
+	var pprofAddr string
+	if o.cpuprofile != "" {
+		if pprofAddr, err = freeAddr(); err != nil {
+			return nil, err
+		}
+	}
 	cmd := pinned(o.serverCPUs, o.imbridge, "serve")
 	cmd.Env = append(os.Environ(),
 		"IMBRIDGE_DATA_DIR="+dataDir,
@@ -61,6 +68,9 @@ func startImbridge(o options, dataDir string) (*server, error) {
 		"IMBRIDGE_SYNC_ALWAYS="+strconv.FormatBool(o.syncAlways),
 		"IMBRIDGE_LOG_LEVEL=warn",
 	)
+	if pprofAddr != "" {
+		cmd.Env = append(cmd.Env, "IMBRIDGE_PPROF_ADDR="+pprofAddr)
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()
@@ -69,6 +79,9 @@ func startImbridge(o options, dataDir string) (*server, error) {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait(); logf.Close() }()
 	s := &server{base: "http://" + httpAddr, pid: cmd.Process.Pid, dataDir: dataDir}
+	if pprofAddr != "" {
+		s.pprof = "http://" + pprofAddr
+	}
 	s.stop = func() error {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -323,3 +336,51 @@ func diskUsage(dir string) (total, index int64, err error) {
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.0f", float64(b)/(1<<20)) }
+
+// profileImbridge asks the separate imbridge process for a CPU profile of
+// the next d and writes it to path; halfway through, the stacks of all its
+// goroutines to path.goroutines.txt; at the end, its mutex and blocking
+// profiles (since it started) to path.mutex and path.block. The returned
+// function waits for them all. It needs a binary built with -tags pprof
+// (cmd/imbridge/pprof.go).
+func profileImbridge(s *server, d time.Duration, path string) (wait func() error) {
+	secs := max(int(d.Round(time.Second)/time.Second), 1)
+	cpu := make(chan error, 1)
+	go func() { cpu <- fetchProfile(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", s.pprof, secs), path) }()
+	stacks := make(chan error, 1)
+	go func() {
+		time.Sleep(d / 2)
+		stacks <- fetchProfile(s.pprof+"/debug/pprof/goroutine?debug=1", path+".goroutines.txt")
+	}()
+	return func() error {
+		err := errors.Join(<-cpu, <-stacks)
+		for _, p := range []string{"mutex", "block"} {
+			err = errors.Join(err, fetchProfile(s.pprof+"/debug/pprof/"+p, path+"."+p))
+		}
+		if err != nil {
+			return fmt.Errorf("profiling imbridge (is it built with -tags pprof?): %w", err)
+		}
+		return nil
+	}
+}
+
+func fetchProfile(url, path string) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return fmt.Errorf("%s: %s: %s", url, resp.Status, msg)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
