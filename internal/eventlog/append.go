@@ -108,6 +108,7 @@ func (l *Log) Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, 
 	// own acknowledgement. The message is copied out before the publish
 	// returns, so the buffer goes back to the pool at once.
 	c := &l.appendConns[l.nextConn.Add(1)%uint32(len(l.appendConns))]
+	published := time.Now()
 	f, err := c.js.PublishMsgAsync(&nats.Msg{
 		Subject: subject,
 		Data:    data,
@@ -118,8 +119,11 @@ func (l *Log) Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, 
 	}
 	select {
 	case ack := <-f.Ok():
-		// The feeder records the call id within indexFlushEvery, long
-		// before the duplicate window forgets it.
+		// The index records the call id at its next tick, long before
+		// the duplicate window forgets it.
+		if !ack.Duplicate {
+			l.index.appendedAt(ack.Sequence, msgID, published)
+		}
 		return ack.Sequence, ack.Duplicate, nil
 	case err := <-f.Err():
 		return 0, false, fmt.Errorf("eventlog: Append %s: %w", ShortID(callID), unavailable(err))

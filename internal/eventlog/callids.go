@@ -21,12 +21,27 @@ import (
 // The call id index: which call ids the log holds, and at which cursor. It
 // lives on the local disk of every process (Pebble, an LSM key-value
 // store, in DataDir/callid-index), so that its memory is a fixed budget
-// however many call ids it holds, and it is a projection of the log: a
-// headers-only ordered consumer (the feeder) reads every stored event's
-// message id and records it, from a checkpoint kept in the index itself.
+// however many call ids it holds, and it is a projection of the log, kept
+// with a checkpoint in the index itself. Its feeder records:
+//
+//   - this process's own appends from their acknowledgements (Append hands
+//     each one over), reading nothing back: a process alone on its log
+//     never reads the log to keep its index;
+//   - every other stored event by reading the log with batched direct
+//     gets: the gaps between its own cursors that are still open a tick
+//     later (events of other processes on the same cluster, or appends
+//     whose acknowledgement never came), the log up to the head a probe
+//     saw, and, after a restart, everything after the checkpoint.
+//
 // Several processes on one cluster therefore each hold every call id,
-// whichever process stored it, a moment (at most indexFlushEvery while
-// events flow) after it was stored.
+// whichever process stored it, a moment after it was stored: within two
+// ticks (indexFlushEvery) for its own and for those stored between them,
+// within indexProbeEvery otherwise.
+//
+// The feeder used to be an ordered consumer on the stream. A consumer that
+// follows the head is signalled under the stream's lock for every stored
+// message and loads each one under the store's: on 8 cores it held the
+// stream to about 30,000 appends a second, half what it does without one.
 //
 // Keys, all fixed-width:
 //
@@ -53,6 +68,14 @@ const (
 	indexMemTables     = 4
 	// indexBatch is the most entries the feeder commits at once.
 	indexBatch = 4096
+	// indexReadBatch is the most messages one direct get of the feeder
+	// asks for: the server holds the stream's writes back while it
+	// answers one.
+	indexReadBatch = 256
+	// indexMaxOwn bounds the acknowledged appends the feeder holds while
+	// a gap before them stays open; past it, it forgets them and reads
+	// them back from the log.
+	indexMaxOwn = 1 << 20
 	// indexFlushEvery is how often the feeder commits what it read: a
 	// commit per event would cost as much as the lookups.
 	indexFlushEvery = 50 * time.Millisecond
@@ -79,41 +102,77 @@ type callIDIndex struct {
 	log    *slog.Logger
 	epoch  string
 	stream jetstream.Stream
+	reader logReader
 
 	mu     sync.RWMutex // held for reading by every use of db; Lock in close
 	closed bool
 
-	// The feeder's state, under feedMu. batch holds what it read and has
-	// not committed, up to cursor batchEnd; every event stored before
-	// batchAsOf is in the index or the batch (batchAtHead: the batch ends
-	// at the log's head). indexed is the cursor up to which every event is
-	// in the index (committed) or gone from the log, and asOf the time
-	// before which every stored event is; wake is closed and replaced when
-	// they advance. fed counts the messages handled.
-	feedMu      sync.Mutex
-	batch       *pebble.Batch
-	batchEnd    uint64
-	batchAsOf   time.Time
-	batchAtHead bool
-	indexed     uint64
-	asOf        atomic.Int64 // Unix nanoseconds; read without feedMu by Append
-	wake        chan struct{}
-	fed         uint64
-	stopped     bool                  // the feeder's handler must not run on
-	reread      bool                  // a commit failed: read again from indexed+1
-	gen         uint64                // the current consumer's: messages of an older one are ignored
-	broken      atomic.Pointer[error] // the feeder cannot go on: Append fails with it
+	// The feeder's state, under feedMu; only the loop changes it. batch
+	// holds what it learnt and has not committed, up to cursor batchEnd;
+	// every event stored before batchAsOf is in the index or the batch.
+	// indexed is the cursor up to which every event is in the index
+	// (committed) or gone from the log, and asOf the time before which
+	// every stored event is; wake is closed and replaced when they
+	// advance. readTo is the cursor up to which the feeder must read the
+	// log; mark, once indexed reaches it, says the feeder reached the head
+	// a probe saw. fed counts the entries added, read those read back
+	// from the log.
+	feedMu    sync.Mutex
+	batch     *pebble.Batch
+	batchEnd  uint64
+	batchAsOf time.Time
+	indexed   uint64
+	asOf      atomic.Int64 // Unix nanoseconds; read without feedMu by Append
+	wake      chan struct{}
+	readTo    uint64
+	mark      *headMark
+	fed       uint64
+	read      uint64
+	stopped   bool                  // closed: nothing more is committed
+	broken    atomic.Pointer[error] // the feeder cannot go on: Append fails with it
+
+	// This process's appends, as Append hands them over (appendedMu), and,
+	// the loop's alone, those past batchEnd that a gap still keeps out of
+	// the batch, the newest cursor among them, and that cursor a tick ago.
+	appendedMu sync.Mutex
+	appended   []ownAppend
+	own        map[uint64]ownAppend
+	ownNewest  uint64
+	settled    uint64
 
 	up      atomic.Bool  // set when the feeder first reached the head
 	waiters atomic.Int32 // callers waiting for the feeder: probe at once
 
-	// nextEvent reads the first event stored at cursor or after it,
-	// through the stream's leader: jetstream.ErrMsgNotFound when none.
-	nextEvent func(ctx context.Context, cursor uint64) ([]byte, error)
-
-	cc   jetstream.ConsumeContext
 	stop chan struct{}
 	done chan struct{}
+}
+
+// logReader is how the feeder reads the log.
+type logReader interface {
+	// readBatch hands fn, in stream order, up to n stored events from
+	// cursor from on, until fn returns false; jetstream.ErrMsgNotFound
+	// when none is stored from there on. It may be answered by a replica.
+	readBatch(ctx context.Context, from uint64, n int, fn func(cursor uint64, msgID string, stored time.Time) bool) error
+	// nextEvent reads the first event stored at cursor or after it,
+	// through the stream's leader: jetstream.ErrMsgNotFound when none.
+	nextEvent(ctx context.Context, cursor uint64) ([]byte, error)
+	// seqAtTime is the first cursor stored at or after t, 0 when none.
+	seqAtTime(ctx context.Context, t time.Time) (uint64, error)
+}
+
+// ownAppend is one of this process's appends, acknowledged at cursor:
+// everything stored before at has a smaller cursor.
+type ownAppend struct {
+	cursor uint64
+	msgID  string
+	at     time.Time
+}
+
+// headMark is a head a probe saw: the log's newest cursor, and when the
+// probe began.
+type headMark struct {
+	cursor uint64
+	at     time.Time
 }
 
 // openIndex opens (creating) the index in dir for the log of epoch whose
@@ -143,7 +202,7 @@ func openIndex(dir string, ttl time.Duration, epoch string, last uint64, log *sl
 		return nil, 0, fmt.Errorf("eventlog: call id index %s: %w", dir, err)
 	}
 	x := &callIDIndex{db: db, ttl: ttl, log: log, epoch: epoch,
-		wake: make(chan struct{}),
+		wake: make(chan struct{}), own: make(map[uint64]ownAppend),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	gotEpoch, checkpoint, err := x.meta()
 	rebuild := ""
@@ -169,7 +228,7 @@ func openIndex(dir string, ttl time.Duration, epoch string, last uint64, log *sl
 		_ = db.Close()
 		return nil, 0, fmt.Errorf("eventlog: call id index %s: %w", dir, err)
 	}
-	x.indexed = checkpoint
+	x.indexed, x.batchEnd = checkpoint, checkpoint
 	return x, checkpoint, nil
 }
 
@@ -265,84 +324,119 @@ func (x *callIDIndex) addEntry(b *pebble.Batch, msgID string, cursor uint64, t t
 	return b.Set(expiryKey(p, h), nil, nil)
 }
 
-// feed is the feeder's handler: it adds one stored message's id to the
-// batch, and commits the batch, with the checkpoint, when it is full or
-// when the feeder reaches the log's head for the first time; the loop
-// commits the rest every indexFlushEvery.
-func (x *callIDIndex) feed(gen uint64, msg jetstream.Msg) {
-	md, err := msg.Metadata()
+// appendedAt hands the feeder one of this process's appends, acknowledged
+// at cursor; published is when it was sent. It takes a moment: the loop
+// adds it at its next tick.
+func (x *callIDIndex) appendedAt(cursor uint64, msgID string, published time.Time) {
+	x.appendedMu.Lock()
+	x.appended = append(x.appended, ownAppend{cursor, msgID, published})
+	x.appendedMu.Unlock()
+}
+
+// takeAppended moves what Append handed over into own. Loop only.
+func (x *callIDIndex) takeAppended() {
+	x.appendedMu.Lock()
+	got := x.appended
+	x.appended = nil
+	x.appendedMu.Unlock()
 	x.feedMu.Lock()
 	defer x.feedMu.Unlock()
-	if x.stopped || x.reread || x.broken.Load() != nil || gen != x.gen {
+	for _, a := range got {
+		if a.cursor > x.batchEnd {
+			x.own[a.cursor] = a
+			x.ownNewest = max(x.ownNewest, a.cursor)
+		}
+	}
+	if len(x.own) > indexMaxOwn {
+		// A gap that reading cannot close (the log unavailable): forget
+		// them, and read them back once it can.
+		x.readTo = max(x.readTo, x.ownNewest)
+		clear(x.own)
+	}
+	x.addOwnLocked()
+}
+
+// addOwnLocked adds the own appends that follow batchEnd without a gap.
+// feedMu held.
+func (x *callIDIndex) addOwnLocked() {
+	for {
+		a, ok := x.own[x.batchEnd+1]
+		if !ok {
+			return
+		}
+		x.addLocked(a.cursor, a.msgID, a.at)
+	}
+}
+
+// addLocked adds the event stored at cursor, the one after batchEnd or a
+// later one when those between are gone, to the batch. feedMu held.
+func (x *callIDIndex) addLocked(cursor uint64, msgID string, stored time.Time) {
+	if cursor <= x.batchEnd {
 		return
 	}
-	if err != nil {
-		x.log.Error("eventlog: call id index: a message without metadata: reading again", "err", err)
-		x.reread = true
-		return
-	}
-	seq := md.Sequence.Stream
-	if seq <= max(x.indexed, x.batchEnd) {
-		return // delivered again after the consumer was reset
-	}
+	delete(x.own, cursor)
 	x.fed++
 	if x.batch == nil {
 		x.batch = x.db.NewBatch()
 	}
-	if id := msg.Headers().Get(jetstream.MsgIDHeader); id != "" {
-		if err := x.addEntry(x.batch, id, seq, md.Timestamp); err != nil {
-			x.log.Error("eventlog: call id index: add entry: reading again", "cursor", seq, "err", err)
+	if msgID != "" {
+		if err := x.addEntry(x.batch, msgID, cursor, stored); err != nil {
+			// Only a closed batch fails here: start it again.
+			x.log.Error("eventlog: call id index: add entry: reading again", "cursor", cursor, "err", err)
 			x.dropBatchLocked()
-			x.reread = true
 			return
 		}
 	}
-	x.batchEnd = seq
-	x.batchAtHead = md.NumPending == 0
-	if x.batchAtHead {
-		x.batchAsOf = time.Now()
-	} else {
-		x.batchAsOf = md.Timestamp
-	}
-	if x.batch.Count() >= 2*indexBatch || x.batchAtHead && !x.isCaughtUp() {
+	x.batchEnd = cursor
+	x.batchAsOf = stored
+	if x.batch.Count() >= 2*indexBatch {
 		x.commitLocked()
 	}
 }
 
+// dropBatchLocked forgets what the batch held: the feeder reads it again
+// from the log. feedMu held.
 func (x *callIDIndex) dropBatchLocked() {
+	x.readTo = max(x.readTo, x.batchEnd)
 	if x.batch != nil {
 		_ = x.batch.Close()
 		x.batch = nil
 	}
-	x.batchEnd, x.batchAtHead = x.indexed, false
+	x.batchEnd = x.indexed
 }
 
 // commitLocked commits the feeder's batch with its checkpoint. On failure
-// the batch is dropped and the feeder reads again from the checkpoint.
-// feedMu held.
+// the batch is dropped and the feeder reads it again. feedMu held.
 func (x *callIDIndex) commitLocked() {
-	if x.batch == nil || x.batchEnd <= x.indexed {
-		x.dropBatchLocked()
+	if x.stopped {
 		return
 	}
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	if x.closed {
-		return
+	if x.batchEnd > x.indexed {
+		x.mu.RLock()
+		defer x.mu.RUnlock()
+		if x.closed {
+			return
+		}
+		if x.batch == nil {
+			x.batch = x.db.NewBatch()
+		}
+		err := x.batch.Set(metaKey, x.metaValue(x.batchEnd), nil)
+		if err == nil {
+			err = x.batch.Commit(pebble.NoSync)
+		}
+		if err != nil {
+			x.log.Error("eventlog: call id index: commit: reading again", "cursor", x.batchEnd, "err", err)
+			x.dropBatchLocked()
+			return
+		}
+		_ = x.batch.Close()
+		x.batch = nil
+		x.advanceLocked(x.batchEnd, x.batchAsOf, false)
 	}
-	err := x.batch.Set(metaKey, x.metaValue(x.batchEnd), nil)
-	if err == nil {
-		err = x.batch.Commit(pebble.NoSync)
+	if m := x.mark; m != nil && x.indexed >= m.cursor {
+		x.mark = nil
+		x.advanceLocked(x.indexed, m.at, true)
 	}
-	if err != nil {
-		x.log.Error("eventlog: call id index: commit: reading again", "cursor", x.batchEnd, "err", err)
-		x.dropBatchLocked()
-		x.reread = true
-		return
-	}
-	_ = x.batch.Close()
-	x.batch = nil
-	x.advanceLocked(x.batchEnd, x.batchAsOf, x.batchAtHead)
 }
 
 // advanceLocked moves indexed and asOf forward and wakes the waiters;
@@ -359,53 +453,34 @@ func (x *callIDIndex) advanceLocked(indexed uint64, asOf time.Time, atHead bool)
 	}
 }
 
-// start runs the feeder from after checkpoint (or, with an empty index,
-// from the oldest event the TTL keeps) and the loop. nextEvent is
-// callIDIndex.nextEvent.
-func (x *callIDIndex) start(ctx context.Context, s jetstream.Stream, nextEvent func(context.Context, uint64) ([]byte, error), checkpoint uint64) error {
-	x.stream, x.nextEvent = s, nextEvent
-	if err := x.consume(ctx, checkpoint); err != nil {
-		return err
+// start runs the feeder from after checkpoint, up to the log's newest
+// cursor last (with an empty index and a TTL: from the oldest event the
+// TTL keeps), and the loop.
+func (x *callIDIndex) start(ctx context.Context, s jetstream.Stream, r logReader, checkpoint, last uint64) error {
+	x.stream, x.reader = s, r
+	if checkpoint == 0 && x.ttl > 0 && last > 0 {
+		from, err := r.seqAtTime(ctx, time.Now().Add(-x.ttl-indexPartition))
+		if err != nil {
+			return fmt.Errorf("eventlog: call id index feeder: %w", unavailable(err))
+		}
+		if from == 0 {
+			from = last + 1 // nothing the TTL keeps
+		}
+		x.feedMu.Lock()
+		x.batchEnd = from - 1
+		x.feedMu.Unlock()
 	}
+	x.feedMu.Lock()
+	x.readTo = last
+	x.feedMu.Unlock()
 	x.probe() // with nothing to read, the index is current at once
 	go x.loop()
 	return nil
 }
 
-// consume starts the feeder's consumer after cursor (with cursor 0 and a
-// TTL: from the oldest event the TTL keeps).
-func (x *callIDIndex) consume(ctx context.Context, cursor uint64) error {
-	cfg := jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{allEvents},
-		HeadersOnly:    true,
-		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:    cursor + 1,
-	}
-	if cursor == 0 && x.ttl > 0 {
-		from := time.Now().Add(-x.ttl - indexPartition)
-		cfg.DeliverPolicy, cfg.OptStartSeq, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, 0, &from
-	}
-	cons, err := x.stream.OrderedConsumer(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("eventlog: call id index feeder: %w", unavailable(err))
-	}
-	x.feedMu.Lock()
-	x.gen++
-	gen := x.gen
-	x.feedMu.Unlock()
-	cc, err := cons.Consume(func(m jetstream.Msg) { x.feed(gen, m) }, jetstream.PullHeartbeat(2*time.Second), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-		x.log.Warn("eventlog: call id index feeder", "err", err)
-	}))
-	if err != nil {
-		return fmt.Errorf("eventlog: call id index feeder: %w", unavailable(err))
-	}
-	x.cc = cc
-	return nil
-}
-
-// loop commits what the feeder read, restarts it after a failed commit,
-// probes whether an idle feeder is at the head, and deletes expired
-// partitions.
+// loop feeds the index every indexFlushEvery: it adds this process's
+// appends, reads what else the log holds, commits, probes whether an idle
+// feeder is at the head, and deletes expired partitions.
 func (x *callIDIndex) loop() {
 	defer close(x.done)
 	flush := time.NewTicker(indexFlushEvery)
@@ -423,15 +498,14 @@ func (x *callIDIndex) loop() {
 		case <-x.stop:
 			return
 		case <-flush.C:
+			if x.broken.Load() != nil {
+				continue
+			}
+			x.step()
 			x.feedMu.Lock()
-			x.commitLocked()
-			reread, fed, broken := x.reread, x.fed, x.broken.Load()
+			fed := x.fed
 			x.feedMu.Unlock()
-			switch {
-			case broken != nil:
-			case reread:
-				x.restartConsumer()
-			case probeAlways || fed == lastFed && (!x.isCaughtUp() || x.waiters.Load() > 0 || time.Since(lastProbe) >= indexProbeEvery):
+			if probeAlways || !x.isCaughtUp() || fed == lastFed && (x.waiters.Load() > 0 || time.Since(lastProbe) >= indexProbeEvery) {
 				x.probe()
 				lastProbe = time.Now()
 			}
@@ -442,31 +516,74 @@ func (x *callIDIndex) loop() {
 	}
 }
 
-// restartConsumer reads the log again from after the checkpoint.
-func (x *callIDIndex) restartConsumer() {
-	x.cc.Stop()
+// step adds this process's appends, reads from the log what the index
+// lacks up to readTo and to the newest own append of a tick ago (a gap
+// still open after a tick is not an acknowledgement on its way), and
+// commits.
+func (x *callIDIndex) step() {
+	x.takeAppended()
 	x.feedMu.Lock()
-	from := x.indexed
-	x.dropBatchLocked()
+	target := max(x.readTo, x.settled)
+	x.settled = x.ownNewest
 	x.feedMu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := x.consume(ctx, from); err != nil {
-		x.log.Error("eventlog: call id index: restart the feeder", "err", err)
-		return // tried again at the next tick
-	}
+	x.readLog(target)
 	x.feedMu.Lock()
-	x.reread = false
+	x.commitLocked()
 	x.feedMu.Unlock()
 }
 
-// probe asks the server whether the feeder, idle, is at the log's head:
-// then every event stored before the probe began is indexed, and the index
-// is current. Events the feeder never saw because they were deleted first
-// (a purge, retention while the process was down) count as indexed once
-// the stream's leader says none of them is left; the consumer's own
-// pending count cannot say so, as it learns of new messages a moment after
-// the stream. The probe also notices a log recreated under the index.
+// readLog reads the log after batchEnd up to target, a batch at a time.
+func (x *callIDIndex) readLog(target uint64) {
+	for {
+		x.feedMu.Lock()
+		from := x.batchEnd + 1
+		x.feedMu.Unlock()
+		if from > target {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), defaultTimeout)
+		n := 0
+		err := x.reader.readBatch(ctx, from, int(min(target-from+1, indexReadBatch)), func(cursor uint64, msgID string, stored time.Time) bool {
+			x.feedMu.Lock()
+			defer x.feedMu.Unlock()
+			if cursor > target {
+				// Nothing is stored between: those up to target are gone.
+				x.batchEnd = max(x.batchEnd, target)
+				return false
+			}
+			x.addLocked(cursor, msgID, stored)
+			x.read++
+			n++
+			return true
+		})
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			// Nothing stored from there on, says whoever answered; a
+			// replica may lag, the leader may not: when it agrees, the
+			// events up to target are gone (purged, or past retention).
+			if _, err = x.reader.nextEvent(ctx, from); errors.Is(err, jetstream.ErrMsgNotFound) {
+				x.feedMu.Lock()
+				x.batchEnd = max(x.batchEnd, target)
+				x.feedMu.Unlock()
+				err = nil
+			}
+			n = 0
+		}
+		cancel()
+		if err != nil {
+			x.log.Warn("eventlog: call id index: reading the log", "from", from, "err", err)
+			return // again at the next tick
+		}
+		x.takeAppended()
+		if n == 0 {
+			return
+		}
+	}
+}
+
+// probe asks the server for the log's head, which the feeder then reads up
+// to: once it is indexed, every event stored before the probe began is,
+// and the index is current. The probe also notices a log recreated under
+// the index.
 func (x *callIDIndex) probe() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -485,28 +602,16 @@ func (x *callIDIndex) probe() {
 		x.feedMu.Unlock()
 		return
 	}
-	last := info.State.LastSeq
-	x.feedMu.Lock()
-	x.commitLocked()
-	seen := x.indexed
-	x.feedMu.Unlock()
-	if last > seen {
-		// Events after the last one the feeder recorded: if any is still
-		// stored, the feeder has yet to read it.
-		switch _, err := x.nextEvent(ctx, seen+1); {
-		case err == nil:
-			return
-		case !errors.Is(err, jetstream.ErrMsgNotFound):
-			return
-		}
-	}
 	x.feedMu.Lock()
 	defer x.feedMu.Unlock()
-	if x.reread {
-		return
+	last := info.State.LastSeq
+	x.readTo = max(x.readTo, last)
+	if x.mark == nil {
+		// The oldest unreached mark stays: a newer one every tick would
+		// never be reached while events flow.
+		x.mark = &headMark{cursor: last, at: asOf}
 	}
 	x.commitLocked()
-	x.advanceLocked(last, asOf, true)
 }
 
 func (x *callIDIndex) isCaughtUp() bool { return x.up.Load() }
@@ -559,6 +664,9 @@ func (x *callIDIndex) current(maxLag time.Duration) error {
 func (x *callIDIndex) waitIndexed(ctx context.Context, cursor uint64) error {
 	x.waiters.Add(1)
 	defer x.waiters.Add(-1)
+	x.feedMu.Lock()
+	x.readTo = max(x.readTo, cursor)
+	x.feedMu.Unlock()
 	for {
 		x.feedMu.Lock()
 		done, wake, broken := x.indexed >= cursor, x.wake, x.broken.Load()
@@ -638,10 +746,10 @@ func (x *callIDIndex) close() error {
 	if x == nil {
 		return nil
 	}
-	if x.cc != nil {
+	if x.reader != nil {
 		close(x.stop)
 		<-x.done
-		x.cc.Stop()
+		x.takeAppended()
 	}
 	x.feedMu.Lock()
 	x.commitLocked()

@@ -197,3 +197,99 @@ func TestIndexMissesNothingUnderLoad(t *testing.T) {
 		t.Fatalf("%d of %d stored events are missing from the call id index", missing, workers*per)
 	}
 }
+
+// appendMany appends per events from each of workers goroutines to l, with
+// call ids prefix_worker_i, and returns each call id's cursor.
+func appendMany(t *testing.T, l *eventlog.Log, prefix string, workers, per int) map[string]uint64 {
+	t.Helper()
+	var mu sync.Mutex
+	cursors := make(map[string]uint64, workers*per)
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Go(func() {
+			for i := range per {
+				id := fmt.Sprintf("org#app_%s_%d_%d", prefix, w, i)
+				c, dup, err := l.Append(context.Background(), newEvent(id, "org#app", "chat:txt"))
+				if err == nil && dup {
+					err = fmt.Errorf("Append %s: a new call id reported duplicate", id)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				mu.Lock()
+				cursors[id] = c
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	return cursors
+}
+
+// Processes sharing one cluster each index every event, whichever process
+// stored it, while both append at once.
+func TestProcessesOnOneClusterIndexEachOthersEvents(t *testing.T) {
+	url := startServer(t).ClientURL()
+	a := openLog(t, eventlog.Config{NATSURL: url, DataDir: t.TempDir()})
+	b := openLog(t, eventlog.Config{NATSURL: url, DataDir: t.TempDir()})
+	var wg sync.WaitGroup
+	var fromA, fromB map[string]uint64
+	wg.Go(func() { fromA = appendMany(t, a, "a", 8, 200) })
+	wg.Go(func() { fromB = appendMany(t, b, "b", 8, 200) })
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	for _, l := range []*eventlog.Log{a, b} {
+		for _, stored := range []map[string]uint64{fromA, fromB} {
+			for id, want := range stored {
+				ev, err := l.GetByCallID(t.Context(), id)
+				if err != nil || ev.GetCursor() != want {
+					t.Fatalf("GetByCallID(%s): cursor %d, %v; want %d", id, ev.GetCursor(), err, want)
+				}
+			}
+		}
+	}
+}
+
+// A process alone on its log learns its own appends from their
+// acknowledgements and reads back from the log only what others stored:
+// the stream's writes are not slowed down by a reader following them.
+func TestIndexLearnsOwnAppendsWithoutReadingThem(t *testing.T) {
+	cfg := embedded(t)
+	cfg.ListenAddr = "127.0.0.1:-1"
+	l := openLog(t, cfg)
+	const n = 4000
+	cursors := appendMany(t, l, "own", 16, n/16)
+	var head uint64
+	for _, c := range cursors {
+		head = max(head, c)
+	}
+	indexedUpTo(t, l, head)
+	// A gap still open a tick later is read, so a starved machine may read
+	// some: far from all of them.
+	if r := eventlog.IndexReads(l); r > n/2 {
+		t.Errorf("the index read back %d of its own %d appends from the log", r, n)
+	}
+	before := eventlog.IndexReads(l)
+	const others = 50
+	withRawJS(t, l.ClientURL(), func(js jetstream.JetStream) {
+		for i := range others {
+			ack, err := js.Publish(t.Context(), eventlog.SubjectPrefix+".org#app.chat.txt", []byte("x"), jetstream.WithMsgID(fmt.Sprintf("other%d", i)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			head = ack.Sequence
+		}
+	})
+	indexedUpTo(t, l, head)
+	if r := eventlog.IndexReads(l) - before; r < others {
+		t.Errorf("the index read %d events after %d stored by another writer; want all of them", r, others)
+	}
+}

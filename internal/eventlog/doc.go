@@ -55,12 +55,16 @@
 //
 // Two layers keep a call id from being stored twice. The call id index
 // (callids.go) is a Pebble store on local disk, in DataDir/callid-index,
-// one per process: a headers-only ordered consumer, the feeder, reads every
-// stored event's message id from the log and records it with the event's
-// cursor, committing every 50 ms (sooner past 4,096 ids) with its
-// checkpoint (the cursor up to which it has read). So every process knows
-// the call ids every process stored, a moment after they were stored,
-// and after a crash the feeder reads again from its checkpoint. Append
+// one per process. Its feeder records every stored event's message id with
+// the event's cursor, committing every 50 ms (sooner past 4,096 ids) with
+// its checkpoint (the cursor up to which it has recorded everything): the
+// process's own appends straight from their acknowledgements, and what
+// other processes stored by reading the log with batched direct gets (the
+// gaps between its own cursors, and up to the head a probe sees). So
+// every process knows the call ids every process stored, a moment after
+// they were stored, without following the log with a consumer (which
+// halved the stream's write rate), and after a crash the feeder reads
+// again from its checkpoint. Append
 // checks the index before publishing, after waiting (within its context) until the
 // index is current: its feeder reached the log's head once since Open,
 // and has recorded every event stored more than half the duplicate window

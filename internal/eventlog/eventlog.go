@@ -255,15 +255,13 @@ func Open(ctx context.Context, cfg Config) (_ *Log, err error) {
 	if err := l.setup(ctx); err != nil {
 		return nil, err
 	}
-	idx, checkpoint, err := openIndex(filepath.Join(cfg.DataDir, indexDirName), cfg.indexTTL(), l.epoch, l.stream.CachedInfo().State.LastSeq, l.log)
+	last := l.stream.CachedInfo().State.LastSeq
+	idx, checkpoint, err := openIndex(filepath.Join(cfg.DataDir, indexDirName), cfg.indexTTL(), l.epoch, last, l.log)
 	if err != nil {
 		return nil, err
 	}
 	l.index = idx
-	nextEvent := func(ctx context.Context, cursor uint64) ([]byte, error) {
-		return l.leaderGet(ctx, StreamName, msgGetRequest{Seq: cursor, NextFor: allEvents})
-	}
-	if err := idx.start(ctx, l.stream, nextEvent, checkpoint); err != nil {
+	if err := idx.start(ctx, l.stream, l, checkpoint, last); err != nil {
 		return nil, err
 	}
 	for range appendConnCount {

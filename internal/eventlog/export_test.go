@@ -23,6 +23,14 @@ func IndexedCursor(l *Log) uint64 {
 	return l.index.indexed
 }
 
+// IndexReads is how many events the call id index's feeder has read back
+// from the log (rather than learnt from this process's appends).
+func IndexReads(l *Log) uint64 {
+	l.index.feedMu.Lock()
+	defer l.index.feedMu.Unlock()
+	return l.index.read
+}
+
 // SetTailMaxEntries bounds the tail of logs opened afterwards, until the
 // test ends.
 func SetTailMaxEntries(t interface{ Cleanup(func()) }, n int) {

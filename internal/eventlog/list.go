@@ -316,6 +316,7 @@ func matchesAnySubject(filters []string, subj string) bool {
 type rawMsg struct {
 	seq     uint64
 	subject string
+	msgID   string
 	time    time.Time // only when asked for
 	data    []byte
 }
@@ -373,7 +374,7 @@ func (l *Log) directBatch(ctx context.Context, req msgGetRequest, withTime bool,
 			return 0, err
 		}
 		got++
-		rm := &rawMsg{subject: m.Header.Get(jetstream.SubjectHeader), data: m.Data}
+		rm := &rawMsg{subject: m.Header.Get(jetstream.SubjectHeader), msgID: m.Header.Get(jetstream.MsgIDHeader), data: m.Data}
 		if rm.seq, err = strconv.ParseUint(m.Header.Get(jetstream.SequenceHeader), 10, 64); err != nil {
 			return 0, fmt.Errorf("direct get: bad %s header %q", jetstream.SequenceHeader, m.Header.Get(jetstream.SequenceHeader))
 		}
@@ -402,6 +403,18 @@ func (l *Log) seqAtTime(ctx context.Context, t time.Time) (uint64, error) {
 		return 0, nil
 	}
 	return seq, err
+}
+
+// readBatch and nextEvent, with seqAtTime, are how the call id index's
+// feeder reads the log (logReader).
+func (l *Log) readBatch(ctx context.Context, from uint64, n int, fn func(cursor uint64, msgID string, stored time.Time) bool) error {
+	_, err := l.directBatch(ctx, msgGetRequest{Seq: from, NextFor: allEvents, Batch: n}, true,
+		func(m *rawMsg) (bool, error) { return fn(m.seq, m.msgID, m.time), nil })
+	return err
+}
+
+func (l *Log) nextEvent(ctx context.Context, cursor uint64) ([]byte, error) {
+	return l.leaderGet(ctx, StreamName, msgGetRequest{Seq: cursor, NextFor: allEvents})
 }
 
 // Status codes of direct get answers.
