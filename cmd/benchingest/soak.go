@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/imbridge/imbridge/internal/eventlog"
 )
 
 // soak is the soak mode: o.soakEvents distinct callbacks at o.soakRate
@@ -227,8 +229,8 @@ func restart(o options, mk *maker, srvp **server, head uint64, soakStart time.Ti
 	fmt.Fprintf(w, "- stop (SIGTERM to exit): %s\n", stopTook.Round(time.Millisecond))
 	fmt.Fprintf(w, "- start to /healthz 200: **%s**\n", readyTook.Round(time.Millisecond))
 	fmt.Fprintf(w, "- first new callback: %d in %s\n", st1, firstTook.Round(time.Microsecond))
-	fmt.Fprintf(w, "- repeat of the soak's first callback, sent %s before (past the default 2m duplicate window, only the call id index knows it): %d in %s\n",
-		t3.Sub(soakStart).Round(time.Second), st2, repeatTook.Round(time.Microsecond))
+	fmt.Fprintf(w, "- repeat of the soak's first callback, sent %s before (past the default %s duplicate window, only the call id index knows it): %d in %s\n",
+		t3.Sub(soakStart).Round(time.Second), eventlog.DefaultDuplicateWindow, st2, repeatTook.Round(time.Microsecond))
 	fmt.Fprintf(w, "- resident memory idle for 10 s after: %s MiB (peak %s)\n", mib(last), mib(peak))
 	ok := err1 == nil && err2 == nil && st1 == http.StatusOK && st2 == http.StatusOK && herr == nil && head2 == head+1
 	if !ok {

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/imbridge/imbridge/internal/eventlog"
 )
 
 // Config is the whole configuration of an imbridge process.
@@ -170,7 +172,7 @@ type EventLog struct {
 	// SyncAlways fsyncs every append before it is acknowledged.
 	SyncAlways bool `json:"sync_always"`
 	// DuplicateWindow is how long a callId is remembered by JetStream's
-	// message-id deduplication (in memory); at least 1m.
+	// message-id deduplication (in memory); at least 20s.
 	DuplicateWindow Duration `json:"duplicate_window"`
 	// CallIDIndexTTL is how long the durable callId index (on local disk,
 	// in data_dir) remembers a callId: duplicates beyond the window,
@@ -224,7 +226,7 @@ func Default() Config {
 			Replicas:        1,
 			MaxAge:          Duration(7 * 24 * time.Hour),
 			MaxBytes:        10 << 30,
-			DuplicateWindow: Duration(2 * time.Minute),
+			DuplicateWindow: Duration(eventlog.DefaultDuplicateWindow),
 			// The vendor's exception storage keeps failed callbacks 3 days
 			// for redelivery.
 			CallIDIndexTTL: Duration(72 * time.Hour),
@@ -310,7 +312,7 @@ var settings = []setting{
 		return nil
 	}},
 	{"event_log.call_id_index_ttl", "call-id-index-ttl", "IMBRIDGE_CALL_ID_INDEX_TTL", "how long the callId index on disk remembers a callId (default 72h)", dur(func(c *Config) *Duration { return &c.EventLog.CallIDIndexTTL })},
-	{"event_log.duplicate_window", "duplicate-window", "IMBRIDGE_DUPLICATE_WINDOW", "how long JetStream remembers a callId in memory, at least 1m (default 2m)", dur(func(c *Config) *Duration { return &c.EventLog.DuplicateWindow })},
+	{"event_log.duplicate_window", "duplicate-window", "IMBRIDGE_DUPLICATE_WINDOW", "how long JetStream remembers a callId in memory, at least 20s (default 30s)", dur(func(c *Config) *Duration { return &c.EventLog.DuplicateWindow })},
 	{"event_log.listen", "nats-listen", "IMBRIDGE_NATS_LISTEN", "open a NATS client listener on the embedded server, host:port (default none)", str(func(c *Config) *string { return &c.EventLog.Listen })},
 }
 

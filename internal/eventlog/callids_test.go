@@ -141,7 +141,7 @@ func TestIndexPastTheLogIsRebuilt(t *testing.T) {
 // skip it, redeliveries (old timestamps), events without a time and times
 // far ahead of the clock are looked up.
 func TestWhichAppendsAskTheIndex(t *testing.T) {
-	l := openLog(t, embedded(t)) // default window: 2m
+	l := openLog(t, embedded(t)) // default window: 30s
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
 		name   string
@@ -150,11 +150,11 @@ func TestWhichAppendsAskTheIndex(t *testing.T) {
 	}{
 		{"no vendor time", nil, false},
 		{"now", timestamppb.New(now), true},
-		{"59s ago", timestamppb.New(now.Add(-59 * time.Second)), true},
-		{"61s ago: half the window", timestamppb.New(now.Add(-61 * time.Second)), false},
+		{"14s ago", timestamppb.New(now.Add(-14 * time.Second)), true},
+		{"16s ago: half the window", timestamppb.New(now.Add(-16 * time.Second)), false},
 		{"3 days ago: a redelivery", timestamppb.New(now.Add(-72 * time.Hour)), false},
-		{"29s ahead", timestamppb.New(now.Add(29 * time.Second)), true},
-		{"31s ahead: a quarter of the window", timestamppb.New(now.Add(31 * time.Second)), false},
+		{"7s ahead", timestamppb.New(now.Add(7 * time.Second)), true},
+		{"8s ahead: a quarter of the window", timestamppb.New(now.Add(8 * time.Second)), false},
 	} {
 		if got := eventlog.WithinWindow(l, tc.vendor, now); got != tc.skip {
 			t.Errorf("%s: skips the index %v, want %v", tc.name, got, tc.skip)

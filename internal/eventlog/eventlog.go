@@ -21,12 +21,15 @@ import (
 // MinDuplicateWindow is the shortest duplicate window Open accepts, and
 // DefaultDuplicateWindow the window used when Config.DuplicateWindow is 0.
 // The window only has to cover appends of one call id at once (the
-// vendor's immediate retry, within its 10 s timeout) and how far a
-// process's call id index may lag behind the log; the index answers for
-// everything older.
+// vendor's immediate retry after its 10 s timeout, while the first copy
+// may still be appended for up to the webhook's append timeout) and how
+// far a process's call id index may lag behind the log (a tick for its
+// own appends, a probe for others'); the index answers for everything
+// older. JetStream keeps every id of the window in memory and reads them
+// all back when it starts, so the window is as short as that allows.
 const (
-	MinDuplicateWindow     = time.Minute
-	DefaultDuplicateWindow = 2 * time.Minute
+	MinDuplicateWindow     = 20 * time.Second
+	DefaultDuplicateWindow = 30 * time.Second
 )
 
 // Config chooses where the log lives and how long it keeps events.

@@ -285,7 +285,7 @@ func TestBadConfig(t *testing.T) {
 		cfg  eventlog.Config
 		want string
 	}{
-		{"short window", eventlog.Config{DataDir: dir, DuplicateWindow: 30 * time.Second}, "DuplicateWindow"},
+		{"short window", eventlog.Config{DataDir: dir, DuplicateWindow: 10 * time.Second}, "DuplicateWindow"},
 		{"no data dir external", eventlog.Config{NATSURL: "nats://127.0.0.1:1"}, "DataDir"},
 		{"replicas embedded", eventlog.Config{DataDir: dir, Replicas: 3}, "Replicas"},
 		{"negative replicas", eventlog.Config{NATSURL: "nats://127.0.0.1:1", Replicas: -1}, "Replicas"},
@@ -293,7 +293,7 @@ func TestBadConfig(t *testing.T) {
 		{"max age under window", eventlog.Config{DataDir: dir, MaxAge: time.Second}, "MaxAge"},
 		{"max age under custom window", eventlog.Config{DataDir: dir, MaxAge: 20 * time.Minute, DuplicateWindow: time.Hour}, "MaxAge"},
 		{"negative index ttl", eventlog.Config{DataDir: dir, CallIDIndexTTL: -time.Hour}, "CallIDIndexTTL"},
-		{"index ttl under window", eventlog.Config{DataDir: dir, CallIDIndexTTL: 90 * time.Second}, "CallIDIndexTTL"},
+		{"index ttl under window", eventlog.Config{DataDir: dir, CallIDIndexTTL: 25 * time.Second}, "CallIDIndexTTL"},
 		{"negative max bytes", eventlog.Config{DataDir: dir, MaxBytes: -1}, "MaxBytes"},
 		{"sync always external", eventlog.Config{NATSURL: "nats://127.0.0.1:1", SyncAlways: true}, "SyncAlways"},
 		{"listen external", eventlog.Config{NATSURL: "nats://127.0.0.1:1", ListenAddr: "127.0.0.1:4222"}, "ListenAddr"},
