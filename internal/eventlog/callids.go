@@ -70,8 +70,14 @@ const (
 	indexBatch = 4096
 	// indexReadBatch is the most messages one direct get of the feeder
 	// asks for: the server holds the stream's writes back while it
-	// answers one.
-	indexReadBatch = 256
+	// answers one (about 8 µs a message on the 2-core machine).
+	// indexCatchUpBatch is the most when it is further behind than
+	// indexCatchUpFrom (a new process, a restart after a while): then
+	// the larger batch reads 85,000 to 100,000 messages a second, against
+	// 58,000 (a new process indexing 192,000 events).
+	indexReadBatch    = 256
+	indexCatchUpBatch = 2048
+	indexCatchUpFrom  = 16 * indexReadBatch
 	// indexMaxOwn bounds the acknowledged appends the feeder holds while
 	// a gap before them stays open; past it, it forgets them and reads
 	// them back from the log.
@@ -542,8 +548,12 @@ func (x *callIDIndex) readLog(target uint64) {
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), defaultTimeout)
+		batch := uint64(indexReadBatch)
+		if target-from >= indexCatchUpFrom {
+			batch = indexCatchUpBatch
+		}
 		n := 0
-		err := x.reader.readBatch(ctx, from, int(min(target-from+1, indexReadBatch)), func(cursor uint64, msgID string, stored time.Time) bool {
+		err := x.reader.readBatch(ctx, from, int(min(target-from+1, batch)), func(cursor uint64, msgID string, stored time.Time) bool {
 			x.feedMu.Lock()
 			defer x.feedMu.Unlock()
 			if cursor > target {
