@@ -68,16 +68,6 @@ const (
 	indexMemTables     = 4
 	// indexBatch is the most entries the feeder commits at once.
 	indexBatch = 4096
-	// indexReadBatch is the most messages one direct get of the feeder
-	// asks for: the server holds the stream's writes back while it
-	// answers one (about 8 µs a message on the 2-core machine).
-	// indexCatchUpBatch is the most when it is further behind than
-	// indexCatchUpFrom (a new process, a restart after a while): then
-	// the larger batch reads 85,000 to 100,000 messages a second, against
-	// 58,000 (a new process indexing 192,000 events).
-	indexReadBatch    = 256
-	indexCatchUpBatch = 2048
-	indexCatchUpFrom  = 16 * indexReadBatch
 	// indexMaxOwn bounds the acknowledged appends the feeder holds while
 	// a gap before them stays open; past it, it forgets them and reads
 	// them back from the log.
@@ -91,6 +81,20 @@ const (
 	// it is at the log's head (and so current), when nobody waits for it.
 	indexProbeEvery = time.Second
 	hashLen         = 16
+)
+
+// The feeder's reads (variables for the tests).
+var (
+	// indexReadBatch is the most messages one direct get of the feeder
+	// asks for: the server holds the stream's writes back while it
+	// answers one (about 8 µs a message on the 2-core machine).
+	// indexCatchUpBatch is the most when it is further behind than
+	// indexCatchUpFrom (a new process, a restart after a while): then
+	// the larger batch reads 85,000 to 100,000 messages a second, against
+	// 58,000 (a new process indexing 192,000 events).
+	indexReadBatch    uint64 = 256
+	indexCatchUpBatch uint64 = 2048
+	indexCatchUpFrom         = 16 * indexReadBatch
 )
 
 var (
@@ -548,24 +552,11 @@ func (x *callIDIndex) readLog(target uint64) {
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), defaultTimeout)
-		batch := uint64(indexReadBatch)
+		batch := indexReadBatch
 		if target-from >= indexCatchUpFrom {
 			batch = indexCatchUpBatch
 		}
-		n := 0
-		err := x.reader.readBatch(ctx, from, int(min(target-from+1, batch)), func(cursor uint64, msgID string, stored time.Time) bool {
-			x.feedMu.Lock()
-			defer x.feedMu.Unlock()
-			if cursor > target {
-				// Nothing is stored between: those up to target are gone.
-				x.batchEnd = max(x.batchEnd, target)
-				return false
-			}
-			x.addLocked(cursor, msgID, stored)
-			x.read++
-			n++
-			return true
-		})
+		err := x.readRange(ctx, from, min(target, from+batch-1))
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			// Nothing stored from there on, says whoever answered; a
 			// replica may lag, the leader may not: when it agrees, the
@@ -576,7 +567,6 @@ func (x *callIDIndex) readLog(target uint64) {
 				x.feedMu.Unlock()
 				err = nil
 			}
-			n = 0
 		}
 		cancel()
 		if err != nil {
@@ -584,9 +574,67 @@ func (x *callIDIndex) readLog(target uint64) {
 			return // again at the next tick
 		}
 		x.takeAppended()
-		if n == 0 {
+		x.feedMu.Lock()
+		advanced := x.batchEnd >= from
+		x.feedMu.Unlock()
+		if !advanced {
 			return
 		}
+	}
+}
+
+// readRange reads the events from cursor from (batchEnd+1) to end, and
+// adds them.
+func (x *callIDIndex) readRange(ctx context.Context, from, end uint64) error {
+	r := x.fetchRange(ctx, from, end)
+	if r.err != nil {
+		return r.err
+	}
+	x.feedMu.Lock()
+	defer x.feedMu.Unlock()
+	x.addRangeLocked(&r)
+	return nil
+}
+
+// readRange is what fetchRange read of the cursors up to end: the events,
+// and whether it saw all of them (complete: it found end itself, or the
+// first event past it, next).
+type readRange struct {
+	end      uint64
+	got      []ownAppend
+	next     uint64
+	complete bool
+	err      error
+}
+
+// fetchRange reads the events from cursor from to end.
+func (x *callIDIndex) fetchRange(ctx context.Context, from, end uint64) readRange {
+	r := readRange{end: end}
+	r.err = x.reader.readBatch(ctx, from, int(end-from+1), func(cursor uint64, msgID string, stored time.Time) bool {
+		if cursor > end {
+			r.next, r.complete = cursor, true
+			return false
+		}
+		r.got = append(r.got, ownAppend{cursor, msgID, stored})
+		r.complete = cursor == end
+		return !r.complete
+	})
+	return r
+}
+
+// addRangeLocked adds the events read of a range, in order, and moves
+// batchEnd past the range when it was complete: nothing is stored between
+// its last event and the first one past it. feedMu held.
+func (x *callIDIndex) addRangeLocked(r *readRange) {
+	for _, e := range r.got {
+		x.addLocked(e.cursor, e.msgID, e.at)
+		x.read++
+	}
+	if r.complete {
+		x.batchEnd = max(x.batchEnd, r.end)
+	}
+	if r.next > 0 {
+		x.batchEnd = max(x.batchEnd, r.next-1)
 	}
 }
 

@@ -295,3 +295,38 @@ func TestIndexLearnsOwnAppendsWithoutReadingThem(t *testing.T) {
 		t.Errorf("the index read %d events after %d stored by another writer; want all of them", r, others)
 	}
 }
+
+// A new process reads every event of the log into its index, in large
+// batches while far behind and small ones after, across the holes a purge
+// or retention left: a long run, single events, and the newest one.
+func TestNewProcessCatchesUpAcrossHoles(t *testing.T) {
+	eventlog.SetIndexReads(t, 8, 16, 32)
+	url := startServer(t).ClientURL()
+	a := openLog(t, eventlog.Config{NATSURL: url, DataDir: t.TempDir()})
+	cursors := appendMany(t, a, "hole", 8, 60)
+	var head uint64
+	for _, c := range cursors {
+		head = max(head, c)
+	}
+	deleted := map[uint64]bool{250: true, 251: true, 300: true, head: true}
+	for c := uint64(100); c < 200; c++ {
+		deleted[c] = true
+	}
+	for c := range deleted {
+		purge(t, url, c)
+	}
+	b := openLog(t, eventlog.Config{NATSURL: url, DataDir: t.TempDir()})
+	indexedUpTo(t, b, head)
+	for id, c := range cursors {
+		ev, err := b.GetByCallID(t.Context(), id)
+		switch {
+		case deleted[c] && !errors.Is(err, eventlog.ErrNotFound):
+			t.Errorf("GetByCallID(%s), deleted from cursor %d: %v, %v; want ErrNotFound", id, c, ev.GetCursor(), err)
+		case !deleted[c] && (err != nil || ev.GetCursor() != c):
+			t.Errorf("GetByCallID(%s): cursor %d, %v; want %d", id, ev.GetCursor(), err, c)
+		}
+	}
+	if got, want := eventlog.IndexReads(b), uint64(len(cursors)-len(deleted)); got != want {
+		t.Errorf("the new process read %d events, want the %d stored", got, want)
+	}
+}

@@ -59,3 +59,11 @@ func ProbeAlways(t interface{ Cleanup(func()) }) {
 	probeAlways = true
 	t.Cleanup(func() { probeAlways = false })
 }
+
+// SetIndexReads makes the call id index's feeder read batches of read
+// events, and of catchUp once more than from behind, until the test ends.
+func SetIndexReads(t interface{ Cleanup(func()) }, read, catchUp, from uint64) {
+	r, c, f := indexReadBatch, indexCatchUpBatch, indexCatchUpFrom
+	indexReadBatch, indexCatchUpBatch, indexCatchUpFrom = read, catchUp, from
+	t.Cleanup(func() { indexReadBatch, indexCatchUpBatch, indexCatchUpFrom = r, c, f })
+}
