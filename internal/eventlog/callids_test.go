@@ -296,37 +296,60 @@ func TestIndexLearnsOwnAppendsWithoutReadingThem(t *testing.T) {
 	}
 }
 
-// A new process reads every event of the log into its index, in large
-// batches while far behind and small ones after, across the holes a purge
-// or retention left: a long run, single events, and the newest one.
+// A new process reads every event of the log into its index, through a
+// consumer or in large batches of direct gets while far behind and small
+// ones after, across the holes a purge or retention left: a long run,
+// single events, and the newest one.
 func TestNewProcessCatchesUpAcrossHoles(t *testing.T) {
-	eventlog.SetIndexReads(t, 8, 16, 32)
-	url := startServer(t).ClientURL()
-	a := openLog(t, eventlog.Config{NATSURL: url, DataDir: t.TempDir()})
-	cursors := appendMany(t, a, "hole", 8, 60)
-	var head uint64
-	for _, c := range cursors {
-		head = max(head, c)
-	}
-	deleted := map[uint64]bool{250: true, 251: true, 300: true, head: true}
-	for c := uint64(100); c < 200; c++ {
-		deleted[c] = true
-	}
-	for c := range deleted {
-		purge(t, url, c)
-	}
-	b := openLog(t, eventlog.Config{NATSURL: url, DataDir: t.TempDir()})
-	indexedUpTo(t, b, head)
-	for id, c := range cursors {
-		ev, err := b.GetByCallID(t.Context(), id)
-		switch {
-		case deleted[c] && !errors.Is(err, eventlog.ErrNotFound):
-			t.Errorf("GetByCallID(%s), deleted from cursor %d: %v, %v; want ErrNotFound", id, c, ev.GetCursor(), err)
-		case !deleted[c] && (err != nil || ev.GetCursor() != c):
-			t.Errorf("GetByCallID(%s): cursor %d, %v; want %d", id, ev.GetCursor(), err, c)
-		}
-	}
-	if got, want := eventlog.IndexReads(b), uint64(len(cursors)-len(deleted)); got != want {
-		t.Errorf("the new process read %d events, want the %d stored", got, want)
+	for _, tc := range []struct {
+		name         string
+		consumerFrom uint64
+	}{{"direct gets", 1 << 20}, {"consumer", 64}} {
+		t.Run(tc.name, func(t *testing.T) {
+			eventlog.SetIndexReads(t, 8, 16, 32, tc.consumerFrom)
+			url := startServer(t).ClientURL()
+			a := openLog(t, eventlog.Config{NATSURL: url, DataDir: t.TempDir()})
+			cursors := appendMany(t, a, "hole", 8, 60)
+			var head uint64
+			for _, c := range cursors {
+				head = max(head, c)
+			}
+			deleted := map[uint64]bool{250: true, 251: true, 300: true, head: true}
+			for c := uint64(100); c < 200; c++ {
+				deleted[c] = true
+			}
+			for c := range deleted {
+				purge(t, url, c)
+			}
+			b := openLog(t, eventlog.Config{NATSURL: url, DataDir: t.TempDir()})
+			indexedUpTo(t, b, head)
+			for id, c := range cursors {
+				ev, err := b.GetByCallID(t.Context(), id)
+				switch {
+				case deleted[c] && !errors.Is(err, eventlog.ErrNotFound):
+					t.Errorf("GetByCallID(%s), deleted from cursor %d: %v, %v; want ErrNotFound", id, c, ev.GetCursor(), err)
+				case !deleted[c] && (err != nil || ev.GetCursor() != c):
+					t.Errorf("GetByCallID(%s): cursor %d, %v; want %d", id, ev.GetCursor(), err, c)
+				}
+			}
+			if got, want := eventlog.IndexReads(b), uint64(len(cursors)-len(deleted)); got != want {
+				t.Errorf("the new process read %d events, want the %d stored", got, want)
+			}
+			// The catch-up's consumer is gone: it would slow every append.
+			withRawJS(t, url, func(js jetstream.JetStream) {
+				s, err := js.Stream(t.Context(), eventlog.StreamName)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Well under the consumer's own inactivity threshold.
+				checkFor(t, 30*time.Second, 10*time.Millisecond, func() error {
+					info, err := s.Info(t.Context())
+					if err == nil && info.State.Consumers != 0 {
+						err = fmt.Errorf("%d consumers on the stream", info.State.Consumers)
+					}
+					return err
+				})
+			})
+		})
 	}
 }

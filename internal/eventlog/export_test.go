@@ -61,9 +61,10 @@ func ProbeAlways(t interface{ Cleanup(func()) }) {
 }
 
 // SetIndexReads makes the call id index's feeder read batches of read
-// events, and of catchUp once more than from behind, until the test ends.
-func SetIndexReads(t interface{ Cleanup(func()) }, read, catchUp, from uint64) {
-	r, c, f := indexReadBatch, indexCatchUpBatch, indexCatchUpFrom
-	indexReadBatch, indexCatchUpBatch, indexCatchUpFrom = read, catchUp, from
-	t.Cleanup(func() { indexReadBatch, indexCatchUpBatch, indexCatchUpFrom = r, c, f })
+// events, of catchUp once more than from behind, and through a consumer
+// once more than consumerFrom behind, until the test ends.
+func SetIndexReads(t interface{ Cleanup(func()) }, read, catchUp, from, consumerFrom uint64) {
+	r, c, f, cf := indexReadBatch, indexCatchUpBatch, indexCatchUpFrom, indexConsumerFrom
+	indexReadBatch, indexCatchUpBatch, indexCatchUpFrom, indexConsumerFrom = read, catchUp, from, consumerFrom
+	t.Cleanup(func() { indexReadBatch, indexCatchUpBatch, indexCatchUpFrom, indexConsumerFrom = r, c, f, cf })
 }
