@@ -346,8 +346,12 @@ func (x *callIDIndex) addEntry(b *pebble.Batch, msgID string, cursor uint64, t t
 
 // appendedAt hands the feeder one of this process's appends, acknowledged
 // at cursor; published is when it was sent. It takes a moment: the loop
-// adds it at its next tick.
+// adds it at its next tick. A stopped feeder takes nothing, so that
+// nothing piles up until the restart it asks for.
 func (x *callIDIndex) appendedAt(cursor uint64, msgID string, published time.Time) {
+	if x.broken.Load() != nil {
+		return
+	}
 	x.appendedMu.Lock()
 	x.appended = append(x.appended, ownAppend{cursor, msgID, published})
 	x.appendedMu.Unlock()
@@ -486,12 +490,10 @@ func (x *callIDIndex) start(ctx context.Context, s jetstream.Stream, r logReader
 		if from == 0 {
 			from = last + 1 // nothing the TTL keeps
 		}
-		x.feedMu.Lock()
-		x.batchEnd = from - 1
-		x.feedMu.Unlock()
+		checkpoint = from - 1
 	}
 	x.feedMu.Lock()
-	x.readTo = last
+	x.batchEnd, x.readTo = checkpoint, last
 	x.feedMu.Unlock()
 	x.probe() // with nothing to read, the index is current at once
 	go x.loop()
@@ -567,7 +569,7 @@ func (x *callIDIndex) readLog(target uint64) {
 		case behind >= indexConsumerFrom:
 			err = x.readThroughConsumer(ctx, from, target)
 		case behind >= indexCatchUpFrom:
-			err = x.readRange(ctx, from, from+indexCatchUpBatch-1)
+			err = x.readRange(ctx, from, min(target, from+indexCatchUpBatch-1))
 		default:
 			err = x.readRange(ctx, from, min(target, from+indexReadBatch-1))
 		}
@@ -621,7 +623,7 @@ func (x *callIDIndex) readThroughConsumer(ctx context.Context, from, target uint
 		HeadersOnly:       true,
 		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:       from,
-		InactiveThreshold: 2 * time.Minute, // should the deletion below fail
+		InactiveThreshold: 5 * time.Minute, // should the deletion below fail
 	})
 	if err != nil {
 		return err
@@ -643,7 +645,7 @@ func (x *callIDIndex) readThroughConsumer(ctx context.Context, from, target uint
 		if err != nil {
 			return err
 		}
-		r := readRange{end: target}
+		r := readResult{end: target}
 		for m := range batch.Messages() {
 			md, err := m.Metadata()
 			if err != nil {
@@ -673,10 +675,10 @@ func (x *callIDIndex) readThroughConsumer(ctx context.Context, from, target uint
 	}
 }
 
-// readRange is what fetchRange read of the cursors up to end: the events,
+// readResult is what a read of the cursors up to end found: the events,
 // and whether it saw all of them (complete: it found end itself, or the
 // first event past it, next).
-type readRange struct {
+type readResult struct {
 	end      uint64
 	got      []ownAppend
 	next     uint64
@@ -685,8 +687,8 @@ type readRange struct {
 }
 
 // fetchRange reads the events from cursor from to end.
-func (x *callIDIndex) fetchRange(ctx context.Context, from, end uint64) readRange {
-	r := readRange{end: end}
+func (x *callIDIndex) fetchRange(ctx context.Context, from, end uint64) readResult {
+	r := readResult{end: end}
 	r.err = x.reader.readBatch(ctx, from, int(end-from+1), func(cursor uint64, msgID string, stored time.Time) bool {
 		if cursor > end {
 			r.next, r.complete = cursor, true
@@ -702,7 +704,7 @@ func (x *callIDIndex) fetchRange(ctx context.Context, from, end uint64) readRang
 // addRangeLocked adds the events read of a range, in order, and moves
 // batchEnd past the range when it was complete: nothing is stored between
 // its last event and the first one past it. feedMu held.
-func (x *callIDIndex) addRangeLocked(r *readRange) {
+func (x *callIDIndex) addRangeLocked(r *readResult) {
 	for _, e := range r.got {
 		x.addLocked(e.cursor, e.msgID, e.at)
 		x.read++
