@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
 	"github.com/imbridge/imbridge/internal/eventlog"
 )
 
@@ -18,7 +19,9 @@ import (
 // cursor.
 func indexedUpTo(t *testing.T, l *eventlog.Log, cursor uint64) {
 	t.Helper()
-	checkFor(t, 10*time.Second, 5*time.Millisecond, func() error {
+	// A minute for what takes milliseconds: a starved machine is slow,
+	// never wrong.
+	checkFor(t, time.Minute, 5*time.Millisecond, func() error {
 		if got := eventlog.IndexedCursor(l); got < cursor {
 			return fmt.Errorf("indexed up to cursor %d, want %d", got, cursor)
 		}
@@ -199,9 +202,9 @@ func TestIndexMissesNothingUnderLoad(t *testing.T) {
 }
 
 // appendMany appends per events from each of workers goroutines to l, with
-// call ids prefix_worker_i, and returns each call id's cursor.
-func appendMany(t *testing.T, l *eventlog.Log, prefix string, workers, per int) map[string]uint64 {
-	t.Helper()
+// call ids prefix_worker_i, and returns each call id's cursor. Safe to call
+// off the test's goroutine: a failure is an error, not t.Fatal.
+func appendMany(l *eventlog.Log, prefix string, workers, per int) (map[string]uint64, error) {
 	var mu sync.Mutex
 	cursors := make(map[string]uint64, workers*per)
 	var wg sync.WaitGroup
@@ -226,10 +229,24 @@ func appendMany(t *testing.T, l *eventlog.Log, prefix string, workers, per int) 
 	}
 	wg.Wait()
 	close(errs)
-	for err := range errs {
+	return cursors, <-errs
+}
+
+func mustAppendMany(t *testing.T, l *eventlog.Log, prefix string, workers, per int) map[string]uint64 {
+	t.Helper()
+	cursors, err := appendMany(l, prefix, workers, per)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return cursors
+}
+
+// getByCallID is GetByCallID with a minute for the index to catch up,
+// where GetByCallID alone waits 10 s.
+func getByCallID(t *testing.T, l *eventlog.Log, callID string) (*imbridgev1.Event, error) {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	return l.GetByCallID(ctx, callID)
 }
 
 // Processes sharing one cluster each index every event, whichever process
@@ -240,16 +257,17 @@ func TestProcessesOnOneClusterIndexEachOthersEvents(t *testing.T) {
 	b := openLog(t, eventlog.Config{NATSURL: url, DataDir: t.TempDir()})
 	var wg sync.WaitGroup
 	var fromA, fromB map[string]uint64
-	wg.Go(func() { fromA = appendMany(t, a, "a", 8, 200) })
-	wg.Go(func() { fromB = appendMany(t, b, "b", 8, 200) })
+	var errA, errB error
+	wg.Go(func() { fromA, errA = appendMany(a, "a", 8, 200) })
+	wg.Go(func() { fromB, errB = appendMany(b, "b", 8, 200) })
 	wg.Wait()
-	if t.Failed() {
-		return
+	if err := errors.Join(errA, errB); err != nil {
+		t.Fatal(err)
 	}
 	for _, l := range []*eventlog.Log{a, b} {
 		for _, stored := range []map[string]uint64{fromA, fromB} {
 			for id, want := range stored {
-				ev, err := l.GetByCallID(t.Context(), id)
+				ev, err := getByCallID(t, l, id)
 				if err != nil || ev.GetCursor() != want {
 					t.Fatalf("GetByCallID(%s): cursor %d, %v; want %d", id, ev.GetCursor(), err, want)
 				}
@@ -266,7 +284,7 @@ func TestIndexLearnsOwnAppendsWithoutReadingThem(t *testing.T) {
 	cfg.ListenAddr = "127.0.0.1:-1"
 	l := openLog(t, cfg)
 	const n = 4000
-	cursors := appendMany(t, l, "own", 16, n/16)
+	cursors := mustAppendMany(t, l, "own", 16, n/16)
 	var head uint64
 	for _, c := range cursors {
 		head = max(head, c)
@@ -309,7 +327,7 @@ func TestNewProcessCatchesUpAcrossHoles(t *testing.T) {
 			eventlog.SetIndexReads(t, 8, 16, 32, tc.consumerFrom)
 			url := startServer(t).ClientURL()
 			a := openLog(t, eventlog.Config{NATSURL: url, DataDir: t.TempDir()})
-			cursors := appendMany(t, a, "hole", 8, 60)
+			cursors := mustAppendMany(t, a, "hole", 8, 60)
 			var head uint64
 			for _, c := range cursors {
 				head = max(head, c)
@@ -324,7 +342,7 @@ func TestNewProcessCatchesUpAcrossHoles(t *testing.T) {
 			b := openLog(t, eventlog.Config{NATSURL: url, DataDir: t.TempDir()})
 			indexedUpTo(t, b, head)
 			for id, c := range cursors {
-				ev, err := b.GetByCallID(t.Context(), id)
+				ev, err := getByCallID(t, b, id)
 				switch {
 				case deleted[c] && !errors.Is(err, eventlog.ErrNotFound):
 					t.Errorf("GetByCallID(%s), deleted from cursor %d: %v, %v; want ErrNotFound", id, c, ev.GetCursor(), err)
@@ -341,8 +359,8 @@ func TestNewProcessCatchesUpAcrossHoles(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				// Well under the consumer's own inactivity threshold.
-				checkFor(t, 30*time.Second, 10*time.Millisecond, func() error {
+				// Well under the consumer's own inactivity threshold (5 m).
+				checkFor(t, time.Minute, 10*time.Millisecond, func() error {
 					info, err := s.Info(t.Context())
 					if err == nil && info.State.Consumers != 0 {
 						err = fmt.Errorf("%d consumers on the stream", info.State.Consumers)
