@@ -48,7 +48,9 @@ type Chatrooms interface {
 type Callback struct {
 	raw  []byte
 	head Head
-	w    wire
+	// w is decoded on first use (wire): most callbacks are messages,
+	// which need nothing the head did not read.
+	w *wire
 }
 
 // Parse reads a request body. It fails only when the body is not a JSON
@@ -57,23 +59,37 @@ type Callback struct {
 func Parse(raw []byte) (*Callback, error) { return Peek(raw).Parse(raw) }
 
 // Parse is Parse for the body h was read from, without reading its head
-// again.
+// again. It checks the syntax only (encoding/json's, without decoding):
+// everything Decode needs beyond the head is read when needed.
 func (h Head) Parse(raw []byte) (*Callback, error) {
-	c := &Callback{raw: raw, head: h}
-	err := json.Unmarshal(raw, &c.w)
-	var syntaxErr *json.SyntaxError
-	var typeErr *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syntaxErr):
-		return nil, fmt.Errorf("%w: invalid JSON at byte %d: %s", ErrMalformed, syntaxErr.Offset, syntaxErr)
-	case !IsObject(raw):
-		return nil, fmt.Errorf("%w: body is not a JSON object", ErrMalformed)
-	case err != nil && !errors.As(err, &typeErr):
-		return nil, fmt.Errorf("%w: body cannot be read", ErrMalformed)
+	if !json.Valid(raw) {
+		return nil, malformed(raw)
 	}
-	// A known key of an unexpected type (say a numeric from) is still a
-	// callback; keep what decoded and let the raw body speak.
-	return c, nil
+	if !IsObject(raw) {
+		return nil, fmt.Errorf("%w: body is not a JSON object", ErrMalformed)
+	}
+	return &Callback{raw: raw, head: h}, nil
+}
+
+// malformed says why raw, which is not valid JSON, is not a callback: where
+// and why encoding/json stops reading it.
+func malformed(raw []byte) error {
+	var syntaxErr *json.SyntaxError
+	if err := json.Unmarshal(raw, new(wire)); errors.As(err, &syntaxErr) {
+		return fmt.Errorf("%w: invalid JSON at byte %d: %s", ErrMalformed, syntaxErr.Offset, syntaxErr)
+	}
+	return fmt.Errorf("%w: body cannot be read", ErrMalformed)
+}
+
+// wire decodes, once, the top-level keys no head reads. A known key of an
+// unexpected type (say a numeric name) is left zero: the callback is still
+// stored, and its raw body speaks.
+func (c *Callback) wire() *wire {
+	if c.w == nil {
+		c.w = &wire{}
+		_ = json.Unmarshal(c.raw, c.w)
+	}
+	return c.w
 }
 
 // IsObject reports whether raw starts as a JSON object does (it need not
@@ -123,26 +139,26 @@ func (c *Callback) DedupeID() string {
 // The selector is the head's (Head.Selector), and the typed body is the one
 // it names: an UnknownEvent whenever the selector is unknown.
 func (c *Callback) Decode(receiveTime time.Time, rooms Chatrooms) *imbridgev1.Event {
-	f, w := &c.head.f, &c.w
+	f, env := &c.head.f, c.head.envelope(c.raw)
 	ev := &imbridgev1.Event{
 		CallId:            f.callID,
 		EventTypeName:     f.eventType,
 		EventType:         eventType(f.eventType),
 		ChatType:          f.chatType,
 		GroupId:           f.groupID,
-		Sender:            string(w.From),
-		Recipient:         string(w.To),
-		SenderUsername:    username(string(w.From)),
-		RecipientUsername: username(string(w.To)),
-		MsgId:             string(w.MsgID),
+		Sender:            env.from,
+		Recipient:         env.to,
+		SenderUsername:    username(env.from),
+		RecipientUsername: username(env.to),
+		MsgId:             env.msgID,
 		Appkey:            f.appkey,
-		Host:              w.Host,
-		SecurityVersion:   w.SecurityVersion,
+		Host:              env.host,
+		SecurityVersion:   env.securityVersion,
 		ReceiveTime:       timestamppb.New(receiveTime),
 		RawBody:           c.raw,
 	}
 	if ev.ChatType == "" {
-		ev.ChatType = w.ChatTypeCamel
+		ev.ChatType = env.chatTypeCamel
 	}
 	if t, ok := c.VendorTime(); ok {
 		ev.VendorTime = timestamppb.New(t)
@@ -183,11 +199,11 @@ func (c *Callback) setBody(ev *imbridgev1.Event, cl class) {
 	case kindRecall:
 		p := c.payload()
 		ev.Body = &imbridgev1.Event_Recall{Recall: &imbridgev1.RecallEvent{
-			RecallId:     string(c.w.RecallID),
+			RecallId:     string(c.wire().RecallID),
 			AckMessageId: string(p.AckMessageID),
 			Ext:          object(p.Ext),
 		}}
-		ev.RelatedMsgId = string(c.w.RecallID)
+		ev.RelatedMsgId = string(c.wire().RecallID)
 		if ev.RelatedMsgId == "" {
 			ev.RelatedMsgId = string(p.AckMessageID)
 		}
@@ -262,7 +278,9 @@ func value(raw json.RawMessage) *structpb.Value {
 }
 
 func (c *Callback) message(conv imbridgev1.Conversation) *imbridgev1.MessageEvent {
-	return &imbridgev1.MessageEvent{Ext: object(c.payload().Ext), Conversation: conv, Bodies: c.bodies()}
+	// The head found ext where payload() would: a message needs nothing
+	// else of its payload.
+	return &imbridgev1.MessageEvent{Ext: object(c.head.ext.of(c.raw)), Conversation: conv, Bodies: c.bodies()}
 }
 
 // bodies decodes `payload.bodies`.
@@ -352,7 +370,7 @@ func stringMap(raw json.RawMessage) map[string]string {
 
 func (c *Callback) ack() *imbridgev1.AckEvent {
 	p := c.payload()
-	return &imbridgev1.AckEvent{AckMessageId: string(p.AckMessageID), AckType: c.head.f.payloadType, Ext: object(p.Ext), Channel: c.w.ChannelChannel}
+	return &imbridgev1.AckEvent{AckMessageId: string(p.AckMessageID), AckType: c.head.f.payloadType, Ext: object(p.Ext), Channel: c.wire().ChannelChannel}
 }
 
 var mucOperations = func() map[string]imbridgev1.MucOperation {
@@ -452,7 +470,7 @@ var userStatusReasons = map[string]imbridgev1.UserStatusReason{
 }
 
 func (c *Callback) userStatus() *imbridgev1.UserStatusEvent {
-	w, f := &c.w, &c.head.f
+	w, f := c.wire(), &c.head.f
 	reason, status := f.reason, f.status
 	return &imbridgev1.UserStatusEvent{
 		Reason:     userStatusReasons[reason],
@@ -468,7 +486,7 @@ func (c *Callback) userStatus() *imbridgev1.UserStatusEvent {
 }
 
 func (c *Callback) keywordAlert() *imbridgev1.KeywordAlertEvent {
-	w := &c.w
+	w := c.wire()
 	k := &imbridgev1.KeywordAlertEvent{
 		AlertReason:     w.AlertReason,
 		Action:          c.head.f.status,

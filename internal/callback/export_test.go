@@ -20,7 +20,7 @@ func WatchTokenDecodes(watch func(n int)) (restore func()) {
 // DescribeHead renders everything a head read, and the bytes of the
 // payload and bodies it found in raw.
 func DescribeHead(h Head, raw []byte) string {
-	return fmt.Sprintf("%+v payload=%q bodies=%q", h.f, h.payload.of(raw), h.bodies.of(raw))
+	return fmt.Sprintf("%+v %+v payload=%q bodies=%q ext=%q", h.f, h.envelope(raw), h.payload.of(raw), h.bodies.of(raw), h.ext.of(raw))
 }
 
 // ReferenceHead reads what Peek reads with encoding/json instead of gjson,
@@ -55,10 +55,27 @@ func ReferenceHead(raw []byte) (string, bool) {
 	if id := top["id"]; len(id) > 0 && (id[0] == '-' || id[0] >= '0' && id[0] <= '9') {
 		f.group.id = string(id)
 	}
-	var payload, bodies json.RawMessage
+	// The envelope, as a struct of the old wire decoded it.
+	var env struct {
+		ChatTypeCamel   string     `json:"chatType"`
+		From            flexString `json:"from"`
+		To              flexString `json:"to"`
+		MsgID           flexString `json:"msg_id"`
+		SecurityVersion string     `json:"securityVersion"`
+		Host            string     `json:"host"`
+	}
+	_ = json.Unmarshal(raw, &env)
+	e := envelope{
+		chatTypeCamel: env.ChatTypeCamel, securityVersion: env.SecurityVersion, host: env.Host,
+		from: string(env.From), to: string(env.To), msgID: string(env.MsgID),
+	}
+	var payload, bodies, ext json.RawMessage
 	var p map[string]json.RawMessage
 	if raw := top["payload"]; len(raw) > 0 && raw[0] == '{' && json.Unmarshal(raw, &p) == nil {
 		payload = raw
+		var wp wirePayload
+		_ = json.Unmarshal(raw, &wp)
+		ext = wp.Ext
 		f.payloadType, f.operation = s(p, "type"), s(p, "operation")
 		f.group.action = s(p, "action")
 		f.group.mute, f.group.disable, f.group.disabled = refTristate(p["mute"]), refTristate(p["disable"]), refTristate(p["disabled"])
@@ -72,7 +89,7 @@ func ReferenceHead(raw []byte) (string, bool) {
 			}
 		}
 	}
-	return fmt.Sprintf("%+v payload=%q bodies=%q", f, []byte(payload), []byte(bodies)), true
+	return fmt.Sprintf("%+v %+v payload=%q bodies=%q ext=%q", f, e, []byte(payload), []byte(bodies), []byte(ext)), true
 }
 
 // refTristate is tristate by encoding/json.

@@ -28,6 +28,11 @@ func FuzzVerifyDecode(f *testing.F) {
 	f.Add([]byte(`{"chat_type":"chat","Chat_Type":"muc","chat_type":"groupchat","group_id":12,"payload":{"bodies":[{"type":"t\u0078t","Type":"img"}]},"payload":{"operation":"kick"}}`))
 	f.Add([]byte(`{"callId":"a\ud800\u0041","timestamp":1,"security":"2ca02c394bef9e7abc83958bcc3156d3","user":"u","status":null,"reason":"login"}`))
 	f.Add([]byte(`[{"appkey":"a#b"}]`))
+	// The envelope, matched in any case as encoding/json matches fields:
+	// the last key of the right kind counts, `-` and `_` are not folded.
+	f.Add([]byte(`{"chat_type":"chat","host":"a","HOST":1,"From":"u1","from":null,"TO":12,"to":{},"Msg_Id":-3,"msg-id":"x","msgid":"y","ſecurityVerſion":"v","chatType":"c"}`))
+	f.Add([]byte(`{"chat_type":"chat","payload":{"ext":{"a":1},"EXT":null,"bodies":[{"type":"txt","msg":"m"}]}}`))
+	f.Add([]byte(`{"chat_type":"chat","payload":{"Ext":{"a":1},"ext":[1],"bodies":[]},"payload":{"eXt":"s"}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var r callback.Chatrooms = rooms{}
 		if len(body)%2 == 1 {

@@ -28,9 +28,12 @@ import (
 type Head struct {
 	f facts
 	// payload is where the `payload` object the head read lies in the
-	// body, and bodies where its `bodies` array lies: Decode builds the
-	// typed body from these same bytes.
-	payload, bodies span
+	// body, bodies where its `bodies` array lies, and ext where its `ext`
+	// lies: Decode builds the typed body from these same bytes.
+	payload, bodies, ext span
+	// env is where the envelope's values lie, in envelopeKeys' order;
+	// Decode reads them (envelope), a refused body never does.
+	env [len(envelopeKeys)]span
 }
 
 // facts is everything the head reads off a body, each value decoded as
@@ -60,6 +63,60 @@ type facts struct {
 	// group is what the current group and chatroom format adds
 	// (groupop.go).
 	group groupOpHead
+}
+
+// envelope is the top-level keys of every family that only Decode needs.
+// Unlike the keys above, they are matched as encoding/json matches a
+// struct's fields: in any case (strings.EqualFold), the last key that
+// decodes counting. A value of the wrong kind leaves the one before it
+// (a string field takes only strings; from, to and msg_id take numbers too,
+// kept as their text, as flexString does).
+type envelope struct {
+	chatTypeCamel, securityVersion, host string
+	from, to, msgID                      string
+}
+
+// envelopeKeys are the envelope's keys, in the order read sets them; the
+// first envelopeStrings take strings only.
+var envelopeKeys = [...]string{"chatType", "securityVersion", "host", "from", "to", "msg_id"}
+
+const envelopeStrings = 3
+
+// envelopeSlot is the index in envelopeKeys of the key that takes v, or -1.
+func envelopeSlot(key string, v gjson.Result) int {
+	for i, k := range envelopeKeys {
+		if strings.EqualFold(key, k) {
+			if v.Type == gjson.String || i >= envelopeStrings && isNumber(v) {
+				return i
+			}
+			return -1
+		}
+	}
+	return -1
+}
+
+// isNumber reports whether v is a JSON number, which flexString keeps as
+// its text.
+func isNumber(v gjson.Result) bool {
+	return v.Type == gjson.Number && v.Raw != "" && (v.Raw[0] == '-' || v.Raw[0] >= '0' && v.Raw[0] <= '9')
+}
+
+// envelope decodes the envelope of raw, the body h was read from.
+func (h *Head) envelope(raw []byte) envelope {
+	var vals [len(envelopeKeys)]string
+	for i, at := range h.env {
+		switch v := at.of(raw); {
+		case len(v) == 0:
+		case v[0] == '"':
+			vals[i] = str(gjson.Result{Type: gjson.String, Raw: view(v)})
+		default: // a number, which only flexString fields take
+			vals[i] = string(v)
+		}
+	}
+	return envelope{
+		chatTypeCamel: vals[0], securityVersion: vals[1], host: vals[2],
+		from: vals[3], to: vals[4], msgID: vals[5],
+	}
 }
 
 // span is where a value lies in a body; the zero span is no value.
@@ -123,6 +180,10 @@ func Peek(raw []byte) Head {
 			payload = v
 		case "operation", "type", "id":
 			h.f.group.readTop(key.Str, v)
+		default:
+			if i := envelopeSlot(key.Str, v); i >= 0 {
+				h.env[i] = spanOf(v)
+			}
 		}
 		return true
 	})
@@ -133,7 +194,7 @@ func Peek(raw []byte) Head {
 	}
 	h.f.eventType, h.f.chatType, h.f.event, h.f.step = str(eventType), str(chatType), str(event), str(step)
 	h.f.groupID = str(groupID)
-	if groupID.Type == gjson.Number && groupID.Raw != "" && (groupID.Raw[0] == '-' || groupID.Raw[0] >= '0' && groupID.Raw[0] <= '9') {
+	if isNumber(groupID) {
 		h.f.groupID = strings.Clone(groupID.Raw)
 	}
 	h.f.user, h.f.reason = str(user), str(reason)
@@ -152,6 +213,11 @@ func Peek(raw []byte) Head {
 		case "bodies":
 			bodies = v
 		default:
+			if strings.EqualFold(key.Str, "ext") {
+				// Any case and any kind, as encoding/json fills a
+				// json.RawMessage field.
+				h.ext = spanOf(v)
+			}
 			h.f.group.readPayload(key.Str, v)
 		}
 		return true

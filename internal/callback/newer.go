@@ -33,7 +33,7 @@ func (c *Callback) edit() *imbridgev1.EditEvent {
 }
 
 func (c *Callback) moderation() *imbridgev1.ModerationEvent {
-	w := &c.w
+	w := c.wire()
 	return &imbridgev1.ModerationEvent{
 		Result: w.ModerationResult, ProviderResult: w.ProviderResult, MessageType: w.MessageType,
 		MessageId: string(w.MessageID), TargetType: w.TargetType, RiskType: w.RiskType,
@@ -42,7 +42,7 @@ func (c *Callback) moderation() *imbridgev1.ModerationEvent {
 }
 
 func (c *Callback) push() *imbridgev1.PushEvent {
-	w := &c.w
+	w := c.wire()
 	p := &imbridgev1.PushEvent{
 		Status: c.head.f.status, Detail: w.Detail, Channel: w.Channel, NotifierName: w.NotifierName,
 		DeviceId: w.DeviceID, DeviceToken: w.DeviceToken, Target: w.Target, Data: value(w.Data), ErrorMessage: w.EMessage,

@@ -15,15 +15,11 @@ import (
 // callId, security, timestamp, eventType, chat_type, event, group_id, user,
 // status, reason, payload, and in payload type, operation and bodies, and
 // each body's type) is left out here, so that it is read once, by exact
-// name.
+// name; so is the envelope every family has (chatType, from, to, msg_id,
+// securityVersion, host, and payload.ext), which the head matches as
+// encoding/json would here.
 type wire struct {
-	ChatTypeCamel   string     `json:"chatType"`
-	From            flexString `json:"from"`
-	To              flexString `json:"to"`
-	MsgID           flexString `json:"msg_id"`
-	SecurityVersion string     `json:"securityVersion"`
-	Host            string     `json:"host"`
-	RecallID        flexString `json:"recall_id"`
+	RecallID flexString `json:"recall_id"`
 
 	// User status.
 	Name    string `json:"name"`
