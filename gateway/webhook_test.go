@@ -3,8 +3,10 @@ package gateway_test
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 
@@ -47,8 +49,10 @@ func TestWebhookAnswers(t *testing.T) {
 	type answer struct {
 		Result, Cursor, Error string
 	}
-	post := func(body []byte) (int, answer) {
-		res, err := http.Post(srv.URL, "application/json", bytes.NewReader(body))
+	// post sends a body with its length announced; postChunked without,
+	// as a sender that streams its body does.
+	send := func(body io.Reader) (int, answer) {
+		res, err := http.Post(srv.URL, "application/json", body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,6 +63,8 @@ func TestWebhookAnswers(t *testing.T) {
 		}
 		return res.StatusCode, a
 	}
+	post := func(body []byte) (int, answer) { return send(bytes.NewReader(body)) }
+	postChunked := func(body []byte) (int, answer) { return send(io.MultiReader(bytes.NewReader(body))) }
 	code, first := post(msg)
 	if code != 200 || first.Result != "stored" || first.Cursor == "" {
 		t.Fatalf("stored: %d %+v", code, first)
@@ -86,6 +92,23 @@ func TestWebhookAnswers(t *testing.T) {
 		}
 		if tc.code != 200 && a.Error == "" {
 			t.Errorf("%s: no error text", tc.name)
+		}
+	}
+	// Whether its length is announced or not, a body is stored byte for
+	// byte, and one over the limit is refused.
+	for name, p := range map[string]func([]byte) (int, answer){"announced": post, "unannounced": postChunked} {
+		body := build("chat:txt", trigger.Options{})
+		code, a := p(body)
+		cursor, err := strconv.ParseUint(a.Cursor, 10, 64)
+		if code != 200 || a.Result != "stored" || err != nil {
+			t.Fatalf("%s length: %d %+v", name, code, a)
+		}
+		ev, err := events.Get(t.Context(), cursor)
+		if err != nil || !bytes.Equal(ev.GetRawBody(), body) {
+			t.Errorf("%s length: stored raw body %q (%v), want the %d bytes sent", name, ev.GetRawBody(), err, len(body))
+		}
+		if code, a := p(bytes.Repeat([]byte(" "), 5<<10)); code != 413 || a.Result != "too_large" {
+			t.Errorf("%s length over the limit: %d %+v, want 413 too_large", name, code, a)
 		}
 	}
 	if err := events.Close(); err != nil {
