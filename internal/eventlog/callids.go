@@ -29,15 +29,16 @@ import (
 //     each one over), reading nothing back: a process alone on its log
 //     never reads the log to keep its index;
 //   - every other stored event by reading the log with batched direct
-//     gets: the gaps between its own cursors that are still open a tick
-//     later (events of other processes on the same cluster, or appends
-//     whose acknowledgement never came), the log up to the head a probe
-//     saw, and, after a restart, everything after the checkpoint.
+//     gets: the gaps between its own cursors that are still open
+//     indexGapGrace later (events of other processes on the same cluster,
+//     or appends whose acknowledgement never came), the log up to the
+//     head a probe saw, and, after a restart, everything after the
+//     checkpoint.
 //
 // Several processes on one cluster therefore each hold every call id,
-// whichever process stored it, a moment after it was stored: within two
-// ticks (indexFlushEvery) for its own and for those stored between them,
-// within indexProbeEvery otherwise.
+// whichever process stored it, a moment after it was stored: within a tick
+// (indexFlushEvery) for its own, within indexGapGrace and a tick for those
+// stored between them, within indexProbeEvery otherwise.
 //
 // Far behind (a new process, a restart after a long stop) it reads through
 // a headers-only ordered consumer, deleted once it has caught up. The
@@ -88,6 +89,17 @@ const (
 
 // The feeder's reads (variables for the tests).
 var (
+	// indexGapGrace is how long a gap between this process's own appends
+	// may stay open, and how long a probe's head waits, before the feeder
+	// reads them from the log. Most such events are appends of this
+	// process whose appender has not yet handed the acknowledgement over,
+	// which on a busy machine takes more than a tick. Reading them instead
+	// costs direct gets, each of which holds the stream's writes back; and
+	// when the event's block has just been closed and compressed, the
+	// server loads that whole block for it: 60 ms on the 2-core machine,
+	// every append waiting (the stalls behind its p99 at 2,000/s).
+	indexGapGrace = time.Second
+
 	// indexReadBatch is the most messages one direct get of the feeder
 	// asks for: the server holds the stream's writes back while it
 	// answers one (about 8 µs a message on the 2-core machine).
@@ -134,9 +146,10 @@ type callIDIndex struct {
 	// (committed) or gone from the log, and asOf the time before which
 	// every stored event is; wake is closed and replaced when they
 	// advance. readTo is the cursor up to which the feeder must read the
-	// log; mark, once indexed reaches it, says the feeder reached the head
-	// a probe saw. fed counts the entries added, read those read back
-	// from the log.
+	// log now, probedTo the newest a probe saw, read once it settled
+	// (indexGapGrace); mark, once indexed reaches it, says the feeder
+	// reached the head a probe saw. fed counts the entries added, read
+	// those read back from the log.
 	feedMu    sync.Mutex
 	batch     *pebble.Batch
 	batchEnd  uint64
@@ -145,6 +158,7 @@ type callIDIndex struct {
 	asOf      atomic.Int64 // Unix nanoseconds; read without feedMu by Append
 	wake      chan struct{}
 	readTo    uint64
+	probedTo  uint64
 	mark      *headMark
 	fed       uint64
 	read      uint64
@@ -153,12 +167,13 @@ type callIDIndex struct {
 
 	// This process's appends, as Append hands them over (appendedMu), and,
 	// the loop's alone, those past batchEnd that a gap still keeps out of
-	// the batch, the newest cursor among them, and that cursor a tick ago.
+	// the batch, the newest cursor among them, and that cursor at each
+	// tick of the last indexGapGrace.
 	appendedMu sync.Mutex
 	appended   []ownAppend
 	own        map[uint64]ownAppend
 	ownNewest  uint64
-	settled    uint64
+	newestAt   []cursorAt
 
 	up      atomic.Bool  // set when the feeder first reached the head
 	waiters atomic.Int32 // callers waiting for the feeder: probe at once
@@ -538,15 +553,27 @@ func (x *callIDIndex) loop() {
 	}
 }
 
+// cursorAt is a cursor and when the feeder noted it.
+type cursorAt struct {
+	cursor uint64
+	at     time.Time
+}
+
 // step adds this process's appends, reads from the log what the index
-// lacks up to readTo and to the newest own append of a tick ago (a gap
-// still open after a tick is not an acknowledgement on its way), and
+// lacks up to readTo and to the newest own append of indexGapGrace ago (a
+// gap still open after that is not an acknowledgement on its way), and
 // commits.
 func (x *callIDIndex) step() {
 	x.takeAppended()
+	now := time.Now()
 	x.feedMu.Lock()
-	target := max(x.readTo, x.settled)
-	x.settled = x.ownNewest
+	x.newestAt = append(x.newestAt, cursorAt{max(x.ownNewest, x.probedTo), now})
+	var settled uint64
+	for len(x.newestAt) > 0 && now.Sub(x.newestAt[0].at) >= indexGapGrace {
+		settled = x.newestAt[0].cursor
+		x.newestAt = x.newestAt[1:]
+	}
+	target := max(x.readTo, settled)
 	x.feedMu.Unlock()
 	x.readLog(target)
 	x.feedMu.Lock()
@@ -742,7 +769,9 @@ func (x *callIDIndex) probe() {
 	x.feedMu.Lock()
 	defer x.feedMu.Unlock()
 	last := info.State.LastSeq
-	x.readTo = max(x.readTo, last)
+	// Read once it settled, as the gaps between own appends are: up to
+	// the head may be appends of this process on their way.
+	x.probedTo = max(x.probedTo, last)
 	if x.mark == nil {
 		// The oldest unreached mark stays: a newer one every tick would
 		// never be reached while events flow.

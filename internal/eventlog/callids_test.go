@@ -314,6 +314,54 @@ func TestIndexLearnsOwnAppendsWithoutReadingThem(t *testing.T) {
 	}
 }
 
+// An append whose acknowledgement its appender hands over late (a starved
+// machine) is not read back from the log while the grace lasts, though the
+// appends after it are acknowledged and an idle feeder probes the head:
+// reading it costs a direct get under the stream's lock. Past the grace, a
+// gap nobody hands over is read.
+func TestLateAcknowledgementIsNotReadBack(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		grace    time.Duration
+		handOver bool
+	}{{"handed over within the grace", time.Hour, true}, {"never handed over", 100 * time.Millisecond, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			eventlog.SetIndexGapGrace(t, tc.grace)
+			cfg := embedded(t)
+			cfg.ListenAddr = "127.0.0.1:-1"
+			l := openLog(t, cfg)
+			mustAppendMany(t, l, "before", 1, 10)
+			var late uint64
+			withRawJS(t, l.ClientURL(), func(js jetstream.JetStream) {
+				ack, err := js.Publish(t.Context(), eventlog.SubjectPrefix+".org#app.chat.txt", []byte("x"), jetstream.WithMsgID(eventlog.MsgID("late")))
+				if err != nil {
+					t.Fatal(err)
+				}
+				late = ack.Sequence
+			})
+			var head uint64
+			for _, c := range mustAppendMany(t, l, "after", 1, 10) {
+				head = max(head, c)
+			}
+			if tc.handOver {
+				// Some ticks and an idle probe pass with the gap open.
+				time.Sleep(300 * time.Millisecond)
+				if got := eventlog.IndexedCursor(l); got >= late {
+					t.Fatalf("indexed up to %d across the open gap at %d", got, late)
+				}
+				eventlog.HandOverAppend(l, late, "late")
+			}
+			indexedUpTo(t, l, head)
+			switch r := eventlog.IndexReads(l); {
+			case tc.handOver && r != 0:
+				t.Errorf("the index read %d events back from the log; the late acknowledgement came within the grace", r)
+			case !tc.handOver && r == 0:
+				t.Errorf("the gap was indexed without being read")
+			}
+		})
+	}
+}
+
 // A new process reads every event of the log into its index, through a
 // consumer or in large batches of direct gets while far behind and small
 // ones after, across the holes a purge or retention left: a long run,

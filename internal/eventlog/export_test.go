@@ -68,3 +68,18 @@ func SetIndexReads(t interface{ Cleanup(func()) }, read, catchUp, from, consumer
 	indexReadBatch, indexCatchUpBatch, indexCatchUpFrom, indexConsumerFrom = read, catchUp, from, consumerFrom
 	t.Cleanup(func() { indexReadBatch, indexCatchUpBatch, indexCatchUpFrom, indexConsumerFrom = r, c, f, cf })
 }
+
+// SetIndexGapGrace sets how long the call id index's feeder leaves a gap
+// between this process's appends open before reading it, for logs opened
+// afterwards, until the test ends.
+func SetIndexGapGrace(t interface{ Cleanup(func()) }, d time.Duration) {
+	old := indexGapGrace
+	indexGapGrace = d
+	t.Cleanup(func() { indexGapGrace = old })
+}
+
+// HandOverAppend hands the call id index an acknowledged append of callID
+// at cursor, as Append does once the log acknowledged it.
+func HandOverAppend(l *Log, cursor uint64, callID string) {
+	l.index.appendedAt(cursor, MsgID(callID), time.Now())
+}
