@@ -12,6 +12,8 @@ import (
 	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/imbridge/imbridge/internal/eventlog"
 )
 
 // The JetStream ceiling: what an embedded JetStream server alone stores
@@ -93,7 +95,7 @@ func startJetStream(o options, dir string) (url string, pid int, stop func(), er
 // d, each with its own message id (bodies repeat once the set is used up), and counts the acknowledgements within
 // d: with workers synchronous publishers, or (workers 0) asynchronously
 // from one goroutine with up to 4096 in flight.
-func runJetStream(url string, bodies bodySet, workers int, warmup, d time.Duration, name string) (*jsResult, error) {
+func runJetStream(url string, bodies bodySet, workers int, warmup, d time.Duration, name, compression string) (*jsResult, error) {
 	nc, err := nats.Connect(url)
 	if err != nil {
 		return nil, err
@@ -104,9 +106,13 @@ func runJetStream(url string, bodies bodySet, workers int, warmup, d time.Durati
 		return nil, err
 	}
 	ctx := context.Background()
+	c := jetstream.S2Compression
+	if compression == string(eventlog.CompressionNone) {
+		c = jetstream.NoCompression
+	}
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{
 		Name: name, Subjects: []string{name + ".>"}, Storage: jetstream.FileStorage,
-		Compression: jetstream.S2Compression, Duplicates: 2 * time.Minute, AllowDirect: true,
+		Compression: c, Duplicates: 2 * time.Minute, AllowDirect: true,
 	}); err != nil {
 		return nil, err
 	}

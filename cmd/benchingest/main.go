@@ -131,6 +131,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/imbridge/imbridge/internal/eventlog"
 	"github.com/imbridge/imbridge/internal/trigger"
 )
 
@@ -157,6 +158,7 @@ type options struct {
 	warmup      time.Duration
 	rates       []float64
 	syncAlways  bool
+	compression string
 	maxBodies   int
 	maxInflight int
 	cpuprofile  string
@@ -221,6 +223,7 @@ func parseFlags() (flags, error) {
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "max phase: unmeasured warm-up before the measured time")
 	flag.StringVar(&rates, "rates", "2000,5000", "rate phase: comma-separated request rates, per second")
 	flag.BoolVar(&o.syncAlways, "sync-always", false, "fsync every append before answering (event_log.sync_always)")
+	flag.StringVar(&o.compression, "compression", "s2", "the stream's block compression, imbridge's and the JetStream ceiling's: s2 or none (event_log.compression)")
 	flag.IntVar(&o.maxBodies, "max-bodies", 0, fmt.Sprintf("max phase: unique bodies for imbridge, warm-up included; 0 is (warmup+duration) × %d/s", autoBodiesPerSecond))
 	flag.IntVar(&o.maxInflight, "max-inflight", 2048, "rate and soak: most requests in flight at once")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile to this file: of this process's measured runs (imbridge's too); with -imbridge, of imbridge's max phase, warm-up included (build it with -tags pprof)")
@@ -262,6 +265,8 @@ func parseFlags() (flags, error) {
 		return f, errors.New("-report-every must be positive")
 	case o.dupEvery < 0 || o.dupEvery == 1:
 		return f, errors.New("-dup-every must be 0 (no repeats) or at least 2")
+	case o.compression != string(eventlog.CompressionS2) && o.compression != string(eventlog.CompressionNone):
+		return f, fmt.Errorf("-compression %q: want %s or %s", o.compression, eventlog.CompressionS2, eventlog.CompressionNone)
 	}
 	for _, r := range strings.Split(rates, ",") {
 		if r = strings.TrimSpace(r); r == "" {
@@ -451,7 +456,7 @@ func jetStreamCeiling(o options, bodiesFor func(int) bodySet) ([]*jsResult, erro
 	for i, workers := range []int{o.concurrency, 0} {
 		set := bodiesFor(o.maxBodies)
 		progress("JetStream alone: %d publishers (0: async), %s warm-up + %s", workers, o.warmup, o.duration)
-		r, err := runJetStream(url, set, workers, o.warmup, o.duration, "BENCH"+strconv.Itoa(i))
+		r, err := runJetStream(url, set, workers, o.warmup, o.duration, "BENCH"+strconv.Itoa(i), o.compression)
 		set.free()
 		if err != nil {
 			return nil, fmt.Errorf("JetStream alone: %w", err)

@@ -34,8 +34,8 @@ func (r *report) print(w io.Writer) (ok bool) {
 	var flags []string
 	flag.VisitAll(func(f *flag.Flag) { flags = append(flags, "-"+f.Name+"="+f.Value.String()) })
 	fmt.Fprintf(w, "# imbridge ingest benchmark\n\n")
-	fmt.Fprintf(w, "%s %s/%s, GOMAXPROCS=%d, NumCPU=%d, event log sync_always=%t; flags: %s\n\n",
-		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.NumCPU(), r.opts.syncAlways, strings.Join(flags, " "))
+	fmt.Fprintf(w, "%s %s/%s, GOMAXPROCS=%d, NumCPU=%d, event log sync_always=%t, compression=%s; flags: %s\n\n",
+		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.NumCPU(), r.opts.syncAlways, r.opts.compression, strings.Join(flags, " "))
 	if r.opts.imbridge == "" {
 		fmt.Fprintf(w, "Generator, baseline and imbridge share this process and its cores. ")
 	} else {

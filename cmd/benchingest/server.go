@@ -66,6 +66,7 @@ func startImbridge(o options, dataDir string) (*server, error) {
 		"IMBRIDGE_APP_KEY="+appkey,
 		"IMBRIDGE_CALLBACK_SECRETS="+secret,
 		"IMBRIDGE_SYNC_ALWAYS="+strconv.FormatBool(o.syncAlways),
+		"IMBRIDGE_COMPRESSION="+o.compression,
 		"IMBRIDGE_LOG_LEVEL=warn",
 	)
 	if pprofAddr != "" {
@@ -106,6 +107,7 @@ func startInProcess(o options, dataDir string) (*server, error) {
 	cfg.APIKeys = config.Keys(apiKey)
 	cfg.Apps = []config.App{{Appkey: appkey, Secrets: []string{secret}}}
 	cfg.EventLog.SyncAlways = o.syncAlways
+	cfg.EventLog.Compression = o.compression
 	a, err := app.New(cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, fmt.Errorf("starting imbridge: %w", err)

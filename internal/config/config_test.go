@@ -132,6 +132,8 @@ func TestBadInputNamesTheSetting(t *testing.T) {
 		{name: "retention in file", file: "event_log:\n  max_age: 1s\n", want: "event_log.max_age 1s is shorter"},
 		{name: "flag wins over file in errors", file: "event_log:\n  max_age: 1h\n", args: []string{"--retention-max-age", "2s"}, want: "--retention-max-age 2s"},
 		{name: "window", args: []string{"--duplicate-window", "10s"}, want: "--duplicate-window 10s is shorter than the minimum 20s"},
+		{name: "compression", env: map[string]string{"IMBRIDGE_COMPRESSION": "zstd"}, want: `IMBRIDGE_COMPRESSION "zstd": want "s2" or "none"`},
+		{name: "compression in file", file: "event_log:\n  compression: S2\n", want: `event_log.compression "S2": want "s2" or "none"`},
 		{name: "replicas embedded", env: map[string]string{"IMBRIDGE_NATS_REPLICAS": "3"}, want: "IMBRIDGE_NATS_REPLICAS 3: the embedded server keeps one replica"},
 		{name: "body limit", args: []string{"--max-body-bytes", "99999999"}, want: "--max-body-bytes 99999999: want 1 to"},
 		{name: "body read timeout", file: "webhook:\n  body_read_timeout: 0s\n", want: "webhook.body_read_timeout 0s: want a positive duration"},

@@ -55,6 +55,10 @@ type Config struct {
 	// synced every 2 minutes. An error in external mode: configure
 	// `sync_interval: always` on those servers.
 	SyncAlways bool
+	// Compression is how the stream compresses its blocks on disk: ""
+	// or CompressionS2 (the default), or CompressionNone. See the
+	// constants for the trade; a change applies to blocks written after it.
+	Compression Compression
 	// DuplicateWindow is JetStream's duplicate window; 0 =
 	// DefaultDuplicateWindow. Values under MinDuplicateWindow are
 	// rejected.
@@ -77,6 +81,27 @@ type Config struct {
 	// Logger receives the embedded server's warnings and errors and the
 	// log's own; nil = slog.Default().
 	Logger *slog.Logger
+}
+
+// Compression is how the stream's blocks are stored on disk.
+type Compression string
+
+// The block compressions. With S2 a chat callback of 515 bytes takes about
+// 300-420 bytes of disk, but each closed block (8 MB) is compressed at once,
+// and on a 2-core machine that burst is what lifts the p99 of callbacks at
+// 2,000/s from 3-7 ms to 6-15 ms. None takes about three times the disk
+// (1,170 bytes), without the bursts: for small machines whose latency
+// matters more than their disk.
+const (
+	CompressionS2   Compression = "s2"
+	CompressionNone Compression = "none"
+)
+
+func (c Compression) stream() jetstream.StoreCompression {
+	if c == CompressionNone {
+		return jetstream.NoCompression
+	}
+	return jetstream.S2Compression
 }
 
 // Log is the durable event log. It is safe for concurrent use.
@@ -150,6 +175,11 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBytes < 0 {
 		bad("MaxBytes", "%d must not be negative (0 is unlimited)", c.MaxBytes)
+	}
+	switch c.Compression {
+	case "", CompressionS2, CompressionNone:
+	default:
+		bad("Compression", "%q: want %q or %q", c.Compression, CompressionS2, CompressionNone)
 	}
 	if c.DuplicateWindow != 0 && c.DuplicateWindow < MinDuplicateWindow {
 		bad("DuplicateWindow", "%v is shorter than the minimum %v: the vendor retries and redelivers callbacks", c.DuplicateWindow, MinDuplicateWindow)
@@ -343,9 +373,9 @@ func (l *Log) setup(ctx context.Context) error {
 		Replicas:     l.replicas,
 		Duplicates:   l.cfg.window(),
 		AllowDirect:  true,
-		// S2 on every block: an event is its raw JSON body plus fields
-		// decoded from it, much of it repeated text.
-		Compression: jetstream.S2Compression,
+		// S2 on every block by default: an event is its raw JSON body
+		// plus fields decoded from it, much of it repeated text.
+		Compression: l.cfg.Compression.stream(),
 	})
 	if err != nil {
 		return fmt.Errorf("eventlog: create or update stream %s: %w", StreamName, err)

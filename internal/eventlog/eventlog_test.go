@@ -299,6 +299,7 @@ func TestBadConfig(t *testing.T) {
 		{"listen external", eventlog.Config{NATSURL: "nats://127.0.0.1:1", ListenAddr: "127.0.0.1:4222"}, "ListenAddr"},
 		{"bad listen", eventlog.Config{DataDir: dir, ListenAddr: "localhost"}, "ListenAddr"},
 		{"bad listen port", eventlog.Config{DataDir: dir, ListenAddr: "localhost:http"}, "ListenAddr"},
+		{"unknown compression", eventlog.Config{DataDir: dir, Compression: "zstd"}, "Compression"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.cfg.Logger = quiet
@@ -384,6 +385,54 @@ func TestRetentionMaxBytes(t *testing.T) {
 	}
 	if c, dup, err := l.Append(ctx, stored[0]); err != nil || !dup || c != stored[0].Cursor {
 		t.Errorf("re-append of a dropped event: %d %v %v", c, dup, err)
+	}
+}
+
+// The stream's block compression follows the configuration, also when it
+// changes on a reopen, and events written under either stay readable.
+func TestCompressionChangeOnReopen(t *testing.T) {
+	cfg := embedded(t)
+	cfg.ListenAddr = "127.0.0.1:-1"
+	compression := func(l *eventlog.Log) jetstream.StoreCompression {
+		t.Helper()
+		var c jetstream.StoreCompression
+		withRawJS(t, l.ClientURL(), func(js jetstream.JetStream) {
+			s, err := js.Stream(t.Context(), eventlog.StreamName)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c = s.CachedInfo().Config.Compression
+		})
+		return c
+	}
+	var stored []*imbridgev1.Event
+	for _, step := range []struct {
+		set  eventlog.Compression
+		want jetstream.StoreCompression
+	}{{"", jetstream.S2Compression}, {eventlog.CompressionNone, jetstream.NoCompression}, {eventlog.CompressionS2, jetstream.S2Compression}} {
+		cfg.Compression = step.set
+		l, err := eventlog.Open(t.Context(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := compression(l); got != step.want {
+			t.Errorf("compression %q: the stream compresses with %v, want %v", step.set, got, step.want)
+		}
+		for i := range 20 {
+			ev := newEvent(fmt.Sprintf("org#app_c%s%d", step.set, i), "org#app", "chat:txt")
+			ev.RawBody = []byte(strings.Repeat("z", 1000))
+			stored = append(stored, withCursor(ev, mustAppend(t, l, ev)))
+		}
+		for _, want := range stored {
+			got, err := l.Get(t.Context(), want.Cursor)
+			if err != nil {
+				t.Fatalf("compression %q: event %d: %v", step.set, want.Cursor, err)
+			}
+			checkEvent(t, got, want)
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
