@@ -258,6 +258,11 @@ func object(raw json.RawMessage) *structpb.Struct {
 	if len(raw) == 0 || raw[0] != '{' {
 		return nil
 	}
+	if len(raw) >= 2 && raw[len(raw)-1] == '}' && len(bytes.Trim(raw[1:len(raw)-1], " \t\r\n")) == 0 {
+		// `{}` (JSON's whitespace inside), most messages' ext: what
+		// protojson would build, without its 2 µs of set-up.
+		return &structpb.Struct{}
+	}
 	s := &structpb.Struct{}
 	if protojson.Unmarshal(raw, s) != nil {
 		return nil

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -341,6 +342,20 @@ func TestGroupOperationMeanings(t *testing.T) {
 		if ev.GetSelector() != tc.selector || g == nil || g.GetOperationName() != tc.op || g.GetKind() != imbridgev1.RoomKind_ROOM_KIND_CHATROOM ||
 			ev.GetGroupId() != "r1" || ev.GetSenderUsername() != "boss" || len(g.GetUsers()) == 0 && strings.Contains(tc.payload, `"u"`) {
 			t.Errorf("%s %s: selector %s, group op %v, group %q, sender %q", tc.op, tc.payload, ev.GetSelector(), g, ev.GetGroupId(), ev.GetSenderUsername())
+		}
+	}
+}
+
+// An empty object, most messages' ext, skips protojson and must come out
+// as protojson makes it; whatever JSON does not call whitespace is not.
+func TestEmptyObjectAsProtojson(t *testing.T) {
+	for _, raw := range []string{"{}", "{ \t\r\n }", " {} ", "{\u00a0}", "{\v}", "{", "{}}", `{"a":{}}`, "[]"} {
+		var want *structpb.Struct
+		if s := (&structpb.Struct{}); protojson.Unmarshal([]byte(strings.TrimSpace(raw)), s) == nil {
+			want = s
+		}
+		if got := callback.Object([]byte(raw)); (got == nil) != (want == nil) || !proto.Equal(got, want) {
+			t.Errorf("object(%q) = %v, protojson gives %v", raw, got, want)
 		}
 	}
 }

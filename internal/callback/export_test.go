@@ -106,3 +106,6 @@ func refTristate(raw json.RawMessage) int8 {
 	}
 	return 0
 }
+
+// Object is object: a JSON object as a Struct, nil for anything else.
+var Object = object

@@ -33,6 +33,11 @@ func FuzzVerifyDecode(f *testing.F) {
 	f.Add([]byte(`{"chat_type":"chat","host":"a","HOST":1,"From":"u1","from":null,"TO":12,"to":{},"Msg_Id":-3,"msg-id":"x","msgid":"y","ſecurityVerſion":"v","chatType":"c"}`))
 	f.Add([]byte(`{"chat_type":"chat","payload":{"ext":{"a":1},"EXT":null,"bodies":[{"type":"txt","msg":"m"}]}}`))
 	f.Add([]byte(`{"chat_type":"chat","payload":{"Ext":{"a":1},"ext":[1],"bodies":[]},"payload":{"eXt":"s"}}`))
+	// An empty ext, which skips protojson, and ext texts that are not JSON.
+	f.Add([]byte(`{"chat_type":"chat","payload":{"ext":{ ` + "\n" + ` },"bodies":[{"type":"txt","msg":"m"}]}}`))
+	f.Add([]byte(`{"chat_type":"muc","payload":{"operation":"update","event_info":{"ext":"{"}}}`))
+	f.Add([]byte(`{"chat_type":"muc","payload":{"operation":"update","event_info":{"ext":"{ }"}}}`))
+	f.Add([]byte(`{"chat_type":"muc","payload":{"operation":"update","event_info":{"ext":"{\u00a0}"}}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var r callback.Chatrooms = rooms{}
 		if len(body)%2 == 1 {
