@@ -22,14 +22,14 @@ import (
 // The webhook's HTTP contract: each outcome of ingest gets its status and
 // a small JSON answer; only what retrying can fix is a 5xx.
 func TestWebhookAnswers(t *testing.T) {
-	events, err := eventlog.Open(t.Context(), eventlog.Config{DataDir: t.TempDir(), AppendTimeout: time.Minute, Logger: quiet})
+	events, err := eventlog.Open(t.Context(), eventlog.Config{DataDir: t.TempDir(), Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer events.Close()
 	drop, _ := selector.ParseAll([]string{"roster"})
 	in, err := ingest.New([]ingest.App{{Appkey: "acme#chat", Secrets: []string{"s"}, Drop: drop}}, events,
-		ingest.Options{Logger: quiet, Registerer: prometheus.NewRegistry()})
+		ingest.Options{AppendTimeout: time.Minute, Logger: quiet, Registerer: prometheus.NewRegistry()})
 	if err != nil {
 		t.Fatal(err)
 	}

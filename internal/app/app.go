@@ -116,6 +116,7 @@ func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
 		return nil, err
 	}
 	ingester, err := ingest.New(apps, a.events, ingest.Options{
+		AppendTimeout:      time.Duration(cfg.Webhook.AppendTimeout),
 		TimestampTolerance: time.Duration(cfg.Webhook.TimestampTolerance),
 		Logger:             log,
 		Registerer:         reg,

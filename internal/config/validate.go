@@ -128,7 +128,6 @@ func (c *Config) EventLogConfig(log *slog.Logger) eventlog.Config {
 		MaxBytes:        c.EventLog.MaxBytes,
 		SyncAlways:      c.EventLog.SyncAlways,
 		Compression:     eventlog.Compression(c.EventLog.Compression),
-		AppendTimeout:   time.Duration(c.Webhook.AppendTimeout),
 		DuplicateWindow: time.Duration(c.EventLog.DuplicateWindow),
 		CallIDIndexTTL:  time.Duration(c.EventLog.CallIDIndexTTL),
 		ListenAddr:      c.EventLog.Listen,

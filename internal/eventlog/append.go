@@ -51,8 +51,8 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b 
 // process or another.
 //
 // An error means the event may or may not be stored: appending the same
-// event again is always safe. ctx, and Config.AppendTimeout, bound the
-// whole call. Errors name the call id shortened (ShortID), never whole.
+// event again is always safe. ctx bounds the whole call. Errors name the
+// call id shortened (ShortID), never whole.
 func (l *Log) Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, duplicate bool, err error) {
 	callID := ev.GetCallId()
 	if callID == "" {
@@ -62,13 +62,16 @@ func (l *Log) Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, 
 	if err != nil {
 		return 0, false, err
 	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultTimeout)
+		defer cancel()
+	}
 	msgID := MsgID(callID)
 	if !l.withinWindow(ev.GetVendorTime(), time.Now()) {
 		// The index must know every event stored before the duplicate
 		// window began; half the window leaves room for clocks and slow
-		// commits. Live callbacks skip this, and so the timer.
-		ctx, cancel := context.WithTimeout(ctx, l.cfg.appendTimeout())
-		defer cancel()
+		// commits.
 		if err := l.index.ready(ctx, l.cfg.window()/2); err != nil {
 			return 0, false, fmt.Errorf("eventlog: Append %s: %w", ShortID(callID), err)
 		}
@@ -123,14 +126,10 @@ func (l *Log) Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, 
 		}
 		return ack.Sequence, ack.Duplicate, nil
 	case err := <-f.Err():
-		if errors.Is(err, jetstream.ErrAsyncPublishTimeout) {
-			// AppendTimeout, as the acknowledgement's own timeout.
-			err = fmt.Errorf("no acknowledgement within %v: %w", l.cfg.appendTimeout(), context.DeadlineExceeded)
-		}
 		return 0, false, fmt.Errorf("eventlog: Append %s: %w", ShortID(callID), unavailable(err))
 	case <-ctx.Done():
-		// The acknowledgement may still come, or time out: either way its
-		// future is dropped.
+		// The acknowledgement may still come, or time out
+		// (WithPublishAsyncTimeout): either way its future is dropped.
 		return 0, false, fmt.Errorf("eventlog: Append %s: %w", ShortID(callID), unavailable(ctx.Err()))
 	}
 }

@@ -55,12 +55,6 @@ type Config struct {
 	// synced every 2 minutes. An error in external mode: configure
 	// `sync_interval: always` on those servers.
 	SyncAlways bool
-	// AppendTimeout bounds how long Append waits for the log to
-	// acknowledge an event (and, for a redelivered callback, for the call
-	// id index); past it Append fails with ErrUnavailable wrapping
-	// context.DeadlineExceeded. 0 = 10 s. It is the acknowledgement's own
-	// timeout, so that Append needs no timer of its own.
-	AppendTimeout time.Duration
 	// Compression is how the stream compresses its blocks on disk: ""
 	// or CompressionS2 (the default), or CompressionNone. See the
 	// constants for the trade; a change applies to blocks written after it.
@@ -102,14 +96,6 @@ const (
 	CompressionS2   Compression = "s2"
 	CompressionNone Compression = "none"
 )
-
-// appendTimeout is AppendTimeout, or its default.
-func (c *Config) appendTimeout() time.Duration {
-	if c.AppendTimeout > 0 {
-		return c.AppendTimeout
-	}
-	return defaultTimeout
-}
 
 func (c Compression) stream() jetstream.StoreCompression {
 	if c == CompressionNone {
@@ -189,9 +175,6 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBytes < 0 {
 		bad("MaxBytes", "%d must not be negative (0 is unlimited)", c.MaxBytes)
-	}
-	if c.AppendTimeout < 0 {
-		bad("AppendTimeout", "%v must not be negative (0 is 10s)", c.AppendTimeout)
 	}
 	switch c.Compression {
 	case "", CompressionS2, CompressionNone:
@@ -321,7 +304,7 @@ func Open(ctx context.Context, cfg Config) (_ *Log, err error) {
 		}
 		js, err := jetstream.New(nc,
 			jetstream.WithPublishAsyncMaxPending(appendMaxPending),
-			jetstream.WithPublishAsyncTimeout(cfg.appendTimeout()))
+			jetstream.WithPublishAsyncTimeout(defaultTimeout))
 		if err != nil {
 			nc.Close()
 			return nil, fmt.Errorf("eventlog: jetstream: %w", err)

@@ -300,7 +300,6 @@ func TestBadConfig(t *testing.T) {
 		{"bad listen", eventlog.Config{DataDir: dir, ListenAddr: "localhost"}, "ListenAddr"},
 		{"bad listen port", eventlog.Config{DataDir: dir, ListenAddr: "localhost:http"}, "ListenAddr"},
 		{"unknown compression", eventlog.Config{DataDir: dir, Compression: "zstd"}, "Compression"},
-		{"negative append timeout", eventlog.Config{DataDir: dir, AppendTimeout: -time.Second}, "AppendTimeout"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.cfg.Logger = quiet
@@ -387,25 +386,6 @@ func TestRetentionMaxBytes(t *testing.T) {
 	if c, dup, err := l.Append(ctx, stored[0]); err != nil || !dup || c != stored[0].Cursor {
 		t.Errorf("re-append of a dropped event: %d %v %v", c, dup, err)
 	}
-}
-
-// An append the log does not acknowledge within AppendTimeout fails as a
-// deadline, which callers tell apart from a broken log, without a timer of
-// the caller's; a later append with time to spare is stored.
-func TestAppendTimeout(t *testing.T) {
-	cfg := embedded(t)
-	cfg.AppendTimeout = time.Nanosecond
-	l := openLog(t, cfg)
-	_, _, err := l.Append(context.Background(), newEvent("org#app_late", "org#app", "chat:txt"))
-	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "no acknowledgement within 1ns") {
-		t.Fatalf("Append past AppendTimeout: %v, want a deadline error that names the timeout", err)
-	}
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	cfg.AppendTimeout = time.Minute
-	l = openLog(t, cfg)
-	mustAppend(t, l, newEvent("org#app_later", "org#app", "chat:txt"))
 }
 
 // The stream's block compression follows the configuration, also when it

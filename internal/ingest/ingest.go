@@ -24,9 +24,6 @@ import (
 
 // Store is the event log as ingest uses it.
 type Store interface {
-	// Append bounds its own wait for the log (webhook.append_timeout, an
-	// error wrapping context.DeadlineExceeded past it); ctx ends it early
-	// when the sender goes away.
 	Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, duplicate bool, err error)
 	// LearnChatroom records ev's group as a chatroom when ev says so.
 	LearnChatroom(ctx context.Context, ev *imbridgev1.Event) error
@@ -51,6 +48,8 @@ type App struct {
 
 // Options tune the write path.
 type Options struct {
+	// AppendTimeout bounds the wait for the event log.
+	AppendTimeout time.Duration
 	// TimestampTolerance, when positive, refuses callbacks whose vendor
 	// timestamp is further than this from now.
 	TimestampTolerance time.Duration
@@ -205,8 +204,8 @@ func (in *Ingester) append(ctx context.Context, ev *imbridgev1.Event) Outcome {
 			return in.refuse(sel, RefusalTooLarge, "callback too large for the event log")
 		}
 	}
-	// The event log bounds its own wait (eventlog.Config.AppendTimeout):
-	// a timer per callback here cost 2% of the CPU at full load.
+	ctx, cancel := context.WithTimeout(ctx, in.opts.AppendTimeout)
+	defer cancel()
 	// Learned before the append, so that once a 200 is sent the chatroom
 	// is known to every later message.
 	if err := in.store.LearnChatroom(ctx, ev); err != nil {

@@ -41,7 +41,7 @@ func newIngester(t *testing.T, app ingest.App, opts ingest.Options) *fixture {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	l, err := eventlog.Open(ctx, eventlog.Config{DataDir: t.TempDir(), AppendTimeout: time.Minute, Logger: slog.New(slog.DiscardHandler)})
+	l, err := eventlog.Open(ctx, eventlog.Config{DataDir: t.TempDir(), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,6 +49,9 @@ func newIngester(t *testing.T, app ingest.App, opts ingest.Options) *fixture {
 	f := &fixture{log: l, reg: prometheus.NewRegistry(), out: &bytes.Buffer{}}
 	if app.Appkey == "" {
 		app.Appkey, app.Secrets = appkey, []string{secret}
+	}
+	if opts.AppendTimeout == 0 {
+		opts.AppendTimeout = time.Minute
 	}
 	opts.Registerer = f.reg
 	opts.Logger = slog.New(slog.NewJSONHandler(f.out, nil))
@@ -214,7 +217,7 @@ func BenchmarkRefuseUnsigned(b *testing.B) {
 		{"no_unsigned_selectors", ingest.App{Appkey: appkey, Secrets: []string{secret}}},
 		{"unsigned_reaction_allowed", ingest.App{Appkey: appkey, Secrets: []string{secret}, Unsigned: unsigned}},
 	} {
-		in, err := ingest.New([]ingest.App{app.app}, l, ingest.Options{})
+		in, err := ingest.New([]ingest.App{app.app}, l, ingest.Options{AppendTimeout: time.Minute})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -290,7 +293,7 @@ func BenchmarkIngestChatTxt(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer l.Close()
-	in, err := ingest.New([]ingest.App{{Appkey: appkey, Secrets: []string{secret}}}, l, ingest.Options{})
+	in, err := ingest.New([]ingest.App{{Appkey: appkey, Secrets: []string{secret}}}, l, ingest.Options{AppendTimeout: time.Minute})
 	if err != nil {
 		b.Fatal(err)
 	}
