@@ -37,8 +37,8 @@
 //
 // After imbridge, unless -jetstream=false, it measures the ceiling:
 // a JetStream server alone (in this process, or pinned like imbridge),
-// with a stream configured as imbridge's (file storage, S2, message-id
-// deduplication over 2 minutes), the bodies published as messages with
+// with a stream configured as imbridge's (file storage, -compression,
+// message-id deduplication over imbridge's default window), the bodies published as messages with
 // their own ids: by as many synchronous publishers as the max phase has
 // workers, then asynchronously from one publisher with up to 4096 in
 // flight. The report gives imbridge's max throughput over each.

@@ -60,7 +60,8 @@
 // its checkpoint (the cursor up to which it has recorded everything): the
 // process's own appends straight from their acknowledgements, and what
 // other processes stored by reading the log with batched direct gets (the
-// gaps between its own cursors, and up to the head a probe sees). So
+// gaps between its own cursors, and up to the head a probe sees, each once
+// a second has passed: most are its own acknowledgements on their way). So
 // every process knows the call ids every process stored, a moment after
 // they were stored, without following the log with a consumer (which
 // halved the stream's write rate), and after a crash the feeder reads

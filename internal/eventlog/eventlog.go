@@ -24,8 +24,8 @@ import (
 // vendor's immediate retry after its 10 s timeout, while the first copy
 // may still be appended for up to the webhook's append timeout) and how
 // far a process's call id index may lag behind the log (a tick for its
-// own appends, a probe for others'); the index answers for everything
-// older. JetStream keeps every id of the window in memory and reads them
+// own appends, about two seconds for others': indexProbeEvery and
+// indexGapGrace); the index answers for everything older. JetStream keeps every id of the window in memory and reads them
 // all back when it starts, so the window is as short as that allows.
 const (
 	MinDuplicateWindow     = 20 * time.Second
