@@ -226,7 +226,7 @@ func parseFlags() (flags, error) {
 	flag.StringVar(&o.compression, "compression", "s2", "the stream's block compression, imbridge's and the JetStream ceiling's: s2 or none (event_log.compression)")
 	flag.IntVar(&o.maxBodies, "max-bodies", 0, fmt.Sprintf("max phase: unique bodies for imbridge, warm-up included; 0 is (warmup+duration) × %d/s", autoBodiesPerSecond))
 	flag.IntVar(&o.maxInflight, "max-inflight", 2048, "rate and soak: most requests in flight at once")
-	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile to this file: of this process's measured runs (imbridge's too); with -imbridge, of imbridge's max phase, warm-up included (build it with -tags pprof)")
+	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile to this file: of this process's measured runs (imbridge's too); with -imbridge, of imbridge's max phase, warm-up included (build it with -tags pprof), or in soak mode of the generator alone")
 	flag.IntVar(&o.textBytes, "text-bytes", 150, "message text per body, in bytes (150 makes bodies of about 520 bytes)")
 	flag.StringVar(&o.imbridge, "imbridge", "", "run this imbridge binary as a separate process (and the baseline as one too) instead of in this process")
 	flag.StringVar(&o.serverCPUs, "server-cpus", "", "with -imbridge: pin imbridge and the baseline to these CPUs (taskset -c list, e.g. 0-7)")
@@ -318,6 +318,17 @@ func bench(o options) (code int, err error) {
 			err = fmt.Errorf("imbridge: %w", serr)
 		}
 	}()
+	if o.cpuprofile != "" && (o.imbridge == "" || o.soakEvents > 0) {
+		stop, err := startCPUProfile(o.cpuprofile)
+		if err != nil {
+			return 0, err
+		}
+		defer func() {
+			if serr := stop(); serr != nil && err == nil {
+				err = serr
+			}
+		}()
+	}
 	if o.soakEvents > 0 {
 		return soak(o, mk, &srv)
 	}
@@ -347,22 +358,6 @@ func bench(o options) (code int, err error) {
 		genTook += time.Since(t0)
 		bodies, bodyBytes = bodies+n, bodyBytes+len(set.data)
 		return set
-	}
-
-	if o.cpuprofile != "" && o.imbridge == "" {
-		f, err := os.Create(o.cpuprofile)
-		if err != nil {
-			return 0, err
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return 0, err
-		}
-		defer func() {
-			pprof.StopCPUProfile()
-			if cerr := f.Close(); cerr != nil && err == nil {
-				err = cerr
-			}
-		}()
 	}
 
 	targets := [2]target{
@@ -473,4 +468,20 @@ func ratePhaseRequests(rate float64, d time.Duration) int {
 
 func progress(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "benchingest: "+format+"\n", args...)
+}
+
+// startCPUProfile profiles this process into path until stop.
+func startCPUProfile(path string) (stop func() error, err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }
