@@ -126,11 +126,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/imbridge/imbridge/internal/cpuprofile"
 	"github.com/imbridge/imbridge/internal/eventlog"
 	"github.com/imbridge/imbridge/internal/trigger"
 )
@@ -319,7 +319,7 @@ func bench(o options) (code int, err error) {
 		}
 	}()
 	if o.cpuprofile != "" && (o.imbridge == "" || o.soakEvents > 0) {
-		stop, err := startCPUProfile(o.cpuprofile)
+		stop, err := cpuprofile.Start(o.cpuprofile)
 		if err != nil {
 			return 0, err
 		}
@@ -468,20 +468,4 @@ func ratePhaseRequests(rate float64, d time.Duration) int {
 
 func progress(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "benchingest: "+format+"\n", args...)
-}
-
-// startCPUProfile profiles this process into path until stop.
-func startCPUProfile(path string) (stop func() error, err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() error {
-		pprof.StopCPUProfile()
-		return f.Close()
-	}, nil
 }

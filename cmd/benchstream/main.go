@@ -150,6 +150,7 @@ import (
 	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
 	"github.com/imbridge/imbridge/internal/app"
 	"github.com/imbridge/imbridge/internal/config"
+	"github.com/imbridge/imbridge/internal/cpuprofile"
 	"github.com/imbridge/imbridge/internal/procstat"
 	"github.com/imbridge/imbridge/internal/trigger"
 )
@@ -369,7 +370,7 @@ func bench(o options) (code int, err error) {
 	}
 
 	if o.cpuprofile != "" {
-		stopProfile, err := startProfile(o.cpuprofile)
+		stopProfile, err := cpuprofile.Start(o.cpuprofile)
 		if err != nil {
 			return 0, err
 		}
@@ -513,19 +514,6 @@ func serveBaseline(o options) error {
 	}()
 	progress("baseline serving on %s (GOMAXPROCS=%d, cores %s), its events from %s at the first call", lis.Addr(), runtime.GOMAXPROCS(0), procstat.AllowedCPUs(os.Getpid()), o.target)
 	return s.Serve(lis)
-}
-
-// startProfile starts a CPU profile into path.
-func startProfile(path string) (stop func() error, err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() error { pprof.StopCPUProfile(); return f.Close() }, nil
 }
 
 // writeAllocs writes the allocation profile to path.
