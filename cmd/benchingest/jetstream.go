@@ -107,13 +107,9 @@ func runJetStream(url string, bodies bodySet, workers int, warmup, d time.Durati
 		return nil, err
 	}
 	ctx := context.Background()
-	c := jetstream.S2Compression
-	if compression == string(eventlog.CompressionNone) {
-		c = jetstream.NoCompression
-	}
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{
 		Name: name, Subjects: []string{name + ".>"}, Storage: jetstream.FileStorage,
-		Compression: c, Duplicates: eventlog.DefaultDuplicateWindow, AllowDirect: true,
+		Compression: eventlog.Compression(compression).Store(), Duplicates: eventlog.DefaultDuplicateWindow, AllowDirect: true,
 	}); err != nil {
 		return nil, err
 	}

@@ -97,7 +97,8 @@ const (
 	CompressionNone Compression = "none"
 )
 
-func (c Compression) stream() jetstream.StoreCompression {
+// Store is c as a JetStream stream setting ("" is S2).
+func (c Compression) Store() jetstream.StoreCompression {
 	if c == CompressionNone {
 		return jetstream.NoCompression
 	}
@@ -375,7 +376,7 @@ func (l *Log) setup(ctx context.Context) error {
 		AllowDirect:  true,
 		// S2 on every block by default: an event is its raw JSON body
 		// plus fields decoded from it, much of it repeated text.
-		Compression: l.cfg.Compression.stream(),
+		Compression: l.cfg.Compression.Store(),
 	})
 	if err != nil {
 		return fmt.Errorf("eventlog: create or update stream %s: %w", StreamName, err)
