@@ -18,10 +18,9 @@ import (
 
 // The JetStream ceiling: what an embedded JetStream server alone stores
 // per second on the servers' cores, with the stream settings imbridge uses
-// (file storage, -compression, message-id deduplication over imbridge's
-// default window), the
-// bodies as messages. imbridge cannot beat it; the issue asks for 0.6× its
-// asynchronous figure.
+// (file storage, the block compression -compression gives it, message-id
+// deduplication over imbridge's default window), the bodies as messages.
+// imbridge cannot beat it; the issue asks for 0.6× its asynchronous figure.
 
 // jsResult is one JetStream-alone run.
 type jsResult struct {

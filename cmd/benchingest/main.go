@@ -37,11 +37,12 @@
 //
 // After imbridge, unless -jetstream=false, it measures the ceiling:
 // a JetStream server alone (in this process, or pinned like imbridge),
-// with a stream configured as imbridge's (file storage, -compression,
-// message-id deduplication over imbridge's default window), the bodies published as messages with
-// their own ids: by as many synchronous publishers as the max phase has
-// workers, then asynchronously from one publisher with up to 4096 in
-// flight. The report gives imbridge's max throughput over each.
+// with a stream configured as imbridge's (file storage, the block
+// compression -compression gives it, message-id deduplication over
+// imbridge's default window), the bodies published as messages with their
+// own ids: by as many synchronous publishers as the max phase has workers,
+// then asynchronously from one publisher with up to 4096 in flight. The
+// report gives imbridge's max throughput over each.
 //
 // With -soak-events N the program instead sends N distinct callbacks at
 // -soak-rate, every -dup-every-th request repeating an earlier one as the
@@ -126,6 +127,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -223,7 +225,7 @@ func parseFlags() (flags, error) {
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "max phase: unmeasured warm-up before the measured time")
 	flag.StringVar(&rates, "rates", "2000,5000", "rate phase: comma-separated request rates, per second")
 	flag.BoolVar(&o.syncAlways, "sync-always", false, "fsync every append before answering (event_log.sync_always)")
-	flag.StringVar(&o.compression, "compression", "s2", "the stream's block compression, imbridge's and the JetStream ceiling's: s2 or none (event_log.compression)")
+	flag.StringVar(&o.compression, "compression", string(eventlog.CompressionS2), "imbridge's compression on disk: s2, event or none (event_log.compression); the JetStream ceiling's stream compresses its blocks with s2 only, and stores the bodies as they are otherwise")
 	flag.IntVar(&o.maxBodies, "max-bodies", 0, fmt.Sprintf("max phase: unique bodies for imbridge, warm-up included; 0 is (warmup+duration) × %d/s", autoBodiesPerSecond))
 	flag.IntVar(&o.maxInflight, "max-inflight", 2048, "rate and soak: most requests in flight at once")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile to this file: of this process's measured runs (imbridge's too); with -imbridge, of imbridge's max phase, warm-up included (build it with -tags pprof), or in soak mode of the generator alone")
@@ -265,8 +267,8 @@ func parseFlags() (flags, error) {
 		return f, errors.New("-report-every must be positive")
 	case o.dupEvery < 0 || o.dupEvery == 1:
 		return f, errors.New("-dup-every must be 0 (no repeats) or at least 2")
-	case o.compression != string(eventlog.CompressionS2) && o.compression != string(eventlog.CompressionNone):
-		return f, fmt.Errorf("-compression %q: want %s or %s", o.compression, eventlog.CompressionS2, eventlog.CompressionNone)
+	case !slices.Contains([]eventlog.Compression{eventlog.CompressionS2, eventlog.CompressionEvent, eventlog.CompressionNone}, eventlog.Compression(o.compression)):
+		return f, fmt.Errorf("-compression %q: want %s, %s or %s", o.compression, eventlog.CompressionS2, eventlog.CompressionEvent, eventlog.CompressionNone)
 	}
 	for _, r := range strings.Split(rates, ",") {
 		if r = strings.TrimSpace(r); r == "" {

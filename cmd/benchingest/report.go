@@ -142,7 +142,7 @@ func (r *report) print(w io.Writer) (ok bool) {
 
 	if len(r.js) > 0 {
 		fmt.Fprintf(w, "\n## JetStream alone: the ceiling, %s measured after %s warm-up\n\n", o.duration, o.warmup)
-		fmt.Fprintf(w, "A JetStream server alone on the servers' CPUs, a stream as imbridge's (file storage, compression %s, message ids deduplicated over %s), the bodies as messages, each acknowledged.\n", o.compression, eventlog.DefaultDuplicateWindow)
+		fmt.Fprintf(w, "A JetStream server alone on the servers' CPUs, a stream as imbridge's (file storage, block compression %v, message ids deduplicated over %s), the bodies as messages, each acknowledged.\n", eventlog.Compression(o.compression).Store(), eventlog.DefaultDuplicateWindow)
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "| publishers | stored/s | failed | CPU "+r.cpuColumns()+" |")
 		fmt.Fprintln(w, "|---|--:|--:|--:|")

@@ -102,6 +102,16 @@ func (l *Log) Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, 
 	if ev.GetCursor() != 0 {
 		data = stripField(data, cursorField)
 	}
+	if l.cfg.Compression.perEvent() {
+		sp := bufPool.Get().(*[]byte)
+		defer func() {
+			if cap(*sp) <= maxPooledBuf {
+				bufPool.Put(sp)
+			}
+		}()
+		data = sealEvent(*sp, data)
+		*sp = data
+	}
 
 	// Published asynchronously: many appends share each connection's
 	// writes and its one reply subscription, and each waits only for its
@@ -174,7 +184,7 @@ func (l *Log) Get(ctx context.Context, cursor uint64) (*imbridgev1.Event, error)
 	if err != nil {
 		return nil, fmt.Errorf("eventlog: Get %d: %w", cursor, unavailable(err))
 	}
-	return decodeEvent(data, cursor)
+	return decodeEvent(data, cursor, true)
 }
 
 // GetByCallID returns the event stored for callID, found through the call id
@@ -215,15 +225,6 @@ func (l *Log) GetByCallID(ctx context.Context, callID string) (*imbridgev1.Event
 	if ev.GetCallId() != callID { // a hash collision: not this call id
 		return nil, ErrNotFound
 	}
-	return ev, nil
-}
-
-func decodeEvent(data []byte, seq uint64) (*imbridgev1.Event, error) {
-	ev := new(imbridgev1.Event)
-	if err := proto.Unmarshal(data, ev); err != nil {
-		return nil, fmt.Errorf("%w: cursor %d: %v", ErrCorrupt, seq, err)
-	}
-	ev.Cursor = seq
 	return ev, nil
 }
 

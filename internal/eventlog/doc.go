@@ -7,16 +7,24 @@
 // retention, discard old, direct gets allowed) under the subject
 // `imbridge.events.<app token>.<family>.<op or _>` (subjects.go, the one
 // home of the layout), so that choosing events by selector and application
-// is a subject filter. Each message is proto.Marshal of an imbridgev1.Event
-// without its cursor, with MsgID(call id) as its JetStream message id
-// (Nats-Msg-Id): the call id itself, or its SHA-256 when it is long or odd,
-// since headers are bounded. Errors are ErrNotFound, ErrCorrupt and
-// ErrUnavailable (errors.go); sizes follow budget.go. An event's cursor is its stream sequence: strictly
-// increasing in storage order and never reused, even after retention or a
-// purge removed events.
+// is a subject filter. Each message is an imbridgev1.Event without its
+// cursor, encoded and compressed as below, with MsgID(call id) as its
+// JetStream message id (Nats-Msg-Id): the call id itself, or its SHA-256
+// when it is long or odd, since headers are bounded. Errors are
+// ErrNotFound, ErrCorrupt and ErrUnavailable (errors.go); sizes follow
+// budget.go. An event's cursor is its stream sequence: strictly increasing
+// in storage order and never reused, even after retention or a purge
+// removed events.
 //
-// Events are stored with JetStream's S2 compression: an event holds its
-// raw JSON body and the fields decoded from it, much of it repeated text.
+// An event holds its raw JSON body and the fields decoded from it, much of
+// it text every callback repeats. By default the stream's blocks are
+// compressed by JetStream (CompressionS2), 8 MB at once when a block
+// closes. With CompressionEvent Append compresses each event on its own
+// instead, with S2 and a dictionary of the vendor's callbacks built into
+// imbridge, which spreads the cost evenly over appends for about twice
+// the disk. The stored form (payload.go) says which it is, so every
+// setting reads what any other wrote; processes on one external cluster
+// must all run a version that reads it.
 //
 // A KV bucket sits beside the stream: IMBRIDGE_CHATROOMS holds the group
 // ids learned to be chatrooms. Every Log keeps the chatroom set in memory,

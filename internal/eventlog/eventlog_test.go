@@ -2,6 +2,7 @@ package eventlog_test
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/goleak"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -52,8 +54,13 @@ func openLog(t testing.TB, cfg eventlog.Config) *eventlog.Log {
 	return l
 }
 
+// embedded is the configuration of a log on an embedded server in a
+// temporary directory. It compresses each event (CompressionEvent), so
+// that every read path meets the form only imbridge decodes; what
+// JetStream compresses it also decompresses (TestCompressionChangeOnReopen
+// reads every setting).
 func embedded(t testing.TB) eventlog.Config {
-	return eventlog.Config{DataDir: t.TempDir()}
+	return eventlog.Config{DataDir: t.TempDir(), Compression: eventlog.CompressionEvent}
 }
 
 // startServer starts a standalone JetStream server on a random loopback
@@ -344,7 +351,8 @@ func TestRetentionMaxBytes(t *testing.T) {
 	var stored []*imbridgev1.Event
 	for i := range 60 {
 		ev := newEvent("org#app_ret"+strconv.Itoa(i), "org#app", "chat:txt")
-		ev.RawBody = []byte(strings.Repeat("x", 1000))
+		ev.RawBody = make([]byte, 1000)
+		_, _ = rand.Read(ev.RawBody) // does not compress
 		stored = append(stored, withCursor(ev, mustAppend(t, l, ev)))
 	}
 	checkFor(t, 10*time.Second, 10*time.Millisecond, func() error {
@@ -389,7 +397,9 @@ func TestRetentionMaxBytes(t *testing.T) {
 }
 
 // The stream's block compression follows the configuration, also when it
-// changes on a reopen, and events written under either stay readable.
+// changes on a reopen; events are compressed one by one under
+// CompressionEvent only; and events written under any setting stay
+// readable under every other.
 func TestCompressionChangeOnReopen(t *testing.T) {
 	cfg := embedded(t)
 	cfg.ListenAddr = "127.0.0.1:-1"
@@ -406,10 +416,16 @@ func TestCompressionChangeOnReopen(t *testing.T) {
 		return c
 	}
 	var stored []*imbridgev1.Event
-	for _, step := range []struct {
+	for n, step := range []struct {
 		set  eventlog.Compression
 		want jetstream.StoreCompression
-	}{{"", jetstream.S2Compression}, {eventlog.CompressionNone, jetstream.NoCompression}, {eventlog.CompressionS2, jetstream.S2Compression}} {
+	}{
+		{"", jetstream.S2Compression},
+		{eventlog.CompressionEvent, jetstream.NoCompression},
+		{eventlog.CompressionNone, jetstream.NoCompression},
+		{eventlog.CompressionS2, jetstream.S2Compression},
+		{eventlog.CompressionEvent, jetstream.NoCompression},
+	} {
 		cfg.Compression = step.set
 		l, err := eventlog.Open(t.Context(), cfg)
 		if err != nil {
@@ -419,9 +435,27 @@ func TestCompressionChangeOnReopen(t *testing.T) {
 			t.Errorf("compression %q: the stream compresses with %v, want %v", step.set, got, step.want)
 		}
 		for i := range 20 {
-			ev := newEvent(fmt.Sprintf("org#app_c%s%d", step.set, i), "org#app", "chat:txt")
+			ev := newEvent(fmt.Sprintf("org#app_c%d_%d", n, i), "org#app", "chat:txt")
 			ev.RawBody = []byte(strings.Repeat("z", 1000))
 			stored = append(stored, withCursor(ev, mustAppend(t, l, ev)))
+		}
+		last := stored[len(stored)-1]
+		plain := proto.Size(last) - protowire.SizeTag(1) - protowire.SizeVarint(last.Cursor)
+		var payload []byte
+		withRawJS(t, l.ClientURL(), func(js jetstream.JetStream) {
+			st, err := js.Stream(t.Context(), eventlog.StreamName)
+			if err == nil {
+				var raw *jetstream.RawStreamMsg
+				if raw, err = st.GetMsg(t.Context(), last.Cursor); err == nil {
+					payload = raw.Data
+				}
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+		if perEvent := step.set == eventlog.CompressionEvent; perEvent != (len(payload) < plain/4) {
+			t.Errorf("compression %q: an event of %d bytes is stored as %d", step.set, plain, len(payload))
 		}
 		for _, want := range stored {
 			got, err := l.Get(t.Context(), want.Cursor)

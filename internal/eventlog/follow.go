@@ -62,11 +62,11 @@ const MemoSlots = 2
 // callers must not modify it.
 func (e *entry) event(full bool) (*imbridgev1.Event, error) {
 	if full {
-		e.fullOnce.Do(func() { e.full, e.fullErr = decodeEvent(e.data, e.seq) })
+		e.fullOnce.Do(func() { e.full, e.fullErr = decodeEvent(e.data, e.seq, true) })
 		return e.full, e.fullErr
 	}
 	e.basicOnce.Do(func() {
-		e.basic, e.basicErr = decodeEvent(appendWithout(make([]byte, 0, len(e.data)), e.data, rawBodyField), e.seq)
+		e.basic, e.basicErr = decodeEvent(e.data, e.seq, false)
 	})
 	return e.basic, e.basicErr
 }
