@@ -46,7 +46,10 @@
 //
 // With -soak-events N the program instead sends N distinct callbacks at
 // -soak-rate, every -dup-every-th request repeating an earlier one as the
-// vendor's retries do, and prints a line every -report-every: resident
+// vendor's retries do, over -conns keep-alive connections each written and
+// read by one goroutine (request k on connection k mod N at its scheduled
+// time, its latency from that time, as wrk2 does: conn.go says why not
+// net/http's client), and prints a line every -report-every: resident
 // memory, latencies of the interval, events stored, disk per event. At the
 // end it checks through the REST API that the log grew by exactly the
 // distinct callbacks answered 200, and with -imbridge restarts imbridge on
@@ -163,6 +166,7 @@ type options struct {
 	compression string
 	maxBodies   int
 	maxInflight int
+	conns       int
 	cpuprofile  string
 	textBytes   int
 
@@ -227,7 +231,8 @@ func parseFlags() (flags, error) {
 	flag.BoolVar(&o.syncAlways, "sync-always", false, "fsync every append before answering (event_log.sync_always)")
 	flag.StringVar(&o.compression, "compression", string(eventlog.CompressionS2), "imbridge's compression on disk: s2, event or none (event_log.compression); the JetStream ceiling's stream compresses its blocks with s2 only, and stores the bodies as they are otherwise")
 	flag.IntVar(&o.maxBodies, "max-bodies", 0, fmt.Sprintf("max phase: unique bodies for imbridge, warm-up included; 0 is (warmup+duration) × %d/s", autoBodiesPerSecond))
-	flag.IntVar(&o.maxInflight, "max-inflight", 2048, "rate and soak: most requests in flight at once")
+	flag.IntVar(&o.maxInflight, "max-inflight", 2048, "rate phase: most requests in flight at once")
+	flag.IntVar(&o.conns, "conns", 64, "soak mode: keep-alive connections; request k goes out on connection k mod N at its scheduled time")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile to this file: of this process's measured runs (imbridge's too); with -imbridge, of imbridge's max phase, warm-up included (build it with -tags pprof), or in soak mode of the generator alone")
 	flag.IntVar(&o.textBytes, "text-bytes", 150, "message text per body, in bytes (150 makes bodies of about 520 bytes)")
 	flag.StringVar(&o.imbridge, "imbridge", "", "run this imbridge binary as a separate process (and the baseline as one too) instead of in this process")
@@ -255,6 +260,8 @@ func parseFlags() (flags, error) {
 		return f, errors.New("-max-bodies must not be negative")
 	case o.maxInflight < 1:
 		return f, errors.New("-max-inflight must be at least 1")
+	case o.conns < 1:
+		return f, errors.New("-conns must be at least 1")
 	case o.textBytes < 1:
 		return f, errors.New("-text-bytes must be at least 1")
 	case o.serverCPUs != "" && o.imbridge == "":

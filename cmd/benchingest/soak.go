@@ -49,8 +49,6 @@ func soak(o options, mk *maker, srvp **server) (code int, err error) {
 	fmt.Fprintln(w, "| elapsed | sent | stored events | 200/s | p50 ms | p99 ms | max ms | appends p99 ms | non-200 | RSS MiB now / peak | data_dir MiB | bytes/event | CPU gen / server / machine |")
 	fmt.Fprintln(w, "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 
-	client := newClient(o.maxInflight)
-	defer client.CloseIdleConnections()
 	target := srv.base + path
 	answered := make([]atomic.Uint64, (o.soakEvents+63)/64) // fresh callbacks answered 200, by index
 	var (
@@ -111,37 +109,41 @@ func soak(o options, mk *maker, srvp **server) (code int, err error) {
 		}
 	}()
 
-	sem := make(chan struct{}, o.maxInflight)
+	// Request k goes out on connection k mod o.conns at start + k/rate,
+	// and its latency counts from that time: an answer late enough to hold
+	// up its connection's next request is charged to both.
 	interval := float64(time.Second) / o.soakRate
-	rng := rand.New(rand.NewPCG(1, 2))
+	last := firstSend(o.soakEvents-1, o.dupEvery) // the last fresh callback is the last request
+	conns := make([]*conn, min(o.conns, last+1))
+	for c := range conns {
+		if conns[c], err = newConn(target, 30*time.Second); err != nil {
+			return 0, err
+		}
+	}
 	pprof.Do(context.Background(), pprof.Labels("role", "generator", "target", "imbridge"), func(context.Context) {
-		fresh := 0
-		for k := 0; fresh < o.soakEvents; k++ {
-			j, repeat := fresh, false
-			if o.dupEvery > 0 && k%o.dupEvery == o.dupEvery-1 && fresh > 0 {
-				j, repeat = rng.IntN(fresh), true
-			} else {
-				fresh++
-			}
-			intended := start.Add(time.Duration(float64(k) * interval))
-			if wait := time.Until(intended); wait > 0 {
-				time.Sleep(wait)
-			}
-			sem <- struct{}{}
-			sent.Add(1)
+		for c, cn := range conns {
 			wg.Go(func() {
-				defer func() { <-sem }()
-				// A repeat carries its first copy's timestamp.
-				body := mk.appendBody(make([]byte, 0, 640), uint64(j), start.Add(time.Duration(float64(firstSend(j, o.dupEvery))*interval)))
-				status, err := post(client, target, body)
-				d := time.Since(intended)
-				t.record(status, err)
-				if status == http.StatusOK && err == nil && !repeat {
-					answered[j/64].Or(1 << (j % 64))
+				defer cn.close()
+				var body []byte
+				for k := c; k <= last; k += len(conns) {
+					j, repeat := scheduled(k, o.dupEvery)
+					intended := start.Add(time.Duration(float64(k) * interval))
+					if wait := time.Until(intended); wait > 0 {
+						time.Sleep(wait)
+					}
+					sent.Add(1)
+					// A repeat carries its first copy's timestamp.
+					body = mk.appendBody(body[:0], uint64(j), start.Add(time.Duration(float64(firstSend(j, o.dupEvery))*interval)))
+					status, err := cn.post(body)
+					d := time.Since(intended)
+					t.record(status, err)
+					if status == http.StatusOK && err == nil && !repeat {
+						answered[j/64].Or(1 << (j % 64))
+					}
+					mu.Lock()
+					lat = append(lat, d)
+					mu.Unlock()
 				}
-				mu.Lock()
-				lat = append(lat, d)
-				mu.Unlock()
 			})
 		}
 	})
@@ -248,6 +250,21 @@ func firstSend(j, dupEvery int) int {
 		return j
 	}
 	return j + j/(dupEvery-1)
+}
+
+// scheduled is what request k sends when every dupEvery-th request
+// repeats an earlier one (dupEvery 0: none): callback j, first sent by
+// request k (firstSend), or a repeat of a callback drawn from those sent
+// before, the same for every run.
+func scheduled(k, dupEvery int) (j int, repeat bool) {
+	if dupEvery == 0 {
+		return k, false
+	}
+	fresh := k - k/dupEvery // callbacks first sent before request k
+	if k%dupEvery != dupEvery-1 {
+		return fresh, false
+	}
+	return int(rand.New(rand.NewPCG(uint64(k), 0)).Uint64N(uint64(fresh))), true
 }
 
 // headCursor is the newest cursor of the log (0 when empty), from
