@@ -266,16 +266,18 @@ func (l *Log) leaderGet(ctx context.Context, stream string, req msgGetRequest) (
 func stripField(b []byte, num protowire.Number) []byte { return appendWithout(b[:0], b, num) }
 
 // appendWithout appends the encoded message b without its top-level field
-// num to dst; dst may be b[:0].
+// num to dst; dst may be b[:0]. From a field that does not parse on (not
+// in proto.Marshal output; a corrupt stored event) it appends the rest of
+// b as it is, for Unmarshal to reject.
 func appendWithout(dst, b []byte, num protowire.Number) []byte {
 	for rest := b; len(rest) > 0; {
 		n, typ, tagLen := protowire.ConsumeTag(rest)
 		if tagLen < 0 {
-			return b // not reached for proto.Marshal output
+			return append(dst, rest...)
 		}
 		valLen := protowire.ConsumeFieldValue(n, typ, rest[tagLen:])
 		if valLen < 0 {
-			return b
+			return append(dst, rest...)
 		}
 		field := rest[:tagLen+valLen]
 		rest = rest[tagLen+valLen:]

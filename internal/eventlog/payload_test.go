@@ -218,6 +218,23 @@ func TestOpenCorrupt(t *testing.T) {
 			t.Errorf("%s: %v, want ErrCorrupt naming the cursor and %q", c.name, err, c.want)
 		}
 	}
+	// A plain event cut in a field: its bytes are shared (a followed
+	// event's), so reading it without the raw body must neither change
+	// them nor keep them as a buffer for the next read.
+	plain := vendorEvent(t, "chat:txt", "hello")
+	cut := append(make([]byte, 0, 8192), plain[:len(plain)-3]...) // room for what a pooled buffer holds
+	keep := slices.Clone(cut)
+	for range 3 {
+		if _, err := decodeEvent(cut, 4, false); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("a cut plain event: %v, want ErrCorrupt", err)
+		}
+		if _, err := decodeEvent(sealed, 5, false); err != nil {
+			t.Fatalf("the next read: %v", err)
+		}
+	}
+	if !bytes.Equal(cut, keep) {
+		t.Error("reading a cut plain event changed its bytes")
+	}
 }
 
 // BenchmarkPayload prices compressing each event: storing a chat
