@@ -12,11 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/klauspost/compress/s2"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
-
-	"github.com/google/go-cmp/cmp"
 
 	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
 	"github.com/imbridge/imbridge/internal/callback"
