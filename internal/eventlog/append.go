@@ -113,6 +113,17 @@ func (l *Log) Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, 
 		*sp = data
 	}
 
+	// A call whose time is up publishes nothing: its caller answers that
+	// the event was not stored. The deadline is read as well as Err, whose
+	// timer may not have fired yet.
+	if d, ok := ctx.Deadline(); ctx.Err() != nil || (ok && !time.Now().Before(d)) {
+		err := ctx.Err()
+		if err == nil {
+			err = context.DeadlineExceeded
+		}
+		return 0, false, fmt.Errorf("eventlog: Append %s: %w", ShortID(callID), unavailable(err))
+	}
+
 	// Published asynchronously: many appends share each connection's
 	// writes and its one reply subscription, and each waits only for its
 	// own acknowledgement. The message is copied out before the publish

@@ -433,3 +433,23 @@ func TestCallIDIndexExpires(t *testing.T) {
 		t.Fatalf("Append within the duplicate window: %d %v %v; want %d true nil", c2, dup, err, c)
 	}
 }
+
+// An Append whose deadline has passed publishes nothing, even when its
+// context's timer has not fired yet: the caller answers that the event
+// was not stored, and storing it later is not a duplicate.
+func TestAppendPastDeadlineStoresNothing(t *testing.T) {
+	l := openLog(t, embedded(t))
+	ev := newEvent("org#app_late", "org#app", "chat:txt")
+	soon, cancel := context.WithTimeout(t.Context(), time.Nanosecond)
+	defer cancel()
+	past, cancel2 := context.WithDeadline(t.Context(), time.Now().Add(-time.Second))
+	defer cancel2()
+	for _, ctx := range []context.Context{soon, past} {
+		if c, _, err := l.Append(ctx, ev); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Append past its deadline: cursor %d, %v; want context.DeadlineExceeded", c, err)
+		}
+	}
+	if c, dup, err := l.Append(t.Context(), ev); err != nil || dup || c != 1 {
+		t.Fatalf("Append in time: cursor %d, duplicate %t, %v; want the first event, new", c, dup, err)
+	}
+}
