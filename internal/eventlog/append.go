@@ -103,13 +103,14 @@ func (l *Log) Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, 
 		data = stripField(data, cursorField)
 	}
 	if l.cfg.Compression.perEvent() {
+		l.dicts.offer(data)
 		sp := bufPool.Get().(*[]byte)
 		defer func() {
 			if cap(*sp) <= maxPooledBuf {
 				bufPool.Put(sp)
 			}
 		}()
-		data = sealEvent(*sp, data)
+		data = l.dicts.seal(*sp, data)
 		*sp = data
 	}
 
@@ -195,7 +196,7 @@ func (l *Log) Get(ctx context.Context, cursor uint64) (*imbridgev1.Event, error)
 	if err != nil {
 		return nil, fmt.Errorf("eventlog: Get %d: %w", cursor, unavailable(err))
 	}
-	return decodeEvent(data, cursor, true)
+	return l.dicts.decodeEvent(data, cursor, true)
 }
 
 // GetByCallID returns the event stored for callID, found through the call id

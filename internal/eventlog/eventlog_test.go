@@ -55,11 +55,13 @@ func openLog(t testing.TB, cfg eventlog.Config) *eventlog.Log {
 }
 
 // embedded is the configuration of a log on an embedded server in a
-// temporary directory. It compresses each event (CompressionEvent), so
-// that every read path meets the form only imbridge decodes; what
-// JetStream compresses it also decompresses (TestCompressionChangeOnReopen
-// reads every setting).
+// temporary directory. It compresses each event (CompressionEvent), and
+// learns a dictionary after a few events (until the test ends), so that
+// every read path meets the forms only imbridge decodes; what JetStream
+// compresses it also decompresses (TestCompressionChangeOnReopen reads
+// every setting).
 func embedded(t testing.TB) eventlog.Config {
+	eventlog.SetDictLearning(t, 1, 2<<10, 24*time.Hour)
 	return eventlog.Config{DataDir: t.TempDir(), Compression: eventlog.CompressionEvent}
 }
 
@@ -126,6 +128,15 @@ func newEvent(callID, appkey, sel string) *imbridgev1.Event {
 		ev.Body = &imbridgev1.Event_Unknown{Unknown: &imbridgev1.UnknownEvent{Reason: "test " + sel}}
 	}
 	return ev
+}
+
+// incompressible is n random bytes: a raw body whose event takes at least
+// n bytes of the stream however it is compressed, for the tests of
+// retention by size.
+func incompressible(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // never fails
+	return b
 }
 
 func withCursor(ev *imbridgev1.Event, c uint64) *imbridgev1.Event {
@@ -480,7 +491,7 @@ func TestRetentionChangeOnReopen(t *testing.T) {
 	var cursors []uint64
 	for i := range 50 {
 		ev := newEvent("org#app_re"+strconv.Itoa(i), "org#app", "chat:txt")
-		ev.RawBody = []byte(strings.Repeat("y", 1000))
+		ev.RawBody = incompressible(1000)
 		cursors = append(cursors, mustAppend(t, l, ev))
 	}
 	if err := l.Close(); err != nil {

@@ -1,6 +1,7 @@
 package eventlog
 
 import (
+	"context"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -83,3 +84,40 @@ func SetIndexGapGrace(t interface{ Cleanup(func()) }, d time.Duration) {
 func HandOverAppend(l *Log, cursor uint64, callID string) {
 	l.index.appendedAt(cursor, MsgID(callID), time.Now())
 }
+
+// SetDictLearning makes logs opened afterwards, until the test ends, put
+// one appended event in every `every` in the sample, learn a dictionary
+// once it holds size bytes, and the next one relearn after that.
+func SetDictLearning(t interface{ Cleanup(func()) }, every uint64, size int, relearn time.Duration) {
+	oldEvery, oldSize, oldRelearn := dictSampleEvery, dictSampleBytes, dictRelearnEvery
+	dictSampleEvery, dictSampleBytes, dictRelearnEvery = every, size, relearn
+	t.Cleanup(func() { dictSampleEvery, dictSampleBytes, dictRelearnEvery = oldEvery, oldSize, oldRelearn })
+}
+
+// DictSampleBytes is the sample a dictionary is learned from, by default.
+var DictSampleBytes = dictSampleBytes
+
+// LearnedDict is the number of the dictionary Append compresses with: 0
+// before the first is learned.
+func LearnedDict(l *Log) uint64 {
+	if c := l.dicts.cur.Load(); c != nil {
+		return c.id
+	}
+	return 0
+}
+
+// StoredPayload is the payload of the message stored at cursor, as the
+// stream holds it.
+func StoredPayload(ctx context.Context, l *Log, cursor uint64) ([]byte, error) {
+	m, err := l.stream.GetMsg(ctx, cursor)
+	if err != nil {
+		return nil, err
+	}
+	return m.Data, nil
+}
+
+// Stored formats, for StoredPayload's first byte.
+const (
+	FormatS2Dict1   = formatS2Dict1
+	FormatS2Learned = formatS2Learned
+)

@@ -41,10 +41,13 @@ type entry struct {
 	seq     uint64
 	subject string
 	data    []byte
+	dicts   *dicts // what reads data
 
-	fullOnce, basicOnce sync.Once
-	full, basic         *imbridgev1.Event
-	fullErr, basicErr   error
+	// decodeMu guards the decoded forms, kept once decoded (or known
+	// corrupt): an unavailable learned dictionary is asked for again.
+	decodeMu          sync.Mutex
+	full, basic       *imbridgev1.Event
+	fullErr, basicErr error
 
 	// memo holds forms derived from the event that every follower can
 	// share (see Item.Memo).
@@ -61,14 +64,20 @@ const MemoSlots = 2
 // event returns the entry's event, with raw_body when full. It is shared:
 // callers must not modify it.
 func (e *entry) event(full bool) (*imbridgev1.Event, error) {
+	e.decodeMu.Lock()
+	defer e.decodeMu.Unlock()
+	ev, err := &e.basic, &e.basicErr
 	if full {
-		e.fullOnce.Do(func() { e.full, e.fullErr = decodeEvent(e.data, e.seq, true) })
-		return e.full, e.fullErr
+		ev, err = &e.full, &e.fullErr
 	}
-	e.basicOnce.Do(func() {
-		e.basic, e.basicErr = decodeEvent(e.data, e.seq, false)
-	})
-	return e.basic, e.basicErr
+	if *ev == nil && *err == nil {
+		got, gotErr := e.dicts.decodeEvent(e.data, e.seq, full)
+		if errors.Is(gotErr, ErrUnavailable) {
+			return nil, gotErr
+		}
+		*ev, *err = got, gotErr
+	}
+	return *ev, *err
 }
 
 // tail is the in-memory window of the newest stored events.
@@ -80,8 +89,9 @@ type tail struct {
 	first, head uint64
 	bytes       int
 	// wake is closed, and replaced, whenever an entry is added.
-	wake chan struct{}
-	cc   jetstream.ConsumeContext
+	wake  chan struct{}
+	cc    jetstream.ConsumeContext
+	dicts *dicts
 }
 
 // ensureTail starts the tail on first use.
@@ -96,7 +106,7 @@ func (l *Log) ensureTail(ctx context.Context) (*tail, error) {
 		return nil, fmt.Errorf("eventlog: start the tail: %w", unavailable(err))
 	}
 	last := info.State.LastSeq
-	t := &tail{first: last + 1, head: last, wake: make(chan struct{})}
+	t := &tail{first: last + 1, head: last, wake: make(chan struct{}), dicts: l.dicts}
 	// The newest stored events first, so that streams starting a little
 	// back (a fan-out from the start of a young log, a restart) read them
 	// from memory too, decoded once for all.
@@ -143,7 +153,7 @@ func (l *Log) backfill(ctx context.Context, t *tail, first, last uint64) error {
 					return false, nil
 				}
 				got = m.seq
-				t.push(&entry{seq: m.seq, subject: m.subject, data: m.data})
+				t.push(&entry{seq: m.seq, subject: m.subject, data: m.data, dicts: l.dicts})
 				return true, nil
 			})
 		switch {
@@ -166,7 +176,7 @@ func (t *tail) add(msg jetstream.Msg) {
 	if err != nil {
 		return
 	}
-	e := &entry{seq: md.Sequence.Stream, subject: msg.Subject(), data: msg.Data()}
+	e := &entry{seq: md.Sequence.Stream, subject: msg.Subject(), data: msg.Data(), dicts: t.dicts}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if e.seq <= t.head {
@@ -443,7 +453,7 @@ func (fl *Follower) history(ctx context.Context, h0 uint64) error {
 			}
 			last = m.seq
 			if matchesAnySubject(fl.filters, m.subject) {
-				fl.buf = append(fl.buf, &entry{seq: m.seq, subject: m.subject, data: m.data})
+				fl.buf = append(fl.buf, &entry{seq: m.seq, subject: m.subject, data: m.data, dicts: fl.l.dicts})
 			}
 			return true, nil
 		})

@@ -213,7 +213,7 @@ func TestFollowRefusesForeignAndExpiredCursors(t *testing.T) {
 	cfg := embedded(t)
 	cfg.MaxBytes = 8 << 10
 	small := openLog(t, cfg)
-	stored := appendN(t, small, "r", 40, func(_ int, ev *imbridgev1.Event) { ev.RawBody = []byte(strings.Repeat("x", 1000)) })
+	stored := appendN(t, small, "r", 40, func(_ int, ev *imbridgev1.Event) { ev.RawBody = incompressible(1000) })
 	var oldest uint64
 	checkFor(t, 10*time.Second, 10*time.Millisecond, func() error {
 		for _, ev := range stored {
@@ -310,7 +310,7 @@ func TestFollowerOvertakenByRetentionStops(t *testing.T) {
 	cfg := embedded(t)
 	cfg.MaxBytes = 8 << 10
 	l := openLog(t, cfg)
-	raw := func(_ int, ev *imbridgev1.Event) { ev.RawBody = []byte(strings.Repeat("x", 1000)) }
+	raw := func(_ int, ev *imbridgev1.Event) { ev.RawBody = incompressible(1000) }
 	appendN(t, l, "a", 3, raw)
 	fl, err := l.Follow(t.Context(), eventlog.Filter{Selectors: mustSelectors(t, "chat:img")}, eventlog.Start{Earliest: true})
 	if err != nil {

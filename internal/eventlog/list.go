@@ -162,7 +162,7 @@ func (s *scan) take(m *rawMsg) (bool, error) {
 	if !matchesAnySubject(s.filters, m.subject) {
 		return false, nil
 	}
-	ev, err := decodeEvent(m.data, m.seq, true)
+	ev, err := s.l.dicts.decodeEvent(m.data, m.seq, true)
 	if err != nil {
 		return false, err
 	}

@@ -23,6 +23,9 @@ import (
 	"github.com/imbridge/imbridge/internal/trigger"
 )
 
+// noDicts reads only what the built-in dictionary wrote.
+var noDicts *dicts
+
 // eventDict1SHA256 is the digest of eventdict1.s2dict. Events stored as
 // formatS2Dict1 decode only with exactly these bytes.
 const eventDict1SHA256 = "dda19c6d9a5604b792e45b602fe4df015113cc35c014c054aa7f79116b4ea9a2"
@@ -149,7 +152,7 @@ func TestSealOpen(t *testing.T) {
 		sealedBytes += len(sealed)
 		keep := slices.Clone(sealed)
 		for _, full := range []bool{true, false} {
-			got, err := decodeEvent(sealed, 7, full)
+			got, err := noDicts.decodeEvent(sealed, 7, full)
 			if err != nil {
 				t.Fatalf("%s: %v", ev.GetSelector(), err)
 			}
@@ -184,7 +187,7 @@ func TestSealIncompressible(t *testing.T) {
 		t.Fatalf("an incompressible event was stored as %d bytes (first 0x%02x), want its %d plain bytes", len(sealed), sealed[0], len(plain))
 	}
 	for _, full := range []bool{true, false} {
-		got, err := decodeEvent(plain, 3, full)
+		got, err := noDicts.decodeEvent(plain, 3, full)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -207,12 +210,15 @@ func TestOpenCorrupt(t *testing.T) {
 		data []byte
 		want string
 	}{
-		{"unknown format", append([]byte{0x02}, sealed[1:]...), "unknown stored format 0x02"},
+		{"unknown format", append([]byte{0x03}, sealed[1:]...), "unknown stored format 0x03"},
+		{"no dictionary number", []byte{formatS2Learned}, "format 0x02: no dictionary number"},
+		{"dictionary 0", append([]byte{formatS2Learned, 0}, sealed[1:]...), "format 0x02: no dictionary number"},
+		{"no dictionaries", append([]byte{formatS2Learned, 5}, sealed[1:]...), "learned dictionary 5, but no dictionaries"},
 		{"truncated", sealed[:len(sealed)/2], "format 0x01"},
 		{"too long", huge, "more than the 3145728 an event may have"},
 		{"no length", []byte{formatS2Dict1}, "format 0x01"},
 	} {
-		_, err := decodeEvent(c.data, 9, true)
+		_, err := noDicts.decodeEvent(c.data, 9, true)
 		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "cursor 9") {
 			t.Errorf("%s: %v, want ErrCorrupt naming the cursor and %q", c.name, err, c.want)
 		}
@@ -224,10 +230,10 @@ func TestOpenCorrupt(t *testing.T) {
 	cut := append(make([]byte, 0, 8192), plain[:len(plain)-3]...) // room for what a pooled buffer holds
 	keep := slices.Clone(cut)
 	for range 3 {
-		if _, err := decodeEvent(cut, 4, false); !errors.Is(err, ErrCorrupt) {
+		if _, err := noDicts.decodeEvent(cut, 4, false); !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("a cut plain event: %v, want ErrCorrupt", err)
 		}
-		if _, err := decodeEvent(sealed, 5, false); err != nil {
+		if _, err := noDicts.decodeEvent(sealed, 5, false); err != nil {
 			t.Fatalf("the next read: %v", err)
 		}
 	}
@@ -271,7 +277,7 @@ func BenchmarkPayload(b *testing.B) {
 		})
 		b.Run("read/"+c.name, func(b *testing.B) {
 			for i := 0; b.Loop(); i++ {
-				if _, err := decodeEvent(c.stored[i%len(c.stored)], 1, true); err != nil {
+				if _, err := noDicts.decodeEvent(c.stored[i%len(c.stored)], 1, true); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -21,6 +21,10 @@ const (
 	StreamName = "IMBRIDGE_EVENTS"
 	// ChatroomBucket is the KV bucket of group ids known to be chatrooms.
 	ChatroomBucket = "IMBRIDGE_CHATROOMS"
+	// DictBucket is the KV bucket of learned compression dictionaries
+	// (dicts.go), by number. Events written with one cannot be read
+	// without it: never delete them.
+	DictBucket = "IMBRIDGE_DICTS"
 
 	// noOp is the subject token of selectors that have no operation.
 	noOp = "_"

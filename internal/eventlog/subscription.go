@@ -422,7 +422,7 @@ func (m *Member) take(msg jetstream.Msg) (Item, bool) {
 	if err != nil {
 		return Item{}, false
 	}
-	e := &entry{seq: md.Sequence.Stream, subject: msg.Subject(), data: msg.Data()}
+	e := &entry{seq: md.Sequence.Stream, subject: msg.Subject(), data: msg.Data(), dicts: m.l.dicts}
 	if m.filter.HasFieldConditions() {
 		ev, err := e.event(false)
 		if err != nil {

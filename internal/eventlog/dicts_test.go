@@ -1,0 +1,300 @@
+package eventlog_test
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
+	"github.com/imbridge/imbridge/internal/eventlog"
+)
+
+var dictWords = strings.Fields(`the of and to in is you that it was for on are as with they at be this have
+from or one had by word but not what all were we when your can said there use each which she do how
+meeting tomorrow lunch project review 你好 明天 见面 会议 好的 谢谢 收到 晚上 一起 吃饭`)
+
+// chatEvent is a chat:txt event between users of a small team, with about
+// 150 bytes of words drawn at random, in the text and in the raw body.
+func chatEvent(callID string, rng *rand.Rand) *imbridgev1.Event {
+	ev := newEvent(callID, "org#app", "chat:txt")
+	var sb strings.Builder
+	for sb.Len() < 150 {
+		sb.WriteString(dictWords[rng.IntN(len(dictWords))])
+		sb.WriteByte(' ')
+	}
+	ev.SenderUsername = fmt.Sprintf("user%d", rng.IntN(50))
+	ev.RecipientUsername = fmt.Sprintf("user%d", rng.IntN(50))
+	ev.GetMessage().GetBodies()[0].GetTxt().Msg = sb.String()
+	ev.RawBody = fmt.Appendf(nil, `{"callId":%q,"from":%q,"to":%q,"payload":{"bodies":[{"msg":%q,"type":"txt"}]}}`,
+		callID, ev.SenderUsername, ev.RecipientUsername, sb.String())
+	return ev
+}
+
+// storedDict is the format of the event stored at cursor, and the number
+// of its learned dictionary (0 for any other format).
+func storedDict(t testing.TB, l *eventlog.Log, cursor uint64) (format byte, dict uint64, size int) {
+	t.Helper()
+	p, err := eventlog.StoredPayload(t.Context(), l, cursor)
+	if err != nil {
+		t.Fatalf("stored payload %d: %v", cursor, err)
+	}
+	if p[0] == eventlog.FormatS2Learned {
+		dict, _ = binary.Uvarint(p[1:])
+	}
+	return p[0], dict, len(p)
+}
+
+// appendUntilDict appends chat events until one is stored with learned
+// dictionary want, and returns them all.
+func appendUntilDict(t testing.TB, l *eventlog.Log, prefix string, rng *rand.Rand, want uint64) []*imbridgev1.Event {
+	t.Helper()
+	var out []*imbridgev1.Event
+	for i := range 5000 {
+		ev := chatEvent(fmt.Sprintf("org#app_%s%d", prefix, i), rng)
+		out = append(out, withCursor(ev, mustAppend(t, l, ev)))
+		if _, dict, _ := storedDict(t, l, out[len(out)-1].Cursor); dict == want {
+			return out
+		}
+	}
+	t.Fatalf("5000 events appended, none stored with learned dictionary %d (Append uses %d)", want, eventlog.LearnedDict(l))
+	return nil
+}
+
+// A log that compresses each event learns a dictionary from the events it
+// appends, stores it, and compresses what follows with it, in fewer bytes
+// than with the built-in dictionary. Every event, before and after, reads
+// back by Get, List and Follow, and after a reopen under another setting.
+func TestLearnedDictionary(t *testing.T) {
+	cfg := embedded(t)
+	cfg.Logger = quiet
+	eventlog.SetDictLearning(t, 1, eventlog.DictSampleBytes, time.Hour)
+	l, err := eventlog.Open(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	events := appendUntilDict(t, l, "a", rng, 1)
+	for i := range 200 {
+		ev := chatEvent(fmt.Sprintf("org#app_b%d", i), rng)
+		events = append(events, withCursor(ev, mustAppend(t, l, ev)))
+	}
+
+	var sizes [3]struct{ n, bytes int }
+	for _, ev := range events {
+		format, dict, size := storedDict(t, l, ev.Cursor)
+		switch {
+		case format == eventlog.FormatS2Dict1:
+			sizes[0].n, sizes[0].bytes = sizes[0].n+1, sizes[0].bytes+size
+		case dict == 1:
+			sizes[1].n, sizes[1].bytes = sizes[1].n+1, sizes[1].bytes+size
+		default:
+			sizes[2].n++
+			t.Errorf("event %d stored as format 0x%02x, dictionary %d", ev.Cursor, format, dict)
+		}
+	}
+	if sizes[0].n == 0 || sizes[1].n < 200 {
+		t.Fatalf("%d events with the built-in dictionary, %d with the learned one: want some, and every one after it", sizes[0].n, sizes[1].n)
+	}
+	builtIn, learned := float64(sizes[0].bytes)/float64(sizes[0].n), float64(sizes[1].bytes)/float64(sizes[1].n)
+	t.Logf("bytes per event: %.0f with the built-in dictionary, %.0f with the learned one", builtIn, learned)
+	if learned > 0.9*builtIn {
+		t.Errorf("%.0f bytes per event with the learned dictionary, want at most 0.9× the built-in one's %.0f", learned, builtIn)
+	}
+
+	readAll := func(l *eventlog.Log, what string) {
+		t.Helper()
+		for _, want := range events {
+			got, err := l.Get(t.Context(), want.Cursor)
+			if err != nil {
+				t.Fatalf("%s: Get %d: %v", what, want.Cursor, err)
+			}
+			checkEvent(t, got, want)
+		}
+		checkCursors(t, listAll(t, l, eventlog.Query{Limit: 100, OldestFirst: true}), events)
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		fl, err := l.Follow(ctx, eventlog.Filter{}, eventlog.Start{Earliest: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range events {
+			it := nextEvent(t, fl.Next)
+			got, err := it.Event(true)
+			if err != nil {
+				t.Fatalf("%s: Follow %d: %v", what, it.Cursor, err)
+			}
+			checkEvent(t, got, want)
+		}
+	}
+	readAll(l, "learned")
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Compression = eventlog.CompressionS2
+	l = openLog(t, cfg)
+	readAll(l, "reopened with s2")
+	if got := eventlog.LearnedDict(l); got != 0 {
+		t.Errorf("a log that does not compress each event compresses with learned dictionary %d", got)
+	}
+}
+
+// A log opened on a log with learned dictionaries compresses with the
+// newest at once, and learns the next when it is due; events written with
+// every one of them, more than a process keeps in memory, stay readable.
+func TestDictionaryRelearned(t *testing.T) {
+	cfg := embedded(t)
+	cfg.Logger = quiet
+	eventlog.SetDictLearning(t, 1, 4<<10, time.Hour)
+	l, err := eventlog.Open(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	events := appendUntilDict(t, l, "a", rng, 1)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	l, err = eventlog.Open(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := eventlog.LearnedDict(l); got != 1 {
+		t.Fatalf("reopened: Append compresses with learned dictionary %d, want the stored 1", got)
+	}
+	ev := chatEvent("org#app_reopened", rng)
+	events = append(events, withCursor(ev, mustAppend(t, l, ev)))
+	if _, dict, _ := storedDict(t, l, events[len(events)-1].Cursor); dict != 1 {
+		t.Fatalf("the first event after a reopen is stored with dictionary %d, want 1", dict)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The next is due at once: each one learned is due for replacing.
+	eventlog.SetDictLearning(t, 1, 4<<10, 0)
+	l, err = eventlog.Open(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const dicts = 20 // more than a process keeps in memory
+	for n := uint64(2); n <= dicts; n++ {
+		events = append(events, appendUntilDict(t, l, fmt.Sprintf("d%d_", n), rng, n)...)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Compression = eventlog.CompressionNone
+	l = openLog(t, cfg)
+	seen := map[uint64]bool{}
+	for _, want := range events {
+		got, err := l.Get(t.Context(), want.Cursor)
+		if err != nil {
+			t.Fatalf("Get %d: %v", want.Cursor, err)
+		}
+		checkEvent(t, got, want)
+		_, dict, _ := storedDict(t, l, want.Cursor)
+		seen[dict] = true
+	}
+	for n := uint64(1); n <= dicts; n++ {
+		if !seen[n] {
+			t.Errorf("no event stored with dictionary %d", n)
+		}
+	}
+}
+
+// Processes on one cluster share their dictionaries: each reads what the
+// other wrote, and they number them without a gap or a clash.
+func TestDictionariesShared(t *testing.T) {
+	eventlog.SetDictLearning(t, 1, 4<<10, time.Hour)
+	s := startServer(t)
+	cfg := func() eventlog.Config {
+		return eventlog.Config{NATSURL: s.ClientURL(), DataDir: t.TempDir(), Compression: eventlog.CompressionEvent}
+	}
+	a, b := openLog(t, cfg()), openLog(t, cfg())
+	rng := rand.New(rand.NewPCG(5, 6))
+	var events []*imbridgev1.Event
+	for i := 0; eventlog.LearnedDict(a) == 0 || eventlog.LearnedDict(b) == 0; i++ {
+		if i == 5000 {
+			t.Fatalf("5000 events appended to each; dictionaries in use: %d and %d", eventlog.LearnedDict(a), eventlog.LearnedDict(b))
+		}
+		for _, l := range []*eventlog.Log{a, b} {
+			ev := chatEvent(fmt.Sprintf("org#app_%p_%d", l, i), rng)
+			events = append(events, withCursor(ev, mustAppend(t, l, ev)))
+		}
+	}
+	if da, db := eventlog.LearnedDict(a), eventlog.LearnedDict(b); da != 1 || db != 1 {
+		t.Errorf("dictionaries in use: %d and %d, want both the first stored", da, db)
+	}
+	for _, l := range []*eventlog.Log{a, b} {
+		for _, want := range events {
+			got, err := l.Get(t.Context(), want.Cursor)
+			if err != nil {
+				t.Fatalf("Get %d: %v", want.Cursor, err)
+			}
+			checkEvent(t, got, want)
+		}
+	}
+	withRawJS(t, s.ClientURL(), func(js jetstream.JetStream) {
+		kv, err := js.KeyValue(t.Context(), eventlog.DictBucket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys, err := kv.Keys(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(keys) != "[1]" {
+			t.Errorf("bucket %s holds %v, want [1]", eventlog.DictBucket, keys)
+		}
+	})
+}
+
+// An event whose dictionary is gone from the bucket is corrupt, named by
+// its cursor and the dictionary; the events around it still read.
+func TestMissingDictionary(t *testing.T) {
+	cfg := embedded(t)
+	cfg.ListenAddr = "127.0.0.1:-1"
+	eventlog.SetDictLearning(t, 1, 4<<10, time.Hour)
+	l, err := eventlog.Open(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := appendUntilDict(t, l, "a", rand.New(rand.NewPCG(7, 8)), 1)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Compression = eventlog.CompressionS2
+	l = openLog(t, cfg)
+	withRawJS(t, l.ClientURL(), func(js jetstream.JetStream) {
+		kv, err := js.KeyValue(t.Context(), eventlog.DictBucket)
+		if err == nil {
+			err = kv.Purge(t.Context(), "1")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	last := events[len(events)-1]
+	_, err = l.Get(t.Context(), last.Cursor)
+	if want := fmt.Sprintf("cursor %d: learned dictionary 1 is not in bucket %s", last.Cursor, eventlog.DictBucket); !errors.Is(err, eventlog.ErrCorrupt) || !strings.Contains(fmt.Sprint(err), want) {
+		t.Errorf("Get of an event whose dictionary is gone: %v, want ErrCorrupt naming %q", err, want)
+	}
+	got, err := l.Get(t.Context(), events[0].Cursor)
+	if err != nil {
+		t.Fatalf("an event of the built-in dictionary: %v", err)
+	}
+	checkEvent(t, got, events[0])
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if _, _, err := l.List(ctx, eventlog.Query{Limit: min(len(events), 100), OldestFirst: true}); !errors.Is(err, eventlog.ErrCorrupt) {
+		t.Errorf("List over it: %v, want ErrCorrupt", err)
+	}
+}
