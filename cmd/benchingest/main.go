@@ -229,7 +229,7 @@ func parseFlags() (flags, error) {
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "max phase: unmeasured warm-up before the measured time")
 	flag.StringVar(&rates, "rates", "2000,5000", "rate phase: comma-separated request rates, per second")
 	flag.BoolVar(&o.syncAlways, "sync-always", false, "fsync every append before answering (event_log.sync_always)")
-	flag.StringVar(&o.compression, "compression", string(eventlog.CompressionS2), "imbridge's compression on disk: s2, event or none (event_log.compression); the JetStream ceiling's stream compresses its blocks with s2 only, and stores the bodies as they are otherwise")
+	flag.StringVar(&o.compression, "compression", string(eventlog.CompressionEvent), "imbridge's compression on disk: event, s2 or none (event_log.compression); the JetStream ceiling's stream compresses its blocks with s2 only, and stores the bodies as they are otherwise")
 	flag.IntVar(&o.maxBodies, "max-bodies", 0, fmt.Sprintf("max phase: unique bodies for imbridge, warm-up included; 0 is (warmup+duration) × %d/s", autoBodiesPerSecond))
 	flag.IntVar(&o.maxInflight, "max-inflight", 2048, "rate phase: most requests in flight at once")
 	flag.IntVar(&o.conns, "conns", 64, "soak mode: keep-alive connections; request k goes out on connection k mod N at its scheduled time")
@@ -274,8 +274,8 @@ func parseFlags() (flags, error) {
 		return f, errors.New("-report-every must be positive")
 	case o.dupEvery < 0 || o.dupEvery == 1:
 		return f, errors.New("-dup-every must be 0 (no repeats) or at least 2")
-	case !slices.Contains([]eventlog.Compression{eventlog.CompressionS2, eventlog.CompressionEvent, eventlog.CompressionNone}, eventlog.Compression(o.compression)):
-		return f, fmt.Errorf("-compression %q: want %s, %s or %s", o.compression, eventlog.CompressionS2, eventlog.CompressionEvent, eventlog.CompressionNone)
+	case !slices.Contains([]eventlog.Compression{eventlog.CompressionEvent, eventlog.CompressionS2, eventlog.CompressionNone}, eventlog.Compression(o.compression)):
+		return f, fmt.Errorf("-compression %q: want %s, %s or %s", o.compression, eventlog.CompressionEvent, eventlog.CompressionS2, eventlog.CompressionNone)
 	}
 	for _, r := range strings.Split(rates, ",") {
 		if r = strings.TrimSpace(r); r == "" {

@@ -171,8 +171,8 @@ type EventLog struct {
 	MaxBytes int64 `json:"max_bytes"`
 	// SyncAlways fsyncs every append before it is acknowledged.
 	SyncAlways bool `json:"sync_always"`
-	// Compression on disk: s2 (the default: the stream's blocks), event
-	// (each event on its own) or none (see eventlog.Compression for the
+	// Compression on disk: event (the default: each event on its own),
+	// s2 (the stream's blocks) or none (see eventlog.Compression for the
 	// trade).
 	Compression string `json:"compression"`
 	// DuplicateWindow is how long a callId is remembered by JetStream's
@@ -315,7 +315,7 @@ var settings = []setting{
 		c.EventLog.SyncAlways = b
 		return nil
 	}},
-	{"event_log.compression", "compression", "IMBRIDGE_COMPRESSION", "compression on disk: s2 (the stream's 8 MB blocks: least disk, latency bursts on small machines), event (each event on its own: no bursts, about 2x the disk) or none (default s2)", str(func(c *Config) *string { return &c.EventLog.Compression })},
+	{"event_log.compression", "compression", "IMBRIDGE_COMPRESSION", "compression on disk: event (each event on its own, with a dictionary learned from the events: no latency bursts), s2 (the stream's 8 MB blocks: least disk, latency bursts on small machines) or none (default event)", str(func(c *Config) *string { return &c.EventLog.Compression })},
 	{"event_log.call_id_index_ttl", "call-id-index-ttl", "IMBRIDGE_CALL_ID_INDEX_TTL", "how long the callId index on disk remembers a callId (default 72h)", dur(func(c *Config) *Duration { return &c.EventLog.CallIDIndexTTL })},
 	{"event_log.duplicate_window", "duplicate-window", "IMBRIDGE_DUPLICATE_WINDOW", "how long JetStream remembers a callId in memory, at least 20s (default 30s)", dur(func(c *Config) *Duration { return &c.EventLog.DuplicateWindow })},
 	{"event_log.listen", "nats-listen", "IMBRIDGE_NATS_LISTEN", "open a NATS client listener on the embedded server, host:port (default none)", str(func(c *Config) *string { return &c.EventLog.Listen })},

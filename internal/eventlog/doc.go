@@ -17,12 +17,12 @@
 // removed events.
 //
 // An event holds its raw JSON body and the fields decoded from it, much of
-// it text every callback repeats. By default the stream's blocks are
-// compressed by JetStream (CompressionS2), 8 MB at once when a block
-// closes. With CompressionEvent Append compresses each event on its own
-// instead, with S2 and a dictionary of the vendor's callbacks built into
-// imbridge, which spreads the cost evenly over appends for about twice
-// the disk. The stored form (payload.go) says which it is, so every
+// it text every callback repeats. By default Append compresses each event
+// on its own (CompressionEvent), with S2 and a dictionary learned from
+// the deployment's own events (dicts.go), which spreads the cost evenly
+// over appends. With CompressionS2 JetStream compresses the stream's
+// blocks instead, 8 MB at once when a block closes: less disk, but a
+// burst of work. The stored form (payload.go) says which it is, so every
 // setting reads what any other wrote; processes on one external cluster
 // must all run a version that reads it.
 //

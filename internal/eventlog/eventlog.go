@@ -56,7 +56,7 @@ type Config struct {
 	// `sync_interval: always` on those servers.
 	SyncAlways bool
 	// Compression is how events are compressed on disk: "" or
-	// CompressionS2 (the default), CompressionEvent or CompressionNone.
+	// CompressionEvent (the default), CompressionS2 or CompressionNone.
 	// See the constants for the trade; a change applies to events written
 	// after it.
 	Compression Compression
@@ -89,20 +89,20 @@ type Compression string
 
 // The compressions.
 //
-// CompressionS2 (the default) is JetStream's block compression: a chat
-// callback of 514 bytes takes about 255 bytes of the stream's disk, as
-// headers, subjects and text repeat across the events of a block. But
-// each closed block (8 MB) is compressed at once, and on a 2-core machine
-// that burst lifts the p99 of callbacks at 2,000/s from 4-5 ms to 9-10 ms.
+// CompressionEvent (the default) compresses each event on its own as it
+// is appended, with S2 and a dictionary: one learned from the
+// deployment's own events (dicts.go), or, until the first is learned, one
+// of the vendor's examples built into imbridge (payload.go). It costs
+// about 2 µs of one core per event, spread evenly over appends; the
+// stream's blocks are not compressed. A chat callback of 514 bytes takes
+// about 390 bytes of the stream's disk with a learned dictionary (505
+// with the built-in one): about 260 of event and the message's own 130.
 //
-// CompressionEvent compresses each event on its own as it is appended,
-// with S2 and a dictionary: one learned from the deployment's own events
-// (dicts.go), or, until the first is learned, one of the vendor's
-// examples built into imbridge (payload.go). It costs about 2 µs of one
-// core per event, spread evenly over appends; the stream's blocks are
-// not compressed. The same callback takes about 390 bytes with a learned
-// dictionary (505 with the built-in one): about 260 of event and the
-// message's own 130.
+// CompressionS2 is JetStream's block compression: the same callback takes
+// about 255 bytes, as headers, subjects and text repeat across the events
+// of a block. But each closed block (8 MB) is compressed at once, and on
+// a 2-core machine that burst lifts the p99 of callbacks at 2,000/s from
+// 4-5 ms to 9-10 ms. For machines whose disk matters more than latency.
 //
 // CompressionNone stores events as they are: about 1,020 bytes.
 //
@@ -114,17 +114,18 @@ const (
 	CompressionNone  Compression = "none"
 )
 
-// Store is c as a JetStream stream setting: S2 for "" and CompressionS2,
-// none otherwise.
+// Store is c as a JetStream stream setting: S2 for CompressionS2, none
+// otherwise.
 func (c Compression) Store() jetstream.StoreCompression {
-	if c == "" || c == CompressionS2 {
+	if c == CompressionS2 {
 		return jetstream.S2Compression
 	}
 	return jetstream.NoCompression
 }
 
-// perEvent says whether Append compresses each event.
-func (c Compression) perEvent() bool { return c == CompressionEvent }
+// perEvent says whether Append compresses each event: for "" and
+// CompressionEvent.
+func (c Compression) perEvent() bool { return c == "" || c == CompressionEvent }
 
 // Log is the durable event log. It is safe for concurrent use.
 type Log struct {
@@ -202,7 +203,7 @@ func (c *Config) Validate() error {
 	switch c.Compression {
 	case "", CompressionS2, CompressionEvent, CompressionNone:
 	default:
-		bad("Compression", "%q: want %q, %q or %q", c.Compression, CompressionS2, CompressionEvent, CompressionNone)
+		bad("Compression", "%q: want %q, %q or %q", c.Compression, CompressionEvent, CompressionS2, CompressionNone)
 	}
 	if c.DuplicateWindow != 0 && c.DuplicateWindow < MinDuplicateWindow {
 		bad("DuplicateWindow", "%v is shorter than the minimum %v: the vendor retries and redelivers callbacks", c.DuplicateWindow, MinDuplicateWindow)
@@ -396,9 +397,8 @@ func (l *Log) setup(ctx context.Context) error {
 		Replicas:     l.replicas,
 		Duplicates:   l.cfg.window(),
 		AllowDirect:  true,
-		// S2 on every block by default: an event is its raw JSON body
-		// plus fields decoded from it, much of it repeated text. With
-		// CompressionEvent Append compresses each event instead.
+		// S2 on every block with CompressionS2; by default Append
+		// compresses each event instead.
 		Compression: l.cfg.Compression.Store(),
 	})
 	if err != nil {
