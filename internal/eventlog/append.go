@@ -245,6 +245,21 @@ func (l *Log) GetByCallID(ctx context.Context, callID string) (*imbridgev1.Event
 // which may answer, sees every acknowledged write. It returns the payload,
 // or jetstream.ErrMsgNotFound.
 func (l *Log) leaderGet(ctx context.Context, stream string, req msgGetRequest) ([]byte, error) {
+	m, err := l.leaderGetMsg(ctx, stream, req)
+	if err != nil {
+		return nil, err
+	}
+	return m.Data, nil
+}
+
+// storedMsg is a message as the stream leader returns it.
+type storedMsg struct {
+	Data []byte    `json:"data"`
+	Time time.Time `json:"time"`
+}
+
+// leaderGetMsg is leaderGet with the time the message was stored.
+func (l *Log) leaderGetMsg(ctx context.Context, stream string, req msgGetRequest) (*storedMsg, error) {
 	body, err := json.Marshal(req)
 	if err != nil {
 		return nil, err
@@ -255,9 +270,7 @@ func (l *Log) leaderGet(ctx context.Context, stream string, req msgGetRequest) (
 	}
 	var r struct {
 		Error   *jetstream.APIError `json:"error"`
-		Message *struct {
-			Data []byte `json:"data"`
-		} `json:"message"`
+		Message *storedMsg          `json:"message"`
 	}
 	if err := json.Unmarshal(resp.Data, &r); err != nil {
 		return nil, fmt.Errorf("message get response: %w", err)
@@ -270,7 +283,7 @@ func (l *Log) leaderGet(ctx context.Context, stream string, req msgGetRequest) (
 	case r.Message == nil:
 		return nil, errors.New("message get response without a message")
 	}
-	return r.Message.Data, nil
+	return r.Message, nil
 }
 
 // stripField removes every occurrence of top-level field num from the

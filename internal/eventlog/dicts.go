@@ -26,34 +26,39 @@ import (
 // A process learns a dictionary from a sample of the events it appends
 // (one in dictSampleEvery, until dictSampleBytes are together), in the
 // background, and stores it in the bucket DictBucket under the next
-// number (Create: the key must be new). It then compresses with it, as
-// formatS2Learned with the number, until the next is learned
-// dictRelearnEvery after this one was stored, so that the dictionary
+// number (Create: the key must be new). It compresses with it, as
+// formatS2Learned with the number, from dictSyncWait after it was stored
+// (by then the servers have written it to disk, so that a power loss
+// cannot keep events while losing their dictionary), until the next is
+// learned dictRelearnEvery after it was stored, so that the dictionary
 // follows what the deployment's users write. Several processes on one
 // cluster share them: the one whose Create comes first stores number n,
 // and the others, whose Create finds n taken, use that one instead of
 // their own. A process that opens the log uses the newest stored.
 //
 // Dictionaries are never deleted: every event written with one needs it
-// to be read. They are at most 64 KiB each, one a day: 23 MiB a year.
-// Readers fetch the ones they meet from the bucket and keep at most
-// dictCacheMax in memory.
+// to be read. They are at most 64 KiB each, one a day: 23 MiB a year; and
+// they hold pieces of the events they were learned from, message text
+// included, for as long. Readers fetch the ones they meet from the stream
+// leader (a replica may not have the newest yet) and keep the
+// dictCacheMax used last in memory.
 //
 // Variables only for the tests.
 var (
 	dictSampleEvery  uint64 = 8
 	dictSampleBytes         = s2.MaxDictSize
 	dictRelearnEvery        = 24 * time.Hour
-)
-
-const (
-	// dictCacheMax is how many learned dictionaries a process keeps in
-	// memory.
-	dictCacheMax = 16
+	// dictSyncWait is JetStream's default sync interval (2 minutes), and
+	// some room.
+	dictSyncWait = 2*time.Minute + 15*time.Second
 	// dictRetryAfter is how long a process that could not store a
 	// dictionary waits before it samples again.
 	dictRetryAfter = time.Minute
 )
+
+// dictCacheMax is how many learned dictionaries a process keeps in
+// memory.
+const dictCacheMax = 16
 
 // learned is a stored learned dictionary: its number, its encoder and
 // the frame prefix of the events it compresses.
@@ -67,17 +72,20 @@ type learned struct {
 // with, the ones readers met, and the sample the next is learned from. A
 // nil *dicts reads and writes only the built-in dictionary.
 type dicts struct {
-	kv  jetstream.KeyValue
+	kv jetstream.KeyValue
+	// get reads a message of the bucket's stream through its leader.
+	get func(context.Context, msgGetRequest) (*storedMsg, error)
 	log *slog.Logger
 	// ctx ends at close: it bounds the background learning.
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	// dictSampleEvery, dictSampleBytes and dictRelearnEvery at newDicts.
-	sampleEvery  uint64
-	sampleBytes  int
-	relearnEvery time.Duration
+	// The variables above at newDicts; syncWait 0 when every write is
+	// synced before it is acknowledged.
+	sampleEvery            uint64
+	sampleBytes            int
+	relearnEvery, syncWait time.Duration
 
 	cur      atomic.Pointer[learned] // Append's dictionary; nil before the first
 	sampling atomic.Bool
@@ -87,18 +95,31 @@ type dicts struct {
 	mu       sync.Mutex
 	sample   []byte
 	learning bool
-	relearn  *time.Timer
-	cache    map[uint64]*s2.Dict
-	closed   bool
+	// timer starts the next sample (relearn, retry) or puts a stored
+	// dictionary to use.
+	timer  *time.Timer
+	cache  map[uint64]*cached
+	used   uint64 // the cache's clock
+	closed bool
 }
 
-func newDicts(kv jetstream.KeyValue, log *slog.Logger) *dicts {
+type cached struct {
+	d    *s2.Dict
+	used uint64
+}
+
+func newDicts(kv jetstream.KeyValue, get func(context.Context, msgGetRequest) (*storedMsg, error), log *slog.Logger, syncAlways bool) *dicts {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &dicts{
-		kv: kv, log: log, ctx: ctx, cancel: cancel,
-		sampleEvery: dictSampleEvery, sampleBytes: dictSampleBytes, relearnEvery: dictRelearnEvery,
-		cache: map[uint64]*s2.Dict{},
+	d := &dicts{
+		kv: kv, get: get, log: log, ctx: ctx, cancel: cancel,
+		sampleEvery: dictSampleEvery, sampleBytes: dictSampleBytes,
+		relearnEvery: dictRelearnEvery, syncWait: dictSyncWait,
+		cache: map[uint64]*cached{},
 	}
+	if syncAlways {
+		d.syncWait = 0
+	}
+	return d
 }
 
 // dictKey is the bucket key of dictionary id.
@@ -112,26 +133,24 @@ func (d *dicts) start(ctx context.Context, learn bool) error {
 	if !learn {
 		return nil
 	}
-	switch err := d.useNewest(ctx); {
+	switch newest, err := d.useNewest(ctx); {
 	case errors.Is(err, ErrCorrupt):
 		// Appends go on with the built-in dictionary.
 		d.log.Error("eventlog: not learning dictionaries", "err", err)
-		return nil
 	case err != nil:
 		return err
-	}
-	if d.cur.Load() == nil {
+	case newest == 0:
 		d.sampling.Store(true)
 	}
 	return nil
 }
 
-// useNewest makes the newest stored dictionary Append's, when it is newer
-// than Append's.
-func (d *dicts) useNewest(ctx context.Context) error {
+// useNewest puts the newest stored dictionary to use (useFrom), and
+// returns its number: 0 when there is none.
+func (d *dicts) useNewest(ctx context.Context) (uint64, error) {
 	keys, err := d.kv.ListKeys(ctx)
 	if err != nil {
-		return fmt.Errorf("eventlog: list the dictionaries: %w", unavailable(err))
+		return 0, fmt.Errorf("eventlog: list the dictionaries: %w", unavailable(err))
 	}
 	var newest uint64
 	for k := range keys.Keys() {
@@ -139,19 +158,35 @@ func (d *dicts) useNewest(ctx context.Context) error {
 			newest = max(newest, id)
 		}
 	}
-	if c := d.cur.Load(); newest == 0 || (c != nil && c.id >= newest) {
-		return nil
+	if err := ctx.Err(); err != nil {
+		// The listing was cut short.
+		return 0, fmt.Errorf("eventlog: list the dictionaries: %w", err)
 	}
-	e, err := d.kv.Get(ctx, dictKey(newest))
+	if newest == 0 {
+		return 0, nil
+	}
+	dict, stored, err := d.load(ctx, newest)
 	if err != nil {
-		return fmt.Errorf("eventlog: dictionary %d: %w", newest, unavailable(err))
+		return 0, fmt.Errorf("eventlog: %w", err)
 	}
-	dict := s2.NewDict(e.Value())
-	if dict == nil {
-		return fmt.Errorf("%w: dictionary %d in bucket %s is not an S2 dictionary", ErrCorrupt, newest, DictBucket)
+	d.useFrom(newest, dict, stored)
+	return newest, nil
+}
+
+// useFrom makes dictionary id Append's dictSyncWait after it was stored:
+// at once when that has passed.
+func (d *dicts) useFrom(id uint64, dict *s2.Dict, stored time.Time) {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return
 	}
-	d.use(newest, dict, e.Created())
-	return nil
+	d.remember(id, dict)
+	later := d.schedule(time.Until(stored.Add(d.syncWait)), func() { d.use(id, dict, stored) })
+	d.mu.Unlock()
+	if !later {
+		d.use(id, dict, stored)
+	}
 }
 
 // use makes dictionary id Append's, and sets when the next is learned.
@@ -165,12 +200,47 @@ func (d *dicts) use(id uint64, dict *s2.Dict, stored time.Time) {
 	if c := d.cur.Load(); c != nil && c.id >= id {
 		return
 	}
-	d.cache[id] = dict
+	d.remember(id, dict)
 	d.cur.Store(&learned{id: id, d: dict, prefix: binary.AppendUvarint([]byte{formatS2Learned}, id)})
-	if d.relearn != nil {
-		d.relearn.Stop()
+	if !d.schedule(time.Until(stored.Add(d.relearnEvery)), func() { d.sampling.Store(true) }) {
+		d.sampling.Store(true) // due already
 	}
-	d.relearn = time.AfterFunc(time.Until(stored.Add(d.relearnEvery)), func() { d.sampling.Store(true) })
+}
+
+// schedule replaces the pending timer with one that calls f after wait,
+// and reports true; when wait has passed it reports false, and the caller
+// calls f itself (without d.mu: f may lock it). d.mu is held.
+func (d *dicts) schedule(wait time.Duration, f func()) bool {
+	if d.timer != nil {
+		d.timer.Stop()
+		d.timer = nil
+	}
+	if wait <= 0 {
+		return false
+	}
+	d.timer = time.AfterFunc(wait, f)
+	return true
+}
+
+// remember keeps dict in the cache, forgetting the one used longest ago
+// (never Append's) when it is full. d.mu is held.
+func (d *dicts) remember(id uint64, dict *s2.Dict) {
+	d.used++
+	if c, ok := d.cache[id]; ok {
+		c.used = d.used
+		return
+	}
+	if len(d.cache) >= dictCacheMax {
+		var oldest uint64
+		cur := d.cur.Load()
+		for k, c := range d.cache {
+			if (cur == nil || k != cur.id) && (oldest == 0 || c.used < d.cache[oldest].used) {
+				oldest = k
+			}
+		}
+		delete(d.cache, oldest)
+	}
+	d.cache[id] = &cached{d: dict, used: d.used}
 }
 
 // offer hands Append's plain encoded event to the sample, when one is
@@ -198,8 +268,7 @@ func (d *dicts) offer(plain []byte) {
 
 // learn makes a dictionary of sample and stores it as the next number;
 // when another process stored that number first, Append uses the newest
-// stored instead. When the bucket cannot be written, the next sample
-// tries again.
+// stored instead. When that fails, it samples again dictRetryAfter later.
 func (d *dicts) learn(sample []byte) {
 	defer d.wg.Done()
 	err := d.store(sample)
@@ -208,10 +277,7 @@ func (d *dicts) learn(sample []byte) {
 	d.learning = false
 	if err != nil && !d.closed {
 		d.log.Warn("eventlog: could not store a learned dictionary; sampling again in a while", "err", err, "retry_after", dictRetryAfter)
-		if d.relearn != nil {
-			d.relearn.Stop()
-		}
-		d.relearn = time.AfterFunc(dictRetryAfter, func() { d.sampling.Store(true) })
+		d.schedule(dictRetryAfter, func() { d.sampling.Store(true) })
 	}
 }
 
@@ -229,20 +295,40 @@ func (d *dicts) store(sample []byte) error {
 	_, err := d.kv.Create(ctx, dictKey(id), dict.Bytes())
 	if errors.Is(err, jetstream.ErrKeyExists) {
 		// Another process learned one first.
-		return d.useNewest(ctx)
+		newest, err := d.useNewest(ctx)
+		if err == nil && newest < id {
+			err = fmt.Errorf("dictionary %d is taken, but the newest listed is %d", id, newest)
+		}
+		return err
 	}
 	if err != nil {
 		return fmt.Errorf("dictionary %d: %w", id, err)
 	}
-	d.use(id, dict, time.Now())
-	d.log.Info("eventlog: learned a compression dictionary from the events appended", "dictionary", id, "bytes", len(dict.Bytes()))
+	d.useFrom(id, dict, time.Now())
+	d.log.Info("eventlog: learned a compression dictionary from the events appended", "dictionary", id, "bytes", len(dict.Bytes()), "in_use_after", d.syncWait)
 	return nil
 }
 
-// dict returns dictionary id, from memory or the bucket. An error is
-// ErrUnavailable when the bucket did not answer; otherwise the events
-// that need the dictionary cannot be read (every stored dictionary is
-// kept, so it is not a matter of time).
+// load reads dictionary id from the bucket, through the stream leader.
+// An error is ErrUnavailable when the bucket did not answer, else
+// ErrCorrupt.
+func (d *dicts) load(ctx context.Context, id uint64) (*s2.Dict, time.Time, error) {
+	m, err := d.get(ctx, msgGetRequest{LastFor: dictSubjects + dictKey(id)})
+	switch {
+	case errors.Is(err, jetstream.ErrMsgNotFound) || (err == nil && len(m.Data) == 0):
+		// Never stored, or deleted.
+		return nil, time.Time{}, fmt.Errorf("%w: learned dictionary %d is not in bucket %s", ErrCorrupt, id, DictBucket)
+	case err != nil:
+		return nil, time.Time{}, fmt.Errorf("%w: learned dictionary %d: %w", ErrUnavailable, id, err)
+	}
+	dict := s2.NewDict(m.Data)
+	if dict == nil {
+		return nil, time.Time{}, fmt.Errorf("%w: learned dictionary %d in bucket %s is not an S2 dictionary", ErrCorrupt, id, DictBucket)
+	}
+	return dict, m.Time, nil
+}
+
+// dict returns dictionary id, from memory or the bucket.
 func (d *dicts) dict(id uint64) (*s2.Dict, error) {
 	if d == nil {
 		return nil, fmt.Errorf("learned dictionary %d, but no dictionaries", id)
@@ -251,36 +337,24 @@ func (d *dicts) dict(id uint64) (*s2.Dict, error) {
 		return c.d, nil
 	}
 	d.mu.Lock()
-	dict := d.cache[id]
+	c := d.cache[id]
+	if c != nil {
+		d.used++
+		c.used = d.used
+	}
 	d.mu.Unlock()
-	if dict != nil {
-		return dict, nil
+	if c != nil {
+		return c.d, nil
 	}
 	v, err, _ := d.fetch.Do(dictKey(id), func() (any, error) {
 		ctx, cancel := context.WithTimeout(d.ctx, defaultTimeout)
 		defer cancel()
-		e, err := d.kv.Get(ctx, dictKey(id))
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			return nil, fmt.Errorf("learned dictionary %d is not in bucket %s", id, DictBucket)
-		}
+		dict, _, err := d.load(ctx, id)
 		if err != nil {
-			return nil, fmt.Errorf("%w: learned dictionary %d: %w", ErrUnavailable, id, err)
-		}
-		dict := s2.NewDict(e.Value())
-		if dict == nil {
-			return nil, fmt.Errorf("learned dictionary %d in bucket %s is not an S2 dictionary", id, DictBucket)
+			return nil, err
 		}
 		d.mu.Lock()
-		if len(d.cache) >= dictCacheMax {
-			cur := d.cur.Load()
-			for k := range d.cache {
-				if cur == nil || k != cur.id {
-					delete(d.cache, k)
-					break
-				}
-			}
-		}
-		d.cache[id] = dict
+		d.remember(id, dict)
 		d.mu.Unlock()
 		return dict, nil
 	})
@@ -298,8 +372,8 @@ func (d *dicts) close() {
 	d.mu.Lock()
 	d.closed = true
 	d.sampling.Store(false)
-	if d.relearn != nil {
-		d.relearn.Stop()
+	if d.timer != nil {
+		d.timer.Stop()
 	}
 	d.mu.Unlock()
 	d.cancel()

@@ -284,7 +284,7 @@ func TestMissingDictionary(t *testing.T) {
 	})
 	last := events[len(events)-1]
 	_, err = l.Get(t.Context(), last.Cursor)
-	if want := fmt.Sprintf("cursor %d: learned dictionary 1 is not in bucket %s", last.Cursor, eventlog.DictBucket); !errors.Is(err, eventlog.ErrCorrupt) || !strings.Contains(fmt.Sprint(err), want) {
+	if want := fmt.Sprintf("learned dictionary 1 is not in bucket %s (cursor %d)", eventlog.DictBucket, last.Cursor); !errors.Is(err, eventlog.ErrCorrupt) || !strings.Contains(fmt.Sprint(err), want) {
 		t.Errorf("Get of an event whose dictionary is gone: %v, want ErrCorrupt naming %q", err, want)
 	}
 	got, err := l.Get(t.Context(), events[0].Cursor)
@@ -297,4 +297,73 @@ func TestMissingDictionary(t *testing.T) {
 	if _, _, err := l.List(ctx, eventlog.Query{Limit: min(len(events), 100), OldestFirst: true}); !errors.Is(err, eventlog.ErrCorrupt) {
 		t.Errorf("List over it: %v, want ErrCorrupt", err)
 	}
+}
+
+// A stored dictionary is not used before the servers have surely written
+// it to disk (a sync interval later, or at once when every write is
+// synced): a power loss must not keep events and lose their dictionary.
+func TestDictionaryUsedOnceOnDisk(t *testing.T) {
+	cfg := embedded(t)
+	cfg.Logger = quiet
+	eventlog.SetDictLearning(t, 1, 4<<10, time.Hour)
+	eventlog.SetDictSyncWait(t, time.Hour)
+	l, err := eventlog.Open(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	var events []*imbridgev1.Event
+	appendSome := func(n int) {
+		for range n {
+			ev := chatEvent(fmt.Sprintf("org#app_w%d", len(events)), rng)
+			events = append(events, withCursor(ev, mustAppend(t, l, ev)))
+		}
+	}
+	appendSome(50) // 4 KiB of events: a sample
+	checkFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		if keys, err := eventlog.StoredDicts(t.Context(), l); err != nil || fmt.Sprint(keys) != "[1]" {
+			return fmt.Errorf("dictionaries stored: %v (%v), want [1]", keys, err)
+		}
+		return nil
+	})
+	appendSome(20)
+	for _, ev := range events {
+		if format, _, _ := storedDict(t, l, ev.Cursor); format == eventlog.FormatS2Learned {
+			t.Fatalf("event %d uses the learned dictionary before its sync wait", ev.Cursor)
+		}
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Synced writes: in use at once.
+	cfg.SyncAlways = true
+	l = openLog(t, cfg)
+	if got := eventlog.LearnedDict(l); got != 1 {
+		t.Fatalf("with every write synced, Append uses dictionary %d, want 1", got)
+	}
+	appendSome(1)
+	if _, dict, _ := storedDict(t, l, events[len(events)-1].Cursor); dict != 1 {
+		t.Errorf("with every write synced, an event is stored with dictionary %d, want 1", dict)
+	}
+}
+
+// A learned dictionary comes into use by itself once its sync wait is
+// over.
+func TestDictionaryUsedAfterSyncWait(t *testing.T) {
+	cfg := embedded(t)
+	eventlog.SetDictLearning(t, 1, 4<<10, time.Hour)
+	eventlog.SetDictSyncWait(t, 300*time.Millisecond)
+	l := openLog(t, cfg)
+	rng := rand.New(rand.NewPCG(11, 12))
+	for i := range 50 { // 4 KiB of events: a sample
+		mustAppend(t, l, chatEvent(fmt.Sprintf("org#app_s%d", i), rng))
+	}
+	checkFor(t, 20*time.Second, 10*time.Millisecond, func() error {
+		if got := eventlog.LearnedDict(l); got != 1 {
+			return fmt.Errorf("Append uses dictionary %d, want 1", got)
+		}
+		return nil
+	})
+	appendUntilDict(t, l, "t", rng, 1)
 }

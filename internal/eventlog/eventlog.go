@@ -440,7 +440,9 @@ func (l *Log) setup(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("eventlog: create or update bucket %s: %w", DictBucket, err)
 	}
-	l.dicts = newDicts(dictKV, l.log)
+	l.dicts = newDicts(dictKV, func(ctx context.Context, req msgGetRequest) (*storedMsg, error) {
+		return l.leaderGetMsg(ctx, dictStream, req)
+	}, l.log, l.cfg.SyncAlways)
 	return l.dicts.start(ctx, l.cfg.Compression.perEvent())
 }
 

@@ -87,11 +87,27 @@ func HandOverAppend(l *Log, cursor uint64, callID string) {
 
 // SetDictLearning makes logs opened afterwards, until the test ends, put
 // one appended event in every `every` in the sample, learn a dictionary
-// once it holds size bytes, and the next one relearn after that.
+// once it holds size bytes, use it at once, and learn the next one
+// relearn after that; after a failure, they sample again 100ms later.
 func SetDictLearning(t interface{ Cleanup(func()) }, every uint64, size int, relearn time.Duration) {
-	oldEvery, oldSize, oldRelearn := dictSampleEvery, dictSampleBytes, dictRelearnEvery
-	dictSampleEvery, dictSampleBytes, dictRelearnEvery = every, size, relearn
-	t.Cleanup(func() { dictSampleEvery, dictSampleBytes, dictRelearnEvery = oldEvery, oldSize, oldRelearn })
+	oldEvery, oldSize, oldRelearn, oldWait, oldRetry := dictSampleEvery, dictSampleBytes, dictRelearnEvery, dictSyncWait, dictRetryAfter
+	dictSampleEvery, dictSampleBytes, dictRelearnEvery, dictSyncWait, dictRetryAfter = every, size, relearn, 0, 100*time.Millisecond
+	t.Cleanup(func() {
+		dictSampleEvery, dictSampleBytes, dictRelearnEvery, dictSyncWait, dictRetryAfter = oldEvery, oldSize, oldRelearn, oldWait, oldRetry
+	})
+}
+
+// SetDictSyncWait makes logs opened afterwards, until the test ends, use
+// a dictionary they stored wait after it was stored.
+func SetDictSyncWait(t interface{ Cleanup(func()) }, wait time.Duration) {
+	old := dictSyncWait
+	dictSyncWait = wait
+	t.Cleanup(func() { dictSyncWait = old })
+}
+
+// StoredDicts are the keys of the dictionary bucket.
+func StoredDicts(ctx context.Context, l *Log) ([]string, error) {
+	return l.dicts.kv.Keys(ctx)
 }
 
 // DictSampleBytes is the sample a dictionary is learned from, by default.

@@ -142,8 +142,8 @@ func (d *dicts) decodeEvent(data []byte, seq uint64, full bool) (*imbridgev1.Eve
 	plain, framed, err := d.open(*bp, data)
 	switch {
 	case err == nil:
-	case errors.Is(err, ErrUnavailable):
-		return nil, fmt.Errorf("%w (reading cursor %d)", err, seq)
+	case errors.Is(err, ErrUnavailable) || errors.Is(err, ErrCorrupt):
+		return nil, fmt.Errorf("%w (cursor %d)", err, seq)
 	default:
 		return nil, fmt.Errorf("%w: cursor %d: %v", ErrCorrupt, seq, err)
 	}

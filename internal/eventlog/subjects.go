@@ -35,6 +35,11 @@ const (
 	// in; Open deletes it.
 	legacyCallIDBucket = "IMBRIDGE_CALL_IDS"
 
+	// dictStream is the stream that holds DictBucket, and dictSubjects
+	// begins its keys' subjects.
+	dictStream   = "KV_" + DictBucket
+	dictSubjects = "$KV." + DictBucket + "."
+
 	directGetSubject = jetstream.DefaultAPIPrefix + "DIRECT.GET." + StreamName
 	msgGetPrefix     = jetstream.DefaultAPIPrefix + "STREAM.MSG.GET."
 )

@@ -425,6 +425,12 @@ func (m *Member) take(msg jetstream.Msg) (Item, bool) {
 	e := &entry{seq: md.Sequence.Stream, subject: msg.Subject(), data: msg.Data(), dicts: m.l.dicts}
 	if m.filter.HasFieldConditions() {
 		ev, err := e.event(false)
+		if errors.Is(err, ErrUnavailable) {
+			// Its dictionary could not be fetched: try again later.
+			m.l.log.Warn("eventlog: subscription: event not readable now, redelivered later", "cursor", e.seq, "err", err)
+			_ = msg.NakWithDelay(time.Second)
+			return Item{}, false
+		}
 		if err != nil {
 			m.l.log.Warn("eventlog: subscription: unreadable event, not delivered", "cursor", e.seq, "err", err)
 			_ = msg.Term()
