@@ -418,32 +418,35 @@ func (l *Log) setup(ctx context.Context) error {
 			l.log.Info("eventlog: deleted the old call id bucket: the local call id index replaces it", "bucket", legacyCallIDBucket)
 		}
 	}
-	l.rooms, err = l.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      ChatroomBucket,
-		Description: "imbridge: group ids known to be chatrooms",
-		History:     1,
-		Storage:     storage,
-		Replicas:    l.replicas,
-	})
-	if err != nil {
-		return fmt.Errorf("eventlog: create or update bucket %s: %w", ChatroomBucket, err)
+	if l.rooms, err = l.bucket(ctx, ChatroomBucket, "imbridge: group ids known to be chatrooms"); err != nil {
+		return err
 	}
 	// Made whatever the compression: a log written with learned
 	// dictionaries is read under every setting.
-	dictKV, err := l.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      DictBucket,
-		Description: "imbridge: compression dictionaries learned from the events, by number; events need theirs to be read",
-		History:     1,
-		Storage:     storage,
-		Replicas:    l.replicas,
-	})
+	dictKV, err := l.bucket(ctx, DictBucket, "imbridge: compression dictionaries learned from the events, by number; events need theirs to be read")
 	if err != nil {
-		return fmt.Errorf("eventlog: create or update bucket %s: %w", DictBucket, err)
+		return err
 	}
 	l.dicts = newDicts(dictKV, func(ctx context.Context, req msgGetRequest) (*storedMsg, error) {
 		return l.leaderGetMsg(ctx, dictStream, req)
 	}, l.log, l.cfg.SyncAlways)
 	return l.dicts.start(ctx, l.cfg.Compression.perEvent())
+}
+
+// bucket creates or updates one of the log's KV buckets: on disk, with
+// the stream's replicas, keeping the last value of each key.
+func (l *Log) bucket(ctx context.Context, name, description string) (jetstream.KeyValue, error) {
+	kv, err := l.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      name,
+		Description: description,
+		History:     1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    l.replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("eventlog: create or update bucket %s: %w", name, err)
+	}
+	return kv, nil
 }
 
 // ClientURL is the embedded server's client URL when Config.ListenAddr
