@@ -167,7 +167,12 @@ func (d *dicts) useNewest(ctx context.Context) (uint64, error) {
 	}
 	dict, stored, err := d.load(ctx, newest)
 	if err != nil {
-		return 0, fmt.Errorf("eventlog: %w", err)
+		return 0, unavailable(err)
+	}
+	// stored is by the servers' clock: unless it is old by ours too, the
+	// whole sync wait is counted from now.
+	if time.Since(stored) < d.syncWait+time.Hour {
+		stored = time.Now()
 	}
 	d.useFrom(newest, dict, stored)
 	return newest, nil
@@ -309,9 +314,9 @@ func (d *dicts) store(sample []byte) error {
 	return nil
 }
 
-// load reads dictionary id from the bucket, through the stream leader.
-// An error is ErrUnavailable when the bucket did not answer, else
-// ErrCorrupt.
+// load reads dictionary id from the bucket, through the stream leader,
+// and the time the servers stored it. An error is ErrCorrupt when the
+// bucket has no such dictionary, else the bucket's or ctx's.
 func (d *dicts) load(ctx context.Context, id uint64) (*s2.Dict, time.Time, error) {
 	m, err := d.get(ctx, msgGetRequest{LastFor: dictSubjects + dictKey(id)})
 	switch {
@@ -319,7 +324,7 @@ func (d *dicts) load(ctx context.Context, id uint64) (*s2.Dict, time.Time, error
 		// Never stored, or deleted.
 		return nil, time.Time{}, fmt.Errorf("%w: learned dictionary %d is not in bucket %s", ErrCorrupt, id, DictBucket)
 	case err != nil:
-		return nil, time.Time{}, fmt.Errorf("%w: learned dictionary %d: %w", ErrUnavailable, id, err)
+		return nil, time.Time{}, fmt.Errorf("learned dictionary %d: %w", id, err)
 	}
 	dict := s2.NewDict(m.Data)
 	if dict == nil {
@@ -350,6 +355,10 @@ func (d *dicts) dict(id uint64) (*s2.Dict, error) {
 		ctx, cancel := context.WithTimeout(d.ctx, defaultTimeout)
 		defer cancel()
 		dict, _, err := d.load(ctx, id)
+		if err != nil && !errors.Is(err, ErrCorrupt) {
+			// The fetch's own time ran out, or the bucket did not answer.
+			err = fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -208,6 +208,9 @@ func TestDictionaryRelearned(t *testing.T) {
 			t.Errorf("no event stored with dictionary %d", n)
 		}
 	}
+	if n := eventlog.CachedDicts(l); n > 16 {
+		t.Errorf("%d dictionaries kept in memory after reading %d, want at most 16", n, dicts)
+	}
 }
 
 // Processes on one cluster share their dictionaries: each reads what the

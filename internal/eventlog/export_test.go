@@ -105,6 +105,13 @@ func SetDictSyncWait(t interface{ Cleanup(func()) }, wait time.Duration) {
 	t.Cleanup(func() { dictSyncWait = old })
 }
 
+// CachedDicts is how many learned dictionaries l keeps in memory.
+func CachedDicts(l *Log) int {
+	l.dicts.mu.Lock()
+	defer l.dicts.mu.Unlock()
+	return len(l.dicts.cache)
+}
+
 // StoredDicts are the keys of the dictionary bucket.
 func StoredDicts(ctx context.Context, l *Log) ([]string, error) {
 	return l.dicts.kv.Keys(ctx)
