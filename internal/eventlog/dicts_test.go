@@ -51,19 +51,27 @@ func storedDict(t testing.TB, l *eventlog.Log, cursor uint64) (format byte, dict
 	return p[0], dict, len(p)
 }
 
+// learnBound says whether a test appending events until a dictionary is
+// learned (in the background) should give up: after 5000 events and a
+// minute both, so that neither a fast machine nor a starved one ends it
+// early.
+func learnBound(start time.Time, appended int) bool {
+	return appended >= 5000 && time.Since(start) > time.Minute
+}
+
 // appendUntilDict appends chat events until one is stored with learned
 // dictionary want, and returns them all.
 func appendUntilDict(t testing.TB, l *eventlog.Log, prefix string, rng *rand.Rand, want uint64) []*imbridgev1.Event {
 	t.Helper()
 	var out []*imbridgev1.Event
-	for i := range 5000 {
-		ev := chatEvent(fmt.Sprintf("org#app_%s%d", prefix, i), rng)
+	for start := time.Now(); !learnBound(start, len(out)); {
+		ev := chatEvent(fmt.Sprintf("org#app_%s%d", prefix, len(out)), rng)
 		out = append(out, withCursor(ev, mustAppend(t, l, ev)))
 		if _, dict, _ := storedDict(t, l, out[len(out)-1].Cursor); dict == want {
 			return out
 		}
 	}
-	t.Fatalf("5000 events appended, none stored with learned dictionary %d (Append uses %d)", want, eventlog.LearnedDict(l))
+	t.Fatalf("%d events appended, none stored with learned dictionary %d (Append uses %d)", len(out), want, eventlog.LearnedDict(l))
 	return nil
 }
 
@@ -224,9 +232,10 @@ func TestDictionariesShared(t *testing.T) {
 	a, b := openLog(t, cfg()), openLog(t, cfg())
 	rng := rand.New(rand.NewPCG(5, 6))
 	var events []*imbridgev1.Event
+	start := time.Now()
 	for i := 0; eventlog.LearnedDict(a) == 0 || eventlog.LearnedDict(b) == 0; i++ {
-		if i == 5000 {
-			t.Fatalf("5000 events appended to each; dictionaries in use: %d and %d", eventlog.LearnedDict(a), eventlog.LearnedDict(b))
+		if learnBound(start, i) {
+			t.Fatalf("%d events appended to each; dictionaries in use: %d and %d", i, eventlog.LearnedDict(a), eventlog.LearnedDict(b))
 		}
 		for _, l := range []*eventlog.Log{a, b} {
 			ev := chatEvent(fmt.Sprintf("org#app_%p_%d", l, i), rng)
@@ -323,7 +332,7 @@ func TestDictionaryUsedOnceOnDisk(t *testing.T) {
 		}
 	}
 	appendSome(50) // 4 KiB of events: a sample
-	checkFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+	checkFor(t, time.Minute, 10*time.Millisecond, func() error {
 		if keys, err := eventlog.StoredDicts(t.Context(), l); err != nil || fmt.Sprint(keys) != "[1]" {
 			return fmt.Errorf("dictionaries stored: %v (%v), want [1]", keys, err)
 		}
@@ -362,7 +371,7 @@ func TestDictionaryUsedAfterSyncWait(t *testing.T) {
 	for i := range 50 { // 4 KiB of events: a sample
 		mustAppend(t, l, chatEvent(fmt.Sprintf("org#app_s%d", i), rng))
 	}
-	checkFor(t, 20*time.Second, 10*time.Millisecond, func() error {
+	checkFor(t, time.Minute, 10*time.Millisecond, func() error {
 		if got := eventlog.LearnedDict(l); got != 1 {
 			return fmt.Errorf("Append uses dictionary %d, want 1", got)
 		}

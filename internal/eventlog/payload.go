@@ -26,8 +26,8 @@ import (
 //   - formatS2Learned: the number of a learned dictionary (dicts.go) as
 //     a uvarint, then an S2 block made with it.
 //
-// Events are framed when Config.Compression is CompressionEvent and the
-// frame is smaller: with the newest learned dictionary once there is one,
+// Events are framed when Config.Compression is CompressionEvent (the
+// default) and the frame is smaller: with the newest learned dictionary once there is one,
 // with the built-in one before. Every form is read whatever the setting,
 // so a log written under one setting is read under any other. A new
 // built-in dictionary takes a new format byte: stored events keep the one
@@ -68,10 +68,11 @@ func (d *dicts) seal(dst, plain []byte) []byte {
 	return sealEvent(dst, plain)
 }
 
+// dict1Prefix frames an event of the built-in dictionary.
+var dict1Prefix = []byte{formatS2Dict1}
+
 // sealEvent is seal with the built-in dictionary.
-func sealEvent(dst, plain []byte) []byte {
-	return sealWith(dst, plain, []byte{formatS2Dict1}, eventDict1)
-}
+func sealEvent(dst, plain []byte) []byte { return sealWith(dst, plain, dict1Prefix, eventDict1) }
 
 func sealWith(dst, plain, prefix []byte, dict *s2.Dict) []byte {
 	if need := len(prefix) + s2.MaxEncodedLen(len(plain)); cap(dst) < need {
