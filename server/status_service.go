@@ -28,8 +28,8 @@ type StatusStore interface {
 type StatusService struct {
 	imbridgev1.UnimplementedStatusServiceServer
 	Store StatusStore
-	// Metrics is the process's registry, the one /metrics serves: the
-	// callback counters are read from it.
+	// Metrics gathers the callback counters (ingest.Ingester.Counters):
+	// GetStatus reads them from it, and ignores every other metric.
 	Metrics prometheus.Gatherer
 	// Events is the EventService whose open streams are listed.
 	Events *EventService

@@ -145,7 +145,7 @@ func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
 		Registerer: reg,
 		Events:     events,
 		Chatrooms:  &server.ChatroomService{Vendor: a.client, Rooms: a.events, Logger: log},
-		Status:     &server.StatusService{Store: a.events, Metrics: reg, Events: events, Apps: appkeys, StartTime: startTime},
+		Status:     &server.StatusService{Store: a.events, Metrics: ingester.Counters(), Events: events, Apps: appkeys, StartTime: startTime},
 	})
 	if err != nil {
 		return nil, err

@@ -256,6 +256,11 @@ func (in *Ingester) storeFailed(sel string, err error) Outcome {
 	return in.refuse(sel, RefusalInternal, "internal error")
 }
 
+// Counters gathers the callback counters (received, stored, duplicate,
+// dropped, rejected) and nothing else: reading them does not gather the
+// whole registry, whose /metrics page is hundreds of kilobytes.
+func (in *Ingester) Counters() prometheus.Gatherer { return in.metrics.counters }
+
 // Refuse records a callback refused before its selector is known — by the
 // webhook too, for bodies over the limit or too slow to arrive — and
 // returns its outcome.
@@ -306,6 +311,8 @@ type metrics struct {
 	received, stored, duplicate, dropped *prometheus.CounterVec
 	rejected                             *prometheus.CounterVec
 	appendSeconds                        prometheus.Histogram
+	// counters holds the counters alone, for Counters.
+	counters *prometheus.Registry
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -323,7 +330,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help:    "Time to append a callback to the event log, acknowledgement included.",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}),
+		counters: prometheus.NewRegistry(),
 	}
+	m.counters.MustRegister(m.received, m.stored, m.duplicate, m.dropped, m.rejected)
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.received, m.stored, m.duplicate, m.dropped, m.rejected, m.appendSeconds} {
 			if err := reg.Register(c); err != nil {

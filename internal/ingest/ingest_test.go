@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -145,6 +147,33 @@ func TestStoredDuplicateDropped(t *testing.T) {
 	ev, err := f.log.Get(t.Context(), first.Cursor)
 	if err != nil || ev.GetVerification() != imbridgev1.Verification_VERIFICATION_SIGNED || !bytes.Equal(ev.GetRawBody(), b) {
 		t.Fatalf("stored event: %v %v", ev, err)
+	}
+
+	// Counters, what GetStatus reads, has the counters with a count and
+	// nothing else of the registry.
+	families, err := f.in.Counters().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, mf := range families {
+		for _, m := range mf.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, l.GetValue())
+			}
+			got = append(got, fmt.Sprintf("%s{%s} %g", mf.GetName(), strings.Join(labels, ","), m.GetCounter().GetValue()))
+		}
+	}
+	want := []string{
+		ingest.MetricDropped + "{userStatus} 1",
+		ingest.MetricDuplicate + "{chat} 1",
+		ingest.MetricReceived + "{chat} 2",
+		ingest.MetricReceived + "{userStatus} 1",
+		ingest.MetricStored + "{chat} 1",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Counters gathered %q, want %q", got, want)
 	}
 }
 
