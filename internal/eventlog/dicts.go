@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -36,12 +37,18 @@ import (
 // and the others, whose Create finds n taken, use that one instead of
 // their own. A process that opens the log uses the newest stored.
 //
-// Dictionaries are never deleted: every event written with one needs it
-// to be read. They are at most 64 KiB each, one a day: 23 MiB a year; and
-// they hold pieces of the events they were learned from, message text
-// included, for as long. Readers fetch the ones they meet from the stream
-// leader (a replica may not have the newest yet) and keep the
-// dictCacheMax used last in memory.
+// A dictionary holds pieces of the events it was learned from, message
+// text included, so it must not outlive them by much. Append stops using
+// one dictUseFor after it was stored, when the next has normally long
+// replaced it (the built-in dictionary serves until another is learned).
+// Every process deletes, every dictPruneEvery, the dictionaries stored
+// more than dictKeepFor before the log's oldest event: no event left can
+// need them. dictKeepFor is dictUseFor and a day, which covers clocks
+// apart and appends under way. The newest stays whatever its age, so that
+// a number is never used twice: a process that met a dictionary keeps it
+// in memory, and new numbers follow the newest stored. Readers fetch the
+// dictionaries they meet from the stream leader (a replica may not have
+// the newest yet) and keep the dictCacheMax used last in memory.
 //
 // Variables only for the tests.
 var (
@@ -54,18 +61,31 @@ var (
 	// dictRetryAfter is how long a process that could not store a
 	// dictionary waits before it samples again.
 	dictRetryAfter = time.Minute
+	// dictUseFor is how long after it was stored Append may compress with
+	// a dictionary: two relearns.
+	dictUseFor = 48 * time.Hour
+	// dictKeepFor is how long after it was stored a dictionary is kept
+	// while the log holds events stored before then: dictUseFor and a day
+	// for clocks of processes and servers apart, an append under way, a
+	// sync wait counted from a later clock. It must exceed dictUseFor.
+	dictKeepFor = dictUseFor + 24*time.Hour
+	// dictPruneEvery is how often a process deletes the dictionaries no
+	// stored event can use.
+	dictPruneEvery = time.Hour
 )
 
 // dictCacheMax is how many learned dictionaries a process keeps in
 // memory.
 const dictCacheMax = 16
 
-// learned is a stored learned dictionary: its number, its encoder and
-// the frame prefix of the events it compresses.
+// learned is a stored learned dictionary: its number, its encoder, the
+// frame prefix of the events it compresses, and until when Append may
+// use it.
 type learned struct {
 	id     uint64
 	d      *s2.Dict
 	prefix []byte // formatS2Learned, then id as a uvarint
+	until  time.Time
 }
 
 // dicts holds the log's learned dictionaries: the one Append compresses
@@ -75,7 +95,10 @@ type dicts struct {
 	kv jetstream.KeyValue
 	// get reads a message of the bucket's stream through its leader.
 	get func(context.Context, msgGetRequest) (*storedMsg, error)
-	log *slog.Logger
+	// oldest is when the log's oldest event was stored; ok false when
+	// the log is empty.
+	oldest func(context.Context) (t time.Time, ok bool, err error)
+	log    *slog.Logger
 	// ctx ends at close: it bounds the background learning.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -83,9 +106,10 @@ type dicts struct {
 
 	// The variables above at newDicts; syncWait 0 when every write is
 	// synced before it is acknowledged.
-	sampleEvery            uint64
-	sampleBytes            int
-	relearnEvery, syncWait time.Duration
+	sampleEvery               uint64
+	sampleBytes               int
+	relearnEvery, syncWait    time.Duration
+	useFor, keepFor, pruneGap time.Duration
 
 	cur      atomic.Pointer[learned] // Append's dictionary; nil before the first
 	sampling atomic.Bool
@@ -108,12 +132,14 @@ type cached struct {
 	used uint64
 }
 
-func newDicts(kv jetstream.KeyValue, get func(context.Context, msgGetRequest) (*storedMsg, error), log *slog.Logger, syncAlways bool) *dicts {
+func newDicts(kv jetstream.KeyValue, get func(context.Context, msgGetRequest) (*storedMsg, error),
+	oldest func(context.Context) (time.Time, bool, error), log *slog.Logger, syncAlways bool) *dicts {
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &dicts{
-		kv: kv, get: get, log: log, ctx: ctx, cancel: cancel,
+		kv: kv, get: get, oldest: oldest, log: log, ctx: ctx, cancel: cancel,
 		sampleEvery: dictSampleEvery, sampleBytes: dictSampleBytes,
 		relearnEvery: dictRelearnEvery, syncWait: dictSyncWait,
+		useFor: dictUseFor, keepFor: dictKeepFor, pruneGap: dictPruneEvery,
 		cache: map[uint64]*cached{},
 	}
 	if syncAlways {
@@ -128,8 +154,11 @@ func dictKey(id uint64) string { return strconv.FormatUint(id, 10) }
 // start makes the newest stored dictionary Append's, or, when there is
 // none, starts sampling for the first. learn says whether Append
 // compresses with learned dictionaries (CompressionEvent): otherwise the
-// log only reads them.
+// log only reads them. Either way it deletes, in the background, the
+// dictionaries no event needs any more.
 func (d *dicts) start(ctx context.Context, learn bool) error {
+	d.wg.Add(1)
+	go d.pruneLoop()
 	if !learn {
 		return nil
 	}
@@ -148,23 +177,14 @@ func (d *dicts) start(ctx context.Context, learn bool) error {
 // useNewest puts the newest stored dictionary to use (useFrom), and
 // returns its number: 0 when there is none.
 func (d *dicts) useNewest(ctx context.Context) (uint64, error) {
-	keys, err := d.kv.ListKeys(ctx)
+	ids, err := d.stored(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("eventlog: list the dictionaries: %w", unavailable(err))
+		return 0, err
 	}
-	var newest uint64
-	for k := range keys.Keys() {
-		if id, err := strconv.ParseUint(k, 10, 64); err == nil {
-			newest = max(newest, id)
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		// The listing was cut short.
-		return 0, fmt.Errorf("eventlog: list the dictionaries: %w", err)
-	}
-	if newest == 0 {
+	if len(ids) == 0 {
 		return 0, nil
 	}
+	newest := slices.Max(ids)
 	dict, stored, err := d.load(ctx, newest)
 	if err != nil {
 		return 0, unavailable(err)
@@ -206,7 +226,7 @@ func (d *dicts) use(id uint64, dict *s2.Dict, stored time.Time) {
 		return
 	}
 	d.remember(id, dict)
-	d.cur.Store(&learned{id: id, d: dict, prefix: binary.AppendUvarint([]byte{formatS2Learned}, id)})
+	d.cur.Store(&learned{id: id, d: dict, prefix: binary.AppendUvarint([]byte{formatS2Learned}, id), until: stored.Add(d.useFor)})
 	if !d.schedule(time.Until(stored.Add(d.relearnEvery)), func() { d.sampling.Store(true) }) {
 		d.sampling.Store(true) // due already
 	}
@@ -297,14 +317,26 @@ func (d *dicts) store(sample []byte) error {
 	if c := d.cur.Load(); c != nil {
 		id = c.id + 1
 	}
-	_, err := d.kv.Create(ctx, dictKey(id), dict.Bytes())
-	if errors.Is(err, jetstream.ErrKeyExists) {
-		// Another process learned one first.
+	// Another process learned one first: use the newest.
+	adopt := func() error {
 		newest, err := d.useNewest(ctx)
 		if err == nil && newest < id {
 			err = fmt.Errorf("dictionary %d is taken, but the newest listed is %d", id, newest)
 		}
 		return err
+	}
+	// A number is never used twice, nor one deleted: the newest stored,
+	// which is never deleted, is below it.
+	ids, err := d.stored(ctx)
+	if err != nil {
+		return err
+	}
+	if len(ids) > 0 && slices.Max(ids) >= id {
+		return adopt()
+	}
+	_, err = d.kv.Create(ctx, dictKey(id), dict.Bytes())
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		return adopt()
 	}
 	if err != nil {
 		return fmt.Errorf("dictionary %d: %w", id, err)
@@ -312,6 +344,84 @@ func (d *dicts) store(sample []byte) error {
 	d.useFrom(id, dict, time.Now())
 	d.log.Info("eventlog: learned a compression dictionary from the events appended", "dictionary", id, "bytes", len(dict.Bytes()), "in_use_after", d.syncWait)
 	return nil
+}
+
+// stored lists the numbers of the stored dictionaries.
+func (d *dicts) stored(ctx context.Context) ([]uint64, error) {
+	keys, err := d.kv.ListKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("eventlog: list the dictionaries: %w", unavailable(err))
+	}
+	var ids []uint64
+	for k := range keys.Keys() {
+		if id, err := strconv.ParseUint(k, 10, 64); err == nil && id > 0 {
+			ids = append(ids, id)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		// The listing was cut short.
+		return nil, fmt.Errorf("eventlog: list the dictionaries: %w", err)
+	}
+	return ids, nil
+}
+
+// pruneLoop prunes at once, then every pruneGap, until close.
+func (d *dicts) pruneLoop() {
+	defer d.wg.Done()
+	for {
+		ctx, cancel := context.WithTimeout(d.ctx, defaultTimeout)
+		if _, err := d.prune(ctx); err != nil && d.ctx.Err() == nil {
+			d.log.Warn("eventlog: could not delete the dictionaries no event needs; trying again later", "err", err, "retry_after", d.pruneGap)
+		}
+		cancel()
+		select {
+		case <-d.ctx.Done():
+			return
+		case <-time.After(d.pruneGap):
+		}
+	}
+}
+
+// prune deletes the dictionaries that no stored event can use: all but
+// the newest, stored more than keepFor before the log's oldest event
+// (before now when the log is empty). It returns how many it
+// deleted.
+func (d *dicts) prune(ctx context.Context) (int, error) {
+	ids, err := d.stored(ctx)
+	if err != nil || len(ids) < 2 {
+		return 0, err
+	}
+	// Read after the listing: a dictionary stored after the oldest event
+	// read here is newer than every event it may be compared with.
+	oldest, ok, err := d.oldest(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("eventlog: the log's oldest event: %w", unavailable(err))
+	}
+	if !ok {
+		oldest = time.Now()
+	}
+	newest, deleted := slices.Max(ids), 0
+	for _, id := range ids {
+		if id == newest {
+			continue
+		}
+		e, err := d.kv.Get(ctx, dictKey(id))
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return deleted, fmt.Errorf("eventlog: learned dictionary %d: %w", id, unavailable(err))
+		}
+		if !oldest.After(e.Created().Add(d.keepFor)) {
+			continue
+		}
+		if err := d.kv.Purge(ctx, dictKey(id)); err != nil {
+			return deleted, fmt.Errorf("eventlog: delete learned dictionary %d: %w", id, unavailable(err))
+		}
+		deleted++
+		d.log.Info("eventlog: deleted a learned dictionary no stored event uses", "dictionary", id, "stored", e.Created(), "oldest_event", oldest)
+	}
+	return deleted, nil
 }
 
 // load reads dictionary id from the bucket, through the stream leader,

@@ -269,6 +269,72 @@ func TestDictionariesShared(t *testing.T) {
 	})
 }
 
+// A dictionary holds pieces of the events it was learned from, so it
+// goes some time after them. Append stops compressing with one once it is
+// too old, and one no stored event can use is deleted: stored more than
+// the keeping time before the oldest event. The newest stays even then,
+// and the next one learned takes the number after it.
+func TestDictionariesPruned(t *testing.T) {
+	cfg := embedded(t)
+	eventlog.SetDictLearning(t, 1, 4<<10, 0) // each one learned is due for replacing
+	l := openLog(t, cfg)
+	rng := rand.New(rand.NewPCG(9, 10))
+	for n := uint64(1); n <= 3; n++ {
+		appendUntilDict(t, l, fmt.Sprintf("d%d_", n), rng, n)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	prune := func(l *eventlog.Log, want string) {
+		t.Helper()
+		if _, err := eventlog.PruneDicts(t.Context(), l); err != nil {
+			t.Fatalf("prune: %v", err)
+		}
+		keys, err := eventlog.StoredDicts(t.Context(), l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(keys); got != want {
+			t.Errorf("dictionaries stored after pruning: %s, want %s", got, want)
+		}
+	}
+
+	// Reopened learning nothing, every dictionary too old to use.
+	eventlog.SetDictLearning(t, 1, 4<<10, time.Hour)
+	eventlog.SetDictLifetime(t, time.Nanosecond, time.Hour)
+	l = openLog(t, cfg)
+	ev := chatEvent("org#app_last", rng)
+	last := withCursor(ev, mustAppend(t, l, ev))
+	if format, _, _ := storedDict(t, l, last.Cursor); format != eventlog.FormatS2Dict1 {
+		t.Fatalf("appended with every learned dictionary too old: format 0x%02x, want the built-in dictionary's 0x%02x", format, eventlog.FormatS2Dict1)
+	}
+	prune(l, "[1 2 3]") // the events written with them are still there
+	if err := eventlog.DropBefore(t.Context(), l, last.Cursor); err != nil {
+		t.Fatal(err)
+	}
+	prune(l, "[1 2 3]") // gone, but the dictionaries were stored less than an hour before the event left
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	eventlog.SetDictLifetime(t, time.Nanosecond, 0)
+	l = openLog(t, cfg)
+	prune(l, "[3]")
+	got, err := l.Get(t.Context(), last.Cursor)
+	if err != nil {
+		t.Fatalf("Get %d: %v", last.Cursor, err)
+	}
+	checkEvent(t, got, last)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	eventlog.SetDictLearning(t, 1, 4<<10, 0)
+	eventlog.SetDictLifetime(t, time.Hour, time.Hour)
+	l = openLog(t, cfg)
+	appendUntilDict(t, l, "next_", rng, 4)
+}
+
 // An event whose dictionary is gone from the bucket is corrupt, named by
 // its cursor and the dictionary; the events around it still read.
 func TestMissingDictionary(t *testing.T) {

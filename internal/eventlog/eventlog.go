@@ -429,8 +429,18 @@ func (l *Log) setup(ctx context.Context) error {
 	}
 	l.dicts = newDicts(dictKV, func(ctx context.Context, req msgGetRequest) (*storedMsg, error) {
 		return l.leaderGetMsg(ctx, dictStream, req)
-	}, l.log, l.cfg.SyncAlways)
+	}, l.oldestEvent, l.log, l.cfg.SyncAlways)
 	return l.dicts.start(ctx, l.cfg.Compression.perEvent())
+}
+
+// oldestEvent is when the log's oldest event was stored, by the servers'
+// clock; ok is false when the log holds none.
+func (l *Log) oldestEvent(ctx context.Context) (t time.Time, ok bool, err error) {
+	info, err := l.stream.Info(ctx)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	return info.State.FirstTime, info.State.Msgs > 0, nil
 }
 
 // bucket creates or updates one of the log's KV buckets: on disk, with

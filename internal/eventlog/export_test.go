@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -103,6 +104,24 @@ func SetDictSyncWait(t interface{ Cleanup(func()) }, wait time.Duration) {
 	old := dictSyncWait
 	dictSyncWait = wait
 	t.Cleanup(func() { dictSyncWait = old })
+}
+
+// SetDictLifetime makes logs opened afterwards, until the test ends, stop
+// compressing with a learned dictionary useFor after it was stored, and
+// delete one once the oldest event was stored more than keepFor after it.
+func SetDictLifetime(t interface{ Cleanup(func()) }, useFor, keepFor time.Duration) {
+	oldUse, oldKeep := dictUseFor, dictKeepFor
+	dictUseFor, dictKeepFor = useFor, keepFor
+	t.Cleanup(func() { dictUseFor, dictKeepFor = oldUse, oldKeep })
+}
+
+// PruneDicts deletes the learned dictionaries no stored event can use,
+// and says how many it deleted.
+func PruneDicts(ctx context.Context, l *Log) (int, error) { return l.dicts.prune(ctx) }
+
+// DropBefore removes the events before cursor, as retention does.
+func DropBefore(ctx context.Context, l *Log, cursor uint64) error {
+	return l.stream.Purge(ctx, jetstream.WithPurgeSequence(cursor))
 }
 
 // CachedDicts is how many learned dictionaries l keeps in memory.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/klauspost/compress/s2"
 	"google.golang.org/protobuf/proto"
@@ -57,11 +58,12 @@ var eventDict1 = func() *s2.Dict {
 
 // seal returns the stored form of the plain encoded event, in dst's
 // storage when it is large enough (else in a new slice): framed with the
-// newest learned dictionary, or the built-in one before there is one,
-// when that is smaller; else a copy of plain.
+// newest learned dictionary (the built-in one before there is one, or
+// once it is too old to use: dicts.go), when that is smaller; else a copy
+// of plain.
 func (d *dicts) seal(dst, plain []byte) []byte {
 	if d != nil {
-		if c := d.cur.Load(); c != nil {
+		if c := d.cur.Load(); c != nil && time.Now().Before(c.until) {
 			return sealWith(dst, plain, c.prefix, c.d)
 		}
 	}
