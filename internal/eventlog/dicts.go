@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"sync"
@@ -44,9 +45,10 @@ import (
 // Every process deletes, every dictPruneEvery, the dictionaries stored
 // more than dictKeepFor before the log's oldest event: no event left can
 // need them. dictKeepFor is dictUseFor and a day, which covers clocks
-// apart and appends under way. The newest stays whatever its age, so that
-// a number is never used twice: a process that met a dictionary keeps it
-// in memory, and new numbers follow the newest stored. Readers fetch the
+// apart and appends under way. The newest stays whatever its age (on a
+// log that takes no events, it outlives them), so that a number is never
+// used twice: a process that met a dictionary keeps it in memory, and new
+// numbers follow the newest stored. Readers fetch the
 // dictionaries they meet from the stream leader (a replica may not have
 // the newest yet) and keep the dictCacheMax used last in memory.
 //
@@ -95,9 +97,9 @@ type dicts struct {
 	kv jetstream.KeyValue
 	// get reads a message of the bucket's stream through its leader.
 	get func(context.Context, msgGetRequest) (*storedMsg, error)
-	// oldest is when the log's oldest event was stored; ok false when
-	// the log is empty.
-	oldest func(context.Context) (t time.Time, ok bool, err error)
+	// oldest is when the log's oldest event was stored, by the servers'
+	// clock: of an empty log, when its last was.
+	oldest func(context.Context) (time.Time, error)
 	log    *slog.Logger
 	// ctx ends at close: it bounds the background learning.
 	ctx    context.Context
@@ -133,7 +135,7 @@ type cached struct {
 }
 
 func newDicts(kv jetstream.KeyValue, get func(context.Context, msgGetRequest) (*storedMsg, error),
-	oldest func(context.Context) (time.Time, bool, error), log *slog.Logger, syncAlways bool) *dicts {
+	oldest func(context.Context) (time.Time, error), log *slog.Logger, syncAlways bool) *dicts {
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &dicts{
 		kv: kv, get: get, oldest: oldest, log: log, ctx: ctx, cancel: cancel,
@@ -177,45 +179,54 @@ func (d *dicts) start(ctx context.Context, learn bool) error {
 // useNewest puts the newest stored dictionary to use (useFrom), and
 // returns its number: 0 when there is none.
 func (d *dicts) useNewest(ctx context.Context) (uint64, error) {
-	ids, err := d.stored(ctx)
-	if err != nil {
-		return 0, err
+	for tries := 0; ; tries++ {
+		ids, err := d.stored(ctx)
+		if err != nil || len(ids) == 0 {
+			return 0, err
+		}
+		newest := slices.Max(ids)
+		dict, stored, err := d.load(ctx, newest)
+		if errors.Is(err, ErrCorrupt) && tries == 0 {
+			// Deleted since the listing: another process stored a newer
+			// one and deleted this one as too old. List again.
+			continue
+		}
+		if err != nil {
+			return 0, unavailable(err)
+		}
+		// stored is by the servers' clock. Its use ends useFor after it
+		// by our clock: the age is measured by ours, so that a clock
+		// behind the servers' cannot stretch it (one ahead shortens it).
+		until := time.Now().Add(d.useFor - max(0, time.Since(stored)))
+		// Unless it is old by our clock too, the whole sync wait is
+		// counted from now.
+		if time.Since(stored) < d.syncWait+time.Hour {
+			stored = time.Now()
+		}
+		d.useFrom(newest, dict, stored, until)
+		return newest, nil
 	}
-	if len(ids) == 0 {
-		return 0, nil
-	}
-	newest := slices.Max(ids)
-	dict, stored, err := d.load(ctx, newest)
-	if err != nil {
-		return 0, unavailable(err)
-	}
-	// stored is by the servers' clock: unless it is old by ours too, the
-	// whole sync wait is counted from now.
-	if time.Since(stored) < d.syncWait+time.Hour {
-		stored = time.Now()
-	}
-	d.useFrom(newest, dict, stored)
-	return newest, nil
 }
 
-// useFrom makes dictionary id Append's dictSyncWait after it was stored:
-// at once when that has passed.
-func (d *dicts) useFrom(id uint64, dict *s2.Dict, stored time.Time) {
+// useFrom makes dictionary id Append's dictSyncWait after it was stored
+// (at once when that has passed), until until.
+func (d *dicts) useFrom(id uint64, dict *s2.Dict, stored, until time.Time) {
 	d.mu.Lock()
 	if d.closed {
 		d.mu.Unlock()
 		return
 	}
 	d.remember(id, dict)
-	later := d.schedule(time.Until(stored.Add(d.syncWait)), func() { d.use(id, dict, stored) })
+	later := d.schedule(time.Until(stored.Add(d.syncWait)), func() { d.use(id, dict, stored, until) })
 	d.mu.Unlock()
 	if !later {
-		d.use(id, dict, stored)
+		d.use(id, dict, stored, until)
 	}
 }
 
-// use makes dictionary id Append's, and sets when the next is learned.
-func (d *dicts) use(id uint64, dict *s2.Dict, stored time.Time) {
+// use makes dictionary id Append's until until, and sets when the next is
+// learned.
+func (d *dicts) use(id uint64, dict *s2.Dict, stored, until time.Time) {
 	dict.Encode(nil, make([]byte, 64)) // its encoder's table, made now rather than in an Append
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -226,7 +237,7 @@ func (d *dicts) use(id uint64, dict *s2.Dict, stored time.Time) {
 		return
 	}
 	d.remember(id, dict)
-	d.cur.Store(&learned{id: id, d: dict, prefix: binary.AppendUvarint([]byte{formatS2Learned}, id), until: stored.Add(d.useFor)})
+	d.cur.Store(&learned{id: id, d: dict, prefix: binary.AppendUvarint([]byte{formatS2Learned}, id), until: until})
 	if !d.schedule(time.Until(stored.Add(d.relearnEvery)), func() { d.sampling.Store(true) }) {
 		d.sampling.Store(true) // due already
 	}
@@ -341,7 +352,8 @@ func (d *dicts) store(sample []byte) error {
 	if err != nil {
 		return fmt.Errorf("dictionary %d: %w", id, err)
 	}
-	d.useFrom(id, dict, time.Now())
+	now := time.Now()
+	d.useFrom(id, dict, now, now.Add(d.useFor))
 	d.log.Info("eventlog: learned a compression dictionary from the events appended", "dictionary", id, "bytes", len(dict.Bytes()), "in_use_after", d.syncWait)
 	return nil
 }
@@ -365,7 +377,8 @@ func (d *dicts) stored(ctx context.Context) ([]uint64, error) {
 	return ids, nil
 }
 
-// pruneLoop prunes at once, then every pruneGap, until close.
+// pruneLoop prunes at once, then about every pruneGap (up to a tenth
+// more, so that the processes of a cluster spread out), until close.
 func (d *dicts) pruneLoop() {
 	defer d.wg.Done()
 	for {
@@ -377,15 +390,15 @@ func (d *dicts) pruneLoop() {
 		select {
 		case <-d.ctx.Done():
 			return
-		case <-time.After(d.pruneGap):
+		case <-time.After(d.pruneGap + rand.N(d.pruneGap/10+1)):
 		}
 	}
 }
 
 // prune deletes the dictionaries that no stored event can use: all but
 // the newest, stored more than keepFor before the log's oldest event
-// (before now when the log is empty). It returns how many it
-// deleted.
+// (before its last one when it is empty: any event to come is later). It
+// returns how many it deleted.
 func (d *dicts) prune(ctx context.Context) (int, error) {
 	ids, err := d.stored(ctx)
 	if err != nil || len(ids) < 2 {
@@ -393,12 +406,9 @@ func (d *dicts) prune(ctx context.Context) (int, error) {
 	}
 	// Read after the listing: a dictionary stored after the oldest event
 	// read here is newer than every event it may be compared with.
-	oldest, ok, err := d.oldest(ctx)
+	oldest, err := d.oldest(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("eventlog: the log's oldest event: %w", unavailable(err))
-	}
-	if !ok {
-		oldest = time.Now()
 	}
 	newest, deleted := slices.Max(ids), 0
 	for _, id := range ids {

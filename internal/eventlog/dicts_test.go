@@ -269,37 +269,42 @@ func TestDictionariesShared(t *testing.T) {
 	})
 }
 
+// pruneDicts prunes l's dictionaries and checks the ones left.
+func pruneDicts(t *testing.T, l *eventlog.Log, want string) {
+	t.Helper()
+	if _, err := eventlog.PruneDicts(t.Context(), l); err != nil {
+		t.Fatalf("prune: %v", err)
+	}
+	keys, err := eventlog.StoredDicts(t.Context(), l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(keys); got != want {
+		t.Errorf("dictionaries stored after pruning: %s, want %s", got, want)
+	}
+}
+
 // A dictionary holds pieces of the events it was learned from, so it
 // goes some time after them. Append stops compressing with one once it is
-// too old, and one no stored event can use is deleted: stored more than
-// the keeping time before the oldest event. The newest stays even then,
-// and the next one learned takes the number after it.
+// too old, and one is deleted once it was stored more than the keeping
+// time before the log's oldest event. The newest stays even then.
 func TestDictionariesPruned(t *testing.T) {
 	cfg := embedded(t)
 	eventlog.SetDictLearning(t, 1, 4<<10, 0) // each one learned is due for replacing
 	l := openLog(t, cfg)
 	rng := rand.New(rand.NewPCG(9, 10))
-	for n := uint64(1); n <= 3; n++ {
-		appendUntilDict(t, l, fmt.Sprintf("d%d_", n), rng, n)
-	}
+	// The first event written with dictionary 1 was stored after it and
+	// before dictionary 2: the sample of 2 holds the events after it.
+	first1 := appendUntilDict(t, l, "d1_", rng, 1)
+	first1Cursor := first1[len(first1)-1].Cursor
+	appendUntilDict(t, l, "d2_", rng, 2)
+	appendUntilDict(t, l, "d3_", rng, 3)
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	prune := func(l *eventlog.Log, want string) {
-		t.Helper()
-		if _, err := eventlog.PruneDicts(t.Context(), l); err != nil {
-			t.Fatalf("prune: %v", err)
-		}
-		keys, err := eventlog.StoredDicts(t.Context(), l)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := fmt.Sprint(keys); got != want {
-			t.Errorf("dictionaries stored after pruning: %s, want %s", got, want)
-		}
-	}
 
-	// Reopened learning nothing, every dictionary too old to use.
+	// Reopened learning nothing, every dictionary too old to use, and
+	// kept an hour past the events.
 	eventlog.SetDictLearning(t, 1, 4<<10, time.Hour)
 	eventlog.SetDictLifetime(t, time.Nanosecond, time.Hour)
 	l = openLog(t, cfg)
@@ -308,31 +313,77 @@ func TestDictionariesPruned(t *testing.T) {
 	if format, _, _ := storedDict(t, l, last.Cursor); format != eventlog.FormatS2Dict1 {
 		t.Fatalf("appended with every learned dictionary too old: format 0x%02x, want the built-in dictionary's 0x%02x", format, eventlog.FormatS2Dict1)
 	}
-	prune(l, "[1 2 3]") // the events written with them are still there
-	if err := eventlog.DropBefore(t.Context(), l, last.Cursor); err != nil {
+	if err := eventlog.DropBefore(t.Context(), l, first1Cursor); err != nil {
 		t.Fatal(err)
 	}
-	prune(l, "[1 2 3]") // gone, but the dictionaries were stored less than an hour before the event left
+	pruneDicts(t, l, "[1 2 3]") // dictionary 1 is older than the oldest event, but not by an hour
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
 
+	// Kept no time past the events: the stored times decide. (An unsafe
+	// setting: dictionary 1 is gone although the oldest event uses it.)
 	eventlog.SetDictLifetime(t, time.Nanosecond, 0)
 	l = openLog(t, cfg)
-	prune(l, "[3]")
+	pruneDicts(t, l, "[2 3]")
+	if err := eventlog.DropBefore(t.Context(), l, last.Cursor); err != nil {
+		t.Fatal(err)
+	}
+	pruneDicts(t, l, "[3]")
 	got, err := l.Get(t.Context(), last.Cursor)
 	if err != nil {
 		t.Fatalf("Get %d: %v", last.Cursor, err)
 	}
 	checkEvent(t, got, last)
-	if err := l.Close(); err != nil {
+}
+
+// A process still using an old dictionary, whose next number another
+// process stored and then deleted, does not store that number again:
+// readers that met the deleted one keep it in memory by its number. It
+// uses the newest instead.
+func TestDictionaryNumberNeverReused(t *testing.T) {
+	s := startServer(t)
+	cfg := func() eventlog.Config {
+		return eventlog.Config{NATSURL: s.ClientURL(), DataDir: t.TempDir(), Compression: eventlog.CompressionEvent}
+	}
+	eventlog.SetDictLifetime(t, time.Hour, 0)
+	eventlog.SetDictLearning(t, 1, 4<<10, time.Hour)
+	a := openLog(t, cfg())
+	rng := rand.New(rand.NewPCG(11, 12))
+	appendUntilDict(t, a, "a", rng, 1)
+
+	eventlog.SetDictLearning(t, 1, 4<<10, 0) // b learns one after the other
+	b := openLog(t, cfg())
+	appendUntilDict(t, b, "b2_", rng, 2)
+	first3 := appendUntilDict(t, b, "b3_", rng, 3)
+	if err := eventlog.DropBefore(t.Context(), b, first3[len(first3)-1].Cursor); err != nil {
+		t.Fatal(err)
+	}
+	pruneDicts(t, b, "[3]")
+	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
 
-	eventlog.SetDictLearning(t, 1, 4<<10, 0)
-	eventlog.SetDictLifetime(t, time.Hour, time.Hour)
-	l = openLog(t, cfg)
-	appendUntilDict(t, l, "next_", rng, 4)
+	// a, still on 1, learns its next.
+	eventlog.SampleNow(a)
+	var appended []*imbridgev1.Event
+	for start := time.Now(); eventlog.LearnedDict(a) == 1; {
+		if learnBound(start, len(appended)) {
+			t.Fatalf("%d events appended; a still uses dictionary 1", len(appended))
+		}
+		ev := chatEvent(fmt.Sprintf("org#app_a_next%d", len(appended)), rng)
+		appended = append(appended, withCursor(ev, mustAppend(t, a, ev)))
+	}
+	if got := eventlog.LearnedDict(a); got < 3 {
+		t.Fatalf("a uses dictionary %d, a number stored and deleted before; want 3 or later", got)
+	}
+	for _, want := range appended {
+		got, err := a.Get(t.Context(), want.Cursor)
+		if err != nil {
+			t.Fatalf("Get %d: %v", want.Cursor, err)
+		}
+		checkEvent(t, got, want)
+	}
 }
 
 // An event whose dictionary is gone from the bucket is corrupt, named by

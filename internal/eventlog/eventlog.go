@@ -434,13 +434,17 @@ func (l *Log) setup(ctx context.Context) error {
 }
 
 // oldestEvent is when the log's oldest event was stored, by the servers'
-// clock; ok is false when the log holds none.
-func (l *Log) oldestEvent(ctx context.Context) (t time.Time, ok bool, err error) {
+// clock; when the log holds none, when its last one was (zero if never):
+// any event to come is stored later.
+func (l *Log) oldestEvent(ctx context.Context) (time.Time, error) {
 	info, err := l.stream.Info(ctx)
 	if err != nil {
-		return time.Time{}, false, err
+		return time.Time{}, err
 	}
-	return info.State.FirstTime, info.State.Msgs > 0, nil
+	if info.State.Msgs == 0 {
+		return info.State.LastTime, nil
+	}
+	return info.State.FirstTime, nil
 }
 
 // bucket creates or updates one of the log's KV buckets: on disk, with

@@ -115,6 +115,9 @@ func SetDictLifetime(t interface{ Cleanup(func()) }, useFor, keepFor time.Durati
 	t.Cleanup(func() { dictUseFor, dictKeepFor = oldUse, oldKeep })
 }
 
+// SampleNow makes l start taking the sample of its next dictionary.
+func SampleNow(l *Log) { l.dicts.sampling.Store(true) }
+
 // PruneDicts deletes the learned dictionaries no stored event can use,
 // and says how many it deleted.
 func PruneDicts(ctx context.Context, l *Log) (int, error) { return l.dicts.prune(ctx) }

@@ -28,8 +28,9 @@ import (
 //     a uvarint, then an S2 block made with it.
 //
 // Events are framed when Config.Compression is CompressionEvent (the
-// default) and the frame is smaller: with the newest learned dictionary once there is one,
-// with the built-in one before. Every form is read whatever the setting,
+// default) and the frame is smaller: with the newest learned dictionary
+// once there is one and while it is young enough (dicts.go), with the
+// built-in one otherwise. Every form is read whatever the setting,
 // so a log written under one setting is read under any other. A new
 // built-in dictionary takes a new format byte: stored events keep the one
 // they were written with.

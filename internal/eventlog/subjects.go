@@ -23,7 +23,8 @@ const (
 	ChatroomBucket = "IMBRIDGE_CHATROOMS"
 	// DictBucket is the KV bucket of learned compression dictionaries
 	// (dicts.go), by number. Events written with one cannot be read
-	// without it: never delete them.
+	// without it: the log deletes those no event needs any more, and
+	// nothing else may.
 	DictBucket = "IMBRIDGE_DICTS"
 
 	// noOp is the subject token of selectors that have no operation.
