@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"flag"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -70,5 +71,25 @@ func TestHelpShowsNoSecret(t *testing.T) {
 		if !strings.Contains(errOut.String(), "secret") {
 			t.Errorf("%s -h does not describe its secret flags:\n%s", cmd, errOut.String())
 		}
+	}
+}
+
+// The service collects garbage half as often as Go's default, unless GOGC
+// says otherwise.
+func TestServeGCPercent(t *testing.T) {
+	before := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(before)
+	tuneGC(func(string) string { return "" })
+	if got := debug.SetGCPercent(100); got != serveGCPercent {
+		t.Errorf("GOGC unset: GC percent %d, want %d", got, serveGCPercent)
+	}
+	tuneGC(func(k string) string {
+		if k == "GOGC" {
+			return "50"
+		}
+		return ""
+	})
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GOGC set: GC percent %d, want it left as it was (100)", got)
 	}
 }
