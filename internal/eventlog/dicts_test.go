@@ -246,13 +246,7 @@ func TestDictionariesShared(t *testing.T) {
 		t.Errorf("dictionaries in use: %d and %d, want both the first stored", da, db)
 	}
 	for _, l := range []*eventlog.Log{a, b} {
-		for _, want := range events {
-			got, err := l.Get(t.Context(), want.Cursor)
-			if err != nil {
-				t.Fatalf("Get %d: %v", want.Cursor, err)
-			}
-			checkEvent(t, got, want)
-		}
+		readBack(t, l, events...)
 	}
 	withRawJS(t, s.ClientURL(), func(js jetstream.JetStream) {
 		kv, err := js.KeyValue(t.Context(), eventlog.DictBucket)
@@ -267,6 +261,18 @@ func TestDictionariesShared(t *testing.T) {
 			t.Errorf("bucket %s holds %v, want [1]", eventlog.DictBucket, keys)
 		}
 	})
+}
+
+// readBack checks that every one of events reads back from l by Get.
+func readBack(t *testing.T, l *eventlog.Log, events ...*imbridgev1.Event) {
+	t.Helper()
+	for _, want := range events {
+		got, err := l.Get(t.Context(), want.Cursor)
+		if err != nil {
+			t.Fatalf("Get %d: %v", want.Cursor, err)
+		}
+		checkEvent(t, got, want)
+	}
 }
 
 // pruneDicts prunes l's dictionaries and checks the ones left.
@@ -330,11 +336,7 @@ func TestDictionariesPruned(t *testing.T) {
 		t.Fatal(err)
 	}
 	pruneDicts(t, l, "[3]")
-	got, err := l.Get(t.Context(), last.Cursor)
-	if err != nil {
-		t.Fatalf("Get %d: %v", last.Cursor, err)
-	}
-	checkEvent(t, got, last)
+	readBack(t, l, last)
 }
 
 // A process still using an old dictionary, whose next number another
@@ -377,13 +379,7 @@ func TestDictionaryNumberNeverReused(t *testing.T) {
 	if got := eventlog.LearnedDict(a); got < 3 {
 		t.Fatalf("a uses dictionary %d, a number stored and deleted before; want 3 or later", got)
 	}
-	for _, want := range appended {
-		got, err := a.Get(t.Context(), want.Cursor)
-		if err != nil {
-			t.Fatalf("Get %d: %v", want.Cursor, err)
-		}
-		checkEvent(t, got, want)
-	}
+	readBack(t, a, appended...)
 }
 
 // An event whose dictionary is gone from the bucket is corrupt, named by
