@@ -96,9 +96,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 // On a 2-core machine at 2,000 callbacks a second, Go's default (100)
 // collects about once a second, and the callbacks answered during a
 // collection's mark phase were two thirds of those over 4 ms (an execution
-// trace of a soak). Twice the growth between collections halves them for
-// about 30 MiB more: p99 4.2 ms against 5.0 (medians of 6 and 7 two-minute
-// soaks, README). The heap is then up to three times what is live.
+// trace of a soak). Twice the growth between collections makes them half
+// as frequent, for about 30 MiB more: p99 4.2 ms against 5.1 (medians of 6
+// and 14 two-minute soaks, README). The heap is then up to three times
+// what is live.
 const serveGCPercent = 200
 
 // tuneGC sets serveGCPercent unless GOGC is set.
