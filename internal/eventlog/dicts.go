@@ -410,11 +410,12 @@ func (d *dicts) prune(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("eventlog: the log's oldest event: %w", unavailable(err))
 	}
-	newest, deleted := slices.Max(ids), 0
-	for _, id := range ids {
-		if id == newest {
-			continue
-		}
+	// Oldest first, all but the newest. A number is stored only above
+	// every number stored before it, so the first one too young to
+	// delete ends the pass: every later one is younger.
+	slices.Sort(ids)
+	deleted := 0
+	for _, id := range ids[:len(ids)-1] {
 		e, err := d.kv.Get(ctx, dictKey(id))
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			continue // deleted meanwhile
@@ -423,7 +424,7 @@ func (d *dicts) prune(ctx context.Context) (int, error) {
 			return deleted, fmt.Errorf("eventlog: learned dictionary %d: %w", id, unavailable(err))
 		}
 		if !oldest.After(e.Created().Add(d.keepFor)) {
-			continue
+			break
 		}
 		if err := d.kv.Purge(ctx, dictKey(id)); err != nil {
 			return deleted, fmt.Errorf("eventlog: delete learned dictionary %d: %w", id, unavailable(err))
