@@ -1,14 +1,17 @@
 package eventlog
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,21 +52,37 @@ import (
 //
 // Keys, all fixed-width:
 //
-//	'k' hash              → uvarint cursor, uvarint partition
-//	'p' partition hash    → (empty): the expiry order
-//	'm'                   → the log's epoch and the checkpoint
+//	'e' end hash          → uvarint cursor
+//	'M'                   → the log's epoch, the checkpoint, the partition width
 //
 // hash is the first 16 bytes of the SHA-256 of the event's message id
 // (MsgID): exact in practice (a collision of 128-bit hashes is not a
 // concern at any rate imbridge sees, and GetByCallID checks the stored
-// event's call id anyway). partition is the receipt time in
-// indexPartition slots; entries of a partition older than the TTL are
-// deleted together.
+// event's call id anyway). end names the entry's partition: the end of
+// the slot of its receipt time, in Unix nanoseconds, slots being an
+// indexPartitions-th of the TTL (all entries in one, ending never, when
+// they never expire). It comes first so that a partition is one key
+// range, and the partitions are in time order: expiring every partition
+// that ended a TTL ago is one range deletion, and each call id is written
+// once. A lookup probes the partitions the index holds (at most
+// indexPartitions+2), newest first, each a seek that the tables' Bloom
+// filters mostly answer without reading a block. Because a partition is
+// named by its end, a TTL changed between runs (a different width) needs
+// no rebuild: the old partitions expire by their own ends. Only an index
+// kept while the TTL was unlimited is rebuilt once a TTL is set.
+//
+// The layout before this one ('k' hash → cursor and partition, plus a
+// 'p' partition hash key to expire by, with its meta under 'm') wrote
+// every call id twice, and expiring it cost a read and a deletion each:
+// an index that finds the old meta key is rebuilt from the log. An older
+// binary finds no 'm' in this layout and rebuilds as well.
 const (
 	indexDirName = "callid-index"
-	// indexPartition is the width of an expiry slot: entries live between
-	// the TTL and the TTL plus this.
-	indexPartition = 10 * time.Minute
+	// indexPartitions is the TTL over the width of an expiry slot:
+	// entries live between the TTL and the TTL plus a slot (72 to 81
+	// hours at the default TTL), and a lookup probes up to this many
+	// partitions and two.
+	indexPartitions = 8
 	// indexCacheBytes and indexMemTableBytes are the index's memory
 	// budget: Pebble's block cache (index and Bloom filter blocks
 	// included), plus at most indexMemTables memtables.
@@ -120,8 +139,14 @@ var (
 )
 
 var (
-	metaKey     = []byte{'m'}
+	metaKey     = []byte{'M'}
+	oldMetaKey  = []byte{'m'} // the meta of the layout before this one
 	errIndexOff = errors.New("eventlog: call id index closed")
+)
+
+const (
+	entryPrefix = 'e'
+	entryKeyLen = 1 + 8 + hashLen
 )
 
 // probeAlways makes the loop probe at every tick, busy or not (tests).
@@ -131,6 +156,7 @@ var probeAlways = false
 type callIDIndex struct {
 	db     *pebble.DB
 	ttl    time.Duration // 0: entries never expire
+	width  time.Duration // of a partition; 0: one partition, which never ends
 	log    *slog.Logger
 	epoch  string
 	stream jetstream.Stream
@@ -138,6 +164,11 @@ type callIDIndex struct {
 
 	mu     sync.RWMutex // held for reading by every use of db; Lock in close
 	closed bool
+
+	// parts are the ends of the partitions the index may hold entries
+	// in, ascending: those a lookup probes. Replaced, never changed, under
+	// feedMu, which addEntry and expire hold; read without it.
+	parts atomic.Pointer[[]uint64]
 
 	// The feeder's state, under feedMu; only the loop changes it. batch
 	// holds what it learnt and has not committed, up to cursor batchEnd;
@@ -239,18 +270,26 @@ func openIndex(dir string, ttl time.Duration, epoch string, last uint64, log *sl
 	x := &callIDIndex{db: db, ttl: ttl, log: log, epoch: epoch,
 		wake: make(chan struct{}), own: make(map[uint64]ownAppend),
 		stop: make(chan struct{}), done: make(chan struct{})}
-	gotEpoch, checkpoint, err := x.meta()
+	if ttl > 0 {
+		x.width = max(ttl/indexPartitions, time.Second).Truncate(time.Second)
+	}
+	gotEpoch, checkpoint, gotWidth, err := x.meta()
 	rebuild := ""
 	switch {
 	case errors.Is(err, ErrCorrupt):
 		rebuild = "its checkpoint is unreadable"
 	case err != nil:
+	case gotEpoch == "" && x.has(oldMetaKey):
+		rebuild = "it was written in an older layout"
 	case gotEpoch == "":
 		rebuild = "new" // not worth a warning
 	case gotEpoch != epoch:
 		rebuild = "it belongs to another log (the stream was recreated)"
 	case checkpoint > last:
 		rebuild = fmt.Sprintf("it recorded events up to cursor %d, but the log ends at %d (events lost in a power loss, or a restore)", checkpoint, last)
+	case gotWidth == 0 && x.width != 0:
+		// Its entries are in one partition that never ends.
+		rebuild = "call_id_index_ttl was unlimited, and the entries recorded then would never expire"
 	}
 	if rebuild != "" {
 		if rebuild != "new" {
@@ -263,35 +302,86 @@ func openIndex(dir string, ttl time.Duration, epoch string, last uint64, log *sl
 		_ = db.Close()
 		return nil, 0, fmt.Errorf("eventlog: call id index %s: %w", dir, err)
 	}
+	if err == nil {
+		err = x.loadPartitions()
+	}
+	if err != nil {
+		_ = db.Close()
+		return nil, 0, fmt.Errorf("eventlog: call id index %s: %w", dir, err)
+	}
 	x.indexed, x.batchEnd = checkpoint, checkpoint
 	return x, checkpoint, nil
 }
 
-func (x *callIDIndex) meta() (epoch string, checkpoint uint64, err error) {
+// has reports whether key is stored.
+func (x *callIDIndex) has(key []byte) bool {
+	_, closer, err := x.db.Get(key)
+	if err != nil {
+		return false
+	}
+	_ = closer.Close()
+	return true
+}
+
+// loadPartitions lists the partitions the index holds: a seek to the
+// next partition's first key at a time.
+func (x *callIDIndex) loadPartitions() error {
+	it, err := x.db.NewIter(&pebble.IterOptions{LowerBound: []byte{entryPrefix}, UpperBound: []byte{entryPrefix + 1}})
+	if err != nil {
+		return err
+	}
+	var parts []uint64
+	for ok := it.First(); ok; {
+		k := it.Key()
+		if len(k) != entryKeyLen {
+			ok = it.Next() // not written by imbridge: never probed
+			continue
+		}
+		end := binary.BigEndian.Uint64(k[1:])
+		parts = append(parts, end)
+		if end == math.MaxUint64 {
+			break
+		}
+		next := entryKey(end+1, [hashLen]byte{})
+		ok = it.SeekGE(next[:])
+	}
+	x.parts.Store(&parts)
+	return it.Close()
+}
+
+// meta reads the index's epoch, checkpoint and partition width: epoch ""
+// when it has none.
+func (x *callIDIndex) meta() (epoch string, checkpoint uint64, width time.Duration, err error) {
 	v, closer, err := x.db.Get(metaKey)
 	if errors.Is(err, pebble.ErrNotFound) {
-		return "", 0, nil
+		return "", 0, 0, nil
 	}
 	if err != nil {
-		return "", 0, err
+		return "", 0, 0, err
 	}
 	defer closer.Close()
+	corrupt := fmt.Errorf("%w: call id index meta", ErrCorrupt)
 	n, k := binary.Uvarint(v)
 	if k <= 0 || uint64(len(v)-k) < n {
-		return "", 0, fmt.Errorf("%w: call id index meta", ErrCorrupt)
+		return "", 0, 0, corrupt
 	}
-	epoch = string(v[k : k+int(n)])
-	checkpoint, k2 := binary.Uvarint(v[k+int(n):])
-	if k2 <= 0 {
-		return "", 0, fmt.Errorf("%w: call id index meta", ErrCorrupt)
+	epoch, v = string(v[k:k+int(n)]), v[k+int(n):]
+	checkpoint, k = binary.Uvarint(v)
+	if k <= 0 {
+		return "", 0, 0, corrupt
 	}
-	return epoch, checkpoint, nil
+	w, k2 := binary.Uvarint(v[k:])
+	if k2 <= 0 || w > math.MaxInt64 {
+		return "", 0, 0, corrupt
+	}
+	return epoch, checkpoint, time.Duration(w), nil
 }
 
 func (x *callIDIndex) metaValue(checkpoint uint64) []byte {
 	v := binary.AppendUvarint(nil, uint64(len(x.epoch)))
 	v = append(v, x.epoch...)
-	return binary.AppendUvarint(v, checkpoint)
+	v = binary.AppendUvarint(v, checkpoint)
+	return binary.AppendUvarint(v, uint64(x.width))
 }
 
 // reset empties the index and records the epoch, checkpoint 0.
@@ -312,51 +402,84 @@ func indexHash(msgID string) [hashLen]byte {
 	return [hashLen]byte(sum[:hashLen])
 }
 
-func partitionOf(t time.Time) uint64 { return uint64(t.UnixNano()) / uint64(indexPartition) }
-
-func entryKey(h [hashLen]byte) []byte { return append([]byte{'k'}, h[:]...) }
-
-func expiryKey(p uint64, h [hashLen]byte) []byte {
-	k := binary.BigEndian.AppendUint64([]byte{'p'}, p)
-	return append(k, h[:]...)
+// partitionEnd is the end of the partition of an entry stored at t.
+func (x *callIDIndex) partitionEnd(t time.Time) uint64 {
+	if x.width == 0 {
+		return math.MaxUint64
+	}
+	w := uint64(x.width)
+	return uint64(t.UnixNano())/w*w + w
 }
 
-// lookup returns the cursor recorded for msgID: ErrNotFound when none,
-// ErrCorrupt when the entry is unreadable.
+// entryKey is the key of hash h in the partition ending at end.
+func entryKey(end uint64, h [hashLen]byte) [entryKeyLen]byte {
+	var k [entryKeyLen]byte
+	k[0] = entryPrefix
+	binary.BigEndian.PutUint64(k[1:], end)
+	copy(k[9:], h[:])
+	return k
+}
+
+// lookup returns the cursor recorded for msgID, in the newest partition
+// that holds it: ErrNotFound when none, ErrCorrupt when the entry is
+// unreadable.
 func (x *callIDIndex) lookup(msgID string) (uint64, error) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	if x.closed {
 		return 0, errIndexOff
 	}
-	v, closer, err := x.db.Get(entryKey(indexHash(msgID)))
-	if errors.Is(err, pebble.ErrNotFound) {
+	h := indexHash(msgID)
+	parts := *x.parts.Load()
+	if len(parts) == 0 {
 		return 0, ErrNotFound
 	}
+	// One iterator for every probe: a Get would set one up each time.
+	// SeekPrefixGE consults each table's Bloom filter, as Get does.
+	it, err := x.db.NewIter(&pebble.IterOptions{LowerBound: []byte{entryPrefix}, UpperBound: []byte{entryPrefix + 1}})
 	if err != nil {
 		return 0, err
 	}
-	defer closer.Close()
-	seq, n := binary.Uvarint(v)
-	if n <= 0 || seq == 0 {
-		return 0, fmt.Errorf("%w: call id index entry %x for %s", ErrCorrupt, v, ShortID(msgID))
+	defer it.Close()
+	for i := len(parts) - 1; i >= 0; i-- {
+		k := entryKey(parts[i], h)
+		if it.SeekPrefixGE(k[:]) && bytes.Equal(it.Key(), k[:]) {
+			v, err := it.ValueAndErr()
+			if err != nil {
+				return 0, err
+			}
+			seq, n := binary.Uvarint(v)
+			if n <= 0 || seq == 0 {
+				return 0, fmt.Errorf("%w: call id index entry for %s", ErrCorrupt, ShortID(msgID))
+			}
+			return seq, nil
+		}
+		if err := it.Error(); err != nil {
+			return 0, err
+		}
 	}
-	return seq, nil
+	return 0, ErrNotFound
 }
 
-// addEntry adds msgID → cursor, stored at t, to b: with its expiry key
-// when entries expire.
+// holdsLocked adds the partition ending at end to those lookups probe.
+// feedMu held.
+func (x *callIDIndex) holdsLocked(end uint64) {
+	parts := *x.parts.Load()
+	i, found := slices.BinarySearch(parts, end)
+	if found {
+		return
+	}
+	parts = slices.Insert(slices.Clip(parts), i, end)
+	x.parts.Store(&parts)
+}
+
+// addEntry adds msgID → cursor, stored at t, to b. feedMu held.
 func (x *callIDIndex) addEntry(b *pebble.Batch, msgID string, cursor uint64, t time.Time) error {
-	h, p := indexHash(msgID), partitionOf(t)
-	v := binary.AppendUvarint(make([]byte, 0, 20), cursor)
-	v = binary.AppendUvarint(v, p)
-	if err := b.Set(entryKey(h), v, nil); err != nil {
-		return err
-	}
-	if x.ttl == 0 {
-		return nil
-	}
-	return b.Set(expiryKey(p, h), nil, nil)
+	end := x.partitionEnd(t)
+	x.holdsLocked(end)
+	k := entryKey(end, indexHash(msgID))
+	var v [binary.MaxVarintLen64]byte
+	return b.Set(k[:], binary.AppendUvarint(v[:0], cursor), nil)
 }
 
 // appendedAt hands the feeder one of this process's appends, acknowledged
@@ -498,7 +621,7 @@ func (x *callIDIndex) advanceLocked(indexed uint64, asOf time.Time, atHead bool)
 func (x *callIDIndex) start(ctx context.Context, s jetstream.Stream, r logReader, checkpoint, last uint64) error {
 	x.stream, x.reader = s, r
 	if checkpoint == 0 && x.ttl > 0 && last > 0 {
-		from, err := r.seqAtTime(ctx, time.Now().Add(-x.ttl-indexPartition))
+		from, err := r.seqAtTime(ctx, time.Now().Add(-x.ttl-x.width))
 		if err != nil {
 			return fmt.Errorf("eventlog: call id index feeder: %w", unavailable(err))
 		}
@@ -851,60 +974,31 @@ func (x *callIDIndex) waitIndexed(ctx context.Context, cursor uint64) error {
 	}
 }
 
-// expire deletes the entries of every partition that ended more than the
-// TTL ago, a sub-batch at a time under feedMu so that an entry the feeder
-// records again meanwhile (a duplicate recorded twice, in a later
-// partition) stays until that partition expires.
+// expire deletes the partitions that ended more than the TTL before now:
+// one range deletion. An entry the feeder records again in a later
+// partition (a duplicate recorded twice) stays until that one expires.
 func (x *callIDIndex) expire(now time.Time) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	if x.closed {
+	if x.closed || x.ttl == 0 {
 		return
 	}
-	end := partitionOf(now.Add(-x.ttl)) // partitions before end are expired
-	lo, hi := []byte{'p'}, binary.BigEndian.AppendUint64([]byte{'p'}, end)
-	it, err := x.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
-	if err != nil {
+	cutoff := uint64(now.Add(-x.ttl).UnixNano())
+	x.feedMu.Lock()
+	defer x.feedMu.Unlock()
+	parts := *x.parts.Load()
+	n, _ := slices.BinarySearch(parts, cutoff+1) // parts[:n] ended by cutoff
+	if n == 0 {
+		return
+	}
+	lo, hi := entryKey(0, [hashLen]byte{}), entryKey(parts[n-1]+1, [hashLen]byte{})
+	if err := x.db.DeleteRange(lo[:1], hi[:9], pebble.NoSync); err != nil {
 		x.log.Error("eventlog: call id index: expire", "err", err)
 		return
 	}
-	n := 0
-	for ok := it.First(); ok && err == nil; {
-		x.feedMu.Lock()
-		b := x.db.NewBatch()
-		for i := 0; ok && i < indexBatch; i, ok = i+1, it.Next() {
-			k := it.Key()
-			if len(k) != 1+8+hashLen {
-				continue
-			}
-			p := binary.BigEndian.Uint64(k[1:9])
-			ek := append([]byte{'k'}, k[9:]...)
-			if v, closer, gerr := x.db.Get(ek); gerr == nil {
-				_, c := binary.Uvarint(v)
-				if ep, pn := binary.Uvarint(v[max(c, 0):]); c <= 0 || pn <= 0 || ep <= p {
-					err = b.Delete(ek, nil)
-				}
-				_ = closer.Close()
-			}
-			n++
-		}
-		if err == nil {
-			err = b.Commit(pebble.NoSync)
-		}
-		_ = b.Close()
-		x.feedMu.Unlock()
-	}
-	if cerr := it.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = x.db.DeleteRange(lo, hi, pebble.NoSync)
-	}
-	if err != nil {
-		x.log.Error("eventlog: call id index: expire", "err", err)
-	} else if n > 0 {
-		x.log.Debug("eventlog: call id index: expired entries", "entries", n)
-	}
+	rest := slices.Clone(parts[n:])
+	x.parts.Store(&rest)
+	x.log.Debug("eventlog: call id index: expired partitions", "partitions", n, "ended_by", time.Unix(0, int64(parts[n-1])))
 }
 
 // close stops the feeder, commits what it read, and closes the store.

@@ -1,9 +1,13 @@
 package eventlog_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -418,4 +422,197 @@ func TestNewProcessCatchesUpAcrossHoles(t *testing.T) {
 			})
 		})
 	}
+}
+
+// A lookup finds a call id in any partition the index holds, the newest
+// entry when it is in several (a duplicate recorded twice); expiry deletes
+// whole partitions, the older ones first, and the index records and finds
+// call ids again after every partition expired.
+func TestIndexPartitions(t *testing.T) {
+	cfg := embedded(t)
+	cfg.CallIDIndexTTL = 3 * time.Hour
+	l := openLog(t, cfg)
+	now := time.Now()
+	w := cfg.CallIDIndexTTL / eventlog.IndexPartitions
+	for _, e := range []struct {
+		id     string
+		cursor uint64
+		at     time.Time
+	}{
+		{"org#app_old", 7, now.Add(-2 * w)},
+		{"org#app_twice", 8, now.Add(-2 * w)},
+		{"org#app_twice", 9, now.Add(-w)},
+		{"org#app_new", 10, now},
+	} {
+		if err := eventlog.IndexEntry(l, e.id, e.cursor, e.at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := func(when string, cursors map[string]uint64) {
+		t.Helper()
+		for id, c := range cursors {
+			got, err := eventlog.IndexLookup(l, id)
+			switch {
+			case c == 0 && !errors.Is(err, eventlog.ErrNotFound):
+				t.Errorf("%s: lookup %s = %d, %v; want ErrNotFound", when, id, got, err)
+			case c != 0 && (err != nil || got != c):
+				t.Errorf("%s: lookup %s = %d, %v; want %d", when, id, got, err, c)
+			}
+		}
+	}
+	want("stored", map[string]uint64{"org#app_old": 7, "org#app_twice": 9, "org#app_new": 10, "org#app_none": 0})
+	// The partition of now-2w ended before now-w: expired once the TTL
+	// has passed since then; the one of now-w has not.
+	eventlog.ExpireIndex(l, now.Add(cfg.CallIDIndexTTL-w))
+	want("first partition expired", map[string]uint64{"org#app_old": 0, "org#app_twice": 9, "org#app_new": 10})
+	eventlog.ExpireIndex(l, now.Add(cfg.CallIDIndexTTL+w))
+	want("all expired", map[string]uint64{"org#app_old": 0, "org#app_twice": 0, "org#app_new": 0})
+
+	ev := newEvent("org#app_after", "org#app", "chat:txt")
+	c := mustAppend(t, l, ev)
+	indexedUpTo(t, l, c)
+	want("appended after", map[string]uint64{"org#app_after": c})
+}
+
+// An index written in the layout before partitioned keys is rebuilt from
+// the log, saying so: what it held in the old layout is not misread.
+func TestIndexInTheOldLayoutIsRebuilt(t *testing.T) {
+	cfg := embedded(t)
+	cfg.Logger = quiet
+	l := openLog(t, cfg)
+	c := mustAppend(t, l, newEvent("org#app_o1", "org#app", "chat:txt"))
+	indexedUpTo(t, l, c)
+	if err := eventlog.WriteOldIndexLayout(l, "org#app_o1", c); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var logged syncBuffer
+	cfg.Logger = slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	l = openLog(t, cfg)
+	if !strings.Contains(logged.String(), "older layout") {
+		t.Errorf("reopening an index in the old layout logged %q, want a warning that it is rebuilt", logged.String())
+	}
+	c2 := mustAppend(t, l, newEvent("org#app_o2", "org#app", "chat:txt"))
+	for id, want := range map[string]uint64{"org#app_o1": c, "org#app_o2": c2} {
+		if got, err := l.GetByCallID(t.Context(), id); err != nil || got.GetCursor() != want {
+			t.Errorf("GetByCallID %s: %v, %v; want cursor %d", id, got.GetCursor(), err, want)
+		}
+	}
+}
+
+// A changed TTL keeps what the index holds, reading nothing back: the
+// partitions of the old width expire by their own ends. An index kept
+// while the TTL was unlimited (one partition, never ending) is rebuilt
+// once a TTL is set, so that what it held then expires too.
+func TestIndexTTLChanges(t *testing.T) {
+	cfg := embedded(t)
+	cfg.Logger = quiet
+	ttls := []time.Duration{2 * time.Hour, 5 * time.Hour, 0, 2 * time.Hour}
+	cursors := map[string]uint64{}
+	for i, ttl := range ttls {
+		cfg.CallIDIndexTTL = ttl
+		l, err := eventlog.Open(t.Context(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := fmt.Sprintf("org#app_u%d", i)
+		cursors[id] = mustAppend(t, l, newEvent(id, "org#app", "chat:txt"))
+		indexedUpTo(t, l, cursors[id])
+		eventlog.ExpireIndex(l, time.Now())
+		for id, want := range cursors {
+			if got, err := l.GetByCallID(t.Context(), id); err != nil || got.GetCursor() != want {
+				t.Errorf("TTL %v: GetByCallID %s: %v, %v; want cursor %d", ttl, id, got.GetCursor(), err, want)
+			}
+		}
+		reads := eventlog.IndexReads(l)
+		switch {
+		case i > 0 && ttls[i-1] == 0 && reads < uint64(i):
+			t.Errorf("TTL unlimited, then %v: the index read %d events back from the log, want it rebuilt (%d)", ttl, reads, i)
+		case i > 0 && ttls[i-1] != 0 && reads != 0:
+			t.Errorf("TTL %v, then %v: the index read %d events back from the log, want none", ttls[i-1], ttl, reads)
+		}
+		if i == len(ttls)-1 {
+			eventlog.ExpireIndex(l, time.Now().Add(ttl+ttl/eventlog.IndexPartitions))
+			for id := range cursors {
+				if got, err := eventlog.IndexLookup(l, id); !errors.Is(err, eventlog.ErrNotFound) {
+					t.Errorf("TTL %v, past it: lookup %s = %d, %v; want ErrNotFound", ttl, id, got, err)
+				}
+			}
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer that a logger may write from any goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// BenchmarkIndex measures the call id index: what recording a call id and,
+// a TTL later, expiring it writes (the write-ahead log, and the tables its
+// memtables are flushed to), and a lookup of a call id it does not hold,
+// in an index of entries stored over the default TTL, 72h.
+func BenchmarkIndex(b *testing.B) {
+	b.Run("record-and-expire", func(b *testing.B) {
+		cfg := embedded(b)
+		cfg.CallIDIndexTTL = time.Hour
+		l := openLog(b, cfg)
+		wal0, flushed0, err := eventlog.IndexWrites(l)
+		if err != nil {
+			b.Fatal(err)
+		}
+		now := time.Now()
+		b.ResetTimer()
+		if err := eventlog.IndexEntries(l, "org#app_", b.N, now.Add(-3*cfg.CallIDIndexTTL)); err != nil {
+			b.Fatal(err)
+		}
+		eventlog.ExpireIndex(l, now)
+		wal, flushed, err := eventlog.IndexWrites(l)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if _, err := eventlog.IndexLookup(l, "org#app_1"); !errors.Is(err, eventlog.ErrNotFound) {
+			b.Fatalf("lookup after expiry: %v, want ErrNotFound", err)
+		}
+		b.ReportMetric(float64(wal-wal0)/float64(b.N), "wal-B/entry")
+		b.ReportMetric(float64(flushed-flushed0)/float64(b.N), "flushed-B/entry")
+	})
+	b.Run("lookup-miss", func(b *testing.B) {
+		cfg := embedded(b)
+		cfg.CallIDIndexTTL = 72 * time.Hour
+		l := openLog(b, cfg)
+		now := time.Now()
+		for h := range 72 {
+			if err := eventlog.IndexEntries(l, fmt.Sprintf("org#app_%d_", h), 2000, now.Add(-time.Duration(h)*time.Hour)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, _, err := eventlog.IndexWrites(l); err != nil {
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		for i := range b.N {
+			if _, err := eventlog.IndexLookup(l, "org#app_none_"+strconv.Itoa(i)); !errors.Is(err, eventlog.ErrNotFound) {
+				b.Fatalf("lookup: %v, want ErrNotFound", err)
+			}
+		}
+	})
 }

@@ -80,7 +80,9 @@
 // ago. An event whose vendor time is recent skips the check: every earlier
 // copy of it is still in the window (Log.withinWindow). Entries expire
 // CallIDIndexTTL after they were stored (default: MaxAge; never when that
-// is 0), by 10-minute partitions. An event dropped by retention stays
+// is 0), by partitions an eighth of the TTL wide, each deleted whole once
+// it ended a TTL ago: an entry lives between the TTL and 9/8 of it, and a
+// lookup probes up to 10 partitions. An event dropped by retention stays
 // known as a duplicate while its entry lives; GetByCallID then reports
 // ErrNotFound. JetStream's duplicate window catches what the index does
 // not know yet: the same call id appended twice at once, by one process

@@ -2,8 +2,11 @@ package eventlog
 
 import (
 	"context"
+	"encoding/binary"
+	"strconv"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -11,11 +14,21 @@ import (
 // Exported for the tests in package eventlog_test.
 var StripField = stripField
 
-// CorruptIndexEntry overwrites the call id index entry of callID with
-// bytes that are no entry.
+// CorruptIndexEntry writes an entry for callID, in the current
+// partition, of bytes that are no entry.
 func CorruptIndexEntry(l *Log, callID string) error {
-	return l.index.db.Set(entryKey(indexHash(MsgID(callID))), []byte{0xff}, nil)
+	x := l.index
+	x.feedMu.Lock()
+	defer x.feedMu.Unlock()
+	end := x.partitionEnd(time.Now())
+	x.holdsLocked(end)
+	k := entryKey(end, indexHash(MsgID(callID)))
+	return x.db.Set(k[:], []byte{0xff}, nil)
 }
+
+// IndexPartitions is the call id index's TTL over the width of an expiry
+// slot.
+const IndexPartitions = indexPartitions
 
 // IndexedCursor is the cursor up to which the call id index's feeder has
 // recorded every stored event.
@@ -166,3 +179,84 @@ const (
 	FormatS2Dict1   = formatS2Dict1
 	FormatS2Learned = formatS2Learned
 )
+
+// IndexEntry records callID → cursor in the call id index as stored at t,
+// and commits it.
+func IndexEntry(l *Log, callID string, cursor uint64, t time.Time) error {
+	x := l.index
+	x.feedMu.Lock()
+	defer x.feedMu.Unlock()
+	b := x.db.NewBatch()
+	defer b.Close()
+	if err := x.addEntry(b, MsgID(callID), cursor, t); err != nil {
+		return err
+	}
+	return b.Commit(pebble.NoSync)
+}
+
+// IndexLookup is the cursor the call id index records for callID.
+func IndexLookup(l *Log, callID string) (uint64, error) { return l.index.lookup(MsgID(callID)) }
+
+// WriteOldIndexLayout empties the call id index and writes what the layout
+// before partitioned keys held for callID at cursor: its meta under 'm'
+// with the index's epoch and checkpoint, and the entry and expiry keys.
+func WriteOldIndexLayout(l *Log, callID string, cursor uint64) error {
+	x := l.index
+	x.feedMu.Lock()
+	defer x.feedMu.Unlock()
+	b := x.db.NewBatch()
+	defer b.Close()
+	meta := binary.AppendUvarint(nil, uint64(len(x.epoch)))
+	meta = append(meta, x.epoch...)
+	meta = binary.AppendUvarint(meta, x.indexed)
+	h := indexHash(MsgID(callID))
+	p := uint64(time.Now().UnixNano()) / uint64(10*time.Minute)
+	entry := binary.AppendUvarint(binary.AppendUvarint(nil, cursor), p)
+	for _, err := range []error{
+		b.DeleteRange([]byte{0}, []byte{0xff}, nil),
+		b.Set(oldMetaKey, meta, nil),
+		b.Set(append([]byte{'k'}, h[:]...), entry, nil),
+		b.Set(append(binary.BigEndian.AppendUint64([]byte{'p'}, p), h[:]...), nil, nil),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	return b.Commit(pebble.Sync)
+}
+
+// IndexEntries records n call ids, prefix plus 1…n, at cursors from 1 as
+// stored at t, committing them as the feeder does, a batch at a time.
+func IndexEntries(l *Log, prefix string, n int, t time.Time) error {
+	x := l.index
+	for i := 0; i < n; {
+		x.feedMu.Lock()
+		b := x.db.NewBatch()
+		var err error
+		for end := min(i+indexBatch, n); i < end && err == nil; i++ {
+			err = x.addEntry(b, MsgID(prefix+strconv.Itoa(i+1)), uint64(i+1), t)
+		}
+		if err == nil {
+			err = b.Commit(pebble.NoSync)
+		}
+		_ = b.Close()
+		x.feedMu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// IndexWrites flushes the call id index's memtable and reports the bytes
+// it has written to its write-ahead log and, by flushes, to tables.
+func IndexWrites(l *Log) (wal, flushed uint64, err error) {
+	if err := l.index.db.Flush(); err != nil {
+		return 0, 0, err
+	}
+	m := l.index.db.Metrics()
+	for _, lv := range m.Levels {
+		flushed += lv.TableBytesFlushed
+	}
+	return m.WAL.BytesWritten, flushed, nil
+}
