@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/HdrHistogram/hdrhistogram-go"
+
 	"github.com/imbridge/imbridge/internal/eventlog"
 )
 
@@ -55,6 +57,7 @@ func soak(o options, mk *maker, srvp **server) (code int, err error) {
 		t       tally
 		mu      sync.Mutex
 		lat     []time.Duration
+		whole   = hdrhistogram.New(1, int64(time.Minute/time.Microsecond), 3) // every latency, µs
 		sent    atomic.Int64
 		lastOK  int64
 		appends histogram // imbridge's append times at the last line
@@ -142,6 +145,7 @@ func soak(o options, mk *maker, srvp **server) (code int, err error) {
 					}
 					mu.Lock()
 					lat = append(lat, d)
+					_ = whole.RecordValue(max(d.Microseconds(), 1)) // over a minute: counted as one
 					mu.Unlock()
 				}
 			})
@@ -168,6 +172,9 @@ func soak(o options, mk *maker, srvp **server) (code int, err error) {
 	ok := true
 	fmt.Fprintf(w, "\nSent %d requests in %s (%.0f/s), %d of them repeats; %d distinct callbacks answered 200, %d not.\n",
 		sent.Load(), elapsed.Round(time.Second), float64(sent.Load())/elapsed.Seconds(), sent.Load()-int64(o.soakEvents), want, t.failed())
+	wholeMs := func(q float64) string { return fmt.Sprintf("%.2f", float64(whole.ValueAtQuantile(q))/1e3) }
+	fmt.Fprintf(w, "Latency over the whole run: p50 %s ms, p99 %s ms, p99.9 %s ms, max %s ms; %d requests over 5 ms.\n",
+		wholeMs(50), wholeMs(99), wholeMs(99.9), wholeMs(100), whole.TotalCount()-countUpTo(whole, 5000))
 	if t.overBudget() {
 		ok = false
 		fmt.Fprintf(w, "**FAIL: over the 0.1%% budget of failed requests**: %s\n", t.problems())
@@ -189,6 +196,17 @@ func soak(o options, mk *maker, srvp **server) (code int, err error) {
 		return 1, nil
 	}
 	return 0, nil
+}
+
+// countUpTo is how many values h recorded at or under v.
+func countUpTo(h *hdrhistogram.Histogram, v int64) int64 {
+	var n int64
+	for _, b := range h.Distribution() {
+		if b.To <= v {
+			n += b.Count
+		}
+	}
+	return n
 }
 
 // restart stops imbridge, starts it again on the same data_dir, and
