@@ -595,6 +595,25 @@ func BenchmarkIndex(b *testing.B) {
 		b.ReportMetric(float64(wal-wal0)/float64(b.N), "wal-B/entry")
 		b.ReportMetric(float64(flushed-flushed0)/float64(b.N), "flushed-B/entry")
 	})
+	b.Run("expire", func(b *testing.B) {
+		// Expiry alone, per entry expired: what the feeder stops for.
+		cfg := embedded(b)
+		cfg.CallIDIndexTTL = time.Hour
+		l := openLog(b, cfg)
+		now := time.Now()
+		if err := eventlog.IndexEntries(l, "org#app_", b.N, now.Add(-3*cfg.CallIDIndexTTL)); err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := eventlog.IndexWrites(l); err != nil {
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		eventlog.ExpireIndex(l, now)
+		b.StopTimer()
+		if _, err := eventlog.IndexLookup(l, "org#app_1"); !errors.Is(err, eventlog.ErrNotFound) {
+			b.Fatalf("lookup after expiry: %v, want ErrNotFound", err)
+		}
+	})
 	b.Run("lookup-miss", func(b *testing.B) {
 		cfg := embedded(b)
 		cfg.CallIDIndexTTL = 72 * time.Hour
