@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,6 +26,7 @@ import (
 	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
 	"github.com/imbridge/imbridge/internal/app"
 	"github.com/imbridge/imbridge/internal/config"
+	"github.com/imbridge/imbridge/internal/testlog"
 	"github.com/imbridge/imbridge/internal/trigger"
 )
 
@@ -37,25 +37,6 @@ const (
 	tailSecret = "tail-test-secret"
 )
 
-// lockedBuffer is an output that the code under test writes while the
-// test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // bridge is an imbridge process run by a test on loopback.
 type bridge struct {
 	t      *testing.T
@@ -63,7 +44,7 @@ type bridge struct {
 	app    *app.App
 	cancel context.CancelFunc
 	done   chan error
-	logs   *lockedBuffer
+	logs   *testlog.Buffer
 	client *http.Client
 }
 
@@ -81,7 +62,7 @@ func bridgeConfig(t *testing.T) config.Config {
 
 func startBridge(t *testing.T, cfg config.Config) *bridge {
 	t.Helper()
-	logs := &lockedBuffer{}
+	logs := &testlog.Buffer{}
 	a, err := app.New(cfg, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatalf("app.New: %v", err)
@@ -155,7 +136,7 @@ func (b *bridge) post(t *testing.T, sel string) []string {
 
 // tailRun is followEvents running against a bridge.
 type tailRun struct {
-	out, errOut *lockedBuffer
+	out, errOut *testlog.Buffer
 	cancel      context.CancelFunc
 	done        chan error
 	ended       error
@@ -163,7 +144,7 @@ type tailRun struct {
 
 func startTail(t *testing.T, env map[string]string, adjust func(*tailConfig), args ...string) *tailRun {
 	t.Helper()
-	r := &tailRun{out: &lockedBuffer{}, errOut: &lockedBuffer{}, done: make(chan error, 1)}
+	r := &tailRun{out: &testlog.Buffer{}, errOut: &testlog.Buffer{}, done: make(chan error, 1)}
 	cfg, err := parseTail(args, func(k string) string { return env[k] }, r.errOut)
 	if err != nil {
 		t.Fatalf("parseTail %q: %v", args, err)
@@ -430,7 +411,7 @@ func TestTailStopsOnErrorsRetryingCannotFix(t *testing.T) {
 			// failure.
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			var stdout, stderr lockedBuffer
+			var stdout, stderr testlog.Buffer
 			args := append([]string{"tail", "-addr", b.grpcAddr()}, tc.args...)
 			env := map[string]string{apiKeyEnv: tailKey}
 			err := run(ctx, args, func(k string) string { return env[k] }, &stdout, &stderr)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/imbridge/imbridge/internal/callback"
 	"github.com/imbridge/imbridge/internal/config"
+	"github.com/imbridge/imbridge/internal/testlog"
 	"github.com/imbridge/imbridge/internal/trigger"
 )
 
@@ -63,7 +64,7 @@ func browser(t *testing.T) context.Context {
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	// What the page logs as an error, and what it throws, shown when the
 	// test fails.
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	ctx, cancel := chromedp.NewContext(allocCtx, chromedp.WithListener(func(ev any) {
 		switch ev := ev.(type) {
 		case *cdpruntime.EventExceptionThrown:

@@ -1,7 +1,6 @@
 package easemob
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,6 +16,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/goleak"
+
+	"github.com/imbridge/imbridge/internal/testlog"
 )
 
 func TestMain(m *testing.M) {
@@ -132,32 +133,15 @@ func noLimits() map[string]float64 {
 type testEnv struct {
 	app  *App
 	v    *fakeVendor
-	logs *syncBuffer
+	logs *testlog.Buffer
 	reg  *prometheus.Registry
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // newEnv builds an App on v. Unless opts sets them, backoff is 1–5ms and
 // there are no client-side rate limits.
 func newEnv(t *testing.T, v *fakeVendor, opts Options) *testEnv {
 	t.Helper()
-	e := &testEnv{v: v, logs: &syncBuffer{}, reg: prometheus.NewRegistry()}
+	e := &testEnv{v: v, logs: &testlog.Buffer{}, reg: prometheus.NewRegistry()}
 	if opts.BackoffInitial == 0 {
 		opts.BackoffInitial, opts.BackoffMax = time.Millisecond, 5*time.Millisecond
 	}
