@@ -289,7 +289,11 @@ func Open(ctx context.Context, cfg Config) (_ *Log, err error) {
 		if err := l.startServer(); err != nil {
 			return nil, err
 		}
-		opts = append(opts, nats.InProcessServer(l.srv), nats.NoReconnect())
+		// No write deadline in process: over net.Pipe each one is a new
+		// timer for every flush (about one a callback), and a server
+		// that stops reading its pipe has stopped the process anyway;
+		// appends still end at their contexts' deadlines.
+		opts = append(opts, nats.InProcessServer(l.srv), nats.NoReconnect(), nats.FlusherTimeout(0))
 	} else {
 		opts = append(opts, nats.MaxReconnects(-1))
 	}
