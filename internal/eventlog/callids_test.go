@@ -517,6 +517,16 @@ func TestIndexTTLChanges(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Before this step's append, the index reads the log only to
+		// rebuild: every earlier event, or none.
+		indexedUpTo(t, l, uint64(i))
+		reads := eventlog.IndexReads(l)
+		switch {
+		case i > 0 && ttls[i-1] == 0 && reads < uint64(i):
+			t.Errorf("TTL unlimited, then %v: the index read %d events back from the log, want it rebuilt (%d)", ttl, reads, i)
+		case i > 0 && ttls[i-1] != 0 && reads != 0:
+			t.Errorf("TTL %v, then %v: the index read %d events back from the log, want none", ttls[i-1], ttl, reads)
+		}
 		id := fmt.Sprintf("org#app_u%d", i)
 		cursors[id] = mustAppend(t, l, newEvent(id, "org#app", "chat:txt"))
 		indexedUpTo(t, l, cursors[id])
@@ -525,13 +535,6 @@ func TestIndexTTLChanges(t *testing.T) {
 			if got, err := l.GetByCallID(t.Context(), id); err != nil || got.GetCursor() != want {
 				t.Errorf("TTL %v: GetByCallID %s: %v, %v; want cursor %d", ttl, id, got.GetCursor(), err, want)
 			}
-		}
-		reads := eventlog.IndexReads(l)
-		switch {
-		case i > 0 && ttls[i-1] == 0 && reads < uint64(i):
-			t.Errorf("TTL unlimited, then %v: the index read %d events back from the log, want it rebuilt (%d)", ttl, reads, i)
-		case i > 0 && ttls[i-1] != 0 && reads != 0:
-			t.Errorf("TTL %v, then %v: the index read %d events back from the log, want none", ttls[i-1], ttl, reads)
 		}
 		if i == len(ttls)-1 {
 			eventlog.ExpireIndex(l, time.Now().Add(ttl+ttl/eventlog.IndexPartitions))
