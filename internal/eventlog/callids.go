@@ -977,15 +977,20 @@ func (x *callIDIndex) waitIndexed(ctx context.Context, cursor uint64) error {
 // expire deletes the partitions that ended more than the TTL before now:
 // one range deletion. An entry the feeder records again in a later
 // partition (a duplicate recorded twice) stays until that one expires.
+// feedMu, which orders it with addEntry, is taken before mu, as
+// commitLocked takes them.
 func (x *callIDIndex) expire(now time.Time) {
+	if x.ttl == 0 {
+		return
+	}
+	x.feedMu.Lock()
+	defer x.feedMu.Unlock()
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	if x.closed || x.ttl == 0 {
+	if x.closed {
 		return
 	}
 	cutoff := uint64(now.Add(-x.ttl).UnixNano())
-	x.feedMu.Lock()
-	defer x.feedMu.Unlock()
 	parts := *x.parts.Load()
 	n, _ := slices.BinarySearch(parts, cutoff+1) // parts[:n] ended by cutoff
 	if n == 0 {
