@@ -145,7 +145,8 @@ func soak(o options, mk *maker, srvp **server) (code int, err error) {
 					}
 					mu.Lock()
 					lat = append(lat, d)
-					_ = whole.RecordValue(max(d.Microseconds(), 1)) // over a minute: counted as one
+					// Over the histogram's range (a minute): counted as a minute.
+					_ = whole.RecordValue(min(max(d.Microseconds(), 1), whole.HighestTrackableValue()))
 					mu.Unlock()
 				}
 			})
