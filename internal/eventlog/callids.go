@@ -92,9 +92,9 @@ const (
 	// indexBatch is the most entries the feeder commits at once.
 	indexBatch = 4096
 	// indexMaxOwn bounds the acknowledged appends the feeder holds while
-	// a gap before them stays open; past it, it forgets them and reads
-	// them back from the log.
-	indexMaxOwn = 1 << 20
+	// a gap before them stays open (about 20 MiB, a minute at 2,000/s);
+	// past it, it forgets them and reads them back from the log.
+	indexMaxOwn = 1 << 17
 	// indexFlushEvery is how often the feeder commits what it read: a
 	// commit per event would cost as much as the lookups.
 	indexFlushEvery = 50 * time.Millisecond
@@ -142,6 +142,9 @@ var (
 	metaKey     = []byte{'M'}
 	oldMetaKey  = []byte{'m'} // the meta of the layout before this one
 	errIndexOff = errors.New("eventlog: call id index closed")
+	// errBatchDropped: the feeder dropped its batch while adding a range
+	// it read, and reads from where the batch began again.
+	errBatchDropped = errors.New("eventlog: call id index: batch dropped")
 )
 
 const (
@@ -511,9 +514,10 @@ func (x *callIDIndex) takeAppended() {
 	}
 	if len(x.own) > indexMaxOwn {
 		// A gap that reading cannot close (the log unavailable): forget
-		// them, and read them back once it can.
+		// them, in a new map (a cleared one keeps its size), and read
+		// them back once it can.
 		x.readTo = max(x.readTo, x.ownNewest)
-		clear(x.own)
+		x.own = make(map[uint64]ownAppend)
 	}
 	x.addOwnLocked()
 }
@@ -526,15 +530,20 @@ func (x *callIDIndex) addOwnLocked() {
 		if !ok {
 			return
 		}
-		x.addLocked(a.cursor, a.msgID, a.at)
+		if !x.addLocked(a.cursor, a.msgID, a.at) {
+			return
+		}
 	}
 }
 
 // addLocked adds the event stored at cursor, the one after batchEnd or a
-// later one when those between are gone, to the batch. feedMu held.
-func (x *callIDIndex) addLocked(cursor uint64, msgID string, stored time.Time) {
+// later one when those between are gone, to the batch. False when the
+// batch was dropped instead (dropBatchLocked): batchEnd went back, and the
+// caller must add nothing after cursor, or batchEnd would pass the events
+// dropped. feedMu held.
+func (x *callIDIndex) addLocked(cursor uint64, msgID string, stored time.Time) bool {
 	if cursor <= x.batchEnd {
-		return
+		return true
 	}
 	delete(x.own, cursor)
 	x.fed++
@@ -546,14 +555,15 @@ func (x *callIDIndex) addLocked(cursor uint64, msgID string, stored time.Time) {
 			// Only a closed batch fails here: start it again.
 			x.log.Error("eventlog: call id index: add entry: reading again", "cursor", cursor, "err", err)
 			x.dropBatchLocked()
-			return
+			return false
 		}
 	}
 	x.batchEnd = cursor
 	x.batchAsOf = stored
 	if x.batch.Count() >= 2*indexBatch {
-		x.commitLocked()
+		x.commitLocked() // drops the batch if it fails
 	}
+	return x.batchEnd >= cursor
 }
 
 // dropBatchLocked forgets what the batch held: the feeder reads it again
@@ -619,7 +629,6 @@ func (x *callIDIndex) advanceLocked(indexed uint64, asOf time.Time, atHead bool)
 // cursor last (with an empty index and a TTL: from the oldest event the
 // TTL keeps), and the loop.
 func (x *callIDIndex) start(ctx context.Context, s jetstream.Stream, r logReader, checkpoint, last uint64) error {
-	x.stream, x.reader = s, r
 	if checkpoint == 0 && x.ttl > 0 && last > 0 {
 		from, err := r.seqAtTime(ctx, time.Now().Add(-x.ttl-x.width))
 		if err != nil {
@@ -630,6 +639,8 @@ func (x *callIDIndex) start(ctx context.Context, s jetstream.Stream, r logReader
 		}
 		checkpoint = from - 1
 	}
+	// Set only now: with a reader, close waits for the loop to end.
+	x.stream, x.reader = s, r
 	x.feedMu.Lock()
 	x.batchEnd, x.readTo = checkpoint, last
 	x.feedMu.Unlock()
@@ -736,7 +747,9 @@ func (x *callIDIndex) readLog(target uint64) {
 		}
 		cancel()
 		if err != nil {
-			x.log.Warn("eventlog: call id index: reading the log", "from", from, "err", err)
+			if !errors.Is(err, errBatchDropped) { // logged as it was dropped
+				x.log.Warn("eventlog: call id index: reading the log", "from", from, "err", err)
+			}
 			return // again at the next tick
 		}
 		x.takeAppended()
@@ -758,8 +771,7 @@ func (x *callIDIndex) readRange(ctx context.Context, from, end uint64) error {
 	}
 	x.feedMu.Lock()
 	defer x.feedMu.Unlock()
-	x.addRangeLocked(&r)
-	return nil
+	return x.addRangeLocked(&r)
 }
 
 // readThroughConsumer reads the events from cursor from up to target
@@ -816,8 +828,11 @@ func (x *callIDIndex) readThroughConsumer(ctx context.Context, from, target uint
 			return err
 		}
 		x.feedMu.Lock()
-		x.addRangeLocked(&r)
+		err = x.addRangeLocked(&r)
 		x.feedMu.Unlock()
+		if err != nil {
+			return err
+		}
 		x.takeAppended()
 		if r.complete || len(r.got) == 0 {
 			return nil
@@ -853,10 +868,15 @@ func (x *callIDIndex) fetchRange(ctx context.Context, from, end uint64) readResu
 
 // addRangeLocked adds the events read of a range, in order, and moves
 // batchEnd past the range when it was complete: nothing is stored between
-// its last event and the first one past it. feedMu held.
-func (x *callIDIndex) addRangeLocked(r *readResult) {
+// its last event and the first one past it. When the batch is dropped on
+// the way it stops, and the range is read again from batchEnd:
+// errBatchDropped. feedMu held.
+func (x *callIDIndex) addRangeLocked(r *readResult) error {
 	for _, e := range r.got {
-		x.addLocked(e.cursor, e.msgID, e.at)
+		if !x.addLocked(e.cursor, e.msgID, e.at) {
+			x.readTo = max(x.readTo, r.end)
+			return errBatchDropped
+		}
 		x.read++
 	}
 	if r.complete {
@@ -865,6 +885,7 @@ func (x *callIDIndex) addRangeLocked(r *readResult) {
 	if r.next > 0 {
 		x.batchEnd = max(x.batchEnd, r.next-1)
 	}
+	return nil
 }
 
 // probe asks the server for the log's head, which the feeder then reads up

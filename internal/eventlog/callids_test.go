@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -251,6 +252,49 @@ func getByCallID(t *testing.T, l *eventlog.Log, callID string) (*imbridgev1.Even
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	return l.GetByCallID(ctx, callID)
+}
+
+// An index that cannot start makes Open fail, naming the index, and
+// return: here a new index must find the first event its TTL keeps, and
+// the process's user may not read events directly. Closing an index whose
+// feeder never ran must not wait for it. The server's refusal is logged.
+func TestOpenFailsWhenTheIndexCannotStart(t *testing.T) {
+	s := startServer(t, func(o *server.Options) {
+		o.Users = []*server.User{
+			{Username: "writer", Password: "writer"},
+			{Username: "blind", Password: "blind", Permissions: &server.Permissions{
+				Publish: &server.SubjectPermission{Allow: []string{">"}, Deny: []string{"$JS.API.DIRECT.GET.>"}},
+			}},
+		}
+	})
+	addr := s.Addr().String()
+	w := openLog(t, eventlog.Config{NATSURL: "nats://writer:writer@" + addr, DataDir: t.TempDir()})
+	mustAppend(t, w, newEvent("org#app_x1", "org#app", "chat:txt"))
+
+	var logged testlog.Buffer
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		l, err := eventlog.Open(ctx, eventlog.Config{NATSURL: "nats://blind:blind@" + addr, DataDir: t.TempDir(),
+			CallIDIndexTTL: time.Hour, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+		if err == nil {
+			_ = l.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "call id index") {
+			t.Fatalf("Open with an index that cannot start: %v, want an error naming the call id index", err)
+		}
+		// The server's refusal reaches the log, not standard error.
+		if !strings.Contains(logged.String(), "Permissions Violation") {
+			t.Errorf("the permission denied is not logged; the log:\n%s", logged.String())
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("Open has not returned 2 minutes after its 3-s context: closing an index that never started waits for its feeder")
+	}
 }
 
 // Processes sharing one cluster each index every event, whichever process

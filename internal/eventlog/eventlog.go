@@ -284,6 +284,11 @@ func Open(ctx context.Context, cfg Config) (_ *Log, err error) {
 		nats.Name("imbridge-eventlog"),
 		nats.Timeout(connTimeout),
 		nats.DrainTimeout(10 * time.Second),
+		// Asynchronous errors (a permission denied, a slow consumer) go
+		// to the log, not to nats.go's default, standard error.
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			l.log.Warn("eventlog: NATS", "err", err)
+		}),
 	}
 	if cfg.NATSURL == "" {
 		if err := l.startServer(); err != nil {

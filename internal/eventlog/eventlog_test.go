@@ -66,10 +66,10 @@ func embedded(t testing.TB) eventlog.Config {
 }
 
 // startServer starts a standalone JetStream server on a random loopback
-// port, as an external cluster would be.
-func startServer(t testing.TB) *server.Server {
+// port, as an external cluster would be; each of with changes its options.
+func startServer(t testing.TB, with ...func(*server.Options)) *server.Server {
 	t.Helper()
-	s, err := server.NewServer(&server.Options{
+	opts := &server.Options{
 		ServerName: "external",
 		JetStream:  true,
 		StoreDir:   t.TempDir(),
@@ -77,7 +77,11 @@ func startServer(t testing.TB) *server.Server {
 		Port:       server.RANDOM_PORT,
 		NoLog:      true,
 		NoSigs:     true,
-	})
+	}
+	for _, w := range with {
+		w(opts)
+	}
+	s, err := server.NewServer(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,73 @@
+package eventlog
+
+import (
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// A commit that fails while the feeder adds a range it read drops the
+// batch: the feeder must stop there and read the range again, and never
+// move its checkpoint past events that are not in the index (a
+// redelivery of one of them would be stored twice).
+func TestDroppedBatchIsReadAgain(t *testing.T) {
+	dir := t.TempDir()
+	x, _, err := openIndex(filepath.Join(dir, "index"), 0, "epoch", 1<<20, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = x.close() })
+	// The batches of a read-only database fail to commit: the feeder's
+	// first commit, at 2*indexBatch entries, fails as an I/O error would.
+	roDir := filepath.Join(dir, "read-only")
+	db, err := pebble.Open(roDir, &pebble.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := pebble.Open(roDir, &pebble.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ro.Close() })
+
+	n := uint64(2*indexBatch + 10)
+	r := readResult{end: n, complete: true}
+	now := time.Now()
+	for c := uint64(1); c <= n; c++ {
+		r.got = append(r.got, ownAppend{c, "id" + strconv.FormatUint(c, 10), now})
+	}
+	x.feedMu.Lock()
+	x.batch = ro.NewBatch()
+	err = x.addRangeLocked(&r)
+	from, readTo := x.batchEnd+1, x.readTo
+	x.feedMu.Unlock()
+	if !errors.Is(err, errBatchDropped) {
+		t.Fatalf("adding a range whose commit fails: %v, want errBatchDropped", err)
+	}
+	if from != 1 || readTo < n {
+		t.Fatalf("after the drop the feeder reads from %d up to %d, want from 1 up to at least %d", from, readTo, n)
+	}
+
+	// The next tick reads the range again, and commits.
+	x.feedMu.Lock()
+	err = x.addRangeLocked(&r)
+	x.commitLocked()
+	indexed := x.indexed
+	x.feedMu.Unlock()
+	if err != nil || indexed != n {
+		t.Fatalf("reading the range again: %v, checkpoint %d, want nil and %d", err, indexed, n)
+	}
+	for c := uint64(1); c <= n; c++ {
+		if got, err := x.lookup("id" + strconv.FormatUint(c, 10)); err != nil || got != c {
+			t.Fatalf("lookup of the event at %d: %d, %v", c, got, err)
+		}
+	}
+}
