@@ -243,7 +243,7 @@ func TestClusterScaleOut(t *testing.T) {
 
 // startNATSCluster starts n clustered JetStream servers on loopback, as
 // nats-server's own tests do (jsClusterTempl): every node lists every
-// node's route, and the cluster ports are chosen free before any starts.
+// node's route, and the cluster ports are reserved before any starts.
 // It waits for a meta leader with every peer current, and shuts the nodes
 // down at cleanup. It returns the nodes and their client URLs, comma
 // separated.
@@ -256,15 +256,17 @@ func startNATSCluster(t *testing.T, n int) ([]*server.Server, string) {
 			s.WaitForShutdown()
 		}
 	})
+	reserved := clusterReservePorts(t, n)
 	var routes []*url.URL
-	for _, port := range clusterFreePorts(t, n) {
-		routes = append(routes, &url.URL{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", port)})
+	for _, l := range reserved {
+		routes = append(routes, &url.URL{Scheme: "nats-route", Host: l.Addr().String()})
 	}
 	var urls []string
 	for i := range n {
-		port := routes[i].Port()
-		var clusterPort int
-		if _, err := fmt.Sscan(port, &clusterPort); err != nil {
+		clusterPort := reserved[i].Addr().(*net.TCPAddr).Port
+		// Freed only now: no other listener, a node's or another test's,
+		// can take it in the seconds the nodes before take to start.
+		if err := reserved[i].Close(); err != nil {
 			t.Fatal(err)
 		}
 		s, err := server.NewServer(&server.Options{
@@ -311,19 +313,21 @@ func startNATSCluster(t *testing.T, n int) ([]*server.Server, string) {
 	return nodes, strings.Join(urls, ",")
 }
 
-// clusterFreePorts returns n distinct loopback ports that were free a moment ago.
-func clusterFreePorts(t *testing.T, n int) []int {
+// clusterReservePorts listens on n loopback ports, which the nodes' route
+// listeners take over one at a time; the listeners still open are closed
+// at cleanup.
+func clusterReservePorts(t *testing.T, n int) []net.Listener {
 	t.Helper()
-	var ports []int
+	var ls []net.Listener
 	for range n {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer l.Close() // held until all are chosen, so that they differ
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		t.Cleanup(func() { _ = l.Close() })
+		ls = append(ls, l)
 	}
-	return ports
+	return ls
 }
 
 // clusterPoll calls cond until it returns nil, and fails the test with its
