@@ -287,7 +287,7 @@ func Open(ctx context.Context, cfg Config) (_ *Log, err error) {
 		// Asynchronous errors (a permission denied, a slow consumer) go
 		// to the log, not to nats.go's default, standard error.
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
-			l.log.Warn("eventlog: NATS", "err", err)
+			l.log.Warn("eventlog: NATS reported an error", "err", err)
 		}),
 	}
 	if cfg.NATSURL == "" {
