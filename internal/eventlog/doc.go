@@ -89,11 +89,12 @@
 // or two.
 //
 // Memory is a fixed budget, however many events the log holds: the
-// index's block cache (16 MiB) and at most 4 memtables of 4 MiB; on disk
-// it takes about 80 bytes per call id. The duplicate window keeps every
-// message id stored within the window in the server's memory — in
-// embedded mode, imbridge's own memory; in external mode, on every
-// replica. Measured on nats-server v2.15.2 it costs about the id's length
+// index's block cache (16 MiB) and at most 4 memtables of 4 MiB, and
+// while a gap in the log stays open up to indexMaxOwn own appends waiting
+// for it (about 20 MiB); on disk it takes about 25 bytes per call id.
+// The duplicate window keeps every message id stored within the window in
+// the server's memory — in embedded mode, imbridge's own memory; in
+// external mode, on every replica. Measured on nats-server v2.15.2 it costs about the id's length
 // plus 80 bytes per message (a map entry, an entry struct and a slot in an
 // array; up to about 40 bytes more right after the map grows): 5,000
 // callbacks/s with the default 30 s window is 150,000 ids of 25 to 45

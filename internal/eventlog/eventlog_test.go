@@ -66,7 +66,8 @@ func embedded(t testing.TB) eventlog.Config {
 }
 
 // startServer starts a standalone JetStream server on a random loopback
-// port, as an external cluster would be; each of with changes its options.
+// port, as an external cluster would be; each function in with changes its
+// options first.
 func startServer(t testing.TB, with ...func(*server.Options)) *server.Server {
 	t.Helper()
 	opts := &server.Options{
