@@ -185,9 +185,9 @@ func (l *Log) Get(ctx context.Context, cursor uint64) (*imbridgev1.Event, error)
 	m, err := l.stream.GetMsg(ctx, cursor)
 	if err == nil {
 		data = m.Data
-	} else if errors.Is(err, jetstream.ErrMsgNotFound) && l.replicas > 1 {
-		// A direct get may be answered by a replica that has not caught up
-		// with a just-acknowledged append: ask the leader.
+	} else if errors.Is(err, jetstream.ErrMsgNotFound) {
+		// Answered by a replica or a mirror that may not have caught up
+		// with a just-acknowledged append (see leaderNext): ask the leader.
 		data, err = l.leaderGet(ctx, StreamName, msgGetRequest{Seq: cursor})
 	}
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
@@ -254,8 +254,10 @@ func (l *Log) leaderGet(ctx context.Context, stream string, req msgGetRequest) (
 
 // storedMsg is a message as the stream leader returns it.
 type storedMsg struct {
-	Data []byte    `json:"data"`
-	Time time.Time `json:"time"`
+	Subject  string    `json:"subject"`
+	Sequence uint64    `json:"seq"`
+	Data     []byte    `json:"data"`
+	Time     time.Time `json:"time"`
 }
 
 // leaderGetMsg is leaderGet with the time the message was stored.

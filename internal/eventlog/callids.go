@@ -222,10 +222,11 @@ type logReader interface {
 	// cursor from on, until fn returns false; jetstream.ErrMsgNotFound
 	// when none is stored from there on. It may be answered by a replica.
 	readBatch(ctx context.Context, from uint64, n int, fn func(cursor uint64, msgID string, stored time.Time) bool) error
-	// nextEvent reads the first event stored at cursor or after it,
-	// through the stream's leader: jetstream.ErrMsgNotFound when none.
-	nextEvent(ctx context.Context, cursor uint64) ([]byte, error)
-	// seqAtTime is the first cursor stored at or after t, 0 when none.
+	// leaderFirst is the first cursor req chooses, as the stream's
+	// leader knows it: 0 when none.
+	leaderFirst(ctx context.Context, req msgGetRequest) (uint64, error)
+	// seqAtTime is the first cursor stored at or after t, 0 when none
+	// (confirmed by the leader).
 	seqAtTime(ctx context.Context, t time.Time) (uint64, error)
 }
 
@@ -735,14 +736,16 @@ func (x *callIDIndex) readLog(target uint64) {
 			err = x.readRange(ctx, from, min(target, from+indexReadBatch-1))
 		}
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			// Nothing stored from there on, says whoever answered; a
-			// replica may lag, the leader may not: when it agrees, the
-			// events up to target are gone (purged, or past retention).
-			if _, err = x.reader.nextEvent(ctx, from); errors.Is(err, jetstream.ErrMsgNotFound) {
+			// Nothing stored from there on, says whoever answered, which
+			// may lag (see Log.leaderNext). When the leader has nothing up
+			// to target either, those events are gone (purged, or past
+			// retention); otherwise, read again at the next tick.
+			var next uint64
+			next, err = x.reader.leaderFirst(ctx, msgGetRequest{Seq: from, NextFor: allEvents})
+			if err == nil && (next == 0 || next > target) {
 				x.feedMu.Lock()
 				x.batchEnd = max(x.batchEnd, target)
 				x.feedMu.Unlock()
-				err = nil
 			}
 		}
 		cancel()

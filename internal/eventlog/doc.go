@@ -113,9 +113,13 @@
 //
 // # Reading
 //
-// Get and List read with direct gets, which every replica may answer; with
-// more than one replica a just-acknowledged event may not be visible to a
-// List yet, while Get and GetByCallID fall back to the stream leader. List
+// Get and List read with direct gets, which every replica, and every
+// mirror of the stream, may answer, lagging behind the leader: a
+// just-acknowledged event may not be visible to a List yet, while Get and
+// GetByCallID fall back to the stream leader. Where a lagging answer would
+// make a reader pass over events for good (a follower's history, the
+// tail's first fill, the call id index, the first event at a time), the
+// leader confirms its "nothing more" (Log.leaderNext). List
 // walks the stream oldest first with JetStream applying the subject
 // filter, and newest first in windows of sequences read backwards, checking
 // subjects in process; Query.MaxScan bounds the work of one call either

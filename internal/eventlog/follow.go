@@ -157,11 +157,18 @@ func (l *Log) backfill(ctx context.Context, t *tail, first, last uint64) error {
 				return true, nil
 			})
 		switch {
-		case errors.Is(err, jetstream.ErrMsgNotFound):
+		case errors.Is(err, jetstream.ErrMsgNotFound) || err == nil && (got == 0 || pending == 0):
+			if got < last {
+				// The answer ended before last: it may come from a replica
+				// that lags (see Log.leaderNext), and the tail must hold
+				// every message in [first, head]. Start empty instead:
+				// followers read history until the consumer's first message.
+				t.entries, t.bytes, t.first = nil, 0, last+1
+			}
 			return nil
 		case err != nil:
 			return err
-		case got == 0 || pending == 0 || got >= last:
+		case got >= last:
 			return nil
 		}
 		seq = got + 1
@@ -439,7 +446,8 @@ func (fl *Follower) heartbeat() Item {
 
 // history reads the next batch of stored messages after pos with a direct
 // get. h0 is the tail's head read before the request: every message up to
-// it was stored by then, so an answer of "nothing more" covers it.
+// it was stored by then, so an answer of "nothing more" that the leader
+// confirms covers it.
 func (fl *Follower) history(ctx context.Context, h0 uint64) error {
 	filter := fl.filters[0]
 	if len(fl.filters) > 1 {
@@ -470,15 +478,24 @@ func (fl *Follower) history(ctx context.Context, h0 uint64) error {
 			return err
 		}
 	}
-	if notFound {
-		fl.pos = max(fl.pos, h0)
-		return nil
-	}
-	if last > fl.pos {
-		fl.pos = last
-	}
-	if pending == 0 {
-		fl.pos = max(fl.pos, h0)
+	fl.pos = max(fl.pos, last)
+	if (notFound || pending == 0) && fl.pos < h0 {
+		// Nothing more up to h0, says whoever answered, which may lag
+		// (see Log.leaderNext): pass over the rest only when the leader
+		// agrees. Otherwise take the leader's next message, and read on
+		// from there: a copy that always lags cannot stall the follower.
+		m, err := fl.l.leaderNext(ctx, msgGetRequest{Seq: fl.pos + 1, NextFor: filter})
+		if err != nil {
+			return fmt.Errorf("eventlog: follow: %w", unavailable(err))
+		}
+		if m == nil || m.Sequence > h0 {
+			fl.pos = h0
+			return nil
+		}
+		if matchesAnySubject(fl.filters, m.Subject) {
+			fl.buf = append(fl.buf, &entry{seq: m.Sequence, subject: m.Subject, data: m.Data, dicts: fl.l.dicts})
+		}
+		fl.pos = m.Sequence
 	}
 	return nil
 }

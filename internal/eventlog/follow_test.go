@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
 	"github.com/imbridge/imbridge/internal/eventlog"
 )
@@ -342,6 +345,102 @@ func TestFollowerOvertakenByRetentionStops(t *testing.T) {
 		}
 		if !it.Heartbeat {
 			t.Fatalf("event %d delivered across a gap retention made", it.Cursor)
+		}
+	}
+}
+
+// A direct get may be answered by a copy of the stream that lags: a
+// follower replica on a cluster, or a mirror (mirror_direct), as here. It
+// sends only what it holds, and its "nothing more" covers only that: a
+// follower must not pass over the events it lacks, whether it starts from
+// the earliest event, with a filter, or from a time, nor may the tail.
+func TestFollowPassesOverNothingALaggingCopyLacks(t *testing.T) {
+	s := startServer(t)
+	eventlog.SetTailMaxEntries(t, 2) // followers from the earliest read history
+	l := openLog(t, eventlog.Config{NATSURL: s.ClientURL(), DataDir: t.TempDir(), Replicas: 1})
+	first := mustAppend(t, l, newEvent("org#lag_first", "org#lag", "chat:txt"))
+
+	// A mirror of the first event alone: once it holds it, it answers the
+	// events stream's direct gets, in turn with the stream, and lags ever
+	// after.
+	nc, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mirror, err := js.CreateStream(t.Context(), jetstream.StreamConfig{Name: "LAGGING", Mirror: &jetstream.StreamSource{
+		Name:          eventlog.StreamName,
+		FilterSubject: eventlog.SubjectPrefix + "." + eventlog.AppToken("org#lag") + ".>",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFor(t, waitEvent, 10*time.Millisecond, func() error {
+		info, err := mirror.Info(t.Context())
+		if err != nil || info.State.Msgs != 1 {
+			return fmt.Errorf("the mirror does not hold the first event: %v, %v", info, err)
+		}
+		return nil
+	})
+	since := time.Now()
+	all := append([]uint64{first}, cursorsOf(appendN(t, l, "lag", 6, nil), nil)...)
+	last := all[len(all)-1]
+
+	// The test shows something only if the mirror answers: it answers 404
+	// for the second event, which it lacks.
+	lagged := 0
+	for range 64 {
+		m, err := nc.Request("$JS.API.DIRECT.GET."+eventlog.StreamName, []byte(`{"seq":2}`), waitEvent)
+		if err != nil {
+			t.Fatalf("direct get: %v", err)
+		}
+		if m.Header.Get("Status") == "404" {
+			lagged++
+		}
+	}
+	if lagged == 0 {
+		t.Fatal("the mirror never answered a direct get: this test cannot show anything")
+	}
+
+	// drain reads until the follower has examined the whole log.
+	drain := func(fl *eventlog.Follower) []uint64 {
+		ctx, cancel := context.WithTimeout(t.Context(), waitEvent)
+		defer cancel()
+		var got []uint64
+		for {
+			it, err := fl.Next(ctx, 20*time.Millisecond)
+			if err != nil {
+				t.Fatalf("Next: %v (events so far %v)", err, got)
+			}
+			if !it.Heartbeat {
+				got = append(got, it.Cursor)
+			} else if it.Scanned >= last {
+				return got
+			}
+		}
+	}
+	for i := range 16 { // each direct get goes to the stream or the mirror
+		// A new process each time: its tail starts with a direct get too.
+		l := openLog(t, eventlog.Config{NATSURL: s.ClientURL(), DataDir: t.TempDir(), Replicas: 1})
+		for _, c := range []struct {
+			name   string
+			filter eventlog.Filter
+			start  eventlog.Start
+			want   []uint64
+		}{
+			{"from the earliest", eventlog.Filter{}, eventlog.Start{Earliest: true}, all},
+			{"one application from the earliest", eventlog.Filter{Appkey: "org#app"}, eventlog.Start{Earliest: true}, all[1:]},
+			{"from a time", eventlog.Filter{}, eventlog.Start{Time: since}, all[1:]},
+		} {
+			fl, err := l.Follow(t.Context(), c.filter, c.start)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameCursors(t, fmt.Sprintf("%s, follower %d", c.name, i), drain(fl), c.want)
 		}
 	}
 }

@@ -400,21 +400,44 @@ func (l *Log) seqAtTime(ctx context.Context, t time.Time) (uint64, error) {
 	_, err := l.directBatch(ctx, msgGetRequest{NextFor: allEvents, StartTime: &t}, false,
 		func(m *rawMsg) (bool, error) { seq = m.seq; return false, nil })
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return 0, nil
+		return l.leaderFirst(ctx, msgGetRequest{NextFor: allEvents, StartTime: &t})
 	}
 	return seq, err
 }
 
-// readBatch and nextEvent, with seqAtTime, are how the call id index's
+// leaderNext is the first message req (NextFor, from Seq or StartTime on)
+// chooses, without headers, as the stream's leader knows it: nil when
+// none.
+//
+// A direct get may be answered by any replica of the stream, or by a
+// mirror of it (mirror_direct), and any of them may lag: what it sends was
+// stored, but its "nothing more" (404, or nothing pending) covers only
+// what it holds. A reader that would pass over events on such an answer
+// asks the leader first, which does not lag.
+func (l *Log) leaderNext(ctx context.Context, req msgGetRequest) (*storedMsg, error) {
+	req.NoHeaders = true
+	m, err := l.leaderGetMsg(ctx, StreamName, req)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, nil
+	}
+	return m, err
+}
+
+// leaderFirst is leaderNext's cursor: 0 when none.
+func (l *Log) leaderFirst(ctx context.Context, req msgGetRequest) (uint64, error) {
+	m, err := l.leaderNext(ctx, req)
+	if m == nil || err != nil {
+		return 0, err
+	}
+	return m.Sequence, nil
+}
+
+// readBatch and leaderFirst, with seqAtTime, are how the call id index's
 // feeder reads the log (logReader).
 func (l *Log) readBatch(ctx context.Context, from uint64, n int, fn func(cursor uint64, msgID string, stored time.Time) bool) error {
 	_, err := l.directBatch(ctx, msgGetRequest{Seq: from, NextFor: allEvents, Batch: n}, true,
 		func(m *rawMsg) (bool, error) { return fn(m.seq, m.msgID, m.time), nil })
 	return err
-}
-
-func (l *Log) nextEvent(ctx context.Context, cursor uint64) ([]byte, error) {
-	return l.leaderGet(ctx, StreamName, msgGetRequest{Seq: cursor, NextFor: allEvents})
 }
 
 // Status codes of direct get answers.
