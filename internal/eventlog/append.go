@@ -266,6 +266,13 @@ func (l *Log) leaderGetMsg(ctx context.Context, stream string, req msgGetRequest
 	if err != nil {
 		return nil, err
 	}
+	if _, ok := ctx.Deadline(); !ok {
+		// A server that cannot answer (the stream offline, its leader
+		// moving) sends nothing at all.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultTimeout)
+		defer cancel()
+	}
 	resp, err := l.nc.RequestWithContext(ctx, msgGetPrefix+stream, body)
 	if err != nil {
 		return nil, err

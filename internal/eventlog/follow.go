@@ -479,24 +479,35 @@ func (fl *Follower) history(ctx context.Context, h0 uint64) error {
 		}
 	}
 	fl.pos = max(fl.pos, last)
-	if (notFound || pending == 0) && fl.pos < h0 {
-		// Nothing more up to h0, says whoever answered, which may lag
-		// (see Log.leaderNext): pass over the rest only when the leader
-		// agrees. Otherwise take the leader's next message, and read on
-		// from there: a copy that always lags cannot stall the follower.
-		m, err := fl.l.leaderNext(ctx, msgGetRequest{Seq: fl.pos + 1, NextFor: filter})
-		if err != nil {
-			return fmt.Errorf("eventlog: follow: %w", unavailable(err))
-		}
-		if m == nil || m.Sequence > h0 {
-			fl.pos = h0
-			return nil
-		}
-		if matchesAnySubject(fl.filters, m.Subject) {
-			fl.buf = append(fl.buf, &entry{seq: m.Sequence, subject: m.Subject, data: m.Data, dicts: fl.l.dicts})
-		}
-		fl.pos = m.Sequence
+	if pending > 0 || fl.pos >= h0 || len(fl.buf) > 0 {
+		// More follows, or events came: the end, if it is one, is
+		// confirmed by a later read, once they are delivered.
+		return nil
 	}
+	// Nothing more up to h0, says whoever answered, which may lag (see
+	// Log.leaderNext): pass over the rest only when the leader agrees.
+	// Otherwise take the leader's next message, and read on from there:
+	// a copy that always lags cannot stall the follower.
+	m, err := fl.l.leaderNext(ctx, msgGetRequest{Seq: fl.pos + 1, NextFor: filter})
+	if err != nil {
+		return fmt.Errorf("eventlog: follow: %w", unavailable(err))
+	}
+	if m == nil || m.Sequence > fl.pos+1 {
+		// The leader passes over events too, which retention may have
+		// dropped since the check above (or before it, where a copy
+		// that still held them answered).
+		if err := fl.checkRetention(ctx); err != nil {
+			return err
+		}
+	}
+	if m == nil || m.Sequence > h0 {
+		fl.pos = h0
+		return nil
+	}
+	if matchesAnySubject(fl.filters, m.Subject) {
+		fl.buf = append(fl.buf, &entry{seq: m.Sequence, subject: m.Subject, data: m.Data, dicts: fl.l.dicts})
+	}
+	fl.pos = m.Sequence
 	return nil
 }
 

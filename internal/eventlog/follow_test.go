@@ -349,6 +349,39 @@ func TestFollowerOvertakenByRetentionStops(t *testing.T) {
 	}
 }
 
+// laggingMirror makes a mirror of the events stream that holds only the
+// n events of appkey stored so far, and waits until it does: from then on
+// it answers the stream's direct gets, in turn with the stream, and lags
+// ever after, as a replica that falls behind would. It returns a
+// connection to the server.
+func laggingMirror(t *testing.T, url, appkey string, n uint64) *nats.Conn {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mirror, err := js.CreateStream(t.Context(), jetstream.StreamConfig{Name: "LAGGING", Mirror: &jetstream.StreamSource{
+		Name:          eventlog.StreamName,
+		FilterSubject: eventlog.SubjectPrefix + "." + eventlog.AppToken(appkey) + ".>",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFor(t, waitEvent, 10*time.Millisecond, func() error {
+		info, err := mirror.Info(t.Context())
+		if err != nil || info.State.Msgs != n {
+			return fmt.Errorf("the mirror does not hold the %d events of %s: %v, %v", n, appkey, info, err)
+		}
+		return nil
+	})
+	return nc
+}
+
 // A direct get may be answered by a copy of the stream that lags: a
 // follower replica on a cluster, or a mirror (mirror_direct), as here. It
 // sends only what it holds, and its "nothing more" covers only that: a
@@ -359,33 +392,7 @@ func TestFollowPassesOverNothingALaggingCopyLacks(t *testing.T) {
 	eventlog.SetTailMaxEntries(t, 2) // followers from the earliest read history
 	l := openLog(t, eventlog.Config{NATSURL: s.ClientURL(), DataDir: t.TempDir(), Replicas: 1})
 	first := mustAppend(t, l, newEvent("org#lag_first", "org#lag", "chat:txt"))
-
-	// A mirror of the first event alone: once it holds it, it answers the
-	// events stream's direct gets, in turn with the stream, and lags ever
-	// after.
-	nc, err := nats.Connect(s.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mirror, err := js.CreateStream(t.Context(), jetstream.StreamConfig{Name: "LAGGING", Mirror: &jetstream.StreamSource{
-		Name:          eventlog.StreamName,
-		FilterSubject: eventlog.SubjectPrefix + "." + eventlog.AppToken("org#lag") + ".>",
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkFor(t, waitEvent, 10*time.Millisecond, func() error {
-		info, err := mirror.Info(t.Context())
-		if err != nil || info.State.Msgs != 1 {
-			return fmt.Errorf("the mirror does not hold the first event: %v, %v", info, err)
-		}
-		return nil
-	})
+	nc := laggingMirror(t, s.ClientURL(), "org#lag", 1)
 	since := time.Now()
 	all := append([]uint64{first}, cursorsOf(appendN(t, l, "lag", 6, nil), nil)...)
 	last := all[len(all)-1]
@@ -442,5 +449,53 @@ func TestFollowPassesOverNothingALaggingCopyLacks(t *testing.T) {
 			}
 			sameCursors(t, fmt.Sprintf("%s, follower %d", c.name, i), drain(fl), c.want)
 		}
+	}
+}
+
+// A lagging copy may still hold events that retention dropped from the
+// stream: a follower that reads them from it must still stop at the gap
+// after them, not go on past it in silence.
+func TestFollowerStopsAtAGapBehindALaggingCopy(t *testing.T) {
+	s := startServer(t)
+	eventlog.SetTailMaxEntries(t, 2)
+	l := openLog(t, eventlog.Config{NATSURL: s.ClientURL(), DataDir: t.TempDir(), Replicas: 1, MaxBytes: 8 << 10})
+	raw := func(_ int, ev *imbridgev1.Event) { ev.RawBody = incompressible(1000) }
+	for i := range 3 {
+		ev := newEvent(fmt.Sprintf("org#lag_%d", i), "org#lag", "chat:txt")
+		raw(i, ev)
+		mustAppend(t, l, ev)
+	}
+	laggingMirror(t, s.ClientURL(), "org#lag", 3)
+	var fls []*eventlog.Follower
+	for range 16 { // each direct get goes to the stream or the mirror
+		fl, err := l.Follow(t.Context(), eventlog.Filter{}, eventlog.Start{Earliest: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fls = append(fls, fl)
+	}
+	// While they are not reading, 40 more events push the first ones out
+	// of the stream (not of the mirror).
+	appendN(t, l, "b", 40, raw)
+	for i, fl := range fls {
+		ctx, cancel := context.WithTimeout(t.Context(), waitEvent)
+		var got []uint64
+		for {
+			it, err := fl.Next(ctx, time.Second)
+			var expired *eventlog.CursorExpiredError
+			if errors.As(err, &expired) {
+				break
+			}
+			if err != nil {
+				t.Fatalf("follower %d: Next: %v (events so far %v)", i, err, got)
+			}
+			if it.Heartbeat {
+				continue
+			}
+			if got = append(got, it.Cursor); it.Cursor > 3 {
+				t.Fatalf("follower %d: events %v, delivered across the gap retention made after 3", i, got)
+			}
+		}
+		cancel()
 	}
 }
