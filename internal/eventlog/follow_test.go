@@ -386,15 +386,17 @@ func laggingMirror(t *testing.T, url, appkey string, n uint64) *nats.Conn {
 // follower replica on a cluster, or a mirror (mirror_direct), as here. It
 // sends only what it holds, and its "nothing more" covers only that: a
 // follower must not pass over the events it lacks, whether it starts from
-// the earliest event, with a filter, or from a time, nor may the tail.
-func TestFollowPassesOverNothingALaggingCopyLacks(t *testing.T) {
+// the earliest event, with a filter, or from a time, nor may the tail; Get
+// must find them, and a new process's call id index must record them.
+func TestReadersPassOverNothingALaggingCopyLacks(t *testing.T) {
 	s := startServer(t)
 	eventlog.SetTailMaxEntries(t, 2) // followers from the earliest read history
 	l := openLog(t, eventlog.Config{NATSURL: s.ClientURL(), DataDir: t.TempDir(), Replicas: 1})
 	first := mustAppend(t, l, newEvent("org#lag_first", "org#lag", "chat:txt"))
 	nc := laggingMirror(t, s.ClientURL(), "org#lag", 1)
 	since := time.Now()
-	all := append([]uint64{first}, cursorsOf(appendN(t, l, "lag", 6, nil), nil)...)
+	evs := appendN(t, l, "lag", 6, nil)
+	all := append([]uint64{first}, cursorsOf(evs, nil)...)
 	last := all[len(all)-1]
 
 	// The test shows something only if the mirror answers: it answers 404
@@ -448,6 +450,14 @@ func TestFollowPassesOverNothingALaggingCopyLacks(t *testing.T) {
 				t.Fatal(err)
 			}
 			sameCursors(t, fmt.Sprintf("%s, follower %d", c.name, i), drain(fl), c.want)
+		}
+		for _, ev := range evs {
+			if got, err := l.Get(t.Context(), ev.GetCursor()); err != nil || got.GetCallId() != ev.GetCallId() {
+				t.Fatalf("process %d: Get(%d): %v, %v; want %s", i, ev.GetCursor(), got.GetCallId(), err, ev.GetCallId())
+			}
+			if got, err := getByCallID(t, l, ev.GetCallId()); err != nil || got.GetCursor() != ev.GetCursor() {
+				t.Fatalf("process %d: GetByCallID(%s): %v, %v; want cursor %d", i, ev.GetCallId(), got.GetCursor(), err, ev.GetCursor())
+			}
 		}
 	}
 }
