@@ -77,18 +77,7 @@ func (l *Log) Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, 
 		}
 		switch seq, err := l.index.lookup(msgID); {
 		case err == nil:
-			held, err := l.holds(ctx, seq, msgID)
-			if err != nil {
-				return 0, false, fmt.Errorf("eventlog: Append %s: %w", ShortID(callID), unavailable(err))
-			}
-			if held {
-				return seq, true, nil
-			}
-			// The entry names a cursor where the log does not hold this
-			// call: a cluster that lost its newest writes has reused it,
-			// or its event never came back. Store the event; its entry
-			// replaces this one.
-			l.log.Warn("eventlog: the call id index names an event the log does not hold: storing the callback", "call_id", ShortID(callID), "cursor", seq)
+			return seq, true, nil
 		case errors.Is(err, ErrCorrupt):
 			// An unreadable entry cannot say the call id was stored:
 			// append (the duplicate window still catches a recent copy),
@@ -226,55 +215,29 @@ func (l *Log) GetByCallID(ctx context.Context, callID string) (*imbridgev1.Event
 		defer cancel()
 	}
 	msgID := MsgID(callID)
-	find := func() (*imbridgev1.Event, error) {
-		seq, err := l.index.lookup(msgID)
+	seq, err := l.index.lookup(msgID)
+	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) {
+		var info *jetstream.StreamInfo
+		if info, err = l.stream.Info(ctx); err == nil {
+			if err = l.index.waitIndexed(ctx, info.State.LastSeq); err == nil {
+				seq, err = l.index.lookup(msgID)
+			}
+		}
+	}
+	if err != nil {
 		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) {
 			return nil, err
 		}
-		if err != nil {
-			return nil, fmt.Errorf("eventlog: GetByCallID %s: %w", ShortID(callID), unavailable(err))
-		}
-		ev, err := l.Get(ctx, seq)
-		if err == nil && ev.GetCallId() != callID {
-			// A hash collision, or an entry naming a cursor the log
-			// reused, which the entry of the new append replaces.
-			return nil, ErrNotFound
-		}
-		return ev, err
+		return nil, fmt.Errorf("eventlog: GetByCallID %s: %w", ShortID(callID), unavailable(err))
 	}
-	ev, err := find()
-	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) {
-		// Once more when the index has recorded every event stored so far.
-		info, err := l.stream.Info(ctx)
-		if err == nil {
-			err = l.index.waitIndexed(ctx, info.State.LastSeq)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("eventlog: GetByCallID %s: %w", ShortID(callID), unavailable(err))
-		}
-		return find()
-	}
-	return ev, err
-}
-
-// holds says whether the log holds the event of msgID at cursor, or held
-// it until retention dropped it, as the call id index says. It asks the
-// leader: a lagging copy may lack a new event.
-func (l *Log) holds(ctx context.Context, cursor uint64, msgID string) (bool, error) {
-	m, err := l.leaderNext(ctx, msgGetRequest{Seq: cursor, NextFor: allEvents})
-	switch {
-	case err != nil:
-		return false, err
-	case m == nil:
-		return false, nil // past the newest event
-	case m.Sequence > cursor:
-		return true, nil // dropped: the log keeps no event before m
-	}
-	h, err := nats.DecodeHeadersMsg(m.Header)
+	ev, err := l.Get(ctx, seq)
 	if err != nil {
-		return false, fmt.Errorf("the event at %d: %w", cursor, err)
+		return nil, err
 	}
-	return h.Get(jetstream.MsgIDHeader) == msgID, nil
+	if ev.GetCallId() != callID { // a hash collision: not this call id
+		return nil, ErrNotFound
+	}
+	return ev, nil
 }
 
 // leaderGet reads one message through the stream leader
@@ -293,7 +256,6 @@ func (l *Log) leaderGet(ctx context.Context, stream string, req msgGetRequest) (
 type storedMsg struct {
 	Subject  string    `json:"subject"`
 	Sequence uint64    `json:"seq"`
-	Header   []byte    `json:"hdrs"`
 	Data     []byte    `json:"data"`
 	Time     time.Time `json:"time"`
 }

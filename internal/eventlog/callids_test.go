@@ -144,56 +144,6 @@ func TestIndexPastTheLogIsRebuilt(t *testing.T) {
 	}
 }
 
-// An index entry that names a cursor where the log does not hold its call
-// (a cluster that lost its newest writes reused the cursor, or has not
-// come back to it) must not make Append take a redelivery for a
-// duplicate: the event was not stored, and the vendor will not send it
-// again. An entry whose event retention dropped still is one.
-func TestIndexEntryTheLogDoesNotHoldIsStoredAgain(t *testing.T) {
-	cfg := embedded(t)
-	cfg.MaxBytes = 8 << 10
-	l := openLog(t, cfg)
-	// The vendor time of newEvent is long past: Append asks the index.
-	other := mustAppend(t, l, newEvent("org#app_other", "org#app", "chat:txt"))
-	for _, tc := range []struct {
-		name   string
-		callID string
-		cursor uint64
-	}{
-		{"a cursor reused by another event", "org#app_reused", other},
-		{"a cursor past the log's head", "org#app_lost", other + 100},
-	} {
-		if err := eventlog.SetIndexEntry(l, tc.callID, tc.cursor); err != nil {
-			t.Fatal(err)
-		}
-		c, dup, err := l.Append(t.Context(), newEvent(tc.callID, "org#app", "chat:txt"))
-		if err != nil || dup || c == tc.cursor {
-			t.Fatalf("%s: Append: cursor %d, duplicate %v, %v; want a new event", tc.name, c, dup, err)
-		}
-		if ev, err := getByCallID(t, l, tc.callID); err != nil || ev.GetCursor() != c {
-			t.Fatalf("%s: GetByCallID: %d, %v; want cursor %d", tc.name, ev.GetCursor(), err, c)
-		}
-	}
-
-	// Retention drops the first event; a redelivery of it is still a
-	// duplicate.
-	first := newEvent("org#app_dropped", "org#app", "chat:txt")
-	first.RawBody = incompressible(1000)
-	c := mustAppend(t, l, first)
-	indexedUpTo(t, l, c)
-	for i := range 12 {
-		ev := newEvent(fmt.Sprintf("org#app_filler%d", i), "org#app", "chat:txt")
-		ev.RawBody = incompressible(1000)
-		mustAppend(t, l, ev)
-	}
-	if _, err := l.Get(t.Context(), c); !errors.Is(err, eventlog.ErrNotFound) {
-		t.Fatalf("Get(%d) after 12 KB more: %v, want it dropped by retention", c, err)
-	}
-	if got, dup, err := l.Append(t.Context(), first); err != nil || !dup || got != c {
-		t.Fatalf("redelivery of a dropped event: cursor %d, duplicate %v, %v; want a duplicate of %d", got, dup, err, c)
-	}
-}
-
 // Append asks the call id index only for events whose vendor time says an
 // earlier copy could be older than the duplicate window: live callbacks
 // skip it, redeliveries (old timestamps), events without a time and times

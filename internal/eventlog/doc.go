@@ -104,12 +104,7 @@
 // append.
 //
 // The index is exact in practice: keys are 128-bit hashes of the message
-// id, and GetByCallID checks the stored event's call id. Before Append
-// takes a callback for a duplicate on the index's word, it asks the stream
-// leader whether the named cursor holds that message id (or was dropped by
-// retention): a cluster that lost its newest writes reuses their cursors,
-// and an entry naming one must not turn away the redelivery that would
-// store the lost event again. An index whose
+// id, and GetByCallID checks the stored event's call id. An index whose
 // epoch is not the log's (the stream was recreated) is emptied and rebuilt
 // from the log, as is a new one, from the events of the last
 // CallIDIndexTTL. Earlier versions kept the index in the KV bucket

@@ -26,19 +26,6 @@ func CorruptIndexEntry(l *Log, callID string) error {
 	return x.db.Set(k[:], []byte{0xff}, nil)
 }
 
-// SetIndexEntry records in the call id index, as its feeder would, that
-// callID was stored at cursor just now.
-func SetIndexEntry(l *Log, callID string, cursor uint64) error {
-	x := l.index
-	x.feedMu.Lock()
-	defer x.feedMu.Unlock()
-	b := x.db.NewBatch()
-	if err := x.addEntry(b, MsgID(callID), cursor, time.Now()); err != nil {
-		return err
-	}
-	return b.Commit(nil)
-}
-
 // IndexPartitions is the call id index's TTL over the width of an expiry
 // slot.
 const IndexPartitions = indexPartitions

@@ -406,7 +406,8 @@ func (l *Log) seqAtTime(ctx context.Context, t time.Time) (uint64, error) {
 }
 
 // leaderNext is the first message req (NextFor, from Seq or StartTime on)
-// chooses, as the stream's leader knows it: nil when none.
+// chooses, without headers, as the stream's leader knows it: nil when
+// none.
 //
 // A direct get may be answered by any replica of the stream, or by a
 // mirror of it (mirror_direct), and any of them may lag: what it sends was
@@ -414,6 +415,7 @@ func (l *Log) seqAtTime(ctx context.Context, t time.Time) (uint64, error) {
 // what it holds. A reader that would pass over events on such an answer
 // asks the leader first, which does not lag.
 func (l *Log) leaderNext(ctx context.Context, req msgGetRequest) (*storedMsg, error) {
+	req.NoHeaders = true
 	m, err := l.leaderGetMsg(ctx, StreamName, req)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return nil, nil
