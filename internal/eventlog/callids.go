@@ -101,9 +101,14 @@ const (
 	// indexExpireEvery is how often expired partitions are deleted.
 	indexExpireEvery = time.Minute
 	// indexProbeEvery is how often an idle feeder asks the server whether
-	// it is at the log's head (and so current), when nobody waits for it.
+	// it is at the log's head (and so current), when nobody waits for it,
+	// and how often a busy one checks that the log is still the one it
+	// recorded (checkLog).
 	indexProbeEvery = time.Second
 	hashLen         = 16
+	// lostCheckpoint, as the stored checkpoint, says that the log lost
+	// events the index had recorded: the next Open rebuilds it.
+	lostCheckpoint = math.MaxUint64
 )
 
 // The feeder's reads (variables for the tests).
@@ -289,6 +294,8 @@ func openIndex(dir string, ttl time.Duration, epoch string, last uint64, log *sl
 		rebuild = "new" // not worth a warning
 	case gotEpoch != epoch:
 		rebuild = "it belongs to another log (the stream was recreated)"
+	case checkpoint == lostCheckpoint:
+		rebuild = "the log lost events it had recorded while imbridge ran (a power loss, or a restore)"
 	case checkpoint > last:
 		rebuild = fmt.Sprintf("it recorded events up to cursor %d, but the log ends at %d (events lost in a power loss, or a restore)", checkpoint, last)
 	case gotWidth == 0 && x.width != 0:
@@ -664,7 +671,7 @@ func (x *callIDIndex) loop() {
 		expire = t.C
 	}
 	var lastFed uint64
-	var lastProbe time.Time
+	var lastProbe, lastCheck time.Time
 	for {
 		select {
 		case <-x.stop:
@@ -677,9 +684,17 @@ func (x *callIDIndex) loop() {
 			x.feedMu.Lock()
 			fed := x.fed
 			x.feedMu.Unlock()
-			if probeAlways || !x.isCaughtUp() || fed == lastFed && (x.waiters.Load() > 0 || time.Since(lastProbe) >= indexProbeEvery) {
+			switch {
+			case probeAlways || !x.isCaughtUp() || fed == lastFed && (x.waiters.Load() > 0 || time.Since(lastProbe) >= indexProbeEvery):
 				x.probe()
-				lastProbe = time.Now()
+				lastProbe, lastCheck = time.Now(), time.Now()
+			case time.Since(lastCheck) >= indexProbeEvery:
+				// Busy: the appends bring the head; only check that the
+				// log is still the one recorded.
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				x.checkLog(ctx)
+				cancel()
+				lastCheck = time.Now()
 			}
 			lastFed = fed
 		case now := <-expire:
@@ -893,24 +908,13 @@ func (x *callIDIndex) addRangeLocked(r *readResult) error {
 
 // probe asks the server for the log's head, which the feeder then reads up
 // to: once it is indexed, every event stored before the probe began is,
-// and the index is current. The probe also notices a log recreated under
-// the index.
+// and the index is current. It checks the log first (checkLog).
 func (x *callIDIndex) probe() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	asOf := time.Now()
-	info, err := x.stream.Info(ctx)
-	if err != nil {
-		return
-	}
-	if epochOf(info.Created) != x.epoch {
-		err := fmt.Errorf("%w: the stream %s was recreated (epoch %s, was %s): restart imbridge", ErrUnavailable, StreamName, epochOf(info.Created), x.epoch)
-		x.broken.Store(&err)
-		x.log.Error("eventlog: call id index stopped", "err", err)
-		x.feedMu.Lock()
-		close(x.wake)
-		x.wake = make(chan struct{})
-		x.feedMu.Unlock()
+	info := x.checkLog(ctx)
+	if info == nil {
 		return
 	}
 	x.feedMu.Lock()
@@ -925,6 +929,62 @@ func (x *callIDIndex) probe() {
 		x.mark = &headMark{cursor: last, at: asOf}
 	}
 	x.commitLocked()
+}
+
+// checkLog asks the server for the log's state, and stops the feeder when
+// the log is no longer the one the index recorded: the stream was
+// recreated, or it lost events the index recorded. It returns the state,
+// or nil when the feeder stopped or the server did not answer.
+func (x *callIDIndex) checkLog(ctx context.Context) *jetstream.StreamInfo {
+	x.feedMu.Lock()
+	recorded := x.indexed // all stored before the server is asked
+	x.feedMu.Unlock()
+	info, err := x.stream.Info(ctx)
+	if err != nil {
+		return nil
+	}
+	switch {
+	case epochOf(info.Created) != x.epoch:
+		x.stopFeeding(fmt.Errorf("%w: the stream %s was recreated (epoch %s, was %s): restart imbridge", ErrUnavailable, StreamName, epochOf(info.Created), x.epoch))
+		return nil
+	case info.State.LastSeq < recorded:
+		// The servers lost their newest writes (a power loss, a restore)
+		// and will store new events under those cursors: entries naming
+		// them would take redeliveries of the lost events, the one way
+		// to store them again, for duplicates. Only a rebuild can tell
+		// which, and the next Open must rebuild even if the log has grown
+		// back past the checkpoint by then.
+		x.feedMu.Lock()
+		x.markLostLocked()
+		x.feedMu.Unlock()
+		x.stopFeeding(fmt.Errorf("%w: the stream %s ends at %d, but the call id index recorded events up to %d: the servers lost their newest writes; restart imbridge to rebuild the index", ErrUnavailable, StreamName, info.State.LastSeq, recorded))
+		return nil
+	}
+	return info
+}
+
+// stopFeeding stops the feeder for good with err, which Append then fails
+// with where it needs the index, and wakes whoever waits for it.
+func (x *callIDIndex) stopFeeding(err error) {
+	x.broken.Store(&err)
+	x.log.Error("eventlog: call id index stopped", "err", err)
+	x.feedMu.Lock()
+	close(x.wake)
+	x.wake = make(chan struct{})
+	x.feedMu.Unlock()
+}
+
+// markLostLocked records lostCheckpoint as the checkpoint, durably: the
+// next Open rebuilds the index. feedMu held.
+func (x *callIDIndex) markLostLocked() {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.closed {
+		return
+	}
+	if err := x.db.Set(metaKey, x.metaValue(lostCheckpoint), pebble.Sync); err != nil {
+		x.log.Error("eventlog: call id index: marking it for a rebuild", "err", err)
+	}
 }
 
 func (x *callIDIndex) isCaughtUp() bool { return x.up.Load() }

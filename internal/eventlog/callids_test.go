@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -141,6 +144,94 @@ func TestIndexPastTheLogIsRebuilt(t *testing.T) {
 		if got, err := l.GetByCallID(t.Context(), id); err != nil || got.GetCursor() != want {
 			t.Errorf("GetByCallID %s: %v, %v; want cursor %d", id, got.GetCursor(), err, want)
 		}
+	}
+}
+
+// A cluster that loses its newest writes while imbridge runs (a power loss
+// on every server, a restore from a backup) stores new events under the
+// lost cursors, and the index's entries for the lost events would take
+// their redeliveries, the one way to store them again, for duplicates. The
+// index must notice and stop: such a redelivery is refused (the vendor
+// retries it), live callbacks are still stored, and the next Open rebuilds
+// the index, though the log has grown back to its old checkpoint by then.
+func TestIndexStopsWhenTheLogLosesItsNewestWrites(t *testing.T) {
+	store := t.TempDir()
+	s := startServer(t, func(o *server.Options) { o.StoreDir = store })
+	port := s.Addr().(*net.TCPAddr).Port
+	// restart stops the server and starts it again on the same port and
+	// store, first copying the store to save, or replacing it by restore.
+	restart := func(save, restore string) {
+		t.Helper()
+		s.Shutdown()
+		s.WaitForShutdown()
+		if save != "" {
+			if err := os.CopyFS(save, os.DirFS(store)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if restore != "" {
+			if err := os.RemoveAll(store); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.CopyFS(store, os.DirFS(restore)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s = startServer(t, func(o *server.Options) { o.StoreDir, o.Port = store, port })
+	}
+	cfg := eventlog.Config{NATSURL: s.ClientURL(), DataDir: t.TempDir(), Logger: quiet}
+	l, err := eventlog.Open(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = l.Close() }() // closed below; Close is idempotent
+	// appendOnce appends ev until the log answers, through reconnections.
+	appendOnce := func(ev *imbridgev1.Event) uint64 {
+		t.Helper()
+		var c uint64
+		checkFor(t, time.Minute, 50*time.Millisecond, func() error {
+			var err error
+			c, _, err = l.Append(t.Context(), ev)
+			return err
+		})
+		return c
+	}
+
+	kept := mustAppend(t, l, newEvent("org#app_kept", "org#app", "chat:txt"))
+	backup := filepath.Join(t.TempDir(), "backup")
+	restart(backup, "")
+	lostEvent := newEvent("org#app_lost", "org#app", "chat:txt") // an old vendor time: Append asks the index
+	lost := appendOnce(lostEvent)
+	indexedUpTo(t, l, lost)
+	restart("", backup) // the log ends at kept again
+
+	// Until the feeder notices (its next check after the reconnection),
+	// the stale entry answers; then the redelivery is refused.
+	checkFor(t, time.Minute, 50*time.Millisecond, func() error {
+		c, dup, err := l.Append(t.Context(), lostEvent)
+		if err != nil && errors.Is(err, eventlog.ErrUnavailable) && strings.Contains(err.Error(), "lost their newest writes") {
+			return nil
+		}
+		return fmt.Errorf("redelivery of an event the log lost: cursor %d, duplicate %v, %v; want it refused", c, dup, err)
+	})
+	live := newEvent("org#app_live", "org#app", "chat:txt")
+	live.VendorTime = timestamppb.Now() // within the duplicate window: no index needed
+	if c := appendOnce(live); c != lost {
+		t.Errorf("a live callback after the loss: cursor %d, want the lost cursor %d reused", c, lost)
+	}
+	if err := l.Close(); err != nil {
+		// The servers lost consumers of this process's too, and it may
+		// still be reconnecting: Close says so, and releases the rest.
+		t.Logf("Close after the loss: %v", err)
+	}
+
+	// The log is back at the old checkpoint, and a new process rebuilds.
+	l2 := openLog(t, cfg)
+	if c, dup, err := l2.Append(t.Context(), lostEvent); err != nil || dup || c <= lost {
+		t.Errorf("redelivery of the lost event after a restart: cursor %d, duplicate %v, %v; want it stored anew", c, dup, err)
+	}
+	if c, dup, err := l2.Append(t.Context(), newEvent("org#app_kept", "org#app", "chat:txt")); err != nil || !dup || c != kept {
+		t.Errorf("redelivery of a kept event after a restart: cursor %d, duplicate %v, %v; want a duplicate of %d", c, dup, err, kept)
 	}
 }
 

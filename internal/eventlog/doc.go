@@ -107,7 +107,13 @@
 // id, and GetByCallID checks the stored event's call id. An index whose
 // epoch is not the log's (the stream was recreated) is emptied and rebuilt
 // from the log, as is a new one, from the events of the last
-// CallIDIndexTTL. Earlier versions kept the index in the KV bucket
+// CallIDIndexTTL. While it runs, the feeder checks every second that the
+// log is still the one it recorded: when the stream was recreated, or its
+// head went below the checkpoint (the servers lost their newest writes and
+// will reuse those cursors, which entries still name), the index stops.
+// Append then refuses, with ErrUnavailable, the callbacks that need it
+// (the vendor retries them), live ones are still stored, and the next
+// Open rebuilds it. Earlier versions kept the index in the KV bucket
 // IMBRIDGE_CALL_IDS, every key of which the server held in memory; Open
 // deletes it.
 //
