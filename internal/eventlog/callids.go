@@ -201,7 +201,7 @@ type callIDIndex struct {
 	mark      *headMark
 	fed       uint64
 	read      uint64
-	stopped   bool                  // closed: nothing more is committed
+	stopped   bool                  // closed, or the log lost what it recorded: nothing more is committed
 	broken    atomic.Pointer[error] // the feeder cannot go on: Append fails with it
 
 	// This process's appends, as Append hands them over (appendedMu), and,
@@ -940,7 +940,9 @@ func (x *callIDIndex) checkLog(ctx context.Context) *jetstream.StreamInfo {
 	recorded := x.indexed // all stored before the server is asked
 	x.feedMu.Unlock()
 	info, err := x.stream.Info(ctx)
-	if err != nil {
+	if err != nil || info.Cluster != nil && info.Cluster.Leader == "" {
+		// A stream without a leader has every replica answer from its
+		// own state, which may lag: no answer.
 		return nil
 	}
 	switch {
@@ -974,9 +976,11 @@ func (x *callIDIndex) stopFeeding(err error) {
 	x.feedMu.Unlock()
 }
 
-// markLostLocked records lostCheckpoint as the checkpoint, durably: the
+// markLostLocked records lostCheckpoint as the checkpoint, durably, and
+// commits nothing more (not even at close, which would overwrite it): the
 // next Open rebuilds the index. feedMu held.
 func (x *callIDIndex) markLostLocked() {
+	x.stopped = true
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	if x.closed {

@@ -71,3 +71,39 @@ func TestDroppedBatchIsReadAgain(t *testing.T) {
 		}
 	}
 }
+
+// Once the feeder found that the log lost events it recorded, nothing it
+// still holds may be committed, not even by close: that would overwrite
+// the mark that makes the next Open rebuild the index.
+func TestCloseKeepsTheLostMark(t *testing.T) {
+	dir := t.TempDir()
+	quiet := slog.New(slog.DiscardHandler)
+	x, _, err := openIndex(dir, 0, "epoch", 0, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	x.feedMu.Lock()
+	for c := uint64(1); c <= 10; c++ {
+		x.addLocked(c, "id"+strconv.FormatUint(c, 10), now)
+	}
+	x.commitLocked()
+	x.markLostLocked()
+	x.feedMu.Unlock()
+	// An acknowledgement handed over just before the feeder stopped,
+	// which close takes.
+	x.appended = append(x.appended, ownAppend{11, "id11", now})
+	x.takeAppended()
+	if err := x.close(); err != nil {
+		t.Fatal(err)
+	}
+	// The log has grown back past the old checkpoint by the restart.
+	y, checkpoint, err := openIndex(dir, 0, "epoch", 20, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = y.close() }()
+	if checkpoint != 0 {
+		t.Fatalf("reopened at checkpoint %d after the log lost events, want 0 (rebuilt)", checkpoint)
+	}
+}
