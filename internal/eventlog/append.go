@@ -62,11 +62,8 @@ func (l *Log) Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, 
 	if err != nil {
 		return 0, false, err
 	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, defaultTimeout)
-		defer cancel()
-	}
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
 	msgID := MsgID(callID)
 	if !l.withinWindow(ev.GetVendorTime(), time.Now()) {
 		// The index must know every event stored before the duplicate
@@ -208,12 +205,9 @@ func (l *Log) GetByCallID(ctx context.Context, callID string) (*imbridgev1.Event
 	if callID == "" {
 		return nil, ErrNotFound
 	}
-	if _, ok := ctx.Deadline(); !ok {
-		// The wait for the index below must end, as Append's does.
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, defaultTimeout)
-		defer cancel()
-	}
+	// The wait for the index below must end, as Append's does.
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
 	msgID := MsgID(callID)
 	seq, err := l.index.lookup(msgID)
 	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) {
@@ -266,13 +260,8 @@ func (l *Log) leaderGetMsg(ctx context.Context, stream string, req msgGetRequest
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := ctx.Deadline(); !ok {
-		// A server that cannot answer (the stream offline, its leader
-		// moving) sends nothing at all.
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, defaultTimeout)
-		defer cancel()
-	}
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
 	resp, err := l.nc.RequestWithContext(ctx, msgGetPrefix+stream, body)
 	if err != nil {
 		return nil, err

@@ -691,9 +691,7 @@ func (x *callIDIndex) loop() {
 			case time.Since(lastCheck) >= indexProbeEvery:
 				// Busy: the appends bring the head; only check that the
 				// log is still the one recorded.
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				x.checkLog(ctx)
-				cancel()
+				x.checkLog()
 				lastCheck = time.Now()
 			}
 			lastFed = fed
@@ -910,10 +908,8 @@ func (x *callIDIndex) addRangeLocked(r *readResult) error {
 // to: once it is indexed, every event stored before the probe began is,
 // and the index is current. It checks the log first (checkLog).
 func (x *callIDIndex) probe() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
 	asOf := time.Now()
-	info := x.checkLog(ctx)
+	info := x.checkLog()
 	if info == nil {
 		return
 	}
@@ -935,10 +931,12 @@ func (x *callIDIndex) probe() {
 // the log is no longer the one the index recorded: the stream was
 // recreated, or it lost events the index recorded. It returns the state,
 // or nil when the feeder stopped or the server did not answer.
-func (x *callIDIndex) checkLog(ctx context.Context) *jetstream.StreamInfo {
+func (x *callIDIndex) checkLog() *jetstream.StreamInfo {
 	x.feedMu.Lock()
 	recorded := x.indexed // all stored before the server is asked
 	x.feedMu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
 	info, err := x.stream.Info(ctx)
 	if err != nil || info.Cluster != nil && info.Cluster.Leader == "" {
 		// A stream without a leader has every replica answer from its

@@ -330,6 +330,15 @@ const (
 	defaultTimeout   = 10 * time.Second
 )
 
+// withDefaultTimeout bounds ctx by defaultTimeout when it has no deadline:
+// a server that cannot answer a request sends nothing at all.
+func withDefaultTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, defaultTimeout)
+}
+
 // directBatch sends a direct get and hands each message to fn in stream
 // order until fn returns false. For batch requests it returns the number
 // of matching messages after the last one sent (when fn did not stop
@@ -339,11 +348,8 @@ func (l *Log) directBatch(ctx context.Context, req msgGetRequest, withTime bool,
 	if err != nil {
 		return 0, err
 	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, defaultTimeout)
-		defer cancel()
-	}
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
 	// A channel as long as the answer (the messages and the end-of-batch
 	// status): SubscribeSync would allocate 64Ki slots per call.
 	inbox := l.nc.NewInbox()

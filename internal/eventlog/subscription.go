@@ -233,11 +233,8 @@ func (l *Log) DeleteSubscription(ctx context.Context, appkey, id string) error {
 // not be applied: acknowledging again is always safe.
 func (l *Log) Acknowledge(ctx context.Context, appkey, id string, cursors []uint64) error {
 	name := consumerName(appkey, id)
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, defaultTimeout)
-		defer cancel()
-	}
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
 	cons, err := l.consumer(ctx, appkey, id)
 	if err != nil {
 		return fmt.Errorf("eventlog: acknowledge: %w", err)
