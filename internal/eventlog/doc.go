@@ -113,7 +113,8 @@
 // will reuse those cursors, which entries still name), the index stops.
 // Append then refuses, with ErrUnavailable, the callbacks that need it
 // (the vendor retries them), live ones are still stored, and the next
-// Open rebuilds it. Earlier versions kept the index in the KV bucket
+// Open rebuilds it. A loss that new appends have grown back over by the
+// check goes unnoticed. Earlier versions kept the index in the KV bucket
 // IMBRIDGE_CALL_IDS, every key of which the server held in memory; Open
 // deletes it.
 //
