@@ -250,6 +250,7 @@ func (l *Log) leaderGet(ctx context.Context, stream string, req msgGetRequest) (
 type storedMsg struct {
 	Subject  string    `json:"subject"`
 	Sequence uint64    `json:"seq"`
+	Header   []byte    `json:"hdrs"`
 	Data     []byte    `json:"data"`
 	Time     time.Time `json:"time"`
 }

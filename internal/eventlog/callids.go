@@ -91,6 +91,10 @@ const (
 	indexMemTables     = 4
 	// indexBatch is the most entries the feeder commits at once.
 	indexBatch = 4096
+	// indexMaxPassed bounds the acknowledgements at cursors the feeder
+	// had passed that it holds until checkPassed looks into them: one is
+	// enough to notice a loss.
+	indexMaxPassed = 1024
 	// indexMaxOwn bounds the acknowledged appends the feeder holds while
 	// a gap before them stays open (about 20 MiB, a minute at 2,000/s);
 	// past it, it forgets them and reads them back from the log.
@@ -160,6 +164,10 @@ const (
 // probeAlways makes the loop probe at every tick, busy or not (tests).
 var probeAlways = false
 
+// skipTailCheck keeps checkLog from comparing the log's head with the
+// checkpoint, so that a test sees what checkPassed notices alone.
+var skipTailCheck = false
+
 // callIDIndex is the local call id index and its feeder.
 type callIDIndex struct {
 	db     *pebble.DB
@@ -207,12 +215,14 @@ type callIDIndex struct {
 	// This process's appends, as Append hands them over (appendedMu), and,
 	// the loop's alone, those past batchEnd that a gap still keeps out of
 	// the batch, the newest cursor among them, and that cursor at each
-	// tick of the last indexGapGrace.
+	// tick of the last indexGapGrace; and those acknowledged at a cursor
+	// the feeder had passed already, which checkPassed looks into.
 	appendedMu sync.Mutex
 	appended   []ownAppend
 	own        map[uint64]ownAppend
 	ownNewest  uint64
 	newestAt   []cursorAt
+	passed     []ownAppend
 
 	up      atomic.Bool  // set when the feeder first reached the head
 	waiters atomic.Int32 // callers waiting for the feeder: probe at once
@@ -230,6 +240,9 @@ type logReader interface {
 	// leaderFirst is the first cursor req chooses, as the stream's
 	// leader knows it: 0 when none.
 	leaderFirst(ctx context.Context, req msgGetRequest) (uint64, error)
+	// leaderMsgID is the message id of the event at cursor, as the
+	// stream's leader knows it: jetstream.ErrMsgNotFound when none.
+	leaderMsgID(ctx context.Context, cursor uint64) (string, error)
 	// seqAtTime is the first cursor stored at or after t, 0 when none
 	// (confirmed by the leader).
 	seqAtTime(ctx context.Context, t time.Time) (uint64, error)
@@ -515,9 +528,12 @@ func (x *callIDIndex) takeAppended() {
 	x.feedMu.Lock()
 	defer x.feedMu.Unlock()
 	for _, a := range got {
-		if a.cursor > x.batchEnd {
+		switch {
+		case a.cursor > x.batchEnd:
 			x.own[a.cursor] = a
 			x.ownNewest = max(x.ownNewest, a.cursor)
+		case len(x.passed) < indexMaxPassed:
+			x.passed = append(x.passed, a)
 		}
 	}
 	if len(x.own) > indexMaxOwn {
@@ -727,6 +743,52 @@ func (x *callIDIndex) step() {
 	x.feedMu.Lock()
 	x.commitLocked()
 	x.feedMu.Unlock()
+	x.checkPassed()
+}
+
+// checkPassed looks into the own appends acknowledged at cursors the
+// feeder had passed already, once those are committed. Such an
+// acknowledgement is rare: it came more than indexGapGrace late, and the
+// feeder read the event from the log meanwhile, so the index holds its
+// call id at that cursor. When the index does not hold the call id at all
+// but the stream's leader holds the event at that cursor, the feeder
+// recorded something else there (or nothing): the log lost those writes
+// and stored new events under their cursors since. checkLog sees such a
+// loss only while the log is shorter than it was; at a few thousand
+// appends a second it grows back past the checkpoint within its second,
+// and then this process's own acknowledgements at the reused cursors are
+// what tells. The feeder stops as checkLog's does.
+func (x *callIDIndex) checkPassed() {
+	x.feedMu.Lock()
+	var due []ownAppend
+	keep := x.passed[:0]
+	for _, a := range x.passed {
+		if a.cursor <= x.indexed {
+			due = append(due, a)
+		} else {
+			keep = append(keep, a) // in the batch: looked up once committed
+		}
+	}
+	x.passed = keep
+	x.feedMu.Unlock()
+	for _, a := range due {
+		if _, err := x.lookup(a.msgID); !errors.Is(err, ErrNotFound) {
+			continue // recorded; or unreadable, which lookups report
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), defaultTimeout)
+		held, err := x.reader.leaderMsgID(ctx, a.cursor)
+		cancel()
+		if err != nil || held != a.msgID {
+			// Not there as acknowledged (gone by retention since), or
+			// no answer: nothing certain to tell.
+			continue
+		}
+		x.feedMu.Lock()
+		x.markLostLocked()
+		x.feedMu.Unlock()
+		x.stopFeeding(fmt.Errorf("%w: the stream %s stored event %s at cursor %d, where the call id index recorded another one: the servers lost their newest writes; restart imbridge to rebuild the index", ErrUnavailable, StreamName, ShortID(a.msgID), a.cursor))
+		return
+	}
 }
 
 // readLog reads the log after batchEnd up to target, a batch at a time.
@@ -947,7 +1009,7 @@ func (x *callIDIndex) checkLog() *jetstream.StreamInfo {
 	case epochOf(info.Created) != x.epoch:
 		x.stopFeeding(fmt.Errorf("%w: the stream %s was recreated (epoch %s, was %s): restart imbridge", ErrUnavailable, StreamName, epochOf(info.Created), x.epoch))
 		return nil
-	case info.State.LastSeq < recorded:
+	case info.State.LastSeq < recorded && !skipTailCheck:
 		// The servers lost their newest writes (a power loss, a restore)
 		// and will store new events under those cursors: entries naming
 		// them would take redeliveries of the lost events, the one way

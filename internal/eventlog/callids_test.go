@@ -154,7 +154,30 @@ func TestIndexPastTheLogIsRebuilt(t *testing.T) {
 // index must notice and stop: such a redelivery is refused (the vendor
 // retries it), live callbacks are still stored, and the next Open rebuilds
 // the index, though the log has grown back to its old checkpoint by then.
+//
+// The feeder notices in two ways: its check of the log finds it shorter
+// than the checkpoint, or, once live appends have grown the log back past
+// the checkpoint before that check (the second case, where the check is
+// off), this process's own appends are acknowledged at cursors where the
+// index recorded the lost events.
 func TestIndexStopsWhenTheLogLosesItsNewestWrites(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		grownBack bool
+	}{
+		{"the log shorter than the index", false},
+		{"the log grown back by live appends", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.grownBack {
+				eventlog.SkipTailCheck(t)
+			}
+			loseNewestWrites(t, tc.grownBack)
+		})
+	}
+}
+
+func loseNewestWrites(t *testing.T, growBack bool) {
 	store := t.TempDir()
 	s := startServer(t, func(o *server.Options) { o.StoreDir = store })
 	port := s.Addr().(*net.TCPAddr).Port
@@ -196,28 +219,54 @@ func TestIndexStopsWhenTheLogLosesItsNewestWrites(t *testing.T) {
 		})
 		return c
 	}
+	// appendLive appends a live callback: within the duplicate window,
+	// it needs no index.
+	appendLive := func(id string) uint64 {
+		t.Helper()
+		live := newEvent(id, "org#app", "chat:txt")
+		live.VendorTime = timestamppb.Now()
+		return appendOnce(live)
+	}
 
 	kept := mustAppend(t, l, newEvent("org#app_kept", "org#app", "chat:txt"))
 	backup := filepath.Join(t.TempDir(), "backup")
 	restart(backup, "")
-	lostEvent := newEvent("org#app_lost", "org#app", "chat:txt") // an old vendor time: Append asks the index
-	lost := appendOnce(lostEvent)
-	indexedUpTo(t, l, lost)
+	// Old vendor times: Append asks the index for these.
+	lostEvents := []*imbridgev1.Event{
+		newEvent("org#app_lost1", "org#app", "chat:txt"),
+		newEvent("org#app_lost2", "org#app", "chat:txt"),
+		newEvent("org#app_lost3", "org#app", "chat:txt"),
+	}
+	var lost []uint64
+	for _, ev := range lostEvents {
+		lost = append(lost, appendOnce(ev))
+	}
+	indexedUpTo(t, l, lost[len(lost)-1])
 	restart("", backup) // the log ends at kept again
 
-	// Until the feeder notices (its next check after the reconnection),
-	// the stale entry answers; then the redelivery is refused.
+	newest := kept
+	if growBack {
+		for i := range lost {
+			newest = appendLive(fmt.Sprintf("org#app_live%d", i))
+		}
+		if newest != lost[len(lost)-1] {
+			t.Fatalf("live callbacks after the loss stored up to cursor %d, want the lost cursors %v reused", newest, lost)
+		}
+	}
+	// Until the feeder notices, the stale entries answer; then a
+	// redelivery is refused.
 	checkFor(t, time.Minute, 50*time.Millisecond, func() error {
-		c, dup, err := l.Append(t.Context(), lostEvent)
+		c, dup, err := l.Append(t.Context(), lostEvents[0])
 		if err != nil && errors.Is(err, eventlog.ErrUnavailable) && strings.Contains(err.Error(), "lost their newest writes") {
 			return nil
 		}
 		return fmt.Errorf("redelivery of an event the log lost: cursor %d, duplicate %v, %v; want it refused", c, dup, err)
 	})
-	live := newEvent("org#app_live", "org#app", "chat:txt")
-	live.VendorTime = timestamppb.Now() // within the duplicate window: no index needed
-	if c := appendOnce(live); c != lost {
-		t.Errorf("a live callback after the loss: cursor %d, want the lost cursor %d reused", c, lost)
+	if !growBack {
+		if c := appendLive("org#app_live"); c != lost[0] {
+			t.Errorf("a live callback after the loss: cursor %d, want the lost cursor %d reused", c, lost[0])
+		}
+		newest = lost[0]
 	}
 	if err := l.Close(); err != nil {
 		// The servers lost consumers of this process's too, and it may
@@ -225,10 +274,13 @@ func TestIndexStopsWhenTheLogLosesItsNewestWrites(t *testing.T) {
 		t.Logf("Close after the loss: %v", err)
 	}
 
-	// The log is back at the old checkpoint, and a new process rebuilds.
+	// A new process rebuilds the index, though the log may be back at the
+	// old checkpoint.
 	l2 := openLog(t, cfg)
-	if c, dup, err := l2.Append(t.Context(), lostEvent); err != nil || dup || c <= lost {
-		t.Errorf("redelivery of the lost event after a restart: cursor %d, duplicate %v, %v; want it stored anew", c, dup, err)
+	for _, ev := range lostEvents {
+		if c, dup, err := l2.Append(t.Context(), ev); err != nil || dup || c <= newest {
+			t.Errorf("redelivery of lost event %s after a restart: cursor %d, duplicate %v, %v; want it stored anew", ev.GetCallId(), c, dup, err)
+		}
 	}
 	if c, dup, err := l2.Append(t.Context(), newEvent("org#app_kept", "org#app", "chat:txt")); err != nil || !dup || c != kept {
 		t.Errorf("redelivery of a kept event after a restart: cursor %d, duplicate %v, %v; want a duplicate of %d", c, dup, err, kept)

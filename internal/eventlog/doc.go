@@ -113,8 +113,11 @@
 // will reuse those cursors, which entries still name), the index stops.
 // Append then refuses, with ErrUnavailable, the callbacks that need it
 // (the vendor retries them), live ones are still stored, and the next
-// Open rebuilds it. A loss that new appends have grown back over by the
-// check goes unnoticed. Earlier versions kept the index in the KV bucket
+// Open rebuilds it. New appends may take the log back past the
+// checkpoint before that check; this process's own then tell, once one is
+// acknowledged at a cursor where the index recorded another event (a lost
+// one): the index stops the same way. A loss that other processes'
+// appends alone grew back over by the check goes unnoticed. Earlier versions kept the index in the KV bucket
 // IMBRIDGE_CALL_IDS, every key of which the server held in memory; Open
 // deletes it.
 //

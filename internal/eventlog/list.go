@@ -438,7 +438,21 @@ func (l *Log) leaderFirst(ctx context.Context, req msgGetRequest) (uint64, error
 	return m.Sequence, nil
 }
 
-// readBatch and leaderFirst, with seqAtTime, are how the call id index's
+// leaderMsgID is the message id of the event stored at cursor, as the
+// stream's leader knows it: jetstream.ErrMsgNotFound when none is.
+func (l *Log) leaderMsgID(ctx context.Context, cursor uint64) (string, error) {
+	m, err := l.leaderGetMsg(ctx, StreamName, msgGetRequest{Seq: cursor})
+	if err != nil || len(m.Header) == 0 {
+		return "", err
+	}
+	h, err := nats.DecodeHeadersMsg(m.Header)
+	if err != nil {
+		return "", fmt.Errorf("message get response: %w", err)
+	}
+	return h.Get(jetstream.MsgIDHeader), nil
+}
+
+// readBatch, leaderFirst and leaderMsgID, with seqAtTime, are how the call id index's
 // feeder reads the log (logReader).
 func (l *Log) readBatch(ctx context.Context, from uint64, n int, fn func(cursor uint64, msgID string, stored time.Time) bool) error {
 	_, err := l.directBatch(ctx, msgGetRequest{Seq: from, NextFor: allEvents, Batch: n}, true,
