@@ -244,14 +244,16 @@ func epochOf(created time.Time) string { return strconv.FormatInt(created.UnixNa
 // Start is where a Follower starts. The zero Start is the newest end of
 // the log: only events stored after Follow.
 type Start struct {
-	// Earliest starts at the oldest event kept.
+	// Earliest starts at the oldest event kept when the follower first
+	// reads.
 	Earliest bool
-	// Resume starts right after the cursor After. When Epoch is set it must
-	// be the log's.
+	// Resume starts right after the cursor After (0: as Earliest). When
+	// Epoch is set it must be the log's.
 	Resume bool
 	After  uint64
 	Epoch  string
-	// Time, when set, starts at the first event stored at or after it.
+	// Time, when set, starts at the first event stored at or after it;
+	// when none is yet, at the first one received at or after it.
 	Time time.Time
 }
 
@@ -310,6 +312,13 @@ type Follower struct {
 	pos     uint64   // every message up to pos was examined
 	buf     []*entry // subject matches after the examined ones, in order
 	timer   *time.Timer
+	// oldest: the follower starts at the oldest event kept, and has read
+	// none yet: retention dropping events ahead of it moves its start.
+	oldest bool
+	// notBefore, when set, is a start time no event had reached when the
+	// follower started: events received before it are passed over, until
+	// one is not.
+	notBefore time.Time
 }
 
 // Follow starts following the events f chooses from start. Resuming after
@@ -332,6 +341,10 @@ func (l *Log) Follow(ctx context.Context, f Filter, start Start) (*Follower, err
 		if start.Epoch != "" && start.Epoch != l.epoch || start.After > last {
 			return nil, &EpochMismatchError{After: start.After, Got: start.Epoch, Epoch: l.epoch, Head: last}
 		}
+		if start.After == 0 { // before every event: the oldest kept
+			fl.startAtOldest(first)
+			break
+		}
 		if first > start.After+1 && first <= last {
 			return nil, &CursorExpiredError{After: start.After, Oldest: first}
 		}
@@ -344,13 +357,21 @@ func (l *Log) Follow(ctx context.Context, f Filter, start Start) (*Follower, err
 		fl.pos = last
 		if seq != 0 {
 			fl.pos = seq - 1
+		} else {
+			fl.notBefore = start.Time // later than every event: maybe ahead
 		}
 	case start.Earliest:
-		fl.pos = 0
+		fl.startAtOldest(first)
 	default:
 		fl.pos = last
 	}
 	return fl, nil
+}
+
+// startAtOldest starts the follower before first, the oldest cursor the
+// log keeps (0 when it holds none).
+func (fl *Follower) startAtOldest(first uint64) {
+	fl.pos, fl.oldest = max(first, 1)-1, true
 }
 
 // Next returns the next event the filter chooses, or a heartbeat when none
@@ -378,6 +399,7 @@ func (fl *Follower) Next(ctx context.Context, idle time.Duration) (Item, error) 
 		first, head, wake := t.first, t.head, t.wake
 		live := fl.pos+1 >= first
 		if live {
+			fl.oldest = false // whatever it reads now was stored after it started
 			i := sort.Search(len(t.entries), func(i int) bool { return t.entries[i].seq > fl.pos })
 			for ; i < len(t.entries) && len(fl.buf) < historyBatch; i++ {
 				e := t.entries[i]
@@ -423,10 +445,16 @@ func (fl *Follower) pop() (Item, bool, error) {
 		e := fl.buf[0]
 		fl.buf[0] = nil
 		fl.buf = fl.buf[1:]
-		if fl.filter.HasFieldConditions() {
+		if fl.filter.HasFieldConditions() || !fl.notBefore.IsZero() {
 			ev, err := e.event(false)
 			if err != nil {
 				return Item{}, false, err
+			}
+			if !fl.notBefore.IsZero() {
+				if ev.GetReceiveTime().AsTime().Before(fl.notBefore) {
+					continue
+				}
+				fl.notBefore = time.Time{}
 			}
 			if !fl.filter.Matches(ev) {
 				continue
@@ -454,6 +482,7 @@ func (fl *Follower) history(ctx context.Context, h0 uint64) error {
 		filter = appFilter(fl.filter.Appkey)
 	}
 	var first, last uint64
+	oldest := fl.oldest
 	pending, err := fl.l.directBatch(ctx, msgGetRequest{Seq: fl.pos + 1, NextFor: filter, Batch: historyBatch}, false,
 		func(m *rawMsg) (bool, error) {
 			if first == 0 {
@@ -472,11 +501,14 @@ func (fl *Follower) history(ctx context.Context, h0 uint64) error {
 	// Something after pos was passed over: events the filter leaves out,
 	// or events retention dropped while this follower was behind. Only
 	// the stream knows which.
-	if notFound || first > fl.pos+1 {
+	if (notFound || first > fl.pos+1) && !oldest {
 		if err := fl.checkRetention(ctx); err != nil {
 			fl.buf = fl.buf[:0]
 			return err
 		}
+	}
+	if first != 0 {
+		fl.oldest = false
 	}
 	fl.pos = max(fl.pos, last)
 	if pending > 0 || fl.pos >= h0 || len(fl.buf) > 0 {
@@ -492,13 +524,16 @@ func (fl *Follower) history(ctx context.Context, h0 uint64) error {
 	if err != nil {
 		return fmt.Errorf("eventlog: follow: %w", unavailable(err))
 	}
-	if m == nil || m.Sequence > fl.pos+1 {
+	if (m == nil || m.Sequence > fl.pos+1) && !fl.oldest {
 		// The leader passes over events too, which retention may have
 		// dropped since the check above (or before it, where a copy
 		// that still held them answered).
 		if err := fl.checkRetention(ctx); err != nil {
 			return err
 		}
+	}
+	if m != nil {
+		fl.oldest = false
 	}
 	if m == nil || m.Sequence > h0 {
 		fl.pos = h0

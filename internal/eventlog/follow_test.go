@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
 	"github.com/imbridge/imbridge/internal/eventlog"
@@ -235,12 +236,38 @@ func TestFollowRefusesForeignAndExpiredCursors(t *testing.T) {
 	if !errors.As(err, &expired) || expired.Oldest != oldest {
 		t.Fatalf("resuming before retention: %v, want oldest %d", err, oldest)
 	}
-	fl, err := small.Follow(t.Context(), eventlog.Filter{}, eventlog.Start{Resume: true, After: oldest - 1})
-	if err != nil {
-		t.Fatalf("resuming right before the oldest: %v", err)
+	for name, start := range map[string]eventlog.Start{
+		"resuming right before the oldest":    {Resume: true, After: oldest - 1},
+		"the earliest start":                  {Earliest: true},
+		"resuming at 0, the same as earliest": {Resume: true, After: 0},
+	} {
+		fl, err := small.Follow(t.Context(), eventlog.Filter{}, start)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if it := nextEvent(t, fl.Next); it.Cursor != oldest {
+			t.Fatalf("%s: first event %d, want the oldest kept, %d", name, it.Cursor, oldest)
+		}
 	}
-	if it := nextEvent(t, fl.Next); it.Cursor != oldest {
-		t.Fatalf("first event %d, want %d", it.Cursor, oldest)
+}
+
+// A start time later than every stored event sends only the events
+// received from that time on, though some are stored before it.
+func TestFollowFromAStartTimeAhead(t *testing.T) {
+	l := openLog(t, embedded(t))
+	appendN(t, l, "before", 2, nil)
+	at := time.Now().Add(time.Hour)
+	fl, err := l.Follow(t.Context(), eventlog.Filter{}, eventlog.Start{Time: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	early := appendN(t, l, "early", 2, nil) // after the call, before its start time
+	late := appendN(t, l, "late", 2, func(_ int, ev *imbridgev1.Event) { ev.ReceiveTime = timestamppb.New(at.Add(time.Second)) })
+	if it := nextEvent(t, fl.Next); it.Cursor != late[0].Cursor {
+		t.Fatalf("first event %d, want %d (received after the start time), not %d (before it)", it.Cursor, late[0].Cursor, early[0].Cursor)
+	}
+	if it := nextEvent(t, fl.Next); it.Cursor != late[1].Cursor {
+		t.Fatalf("second event %d, want %d", it.Cursor, late[1].Cursor)
 	}
 }
 
@@ -478,7 +505,9 @@ func TestFollowerStopsAtAGapBehindALaggingCopy(t *testing.T) {
 	laggingMirror(t, s.ClientURL(), "org#lag", 3)
 	var fls []*eventlog.Follower
 	for range 16 { // each direct get goes to the stream or the mirror
-		fl, err := l.Follow(t.Context(), eventlog.Filter{}, eventlog.Start{Earliest: true})
+		// After 1 rather than the earliest start, which moves on to the
+		// oldest event kept while it has read none.
+		fl, err := l.Follow(t.Context(), eventlog.Filter{}, eventlog.Start{Resume: true, After: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
