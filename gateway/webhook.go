@@ -37,16 +37,17 @@ type webhookAnswer struct {
 // refusal. Only what retrying can fix gets a 5xx, since the vendor retries
 // those; every other refusal is final.
 var refusalStatus = map[ingest.Refusal]int{
-	ingest.RefusalMalformed:     http.StatusBadRequest,
-	ingest.RefusalMissingCallID: http.StatusBadRequest,
-	ingest.RefusalTooLarge:      http.StatusRequestEntityTooLarge,
-	ingest.RefusalTimeout:       http.StatusRequestTimeout,
-	ingest.RefusalUnknownApp:    http.StatusUnauthorized,
-	ingest.RefusalBadSignature:  http.StatusUnauthorized,
-	ingest.RefusalUnsigned:      http.StatusUnauthorized,
-	ingest.RefusalStale:         http.StatusUnauthorized,
-	ingest.RefusalUnavailable:   http.StatusServiceUnavailable,
-	ingest.RefusalInternal:      http.StatusInternalServerError,
+	ingest.RefusalMalformed:        http.StatusBadRequest,
+	ingest.RefusalMissingCallID:    http.StatusBadRequest,
+	ingest.RefusalMissingTimestamp: http.StatusBadRequest,
+	ingest.RefusalTooLarge:         http.StatusRequestEntityTooLarge,
+	ingest.RefusalTimeout:          http.StatusRequestTimeout,
+	ingest.RefusalUnknownApp:       http.StatusUnauthorized,
+	ingest.RefusalBadSignature:     http.StatusUnauthorized,
+	ingest.RefusalUnsigned:         http.StatusUnauthorized,
+	ingest.RefusalStale:            http.StatusUnauthorized,
+	ingest.RefusalUnavailable:      http.StatusServiceUnavailable,
+	ingest.RefusalInternal:         http.StatusInternalServerError,
 }
 
 // resultText is the `result` of an accepted callback's answer.

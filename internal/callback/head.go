@@ -256,6 +256,10 @@ func (h Head) Appkey() string { return h.f.appkey }
 // CallID is the vendor's callId ("" when absent).
 func (h Head) CallID() string { return h.f.callID }
 
+// TimestampText is the timestamp as the signature covers it ("" when
+// absent).
+func (h Head) TimestampText() string { return h.f.timestamp }
+
 // Signed reports whether the body carries a signature at all: a non-empty
 // top-level `security`.
 func (h Head) Signed() bool { return h.f.security != "" }

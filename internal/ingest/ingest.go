@@ -160,6 +160,9 @@ func (in *Ingester) Ingest(ctx context.Context, body []byte, receiveTime time.Ti
 		return in.Refuse(RefusalMissingCallID, "missing callId: the signature cannot be verified")
 	case h.Signed():
 		if !h.Verify(a.Secrets) {
+			if h.TimestampText() == "" {
+				return in.Refuse(RefusalMissingTimestamp, "missing timestamp: the signature cannot be verified")
+			}
 			return in.Refuse(RefusalBadSignature, "signature does not match")
 		}
 	case len(a.Unsigned) == 0:
@@ -186,6 +189,15 @@ func (in *Ingester) Ingest(ctx context.Context, body []byte, receiveTime time.Ti
 		}
 	}
 	in.metrics.received.WithLabelValues(family(sel)).Inc()
+	ctx, cancel := context.WithTimeout(ctx, in.opts.AppendTimeout)
+	defer cancel()
+	// Learned before the append, so that once a 200 is sent the chatroom
+	// is known to every later message; and before the keep and drop
+	// rules, which may leave out the muc events that tell, but not the
+	// chatroom messages they classify.
+	if err := in.store.LearnChatroom(ctx, ev); err != nil {
+		return in.storeFailed(sel, err)
+	}
 	if (len(a.Keep) > 0 && !selector.MatchesAny(a.Keep, sel)) || (len(a.Drop) > 0 && selector.MatchesAny(a.Drop, sel)) {
 		in.metrics.dropped.WithLabelValues(family(sel)).Inc()
 		return Outcome{Result: Dropped, Selector: sel}
@@ -203,13 +215,6 @@ func (in *Ingester) append(ctx context.Context, ev *imbridgev1.Event) Outcome {
 		if proto.Size(ev) > limit {
 			return in.refuse(sel, RefusalTooLarge, "callback too large for the event log")
 		}
-	}
-	ctx, cancel := context.WithTimeout(ctx, in.opts.AppendTimeout)
-	defer cancel()
-	// Learned before the append, so that once a 200 is sent the chatroom
-	// is known to every later message.
-	if err := in.store.LearnChatroom(ctx, ev); err != nil {
-		return in.storeFailed(sel, err)
 	}
 	start := time.Now()
 	cursor, dup, err := in.store.Append(ctx, ev)

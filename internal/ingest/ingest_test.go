@@ -113,6 +113,7 @@ func TestRefusals(t *testing.T) {
 		{"unknown appkey", with("appkey", "other#app"), ingest.RefusalUnknownApp},
 		{"wrong signature", body(t, "chat:txt", trigger.Options{Tamper: true}), ingest.RefusalBadSignature},
 		{"signature without callId", with("callId", nil), ingest.RefusalMissingCallID},
+		{"signature without timestamp", with("timestamp", nil), ingest.RefusalMissingTimestamp},
 		{"unsigned", body(t, "chat:txt", trigger.Options{Unsigned: true}), ingest.RefusalUnsigned},
 		{"stale", body(t, "chat:txt", trigger.Options{Now: time.Now().Add(-2 * time.Hour)}), ingest.RefusalStale},
 		{"signed but broken JSON", append(bytes.TrimSuffix(signed, []byte("}")), []byte(`,"x":}`)...), ingest.RefusalMalformed},
@@ -127,6 +128,38 @@ func TestRefusals(t *testing.T) {
 	}
 	if n := testutil.ToFloat64(f.in.RejectedCounter("none", ingest.RefusalUnknownApp)); n != 2 {
 		t.Errorf("rejected{none,unknown_app} = %v, want 2", n)
+	}
+}
+
+// Keep and drop rules do not keep imbridge from learning which groups are
+// chatrooms: a muc event they leave out still teaches it, so that the
+// chatroom's messages are classified (and kept) as chatroom messages.
+func TestRulesStillLearnChatrooms(t *testing.T) {
+	keep, _ := selector.ParseAll([]string{"chatroom"})
+	drop, _ := selector.ParseAll([]string{"muc"})
+	for name, app := range map[string]ingest.App{
+		"keep [chatroom]": {Appkey: appkey, Secrets: []string{secret}, Keep: keep},
+		"drop [muc]":      {Appkey: appkey, Secrets: []string{secret}, Drop: drop},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newIngester(t, app, ingest.Options{})
+			// The muc presence that says the group is a chatroom, then a
+			// message in it (chat_type groupchat, as the vendor sends).
+			bodies, err := trigger.Build("chatroom:txt", trigger.Options{Appkey: appkey, Secret: secret, Now: time.Now()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var outs []ingest.Outcome
+			for _, b := range bodies {
+				outs = append(outs, f.ingest(t, b))
+			}
+			if first := outs[0]; first.Result != ingest.Dropped {
+				t.Errorf("the muc event: %+v, want dropped by the rule", first)
+			}
+			if last := outs[len(outs)-1]; last.Result != ingest.Stored || last.Selector != "chatroom:txt" {
+				t.Errorf("the chatroom message: %+v, want stored as chatroom:txt", last)
+			}
+		})
 	}
 }
 

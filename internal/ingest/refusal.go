@@ -24,6 +24,9 @@ const (
 	RefusalUnsigned Refusal = "unsigned"
 	// RefusalMissingCallID: a signature without the callId it covers.
 	RefusalMissingCallID Refusal = "missing_call_id"
+	// RefusalMissingTimestamp: a signature that does not match, on a body
+	// without the timestamp it covers.
+	RefusalMissingTimestamp Refusal = "missing_timestamp"
 	// RefusalStale: the vendor timestamp is outside the configured
 	// tolerance.
 	RefusalStale Refusal = "stale_timestamp"
