@@ -299,6 +299,7 @@ func (s *ChatroomService) UpdateChatroom(ctx context.Context, req *imbridgev1.Up
 			v.add("update_mask", "nothing to update: set display_name, description or max_users, or name them in update_mask")
 		}
 	} else {
+		badPath := false
 		for i, p := range mask.GetPaths() {
 			switch p = maskPath(p); p {
 			case "": // grpc-gateway's mask of an empty body: nothing named
@@ -310,8 +311,12 @@ func (s *ChatroomService) UpdateChatroom(ctx context.Context, req *imbridgev1.Up
 				}
 			case "name": // the identifier: nothing to change
 			default:
+				badPath = true
 				v.add(indexed("update_mask.paths", i), "%q cannot be updated: only display_name, description and max_users can", p)
 			}
+		}
+		if len(fields) == 0 && !badPath {
+			v.add("update_mask", "names nothing to update: name display_name, description or max_users")
 		}
 		slices.SortFunc(fields, func(a, b string) int { return updateOrder[a] - updateOrder[b] })
 	}

@@ -19,8 +19,10 @@ const (
 
 // createCache remembers, per parent and request_id, the room a
 // CreateChatroom created, so that a retry returns it instead of creating
-// another. A create in flight is waited for. Failures are forgotten: the
-// next request with the key tries again. The zero value is ready.
+// another. A create in flight is waited for, and runs to its end even when
+// the caller that started it gives up: that caller's retry must find the
+// room the vendor created. Failures are forgotten: the next request with
+// the key tries again. The zero value is ready.
 type createCache struct {
 	mu      sync.Mutex
 	entries map[string]*createEntry
@@ -30,6 +32,7 @@ type createEntry struct {
 	digest [sha256.Size]byte // of the request, to refuse a key reused for another room
 	done   chan struct{}     // closed when the create ended
 	id     string            // the room created, once done (and it worked)
+	err    error             // why it failed, once done (and it did)
 	at     time.Time         // when it was created
 }
 
@@ -49,21 +52,14 @@ func (c *createCache) do(ctx context.Context, req *imbridgev1.CreateChatroomRequ
 			delete(c.entries, key)
 			ok = false
 		}
-		if !ok {
+		mine := !ok
+		if mine {
 			e = &createEntry{digest: digest, done: make(chan struct{})}
 			c.makeRoom()
 			c.entries[key] = e
-			c.mu.Unlock()
-			id, err := create(ctx)
-			c.mu.Lock()
-			if err != nil {
-				delete(c.entries, key)
-			} else {
-				e.id, e.at = id, time.Now()
-			}
-			close(e.done)
-			c.mu.Unlock()
-			return id, err
+			// Not canceled with the caller; the client bounds each
+			// attempt (easemob.Options.RequestTimeout).
+			go c.run(key, e, context.WithoutCancel(ctx), create)
 		}
 		c.mu.Unlock()
 		if e.digest != digest {
@@ -77,13 +73,27 @@ func (c *createCache) do(ctx context.Context, req *imbridgev1.CreateChatroomRequ
 			return "", ctx.Err()
 		}
 		c.mu.Lock()
-		id := e.id
+		id, err := e.id, e.err
 		c.mu.Unlock()
-		if id != "" {
-			return id, nil
+		if id != "" || mine {
+			return id, err
 		}
 		// That attempt failed and was forgotten: try again.
 	}
+}
+
+// run runs the create of entry e and records its outcome.
+func (c *createCache) run(key string, e *createEntry, ctx context.Context, create func(context.Context) (string, error)) {
+	id, err := create(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		delete(c.entries, key)
+		e.err = err
+	} else {
+		e.id, e.at = id, time.Now()
+	}
+	close(e.done)
 }
 
 // makeRoom keeps the cache within maxCreateKey entries before one is

@@ -43,6 +43,8 @@ func TestVendorErrorsMapToCanonicalCodes(t *testing.T) {
 			md(403, "forbidden_op", "users [u] are not members of this group!"), "not members"},
 		{"quota", "", vendor(403, "exceed_limit", "user u has joined too many chatrooms!"), codes.FailedPrecondition, "EXCEED_LIMIT",
 			md(403, "exceed_limit", "user u has joined too many chatrooms!"), "too many"},
+		{"feature off, no type", "", vendor(403, "", "Group tag mute is disabled"), codes.FailedPrecondition, "VENDOR_FORBIDDEN",
+			md(403, "", "Group tag mute is disabled"), "disabled"},
 		{"too long", "", vendor(403, "forbidden_op", "announce info length exceeds limit!"), codes.InvalidArgument, "FORBIDDEN_OP",
 			md(403, "forbidden_op", "announce info length exceeds limit!"), "length"},
 		{"room id taken", "", vendor(400, "illegal_argument", "group ID r1 already exists!"), codes.AlreadyExists, "ILLEGAL_ARGUMENT",

@@ -166,6 +166,11 @@ func TestChatroomValidation(t *testing.T) {
 			_, err := c.UpdateChatroom(ctx, &imbridgev1.UpdateChatroomRequest{Chatroom: &imbridgev1.Chatroom{Name: "chatrooms/1"}})
 			return err
 		}, []string{"chatroom.name", "update_mask"}},
+		{"update: a mask that names only the room", func(ctx context.Context, c imbridgev1.ChatroomServiceClient) error {
+			_, err := c.UpdateChatroom(ctx, &imbridgev1.UpdateChatroomRequest{UpdateMask: mask("name"),
+				Chatroom: &imbridgev1.Chatroom{Name: room, DisplayName: "n"}})
+			return err
+		}, []string{"update_mask"}},
 		{"transfer: no new owner", func(ctx context.Context, c imbridgev1.ChatroomServiceClient) error {
 			_, err := c.TransferChatroomOwnership(ctx, &imbridgev1.TransferChatroomOwnershipRequest{Name: room + ",2"})
 			return err
@@ -387,6 +392,52 @@ func TestChatroomCreateRequestID(t *testing.T) {
 	_, err = e.rooms.CreateChatroom(ctxT(t), req)
 	if got := badRequestFields(t, err); !slices.Equal(got, []string{"request_id"}) {
 		t.Errorf("fields %v, want request_id", got)
+	}
+}
+
+// A create whose answer the caller gave up on (its deadline passed while
+// the vendor was creating the room) and that it retries with the same
+// request_id returns the room the vendor created, rather than creating a
+// second one: the first create runs to its end.
+func TestChatroomCreateRequestIDOutlivesTheCaller(t *testing.T) {
+	release := make(chan struct{})
+	e := startRooms(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/chatrooms") {
+				next.ServeHTTP(w, r)
+				return
+			}
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, r) // the room exists now; the answer waits
+			select {
+			case <-release:
+			case <-r.Context().Done():
+				return
+			}
+			maps.Copy(w.Header(), rec.Header())
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(rec.Body.Bytes())
+		})
+	})
+	req := &imbridgev1.CreateChatroomRequest{Parent: roomsApp, RequestId: "4f7d-2",
+		Chatroom: &imbridgev1.Chatroom{DisplayName: "once", Description: "d", Owner: "owner"}}
+	ctx, cancel := context.WithTimeout(ctxT(t), 300*time.Millisecond)
+	defer cancel()
+	if _, err := e.rooms.CreateChatroom(ctx, req); status.Code(err) != codes.DeadlineExceeded {
+		t.Fatalf("the first create: %v, want its deadline exceeded", err)
+	}
+	close(release)
+	got, err := e.rooms.CreateChatroom(ctxT(t), req)
+	if err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	list, err := e.rooms.ListChatrooms(ctxT(t), &imbridgev1.ListChatroomsRequest{Parent: roomsApp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(list.GetChatrooms()); n != 1 || list.GetChatrooms()[0].GetName() != got.GetChatroom().GetName() {
+		t.Errorf("after a retry of a create with request_id: rooms %v, want only the one returned, %s (the vendor saw %d creates)",
+			list.GetChatrooms(), got.GetChatroom().GetName(), e.emu.Requests()["CreateChatroom"])
 	}
 }
 

@@ -409,6 +409,10 @@ func vendorCode(ve *easemob.Error) (codes.Code, bool) {
 		return codes.FailedPrecondition, true
 	case typ == "metadataexception": // 401 "user is not in chatroom"
 		return codes.FailedPrecondition, true
+	case strings.Contains(desc, "tag mute is disabled"):
+		// 403, with forbidden_op or no type at all: a feature the app
+		// has not had activated.
+		return codes.FailedPrecondition, true
 	case ve.Status == http.StatusUnauthorized: // our app token
 		return codes.Internal, false
 	case ve.Status == http.StatusBadRequest:

@@ -225,6 +225,9 @@ func (e *Emulator) answer(r *http.Request) (int, any, time.Duration) {
 		return e.fail(errAppNotFound(org, appName, strings.Join(rest, "/")))
 	}
 	if rt == nil {
+		if routedPath(rest) {
+			return e.fail(errMethodNotAllowed(r.Method))
+		}
 		return e.fail(errServiceResourceNotFound())
 	}
 	c := &call{e: e, r: r, app: a, params: params, query: r.URL.Query(), body: body, now: e.now(), action: strings.ToLower(r.Method)}

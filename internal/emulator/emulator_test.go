@@ -262,10 +262,12 @@ func TestUnknownAppAndPath(t *testing.T) {
 	r = f.send("POST", "/nope/app/token", "", map[string]any{"grant_type": "client_credentials", "client_id": "x", "client_secret": "y"})
 	wantErr(t, r, 404, "organization_application_not_found", "Could not find application for nope/app from URI: nope/app/token")
 	wantErr(t, f.do("GET", "/nothing/here", nil), 404, "service_resource_not_found", "Service resource not found")
-	wantErr(t, f.do("PATCH", "/chatrooms", nil), 404, "service_resource_not_found", "Service resource not found")
+	// A path the API serves, with a method it does not serve there.
+	wantErr(t, f.do("PATCH", "/chatrooms", nil), 405, "method_not_allowed", "HTTP method PATCH is not supported by this URL")
+	wantErr(t, f.do("PUT", "/chatrooms/1/users/u1", nil), 405, "method_not_allowed", "HTTP method PUT is not supported by this URL")
 	wantErr(t, f.send("GET", "/", "", nil), 404, "service_resource_not_found", "Service resource not found")
-	if got := f.e.Requests()["unknown"]; got != 2 {
-		t.Errorf("unknown requests = %d, want 2", got)
+	if got := f.e.Requests()["unknown"]; got != 3 {
+		t.Errorf("unknown requests = %d, want 3", got)
 	}
 }
 

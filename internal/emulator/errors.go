@@ -95,6 +95,13 @@ func errServiceResourceNotFound() *apiError {
 	return &apiError{http.StatusNotFound, "service_resource_not_found", excServiceResourceNotFound, "Service resource not found"}
 }
 
+// errMethodNotAllowed answers a path the API serves, with a method it
+// does not serve there (fact sheet §1: "405 wrong method"; the body's
+// type and text are the emulator's own, the sheet gives none).
+func errMethodNotAllowed(method string) *apiError {
+	return &apiError{http.StatusMethodNotAllowed, "method_not_allowed", excIllegalArgument, "HTTP method " + method + " is not supported by this URL"}
+}
+
 // errNotMembers is "users [a, b] are not members of this group!" with the
 // status the operation's page documents (400 or 403, fact sheet §5 #1).
 func errNotMembers(status int, users []string) *apiError {

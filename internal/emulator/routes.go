@@ -113,28 +113,42 @@ func batch(rt *route, batchName string) *route {
 // match finds the route of a method and path and its wildcard values.
 func match(method string, segs []string) (*route, []string) {
 	for _, rt := range routes {
-		if rt.method != method || len(rt.path) != len(segs) {
+		if rt.method != method {
 			continue
 		}
-		var params []string
-		ok := true
-		for i, p := range rt.path {
-			if p == "*" {
-				if segs[i] == "" {
-					ok = false
-					break
-				}
-				params = append(params, segs[i])
-			} else if p != segs[i] {
-				ok = false
-				break
-			}
-		}
-		if ok {
+		if params, ok := rt.matches(segs); ok {
 			return rt, params
 		}
 	}
 	return nil, nil
+}
+
+// routedPath reports whether some route serves segs, with any method.
+func routedPath(segs []string) bool {
+	for _, rt := range routes {
+		if _, ok := rt.matches(segs); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// matches reports whether the route's path is segs, and the segments its
+// wildcards take.
+func (rt *route) matches(segs []string) ([]string, bool) {
+	if len(rt.path) != len(segs) {
+		return nil, false
+	}
+	var params []string
+	for i, p := range rt.path {
+		switch {
+		case p == "*" && segs[i] != "":
+			params = append(params, segs[i])
+		case p != segs[i]:
+			return nil, false
+		}
+	}
+	return params, true
 }
 
 // splitList splits a comma list (the path's %2C lists), trimming blanks
