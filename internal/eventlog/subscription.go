@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -293,9 +294,17 @@ type Member struct {
 	outstanding map[uint64]time.Time
 	notices     chan *nats.Msg
 	noticeSub   *nats.Subscription
-	batch       jetstream.MessageBatch
-	endBatch    context.CancelFunc
-	idle, due   *time.Timer
+	// created is when the subscription this member joined was created:
+	// one of the same name created since is another, whose filter the
+	// member does not hold. deleted receives the server's advisory that
+	// the subscription was deleted.
+	created    time.Time
+	deleted    chan *nats.Msg
+	deletedSub *nats.Subscription
+	wasDeleted bool
+	batch      jetstream.MessageBatch
+	endBatch   context.CancelFunc
+	idle, due  *time.Timer
 	// ctx bounds every pull; Close ends it.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -315,11 +324,25 @@ func (l *Log) Join(ctx context.Context, appkey, id string, maxOutstanding int) (
 	m := &Member{
 		l: l, cons: cons, filter: info.Filter, max: maxOutstanding, ackDeadline: info.AckDeadline,
 		outstanding: map[uint64]time.Time{}, notices: make(chan *nats.Msg, 64),
+		created: cons.CachedInfo().Created, deleted: make(chan *nats.Msg, 1),
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
-	m.noticeSub, err = l.nc.ChanSubscribe(ackNoticePrefix+consumerName(appkey, id), m.notices)
+	// Subscribed before the consumer is checked again below, so that a
+	// deletion in between is not missed. A member that holds its
+	// max_outstanding events pulls nothing, and would otherwise notice
+	// only at its next check (a heartbeat).
+	m.deletedSub, err = l.nc.ChanSubscribe(server.JSAdvisoryConsumerDeletedPre+"."+StreamName+"."+consumerName(appkey, id), m.deleted)
 	if err != nil {
 		return nil, fmt.Errorf("eventlog: join subscription: %w", unavailable(err))
+	}
+	m.noticeSub, err = l.nc.ChanSubscribe(ackNoticePrefix+consumerName(appkey, id), m.notices)
+	if err != nil {
+		_ = m.deletedSub.Unsubscribe()
+		return nil, fmt.Errorf("eventlog: join subscription: %w", unavailable(err))
+	}
+	if err := m.check(ctx); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("eventlog: join subscription: %w", err)
 	}
 	// A full notice channel drops notices: the deadline then frees the
 	// slot instead.
@@ -333,6 +356,37 @@ func (l *Log) Join(ctx context.Context, appkey, id string, maxOutstanding int) (
 func (m *Member) Close() {
 	m.cancel()
 	_ = m.noticeSub.Unsubscribe()
+	_ = m.deletedSub.Unsubscribe()
+}
+
+// check asks the server whether the subscription the member joined is
+// still there: ErrSubscriptionNotFound when it was deleted, or deleted
+// and created again (another subscription under the same name, whose
+// events the member must not take under its filter).
+func (m *Member) check(ctx context.Context) error {
+	info, err := m.cons.Info(ctx)
+	switch {
+	case errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrConsumerDeleted):
+		return ErrSubscriptionNotFound
+	case err != nil:
+		return unavailable(err)
+	case !info.Created.Equal(m.created):
+		return ErrSubscriptionNotFound
+	}
+	return nil
+}
+
+// gone reports whether the server advised that the subscription was
+// deleted.
+func (m *Member) gone() bool {
+	if !m.wasDeleted {
+		select {
+		case <-m.deleted:
+			m.wasDeleted = true
+		default:
+		}
+	}
+	return m.wasDeleted
 }
 
 // fetchWait is how long one pull waits for events.
@@ -340,7 +394,8 @@ const fetchWait = 5 * time.Second
 
 // Next returns the next event of the subscription for this member (with
 // its delivery attempt), or a heartbeat when none came within idle.
-// ErrSubscriptionNotFound when the subscription was deleted.
+// ErrSubscriptionNotFound when the subscription was deleted (or deleted
+// and created again: another one, under the same name).
 func (m *Member) Next(ctx context.Context, idle time.Duration) (Item, error) {
 	if m.idle == nil {
 		m.idle, m.due = time.NewTimer(idle), time.NewTimer(time.Hour)
@@ -350,6 +405,9 @@ func (m *Member) Next(ctx context.Context, idle time.Duration) (Item, error) {
 	defer m.idle.Stop()
 	defer m.due.Stop()
 	for {
+		if m.gone() {
+			return Item{}, ErrSubscriptionNotFound
+		}
 		m.readNotices()
 		now := time.Now()
 		next := time.Time{}
@@ -390,13 +448,23 @@ func (m *Member) Next(ctx context.Context, idle time.Duration) (Item, error) {
 				}
 				continue
 			}
+			if m.gone() {
+				// Left to the deadline: it may be another subscription's
+				// under the same name.
+				return Item{}, ErrSubscriptionNotFound
+			}
 			if it, ok := m.take(msg); ok {
 				return it, nil
 			}
 		case n := <-m.notices:
 			m.applyNotice(n)
+		case <-m.deleted:
+			m.wasDeleted = true // the loop ends it
 		case <-m.due.C:
 		case <-m.idle.C:
+			if err := m.check(ctx); errors.Is(err, ErrSubscriptionNotFound) {
+				return Item{}, err
+			}
 			head, _ := m.l.Head(ctx)
 			return Item{Heartbeat: true, Head: head}, nil
 		case <-ctx.Done():
@@ -408,6 +476,13 @@ func (m *Member) Next(ctx context.Context, idle time.Duration) (Item, error) {
 func (m *Member) fetchError(err error) error {
 	if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return ErrSubscriptionNotFound
+	}
+	// A pull from a consumer deleted meanwhile fails in other ways too
+	// (no responders): ask.
+	ctx, cancel := context.WithTimeout(context.Background(), defaultTimeout)
+	defer cancel()
+	if cerr := m.check(ctx); errors.Is(cerr, ErrSubscriptionNotFound) {
+		return cerr
 	}
 	return fmt.Errorf("eventlog: subscription: %w", unavailable(err))
 }

@@ -249,3 +249,46 @@ func TestSubscriptionSurvivesRestartAndAbandons(t *testing.T) {
 	slices.Sort(reported)
 	sameCursors(t, "abandoned", reported, cursorsOf(evs[1:], nil))
 }
+
+// A member ends with ErrSubscriptionNotFound once its subscription is
+// deleted, even one that holds its max outstanding events and so pulls
+// nothing: the server's advisory tells it.
+func TestMemberEndsWhenItsSubscriptionIsDeleted(t *testing.T) {
+	l := openLog(t, embedded(t))
+	createSub(t, l, eventlog.SubscriptionConfig{ID: "gone"})
+	appendN(t, l, "g", 2, nil)
+	m := join(t, l, "gone", 1)
+	takeCursors(t, m.Next, 1) // not acknowledged: the member is full
+	if err := l.DeleteSubscription(t.Context(), "org#app", "gone"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), waitEvent)
+	defer cancel()
+	// No heartbeat (and so no check) within the wait: only the advisory
+	// can end it.
+	if _, err := m.Next(ctx, time.Hour); !errors.Is(err, eventlog.ErrSubscriptionNotFound) {
+		t.Fatalf("Next after the deletion: %v, want ErrSubscriptionNotFound", err)
+	}
+}
+
+// A member of a subscription that was deleted and created again under the
+// same name, with another filter, takes none of the new one's events (it
+// would acknowledge those its own filter leaves out): it ends, and they go
+// to the new subscription's members.
+func TestMemberOfARecreatedSubscriptionTakesNothing(t *testing.T) {
+	l := openLog(t, embedded(t))
+	createSub(t, l, eventlog.SubscriptionConfig{ID: "x", Filter: eventlog.Filter{Sender: "alice"}})
+	old := join(t, l, "x", 10)
+	if err := l.DeleteSubscription(t.Context(), "org#app", "x"); err != nil {
+		t.Fatal(err)
+	}
+	createSub(t, l, eventlog.SubscriptionConfig{ID: "x", Filter: eventlog.Filter{Sender: "bob"}})
+	evs := appendN(t, l, "bob", 3, func(_ int, ev *imbridgev1.Event) { ev.SenderUsername = "bob" })
+	ctx, cancel := context.WithTimeout(t.Context(), waitEvent)
+	defer cancel()
+	if it, err := old.Next(ctx, time.Hour); !errors.Is(err, eventlog.ErrSubscriptionNotFound) {
+		t.Fatalf("the old member's Next: event %d, %v; want ErrSubscriptionNotFound", it.Cursor, err)
+	}
+	m := join(t, l, "x", 10)
+	sameCursors(t, "the new subscription's member", takeCursors(t, m.Next, len(evs)), cursorsOf(evs, nil))
+}
