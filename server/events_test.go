@@ -131,6 +131,13 @@ func TestInvalidArgumentsNameTheField(t *testing.T) {
 		{"subscription with a filter", func() error {
 			return firstOf(ctx, r, &imbridgev1.SubscribeEventsRequest{Subscription: "orgs/acme/apps/chat/subscriptions/x", Filter: &imbridgev1.EventFilter{}})
 		}, "filter"},
+		{"subscription with a cursor", func() error {
+			return firstOf(ctx, r, &imbridgev1.SubscribeEventsRequest{Subscription: "orgs/acme/apps/chat/subscriptions/x",
+				Start: &imbridgev1.SubscribeEventsRequest_AfterCursor{AfterCursor: 3}})
+		}, "after_cursor"},
+		{"subscription with an epoch", func() error {
+			return firstOf(ctx, r, &imbridgev1.SubscribeEventsRequest{Subscription: "orgs/acme/apps/chat/subscriptions/x", Epoch: "e"})
+		}, "epoch"},
 		{"neither cursor nor call id", func() error {
 			_, err := r.events().GetEvent(ctx, &imbridgev1.GetEventRequest{})
 			return err

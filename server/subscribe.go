@@ -208,8 +208,20 @@ func (s *EventService) join(ctx context.Context, req *imbridgev1.SubscribeEvents
 	if req.GetFilter() != nil {
 		v.add("filter", "a subscription stream takes the subscription's filter: leave filter out")
 	}
-	if req.GetStart() != nil || req.GetEpoch() != "" {
-		v.add("start", "a subscription keeps its own position: leave position, after_cursor, start_time and epoch out")
+	start := ""
+	switch req.GetStart().(type) {
+	case *imbridgev1.SubscribeEventsRequest_Position:
+		start = "position"
+	case *imbridgev1.SubscribeEventsRequest_AfterCursor:
+		start = "after_cursor"
+	case *imbridgev1.SubscribeEventsRequest_StartTime:
+		start = "start_time"
+	}
+	if req.GetEpoch() != "" && start == "" {
+		start = "epoch"
+	}
+	if start != "" {
+		v.add(start, "a subscription keeps its own position: leave position, after_cursor, start_time and epoch out")
 	}
 	if p := req.GetParent(); p != "" && p != sub.appRef.name() {
 		v.add("parent", "parent %q is not the subscription's app", p)
