@@ -61,11 +61,14 @@ func (e *eventError) Error() string {
 func (e *eventError) Unwrap() error { return e.err }
 
 // eventMetadata is the cursor or call id the caller asked for, when err
-// carries one.
+// carries one, or else the cursor of the corrupt event a stream met.
 func eventMetadata(err error) map[string]string {
 	var e *eventError
+	var corrupt *eventlog.CorruptEventError
 	switch {
-	case !errors.As(err, &e):
+	case !errors.As(err, &e) && errors.As(err, &corrupt):
+		return map[string]string{"cursor": strconv.FormatUint(corrupt.Cursor, 10)}
+	case e == nil:
 		return nil
 	case e.cursor != 0:
 		return map[string]string{"cursor": strconv.FormatUint(e.cursor, 10)}
@@ -247,8 +250,11 @@ func (t errorTranslator) toStatus(ctx context.Context, method string, err error)
 			"no stored event has that cursor or call_id (it may have passed retention)", eventMetadata(err))
 	case errors.Is(err, eventlog.ErrCorrupt):
 		t.logCause(ctx, slog.LevelError, "stored event is corrupt", method, err)
-		return statusError(codes.DataLoss, ReasonEventCorrupt,
-			"a stored event is corrupt and cannot be read; retrying will not help", eventMetadata(err))
+		msg := "a stored event is corrupt and cannot be read; retrying will not help"
+		if md := eventMetadata(err); md["cursor"] != "" {
+			msg = fmt.Sprintf("the event stored at cursor %s is corrupt and cannot be read; retrying will not help (a stream can resume after it)", md["cursor"])
+		}
+		return statusError(codes.DataLoss, ReasonEventCorrupt, msg, eventMetadata(err))
 	case errors.Is(err, eventlog.ErrUnavailable):
 		t.logCause(ctx, slog.LevelWarn, "event log unavailable", method, err)
 		return statusError(codes.Unavailable, ReasonStoreUnavailable, "event log unavailable; retry", nil)

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -294,5 +296,55 @@ func TestSharedEncodingAndCompression(t *testing.T) {
 				t.Fatalf("%v: event %d = cursor %d %q, %d raw bytes, epoch %q", opts, i, ev.GetCursor(), ev.GetCallId(), len(ev.GetRawBody()), m.GetEpoch())
 			}
 		}
+	}
+}
+
+// A stream that meets a corrupt event ends with DATA_LOSS naming its
+// cursor, so that the client can resume after it: resuming from its own
+// last cursor would meet it again.
+func TestStreamNamesTheCorruptEventItMet(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	l, err := eventlog.Open(ctx, eventlog.Config{DataDir: t.TempDir(), ListenAddr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	r := start(t, &EventService{Store: l})
+	good := appendEvents(t, l, "g", 1, 0)[0]
+	// A message that is no event, as a damaged store would hold it.
+	nc, err := nats.Connect(l.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack, err := js.Publish(ctx, eventlog.SubjectPrefix+".org#app.chat.txt", []byte{0xff, 0xff, 0xff})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := ack.Sequence
+	next := appendEvents(t, l, "h", 1, 0)[0]
+
+	s, err := r.events().SubscribeEvents(ctxT(t), &imbridgev1.SubscribeEventsRequest{Parent: allApps,
+		Start: &imbridgev1.SubscribeEventsRequest_AfterCursor{AfterCursor: good}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Recv()
+	st := wantStatus(t, err, codes.DataLoss, ReasonEventCorrupt, map[string]string{"cursor": strconv.FormatUint(bad, 10)})
+	if !strings.Contains(st.Message(), strconv.FormatUint(bad, 10)) {
+		t.Errorf("message %q does not name cursor %d", st.Message(), bad)
+	}
+	s, err = r.events().SubscribeEvents(ctxT(t), &imbridgev1.SubscribeEventsRequest{Parent: allApps,
+		Start: &imbridgev1.SubscribeEventsRequest_AfterCursor{AfterCursor: bad}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := s.Recv(); err != nil || m.GetEvent().GetCursor() != next {
+		t.Fatalf("resuming after the corrupt event: %v, %v; want event %d", m, err, next)
 	}
 }

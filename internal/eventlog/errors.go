@@ -32,6 +32,17 @@ func unavailable(err error) error {
 	return fmt.Errorf("%w: %w", ErrUnavailable, err)
 }
 
+// CorruptEventError is ErrCorrupt for the event stored at Cursor: a stream
+// that met it can resume after it, passing it over.
+type CorruptEventError struct {
+	Cursor uint64
+	err    error // wraps ErrCorrupt
+}
+
+func (e *CorruptEventError) Error() string { return fmt.Sprintf("%v (cursor %d)", e.err, e.Cursor) }
+
+func (e *CorruptEventError) Unwrap() error { return e.err }
+
 // CursorExpiredError: a stream asked to resume after a cursor whose next
 // events retention already dropped. Oldest is the oldest event kept.
 type CursorExpiredError struct{ After, Oldest uint64 }

@@ -146,10 +146,12 @@ func (d *dicts) decodeEvent(data []byte, seq uint64, full bool) (*imbridgev1.Eve
 	plain, framed, err := d.open(*bp, data)
 	switch {
 	case err == nil:
-	case errors.Is(err, ErrUnavailable) || errors.Is(err, ErrCorrupt):
+	case errors.Is(err, ErrUnavailable):
 		return nil, fmt.Errorf("%w (cursor %d)", err, seq)
+	case errors.Is(err, ErrCorrupt):
+		return nil, &CorruptEventError{Cursor: seq, err: err}
 	default:
-		return nil, fmt.Errorf("%w: cursor %d: %v", ErrCorrupt, seq, err)
+		return nil, &CorruptEventError{Cursor: seq, err: fmt.Errorf("%w: %v", ErrCorrupt, err)}
 	}
 	if framed {
 		*bp = plain
@@ -165,7 +167,7 @@ func (d *dicts) decodeEvent(data []byte, seq uint64, full bool) (*imbridgev1.Eve
 	}
 	ev := new(imbridgev1.Event)
 	if err := proto.Unmarshal(plain, ev); err != nil {
-		return nil, fmt.Errorf("%w: cursor %d: %v", ErrCorrupt, seq, err)
+		return nil, &CorruptEventError{Cursor: seq, err: fmt.Errorf("%w: %v", ErrCorrupt, err)}
 	}
 	ev.Cursor = seq
 	return ev, nil
