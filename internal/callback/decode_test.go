@@ -161,6 +161,25 @@ func TestVendorQuirks(t *testing.T) {
 			t.Errorf("got %q / %s, want the operation sent (ban)", e.GetMuc().GetOperationName(), e.GetSelector())
 		}
 	})
+	t.Run("content_type chat:room names a chatroom message no room event taught", func(t *testing.T) {
+		raw, err := examples.FS.ReadFile("007_groupchat_message.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for ct, want := range map[string]string{"chat:room:text": "chatroom:txt", "chat:group:text": "groupchat:txt", "": "groupchat:txt"} {
+			body := raw
+			if ct != "" {
+				body = append([]byte(`{"content_type":"`+ct+`",`), bytes.TrimPrefix(bytes.TrimSpace(raw), []byte("{"))...)
+			}
+			cb, err := callback.Parse(body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev := cb.Decode(receiveTime, nil); ev.GetSelector() != want {
+				t.Errorf("content_type %q: selector %s, want %s", ct, ev.GetSelector(), want)
+			}
+		}
+	})
 	t.Run("audio length read from lower-case length", func(t *testing.T) {
 		if l := ex("003_").GetMessage().GetBodies()[0].GetAudio().GetLength(); l != 4 {
 			t.Errorf("audio length = %d, want 4", l)

@@ -38,7 +38,7 @@ func ReferenceHead(raw []byte) (string, bool) {
 	}
 	f := facts{
 		appkey: s(top, "appkey"), callID: s(top, "callId"), security: s(top, "security"),
-		eventType: s(top, "eventType"), chatType: s(top, "chat_type"), event: s(top, "event"),
+		eventType: s(top, "eventType"), chatType: s(top, "chat_type"), contentType: s(top, "content_type"), event: s(top, "event"),
 		groupID: s(top, "group_id"), user: s(top, "user"), status: s(top, "status"), reason: s(top, "reason"),
 	}
 	if ts, ok := top["timestamp"]; ok {

@@ -45,6 +45,10 @@ type facts struct {
 	timestamp string
 
 	eventType, chatType, event string
+	// contentType is the newer pages' `content_type` (`chat:room:text`,
+	// say): where a message was sent, which chat_type (groupchat for
+	// groups and chatrooms alike) does not tell.
+	contentType string
 	// step is set on offline push results (`step: "push"`), which also
 	// carry a chat_type.
 	step string
@@ -148,7 +152,7 @@ func Peek(raw []byte) Head {
 	// The loops only note where each key's last occurrence is; values are
 	// decoded once, after, so that a body repeating a key costs no more
 	// than one that does not.
-	var appkey, callID, security, timestamp, eventType, chatType, event, step, groupID, user, status, reason, payload gjson.Result
+	var appkey, callID, security, timestamp, eventType, chatType, contentType, event, step, groupID, user, status, reason, payload gjson.Result
 	hasStatus := false
 	doc.ForEach(func(key, v gjson.Result) bool {
 		switch key.Str {
@@ -164,6 +168,8 @@ func Peek(raw []byte) Head {
 			eventType = v
 		case "chat_type":
 			chatType = v
+		case "content_type":
+			contentType = v
 		case "event":
 			event = v
 		case "step":
@@ -193,6 +199,7 @@ func Peek(raw []byte) Head {
 		h.f.timestamp = strings.Clone(timestamp.Raw)
 	}
 	h.f.eventType, h.f.chatType, h.f.event, h.f.step = str(eventType), str(chatType), str(event), str(step)
+	h.f.contentType = str(contentType)
 	h.f.groupID = str(groupID)
 	if isNumber(groupID) {
 		h.f.groupID = strings.Clone(groupID.Raw)
@@ -325,7 +332,7 @@ func (h Head) classify(rooms Chatrooms) class {
 		family, conv := "chat", imbridgev1.Conversation_CONVERSATION_CHAT
 		if f.chatType == "groupchat" {
 			family, conv = "groupchat", imbridgev1.Conversation_CONVERSATION_GROUPCHAT
-			if rooms != nil && rooms.IsChatroom(f.appkey, f.groupID) {
+			if strings.HasPrefix(f.contentType, "chat:room:") || rooms != nil && rooms.IsChatroom(f.appkey, f.groupID) {
 				family, conv = "chatroom", imbridgev1.Conversation_CONVERSATION_CHATROOM
 			}
 		}
