@@ -256,6 +256,7 @@ func (s *EventService) pump(ctx context.Context, stream grpc.ServerStreamingServ
 		cursor  uint64
 		scanned uint64 // the event's cursor, or a heartbeat's scanned cursor
 		size    int64
+		flushed chan struct{} // instead of a message: closed once all before it are sent
 	}
 	var (
 		out      = make(chan queued, opts.BufferEvents)
@@ -267,6 +268,10 @@ func (s *EventService) pump(ctx context.Context, stream grpc.ServerStreamingServ
 		for {
 			select {
 			case q := <-out:
+				if q.flushed != nil {
+					close(q.flushed)
+					continue
+				}
 				err := stream.SendMsg(q.msg)
 				room.Release(q.size)
 				if err != nil {
@@ -289,6 +294,33 @@ func (s *EventService) pump(ctx context.Context, stream grpc.ServerStreamingServ
 	stall := time.NewTimer(opts.SendTimeout)
 	defer stall.Stop()
 	epoch := s.Store.Epoch()
+	// flush waits, at most the send timeout, until the events queued are
+	// sent: a stream that ends with an error naming a cursor (where it
+	// met a corrupt event, or a gap) has sent every event before it, so
+	// that a client resuming after that cursor misses none.
+	flush := func() error {
+		done := make(chan struct{})
+		stall.Reset(opts.SendTimeout)
+		select {
+		case out <- queued{flushed: done}:
+		case <-stall.C:
+			return slow()
+		case err := <-sendErr:
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		select {
+		case <-done:
+			return nil
+		case <-stall.C:
+			return slow()
+		case err := <-sendErr:
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	for {
 		it, err := src.Next(ctx, idle)
 		if err != nil {
@@ -297,10 +329,18 @@ func (s *EventService) pump(ctx context.Context, stream grpc.ServerStreamingServ
 				return err
 			default:
 			}
+			if ctx.Err() == nil {
+				if ferr := flush(); ferr != nil {
+					return ferr
+				}
+			}
 			return err
 		}
 		msg, err := message(it, epoch, full)
 		if err != nil {
+			if ferr := flush(); ferr != nil {
+				return ferr
+			}
 			return err
 		}
 		q := queued{msg: msg, cursor: it.Cursor, scanned: max(it.Cursor, it.Scanned), size: min(int64(it.Size()+128), int64(opts.BufferBytes))}

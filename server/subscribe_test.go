@@ -300,8 +300,9 @@ func TestSharedEncodingAndCompression(t *testing.T) {
 }
 
 // A stream that meets a corrupt event ends with DATA_LOSS naming its
-// cursor, so that the client can resume after it: resuming from its own
-// last cursor would meet it again.
+// cursor, so that the client can resume after it (resuming from its own
+// last cursor would meet it again), once it has sent every event before
+// it: those queued for the client are not dropped.
 func TestStreamNamesTheCorruptEventItMet(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -311,7 +312,7 @@ func TestStreamNamesTheCorruptEventItMet(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = l.Close() })
 	r := start(t, &EventService{Store: l})
-	good := appendEvents(t, l, "g", 1, 0)[0]
+	good := appendEvents(t, l, "g", 300, 0)
 	// A message that is no event, as a damaged store would hold it.
 	nc, err := nats.Connect(l.ClientURL())
 	if err != nil {
@@ -330,11 +331,24 @@ func TestStreamNamesTheCorruptEventItMet(t *testing.T) {
 	next := appendEvents(t, l, "h", 1, 0)[0]
 
 	s, err := r.events().SubscribeEvents(ctxT(t), &imbridgev1.SubscribeEventsRequest{Parent: allApps,
-		Start: &imbridgev1.SubscribeEventsRequest_AfterCursor{AfterCursor: good}})
+		Start: &imbridgev1.SubscribeEventsRequest_Position{Position: imbridgev1.StartPosition_START_POSITION_EARLIEST}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Recv()
+	var got []uint64
+	for {
+		m, rerr := s.Recv()
+		if rerr != nil {
+			err = rerr
+			break
+		}
+		if c := m.GetEvent().GetCursor(); c != 0 {
+			got = append(got, c)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(good) {
+		t.Errorf("before the corrupt event the stream sent %d events, want all %d before it", len(got), len(good))
+	}
 	st := wantStatus(t, err, codes.DataLoss, ReasonEventCorrupt, map[string]string{"cursor": strconv.FormatUint(bad, 10)})
 	if !strings.Contains(st.Message(), strconv.FormatUint(bad, 10)) {
 		t.Errorf("message %q does not name cursor %d", st.Message(), bad)
