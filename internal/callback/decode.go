@@ -131,13 +131,20 @@ func (c *Callback) VendorTime() (time.Time, bool) {
 	return time.UnixMilli(ms), true
 }
 
-// DedupeID is the id the event is stored under: the callId, or for the
-// unsigned families that carry none (reaction, thread), a digest of the
-// body, so that a retried delivery is still stored once.
+// DedupeID is the id a signed event is stored under: the callId, or for
+// a body that carries none, DigestID.
 func (c *Callback) DedupeID() string {
 	if id := c.CallID(); id != "" {
 		return id
 	}
+	return c.DigestID()
+}
+
+// DigestID is a digest of the body, the id an unsigned event is stored
+// under (the reaction and thread families carry no callId, and the
+// callId another unsigned body claims proves nothing): a retried delivery
+// is the same body, and still stored once.
+func (c *Callback) DigestID() string {
 	sum := sha256.Sum256(c.raw)
 	return "imbridge:sha256:" + hex.EncodeToString(sum[:16])
 }

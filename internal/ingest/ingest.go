@@ -181,6 +181,12 @@ func (in *Ingester) Ingest(ctx context.Context, body []byte, receiveTime time.Ti
 	ev := cb.Decode(receiveTime, in.store)
 	ev.Verification = verification
 	ev.CallId = cb.DedupeID()
+	if verification == imbridgev1.Verification_VERIFICATION_UNSIGNED_ALLOWED {
+		// Not the callId it claims, which anyone could take from a signed
+		// callback still to come: that one would be taken for its
+		// duplicate, and never stored.
+		ev.CallId = cb.DigestID()
+	}
 	sel := ev.GetSelector()
 	if tol := in.opts.TimestampTolerance; tol > 0 {
 		t, ok := cb.VendorTime()

@@ -228,6 +228,36 @@ func TestUnsignedSelectors(t *testing.T) {
 	}
 }
 
+// An unsigned body that claims a callId is stored under a digest of the
+// body, not that callId: a forged one cannot take the callId of a signed
+// callback still to come, which would then be answered as its duplicate
+// and never stored.
+func TestUnsignedBodyCannotTakeACallID(t *testing.T) {
+	unsigned, _ := selector.ParseAll([]string{"push"})
+	f := newIngester(t, ingest.App{Appkey: appkey, Secrets: []string{secret}, Unsigned: unsigned}, ingest.Options{})
+	genuine := body(t, "chat:txt", trigger.Options{})
+	var claim struct {
+		CallID string `json:"callId"`
+	}
+	if err := json.Unmarshal(genuine, &claim); err != nil || claim.CallID == "" {
+		t.Fatalf("no callId in %s: %v", genuine, err)
+	}
+	forged, _ := json.Marshal(map[string]any{
+		"callId": claim.CallID, "appkey": appkey, "chat_type": "chat", "step": "push", "status": "success",
+		"target": "x", "msg_id": "1029174929922197880", "timestamp": time.Now().UnixMilli(),
+	})
+	out := f.ingest(t, forged)
+	if out.Result != ingest.Stored {
+		t.Fatalf("unsigned push: %+v", out)
+	}
+	if again := f.ingest(t, forged); again.Result != ingest.Duplicate || again.Cursor != out.Cursor {
+		t.Errorf("the unsigned push again: %+v, want a duplicate of %d", again, out.Cursor)
+	}
+	if out := f.ingest(t, genuine); out.Result != ingest.Stored {
+		t.Errorf("the signed callback whose callId an unsigned body claimed before: %+v, want stored", out)
+	}
+}
+
 // An unsigned 1 MiB body is refused without being decoded: the work it
 // costs is a small constant, whatever the body holds. Measured in bytes
 // allocated, which, unlike time, a busy machine cannot distort; the
