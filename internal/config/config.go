@@ -114,7 +114,9 @@ type App struct {
 	Secrets []string `json:"secrets"`
 	// UnsignedSelectors are selectors accepted without a signature. The
 	// vendor sends reaction and thread callbacks unsigned; anyone who can
-	// reach the webhook can forge events of these selectors.
+	// reach the webhook can forge events of these selectors. Unsigned
+	// reaction, thread and push callbacks not listed are answered 200 and
+	// not stored; any other unsigned callback is refused.
 	UnsignedSelectors []string `json:"unsigned_selectors"`
 	// Keep, when set, stores only events these selectors choose.
 	Keep []string `json:"keep"`

@@ -165,13 +165,22 @@ func (in *Ingester) Ingest(ctx context.Context, body []byte, receiveTime time.Ti
 			}
 			return in.Refuse(RefusalBadSignature, "signature does not match")
 		}
-	case len(a.Unsigned) == 0:
-		return in.Refuse(RefusalUnsigned, "missing signature")
 	default:
-		if sel := h.Selector(in.store); !selector.MatchesAny(a.Unsigned, sel) {
+		sel := h.Selector(in.store)
+		switch {
+		case len(a.Unsigned) > 0 && selector.MatchesAny(a.Unsigned, sel):
+			verification = imbridgev1.Verification_VERIFICATION_UNSIGNED_ALLOWED
+		case vendorUnsigned[sel]:
+			// What the vendor itself sends unsigned, and the app did not
+			// opt in to: answered 200, not stored. A refusal would count
+			// against the app's callback rules, every one of which the
+			// vendor bans after 90 failures in 30 s.
+			in.metrics.received.WithLabelValues(family(sel)).Inc()
+			in.metrics.dropped.WithLabelValues(family(sel)).Inc()
+			return Outcome{Result: Dropped, Selector: sel}
+		default:
 			return in.refuse(sel, RefusalUnsigned, "missing signature")
 		}
-		verification = imbridgev1.Verification_VERIFICATION_UNSIGNED_ALLOWED
 	}
 	cb, err := h.Parse(body)
 	if err != nil {
@@ -210,6 +219,11 @@ func (in *Ingester) Ingest(ctx context.Context, body []byte, receiveTime time.Ti
 	}
 	return in.append(ctx, ev)
 }
+
+// vendorUnsigned are the selectors of the callbacks the vendor documents
+// without a signature: reactions, threads and (its success example)
+// offline push results.
+var vendorUnsigned = map[string]bool{"reaction": true, "thread": true, "push": true}
 
 func (in *Ingester) append(ctx context.Context, ev *imbridgev1.Event) Outcome {
 	sel := ev.GetSelector()

@@ -223,8 +223,17 @@ func TestUnsignedSelectors(t *testing.T) {
 	if err != nil || ev.GetVerification() != imbridgev1.Verification_VERIFICATION_UNSIGNED_ALLOWED || !strings.HasPrefix(ev.GetCallId(), "imbridge:") {
 		t.Errorf("unsigned reaction stored as %v (%v)", ev, err)
 	}
-	if out := f.ingest(t, body(t, "thread", trigger.Options{Unsigned: true})); out.Refusal != ingest.RefusalUnsigned || out.Selector != "thread" {
-		t.Errorf("unsigned thread: %+v, want refused unsigned with its selector", out)
+	// The vendor sends threads unsigned too: not opted in, one is
+	// answered 200 and not stored (a refusal would count towards a ban of
+	// the app's callback rules); any other unsigned body is refused.
+	if out := f.ingest(t, body(t, "thread", trigger.Options{Unsigned: true})); out.Result != ingest.Dropped || out.Selector != "thread" {
+		t.Errorf("unsigned thread: %+v, want dropped with its selector", out)
+	}
+	if out := f.ingest(t, body(t, "chat:txt", trigger.Options{Unsigned: true})); out.Refusal != ingest.RefusalUnsigned || out.Selector != "chat:txt" {
+		t.Errorf("unsigned chat:txt: %+v, want refused unsigned with its selector", out)
+	}
+	if n := testutil.ToFloat64(f.in.DroppedCounter("thread")); n != 1 {
+		t.Errorf("dropped{thread} = %v, want 1", n)
 	}
 }
 
