@@ -268,8 +268,16 @@ func TestUnsignedSelectorsAreOptIn(t *testing.T) {
 	cfg := ingestConfig(t)
 	r := start(t, cfg)
 	reaction := build(t, "reaction", trigger.Options{Unsigned: true})[0]
-	if res := r.post(t, reaction); res.code != http.StatusUnauthorized {
-		t.Errorf("unsigned reaction by default: %d %s, want 401", res.code, res.body)
+	// Not stored, but answered 200: the vendor sends reactions unsigned,
+	// and counts a refusal towards a ban of the app's callback rules.
+	if res := r.post(t, reaction); res.code != http.StatusOK || !strings.Contains(res.body, "dropped") {
+		t.Errorf("unsigned reaction by default: %d %s, want a 200 dropped", res.code, res.body)
+	}
+	if got := r.list(t, &imbridgev1.EventFilter{Selectors: []string{"reaction"}}); len(got) != 0 {
+		t.Errorf("unsigned reaction by default stored: %v", got)
+	}
+	if res := r.post(t, build(t, "chat:txt", trigger.Options{Unsigned: true})[0]); res.code != http.StatusUnauthorized {
+		t.Errorf("unsigned chat:txt by default: %d, want 401", res.code)
 	}
 	r.stop()
 	cfg.Apps[0].UnsignedSelectors = []string{"reaction"}
