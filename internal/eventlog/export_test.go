@@ -267,3 +267,11 @@ func IndexWrites(l *Log) (wal, flushed uint64, err error) {
 	}
 	return m.WAL.BytesWritten, flushed, nil
 }
+
+// SetBatchMaxBytes makes batched direct gets ask for at most n bytes each
+// until the test ends, as the server's limit cuts batches of large events.
+func SetBatchMaxBytes(t interface{ Cleanup(func()) }, n int) {
+	old := batchMaxBytes
+	batchMaxBytes = n
+	t.Cleanup(func() { batchMaxBytes = old })
+}

@@ -243,15 +243,7 @@ func (s *scan) backward(ctx context.Context) error {
 		n := min(uint64(batchSize), uint64(max(s.q.MaxScan-s.scanned, 1)), hi-first+1)
 		lo := hi - n + 1
 		window = window[:0]
-		_, err := s.l.directBatch(ctx, msgGetRequest{Seq: lo, Batch: int(n)}, !notBefore.IsZero(),
-			func(m *rawMsg) (bool, error) {
-				if m.seq > hi { // past deleted sequences, into the previous window
-					return false, nil
-				}
-				window = append(window, m)
-				return true, nil
-			})
-		if err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+		if err := s.readWindow(ctx, lo, hi, !notBefore.IsZero(), &window); err != nil {
 			return err
 		}
 		if len(window) == 0 {
@@ -281,6 +273,36 @@ func (s *scan) backward(ctx context.Context) error {
 			return nil
 		}
 		hi = lo - 1
+	}
+	return nil
+}
+
+// readWindow appends the messages stored from lo to hi to window, in
+// order. A batch ends early when its messages reach the server's byte
+// limit (large events): the rest of the window is read with more.
+func (s *scan) readWindow(ctx context.Context, lo, hi uint64, withTime bool, window *[]*rawMsg) error {
+	for from := lo; from <= hi; {
+		var last uint64
+		past := false
+		pending, err := s.l.directBatch(ctx, msgGetRequest{Seq: from, Batch: int(hi - from + 1)}, withTime,
+			func(m *rawMsg) (bool, error) {
+				if m.seq > hi { // past deleted sequences, into the previous window
+					past = true
+					return false, nil
+				}
+				*window = append(*window, m)
+				last = m.seq
+				return true, nil
+			})
+		switch {
+		case errors.Is(err, jetstream.ErrMsgNotFound):
+			return nil
+		case err != nil:
+			return err
+		case past || pending == 0 || last == 0:
+			return nil
+		}
+		from = last + 1
 	}
 	return nil
 }
@@ -339,11 +361,19 @@ func withDefaultTimeout(ctx context.Context) (context.Context, context.CancelFun
 	return context.WithTimeout(ctx, defaultTimeout)
 }
 
+// batchMaxBytes, when set, is the most bytes a batched direct get asks
+// for (tests: the server's default is its max_pending, 64 MiB).
+var batchMaxBytes = 0
+
 // directBatch sends a direct get and hands each message to fn in stream
 // order until fn returns false. For batch requests it returns the number
 // of matching messages after the last one sent (when fn did not stop
-// early). No message at all is jetstream.ErrMsgNotFound.
+// early); a batch may end early, at the server's byte limit, with some
+// pending. No message at all is jetstream.ErrMsgNotFound.
 func (l *Log) directBatch(ctx context.Context, req msgGetRequest, withTime bool, fn func(*rawMsg) (bool, error)) (pending uint64, err error) {
+	if req.Batch > 0 && req.MaxBytes == 0 {
+		req.MaxBytes = batchMaxBytes
+	}
 	body, err := json.Marshal(req)
 	if err != nil {
 		return 0, err

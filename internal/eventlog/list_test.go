@@ -242,6 +242,25 @@ func TestListAfter(t *testing.T) {
 	}
 }
 
+// A batched read ends early once its messages reach the server's byte
+// limit (64 MiB by default: a few dozen events of a few MiB each). Every
+// event is still listed, in either order.
+func TestListLargeEvents(t *testing.T) {
+	eventlog.SetBatchMaxBytes(t, 8<<10) // a few of these events per batch
+	l := openLog(t, embedded(t))
+	evs := appendN(t, l, "big", 40, func(_ int, ev *imbridgev1.Event) { ev.RawBody = incompressible(2000) })
+	want := cursorsOf(evs, nil)
+	for _, oldestFirst := range []bool{true, false} {
+		got := cursorsOf(listAll(t, l, eventlog.Query{OldestFirst: oldestFirst, Limit: 5}), nil)
+		if !oldestFirst {
+			slices.Reverse(got)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("oldest first %v: listed %v, want %v", oldestFirst, got, want)
+		}
+	}
+}
+
 // TestListTimeSeek checks that List skips, without examining them, events
 // stored more than ClockSlack before StartTime: with MaxScan 1 it reaches
 // the end at once.
