@@ -18,14 +18,14 @@ const consoleCSP = "default-src 'none'; script-src 'self'; style-src 'self'; con
 	"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 // consoleFile serves /console (the page) and /console/{file}.
-func consoleFile(w http.ResponseWriter, r *http.Request, params map[string]string) {
+func (g *Gateway) consoleFile(w http.ResponseWriter, r *http.Request, params map[string]string) {
 	name := params["file"]
 	if name == "" {
 		name = "index.html"
 	}
 	b, err := fs.ReadFile(console.FS, name)
 	if err != nil || name == "console.go" {
-		http.NotFound(w, r)
+		g.notFound(w, r)
 		return
 	}
 	h := w.Header()

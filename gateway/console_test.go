@@ -36,8 +36,7 @@ func TestConsolePage(t *testing.T) {
 		t.Error("the bundle does not call events:subscribe")
 	}
 	for _, path := range []string{"/console/console.go", "/console/nothing.js"} {
-		if a := s.get(t, path); a.code != http.StatusNotFound {
-			t.Errorf("GET %s: %d, want 404", path, a.code)
-		}
+		// The documented error shape, as for any path no route has.
+		wantError(t, "GET "+path, s.get(t, path), http.StatusNotFound, 5, gateway.ReasonNotFound, map[string]string{"path": path})
 	}
 }

@@ -19,7 +19,7 @@ var page embed.FS
 
 // docsFile serves /docs (the page) and /docs/{file}: the page's own
 // files, then Swagger UI's.
-func docsFile(w http.ResponseWriter, r *http.Request, params map[string]string) {
+func (g *Gateway) docsFile(w http.ResponseWriter, r *http.Request, params map[string]string) {
 	name := params["file"]
 	if name == "" {
 		name = "index.html"
@@ -29,7 +29,7 @@ func docsFile(w http.ResponseWriter, r *http.Request, params map[string]string) 
 		b, err = fs.ReadFile(docs.FS, name)
 	}
 	if err != nil {
-		http.NotFound(w, r)
+		g.notFound(w, r)
 		return
 	}
 	writeFile(w, name, b)

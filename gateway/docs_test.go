@@ -35,9 +35,7 @@ func TestAPIReferencePage(t *testing.T) {
 	if a := s.get(t, "/docs/swagger-ui-bundle.js"); !strings.Contains(a.body, "SwaggerUIBundle") {
 		t.Error("the bundle does not define SwaggerUIBundle")
 	}
-	if a := s.get(t, "/docs/nothing.js"); a.code != http.StatusNotFound {
-		t.Errorf("GET /docs/nothing.js: %d, want 404", a.code)
-	}
+	wantError(t, "GET /docs/nothing.js", s.get(t, "/docs/nothing.js"), http.StatusNotFound, 5, gateway.ReasonNotFound, map[string]string{"path": "/docs/nothing.js"})
 	if doc := loadOpenAPI(t); doc.SecurityDefinitions["bearer"].Name != "Authorization" {
 		t.Errorf("the document's bearer scheme: %+v", doc.SecurityDefinitions)
 	}

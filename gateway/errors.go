@@ -80,6 +80,13 @@ func (g *Gateway) handleRoutingError(ctx context.Context, mux *runtime.ServeMux,
 	handleError(ctx, mux, m, w, r, err)
 }
 
+// notFound answers 404 for a file a route does not have, as for a path no
+// route has.
+func (g *Gateway) notFound(w http.ResponseWriter, r *http.Request) {
+	_, out := runtime.MarshalerForRequest(g.mux, r)
+	g.handleRoutingError(r.Context(), g.mux, out, w, r, http.StatusNotFound)
+}
+
 // withErrorInfo returns st if it has an ErrorInfo already (the gRPC server's
 // errors do), else st with one. An INVALID_ARGUMENT that the gateway raised
 // while reading the request (r; nil for a stream error) is diagnosed again
@@ -110,9 +117,17 @@ func withErrorInfo(ctx context.Context, r *http.Request, st *status.Status) *sta
 // nobody matches it, "proto:\u00a0").
 var protoPrefix = regexp.MustCompile(`^proto:[\s\x{00a0}]+`)
 
+// bodyMark starts the message of a body that is not JSON at all (see
+// jsonMarshaler.NewDecoder).
+const bodyMark = "body is not JSON: "
+
 // bodyError tells a message of protojson, which failed to decode the body,
-// and returns it without its package prefix.
+// or of the JSON reader before it (bodyMark), and returns it without its
+// prefix.
 func bodyError(msg string) (string, bool) {
+	if rest, ok := strings.CutPrefix(msg, bodyMark); ok {
+		return "not JSON: " + rest, true
+	}
 	loc := protoPrefix.FindStringIndex(msg)
 	if loc == nil {
 		return "", false

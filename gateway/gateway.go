@@ -121,10 +121,10 @@ func New(opts Options) (*Gateway, error) {
 			metrics.ServeHTTP(w, r)
 		}),
 		g.HandlePath(http.MethodGet, "/openapi.json", serveOpenAPI),
-		g.HandlePath(http.MethodGet, "/docs", docsFile),
-		g.HandlePath(http.MethodGet, "/docs/{file}", docsFile),
-		g.HandlePath(http.MethodGet, "/console", consoleFile),
-		g.HandlePath(http.MethodGet, "/console/{file}", consoleFile),
+		g.HandlePath(http.MethodGet, "/docs", g.docsFile),
+		g.HandlePath(http.MethodGet, "/docs/{file}", g.docsFile),
+		g.HandlePath(http.MethodGet, "/console", g.consoleFile),
+		g.HandlePath(http.MethodGet, "/console/{file}", g.consoleFile),
 	); err != nil {
 		_ = conn.Close()
 		return nil, fmt.Errorf("gateway: routes: %w", err)

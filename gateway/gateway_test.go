@@ -120,9 +120,22 @@ var client = &http.Client{Timeout: 20 * time.Second}
 
 func (s *stack) do(t *testing.T, method, path string) answer {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, s.base+path, nil)
+	return s.send(t, method, path, "")
+}
+
+// send sends a request with a JSON body (none when body is "").
+func (s *stack) send(t *testing.T, method, path, body string) answer {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, s.base+path, r)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	res, err := client.Do(req)
 	if err != nil {
@@ -447,6 +460,20 @@ func TestStreamIsNewlineDelimitedJSON(t *testing.T) {
 
 // An error raised in the gateway without an ErrorInfo (here: the gRPC
 // server cannot be reached) gets one named after its code.
+// A body that is not JSON at all, or not the request's, is an
+// INVALID_ARGUMENT naming the field "body".
+func TestBadBodyNamesTheBody(t *testing.T) {
+	t.Parallel()
+	s := startStack(t, gateway.Options{})
+	for _, body := range []string{`{"filter": {`, `not json`, `{"nothing":1}`} {
+		a := s.send(t, http.MethodPost, "/v1/orgs/acme/apps/chat/subscriptions?subscriptionId=billing", body)
+		st := wantError(t, "body "+body, a, http.StatusBadRequest, 3, server.ReasonInvalidArgument, map[string]string{"field": "body"})
+		if !strings.HasPrefix(st.Message, "body: ") {
+			t.Errorf("body %s: message %q, want it to name the body", body, st.Message)
+		}
+	}
+}
+
 func TestGatewaySideErrorGetsErrorInfo(t *testing.T) {
 	t.Parallel()
 	// A listener that hangs up on every connection: not a gRPC server, and

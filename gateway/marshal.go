@@ -3,6 +3,8 @@ package gateway
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -63,6 +65,21 @@ func (m *jsonMarshaler) Marshal(v any) ([]byte, error) {
 		}
 	}
 	return withEmptyLists(b, empty), nil
+}
+
+// NewDecoder returns runtime.JSONPb's decoder, whose errors are marked as
+// the body's (bodyMark) when encoding/json, which reads the body before
+// protojson decodes it, gives them: "unexpected EOF", "invalid
+// character…". protojson's own are known by their prefix.
+func (m *jsonMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
+	d := m.JSONPb.NewDecoder(r)
+	return runtime.DecoderFunc(func(v any) error {
+		err := d.Decode(v)
+		if err == nil || errors.Is(err, io.EOF) || protoPrefix.MatchString(err.Error()) {
+			return err // io.EOF: an empty body, which the gateway allows
+		}
+		return fmt.Errorf("%s%w", bodyMark, err)
+	})
 }
 
 // NewEncoder returns an encoder that writes as Marshal does.
