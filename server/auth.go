@@ -75,7 +75,15 @@ func NewScopedAPIKeys(grants []KeyGrant) (*APIKeys, error) {
 				return nil, fmt.Errorf("key %d: unknown scope %q: want one of %s", i, s, strings.Join(Scopes(), ", "))
 			}
 		}
-		k.grants = append(k.grants, grant{digest: sha256.Sum256([]byte(g.Key)), scopes: g.Scopes, apps: g.Apps})
+		// Empty (`scopes: []` in YAML) grants all, as none does.
+		gr := grant{digest: sha256.Sum256([]byte(g.Key))}
+		if len(g.Scopes) > 0 {
+			gr.scopes = g.Scopes
+		}
+		if len(g.Apps) > 0 {
+			gr.apps = g.Apps
+		}
+		k.grants = append(k.grants, gr)
 	}
 	return k, nil
 }

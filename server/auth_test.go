@@ -20,6 +20,8 @@ func TestScopedKeys(t *testing.T) {
 		{Key: "reader", Scopes: []string{ScopeEvents, ScopeChatroomsRead}, Apps: []string{"acme#chat"}},
 		{Key: "events-only", Scopes: []string{ScopeEvents}},
 		{Key: "acme-admin", Scopes: []string{ScopeChatrooms}, Apps: []string{"acme#chat"}},
+		// Empty lists (`scopes: []` in YAML) grant all, as none do.
+		{Key: "empty-lists", Scopes: []string{}, Apps: []string{}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -43,6 +45,7 @@ func TestScopedKeys(t *testing.T) {
 	acme, other := "orgs/acme/apps/chat/chatrooms/1", "orgs/other/apps/x/chatrooms/1"
 
 	allowed("admin deletes", deleteRoom(t, r, rooms, "admin", acme))
+	allowed("a key with empty lists deletes", deleteRoom(t, r, rooms, "empty-lists", other))
 	denied("reader deletes", deleteRoom(t, r, rooms, "reader", acme))
 	_, err = rooms.GetChatroom(withKey(ctxT(t), "reader"), &imbridgev1.GetChatroomRequest{Name: acme})
 	allowed("reader reads its app's room", err)
