@@ -83,9 +83,14 @@ cors_allowed_origins: [https://console.example.com]
 		t.Errorf("api_keys = %+v, want %+v", cfg.APIKeys, want)
 	}
 	for file, wantErr := range map[string]string{
-		"api_keys:\n- key: k\n  scopes: [everything]\n":                    `unknown scope "everything"`,
-		"api_keys:\n- key: k\n  apps: [other#app]\n":                       `"other#app" is not a configured app`,
-		"cors_allowed_origins: [console.example.com]\n":                    `cors_allowed_origins [0] "console.example.com": want an origin`,
+		"api_keys:\n- key: k\n  scopes: [everything]\n": `unknown scope "everything"`,
+		"api_keys:\n- key: k\n  apps: [other#app]\n":    `"other#app" is not a configured app`,
+		"cors_allowed_origins: [console.example.com]\n": `cors_allowed_origins [0] "console.example.com": want an origin`,
+		// What a browser never sends as its Origin could never match.
+		"cors_allowed_origins: ['https://console.example.com/']\n":         `browsers send this origin as "https://console.example.com"`,
+		"cors_allowed_origins: ['https://Console.Example.com']\n":          `browsers send this origin as "https://console.example.com"`,
+		"cors_allowed_origins: ['https://console.example.com:443']\n":      `browsers send this origin as "https://console.example.com"`,
+		"cors_allowed_origins: ['https://console.example.com/?x=1']\n":     `want an origin`,
 		"apps:\n- appkey: a#b\n  secrets: [s]\n  easemob: {base_url: x}\n": "apps[0].easemob.base_url",
 	} {
 		_, err := Load("t", nil, env(map[string]string{"IMBRIDGE_CONFIG": writeFile(t, file)}), io.Discard)

@@ -56,8 +56,16 @@ func (c *Config) Validate() error {
 		}
 	}
 	for i, o := range c.CORSAllowedOrigins {
-		if u, err := url.Parse(o); o != "*" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/")) {
+		if o == "*" {
+			continue
+		}
+		switch canon, ok := canonicalOrigin(o); {
+		case !ok:
 			bad("cors_allowed_origins", "[%d] %q: want an origin such as https://console.example.com, or *", i, o)
+		case canon != o:
+			// The Origin header is compared as sent, and browsers send
+			// this form only.
+			bad("cors_allowed_origins", "[%d] %q: browsers send this origin as %q: write that", i, o, canon)
 		}
 	}
 	errs = append(errs, c.validateApps()...)
@@ -214,4 +222,27 @@ func (c *Config) KeyGrants() (*server.APIKeys, error) {
 		grants = append(grants, server.KeyGrant{Key: k.Key, Scopes: k.Scopes, Apps: k.Apps})
 	}
 	return server.NewScopedAPIKeys(grants)
+}
+
+// canonicalOrigin is the form in which browsers send origin o in their
+// Origin header (scheme and host in lower case, no default port, no path);
+// false when o is no origin.
+func canonicalOrigin(o string) (string, bool) {
+	u, err := url.Parse(o)
+	if err != nil || u.Opaque != "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery ||
+		(u.Path != "" && u.Path != "/") || u.Hostname() == "" {
+		return "", false
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if scheme != "http" && scheme != "https" {
+		return "", false
+	}
+	host := strings.ToLower(u.Hostname())
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]" // IPv6
+	}
+	if port := u.Port(); port != "" && !(scheme == "https" && port == "443" || scheme == "http" && port == "80") {
+		host += ":" + port
+	}
+	return scheme + "://" + host, true
 }
