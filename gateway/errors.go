@@ -2,12 +2,14 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/genproto/googleapis/rpc/code"
@@ -15,6 +17,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/imbridge/imbridge/gen/openapiv2"
 	"github.com/imbridge/imbridge/server"
 )
 
@@ -149,6 +152,50 @@ func newStatus(c codes.Code, msg, reason string, metadata map[string]string) *st
 // re-implementing grpc-gateway's path matching.
 type routeTable struct{ mux *runtime.ServeMux }
 
+// customVerbs are the verbs of the custom methods' routes (acknowledge,
+// batchAdd…), read from the OpenAPI document generated with the routes.
+var customVerbs = sync.OnceValue(func() map[string]bool {
+	var doc struct {
+		Paths map[string]json.RawMessage `json:"paths"`
+	}
+	_ = json.Unmarshal(openapiv2.Document, &doc)
+	verbs := make(map[string]bool)
+	for p := range doc.Paths {
+		last := p[strings.LastIndexByte(p, '/')+1:]
+		if i := strings.LastIndexByte(last, ':'); i >= 0 && !strings.Contains(last[i:], "}") {
+			verbs[last[i+1:]] = true
+		}
+	}
+	return verbs
+})
+
+// swallowedVerb reports whether the route r matched has no verb but took
+// a custom method's for part of its last path parameter: the route of
+// {name=…/subscriptions/*} also matches …/subscriptions/s:acknowledge,
+// with methods the custom method does not have.
+func swallowedVerb(r *http.Request) bool {
+	pat, ok := runtime.HTTPPattern(r.Context())
+	if !ok || pat.Verb() != "" {
+		return false
+	}
+	last := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
+	i := strings.LastIndexByte(last, ':')
+	return i >= 0 && customVerbs()[last[i+1:]]
+}
+
+// refuseSwallowedVerb is a mux middleware that answers a request
+// swallowedVerb tells as a wrong method on the custom method's path (405).
+func (g *Gateway) refuseSwallowedVerb(next runtime.HandlerFunc) runtime.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
+		if swallowedVerb(r) {
+			_, out := runtime.MarshalerForRequest(g.mux, r)
+			g.handleRoutingError(r.Context(), g.mux, out, w, r, http.StatusMethodNotAllowed)
+			return
+		}
+		next(w, r, params)
+	}
+}
+
 type routeHitKey struct{}
 
 // probeMethods are the methods a 405 may list in Allow.
@@ -160,7 +207,7 @@ func newRouteTable() *routeTable {
 	return &routeTable{mux: runtime.NewServeMux(
 		runtime.WithMiddlewares(func(runtime.HandlerFunc) runtime.HandlerFunc {
 			return func(_ http.ResponseWriter, r *http.Request, _ map[string]string) {
-				if hit, ok := r.Context().Value(routeHitKey{}).(*bool); ok {
+				if hit, ok := r.Context().Value(routeHitKey{}).(*bool); ok && !swallowedVerb(r) {
 					*hit = true
 				}
 			}

@@ -97,7 +97,7 @@ func New(opts Options) (*Gateway, error) {
 	g := &Gateway{conn: conn, routes: newRouteTable()}
 	g.mux = runtime.NewServeMux(
 		// First, so that it wraps every route added after it.
-		runtime.WithMiddlewares(rememberPathParams),
+		runtime.WithMiddlewares(rememberPathParams, g.refuseSwallowedVerb),
 		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(conn)),
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, newJSONMarshaler(&runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: false},

@@ -366,11 +366,20 @@ func TestMethodNotAllowedListsAllowedMethods(t *testing.T) {
 		"/v1/orgs/-/apps/-/events":      "GET",
 		"/v1/events/1":                  "GET",
 		"/v1/orgs/o/apps/a/chatrooms/c": "GET, PATCH, DELETE",
+		// Custom methods: a route without a verb, {name=…/chatrooms/*},
+		// must not take the verb for part of its name.
+		"/v1/orgs/o/apps/a/chatrooms/c:muteAll":         "POST",
+		"/v1/orgs/o/apps/a/subscriptions/s:acknowledge": "POST",
 	} {
-		a := s.do(t, http.MethodPut, path)
-		wantError(t, "PUT "+path, a, http.StatusMethodNotAllowed, 12, gateway.ReasonMethodNotAllowed, map[string]string{"method": "PUT"})
-		if got := a.header.Get("Allow"); got != allow {
-			t.Errorf("PUT %s: Allow %q, want %q", path, got, allow)
+		for _, method := range []string{http.MethodPut, http.MethodGet} {
+			if strings.Contains(allow, method) {
+				continue
+			}
+			a := s.do(t, method, path)
+			wantError(t, method+" "+path, a, http.StatusMethodNotAllowed, 12, gateway.ReasonMethodNotAllowed, map[string]string{"method": method})
+			if got := a.header.Get("Allow"); got != allow {
+				t.Errorf("%s %s: Allow %q, want %q", method, path, got, allow)
+			}
 		}
 	}
 }
