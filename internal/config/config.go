@@ -285,7 +285,12 @@ var settings = []setting{
 	{"log_format", "log-format", "IMBRIDGE_LOG_FORMAT", "log format: json or text (default json)", str(func(c *Config) *string { return &c.LogFormat })},
 	{"shutdown_timeout", "shutdown-timeout", "IMBRIDGE_SHUTDOWN_TIMEOUT", "bound of a graceful shutdown (default 10s)", dur(func(c *Config) *Duration { return &c.ShutdownTimeout })},
 	{"api_keys", "api-keys", "IMBRIDGE_API_KEYS", "comma-separated bearer keys for the gRPC and REST API, each with every scope (scoped keys: the YAML file)", func(c *Config, v string) error {
-		c.APIKeys = Keys(splitList(v)...)
+		keys := splitList(v)
+		if len(keys) == 0 && v != "" {
+			// Meant to set keys, it would leave the API open.
+			return fmt.Errorf("%q holds no key", v)
+		}
+		c.APIKeys = Keys(keys...)
 		return nil
 	}},
 	{"cors_allowed_origins", "cors-allowed-origins", "IMBRIDGE_CORS_ALLOWED_ORIGINS", "comma-separated browser origins allowed to call the REST API (default none: same origin only)", func(c *Config, v string) error {

@@ -58,6 +58,15 @@ func TestPrecedenceFlagOverEnvOverFileOverDefault(t *testing.T) {
 	if !reflect.DeepEqual(cfg.APIKeys, Keys("env-a", "env-b")) {
 		t.Errorf("api_keys = %q, want the environment's list", cfg.APIKeys)
 	}
+	// Keys that are all blanks would leave the API open: refused.
+	for _, v := range []string{" ", ",", " , "} {
+		if _, err := Load("t", []string{"--api-keys", v}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "holds no key") {
+			t.Errorf("--api-keys %q: %v, want it refused", v, err)
+		}
+		if _, err := Load("t", nil, env(map[string]string{"IMBRIDGE_API_KEYS": v}), io.Discard); err == nil || !strings.Contains(err.Error(), "holds no key") {
+			t.Errorf("IMBRIDGE_API_KEYS=%q: %v, want it refused", v, err)
+		}
+	}
 }
 
 // A key is a plain string (every scope and app) or an object that limits
