@@ -48,6 +48,10 @@ func send(ctx context.Context, args []string, getenv func(string) string, stdout
 	if err != nil {
 		return err
 	}
+	want := http.StatusOK
+	if *tamper {
+		want = http.StatusUnauthorized // what -tamper checks
+	}
 	client := &http.Client{Timeout: 10 * time.Second}
 	for _, body := range bodies {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, *url, bytes.NewReader(body))
@@ -62,8 +66,8 @@ func send(ctx context.Context, args []string, getenv func(string) string, stdout
 		answer, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		resp.Body.Close()
 		fmt.Fprintf(stdout, "%s %s\n", resp.Status, bytes.TrimSpace(answer))
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("the bridge answered %s", resp.Status)
+		if resp.StatusCode != want {
+			return fmt.Errorf("the bridge answered %s, want %d", resp.Status, want)
 		}
 	}
 	return nil
