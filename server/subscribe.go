@@ -294,32 +294,35 @@ func (s *EventService) pump(ctx context.Context, stream grpc.ServerStreamingServ
 	stall := time.NewTimer(opts.SendTimeout)
 	defer stall.Stop()
 	epoch := s.Store.Epoch()
+	// enqueue hands q to the sender before the stall timer fires; a flush
+	// marker (q.flushed) it then waits for until the sender reaches it.
+	enqueue := func(q queued) error {
+		put := out
+		for {
+			select {
+			case put <- q:
+				if q.flushed == nil {
+					return nil
+				}
+				put = nil
+			case <-q.flushed: // nil, and never ready, but for a marker
+				return nil
+			case <-stall.C:
+				return slow()
+			case err := <-sendErr:
+				return err
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
 	// flush waits, at most the send timeout, until the events queued are
 	// sent: a stream that ends with an error naming a cursor (where it
 	// met a corrupt event, or a gap) has sent every event before it, so
 	// that a client resuming after that cursor misses none.
 	flush := func() error {
-		done := make(chan struct{})
 		stall.Reset(opts.SendTimeout)
-		select {
-		case out <- queued{flushed: done}:
-		case <-stall.C:
-			return slow()
-		case err := <-sendErr:
-			return err
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		select {
-		case <-done:
-			return nil
-		case <-stall.C:
-			return slow()
-		case err := <-sendErr:
-			return err
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+		return enqueue(queued{flushed: make(chan struct{})})
 	}
 	for {
 		it, err := src.Next(ctx, idle)
@@ -357,14 +360,8 @@ func (s *EventService) pump(ctx context.Context, stream grpc.ServerStreamingServ
 				return slow()
 			}
 		}
-		select {
-		case out <- q:
-		case <-stall.C:
-			return slow()
-		case err := <-sendErr:
+		if err := enqueue(q); err != nil {
 			return err
-		case <-ctx.Done():
-			return ctx.Err()
 		}
 	}
 }
