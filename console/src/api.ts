@@ -181,7 +181,10 @@ export async function stream<Desc extends DescMessage>(
     } catch {
       json = undefined;
     }
-    throw errorOf(res.status, json, text);
+    // A stream refused before its first message answers the status as a
+    // stream's last line does: {"error": {code, message, details}}.
+    const wrapped = typeof json === "object" && json !== null && "error" in json ? (json as { error: unknown }).error : undefined;
+    throw errorOf(res.status, typeof wrapped === "object" && wrapped !== null ? wrapped : json, text);
   }
   onOpen();
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();

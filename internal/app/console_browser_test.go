@@ -442,6 +442,34 @@ func TestConsoleInABrowser(t *testing.T) {
 // A page of another origin may call the API when that origin is
 // configured (cors_allowed_origins), and its browser keeps the answer from
 // it otherwise; the console itself needs none of this (same origin).
+// A stream refused before its first message answers {"error": status}, as
+// its last line would: the console shows that status. Here imbridge comes
+// back on a new log (its data_dir wiped), and the console's resume, with
+// the old log's epoch, is refused with EPOCH_MISMATCH.
+func TestConsoleShowsAStreamRefusedAtItsStart(t *testing.T) {
+	cfg := ingestConfig(t)
+	r := start(t, cfg)
+	cfg.HTTPAddr = r.app.HTTPAddr().String() // the page's origin, kept across the restart
+	p := page{t, browser(t)}
+	p.run("open the console", chromedp.Navigate("http://"+cfg.HTTPAddr+"/console"))
+	p.fill("#api-key", testKey)
+	p.click("#api-key-save")
+	if res := r.post(t, build(t, "chat:txt", trigger.Options{})[0]); res.code != http.StatusOK {
+		t.Fatalf("POST callback: %d %s", res.code, res.body)
+	}
+	p.waitFor("the callback sent, in the live view", `#live-rows tr[data-selector="chat:txt"]`)
+
+	r.stop()
+	if err := os.RemoveAll(cfg.DataDir); err != nil {
+		t.Fatal(err)
+	}
+	start(t, cfg)
+	p.waitFor("the refusal of the resume", `#live-error .error[data-code="FAILED_PRECONDITION"]`)
+	if got := p.text("#live-error"); !strings.Contains(got, "EPOCH_MISMATCH") {
+		t.Errorf("the live view's error reads %q, want the reason EPOCH_MISMATCH", got)
+	}
+}
+
 func TestConsoleCORSInABrowser(t *testing.T) {
 	// Two pages, on two origins; only the first is allowed.
 	var api atomic.Value // imbridge's origin, known once it started
