@@ -206,10 +206,10 @@ func (a *App) shutdown() {
 	defer cancel()
 	a.log.Info("shutting down", "timeout", timeout.String())
 	a.grpc.SetNotServing()
-	// The embedded emulator first: its callbacks go to our webhook.
+	// The embedded emulator's callbacks first: they go to our webhook.
 	if a.vendor != nil {
-		if err := a.vendor.shutdown(ctx); err != nil {
-			a.log.Warn("embedded vendor emulator shutdown", "err", err)
+		if err := a.vendor.stopCallbacks(); err != nil {
+			a.log.Warn("embedded vendor emulator: stopping its callbacks", "err", err)
 		}
 	}
 
@@ -225,7 +225,14 @@ func (a *App) shutdown() {
 	httpCancel()
 	// Then gRPC: streams end at once, unary calls get the rest.
 	a.grpc.Shutdown(ctx)
-	a.client.Close() // no RPC can call the vendor any more
+	// No RPC can call the vendor any more: the embedded one's listener
+	// goes, and the client's connections.
+	if a.vendor != nil {
+		if err := a.vendor.shutdown(ctx); err != nil {
+			a.log.Warn("embedded vendor emulator shutdown", "err", err)
+		}
+	}
+	a.client.Close()
 	// Last the event log, once nothing can append or read any more.
 	if err := a.events.Close(); err != nil {
 		a.log.Warn("event log close", "err", err)

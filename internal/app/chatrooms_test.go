@@ -16,6 +16,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
+	"github.com/imbridge/imbridge/internal/config"
+	"github.com/imbridge/imbridge/internal/testwait"
 	"github.com/imbridge/imbridge/internal/trigger"
 )
 
@@ -442,5 +444,34 @@ func TestDeclaredAndCreatedRoomsAreChatroomsAtOnce(t *testing.T) {
 		if got := ev.GetEvent().GetSelector(); got != want {
 			t.Errorf("message in %s: selector %s, want %s", id, got, want)
 		}
+	}
+}
+
+// A chatroom call still in flight when shutdown begins finishes: the gRPC
+// server lets it, and the embedded emulator it calls stays up until then.
+// The call's first read of the room is answered 503, Retry-After 1s; the
+// shutdown begins meanwhile, and the retry must still be answered.
+func TestChatroomCallInFlightAtShutdownFinishes(t *testing.T) {
+	cfg := ingestConfig(t)
+	cfg.ShutdownTimeout = config.Duration(time.Minute)
+	r := start(t, cfg)
+	room := r.createRoom(t, "bob")
+	emu := r.app.Emulator()
+	reads := emu.Requests()["GetChatroom"]
+	emu.FailNext(http.StatusServiceUnavailable, 1, time.Second)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := r.rooms().GetChatroom(withKey(ctxT(t), testKey), &imbridgev1.GetChatroomRequest{Name: room})
+		errc <- err
+	}()
+	testwait.For(t, time.Minute, 5*time.Millisecond, func() error {
+		if emu.Requests()["GetChatroom"] == reads {
+			return fmt.Errorf("the call has not read the room yet")
+		}
+		return nil
+	})
+	r.stop()
+	if err := <-errc; err != nil {
+		t.Errorf("GetChatroom in flight at shutdown: %v, want it to finish", err)
 	}
 }

@@ -104,15 +104,21 @@ func (v *embeddedVendor) serve() error {
 	return nil
 }
 
-// shutdown stops the emulator before the webhook it posts to: its
-// callbacks in flight are delivered or dropped, then its listener closes.
-func (v *embeddedVendor) shutdown(ctx context.Context) error {
+// stopCallbacks stops the emulators' callbacks before the webhook they
+// post to: those in flight are delivered or dropped.
+func (v *embeddedVendor) stopCallbacks() error {
 	var errs []error
 	for _, e := range v.emulators {
 		errs = append(errs, e.Close())
 	}
-	if err := v.srv.Shutdown(ctx); err != nil {
-		errs = append(errs, err, v.srv.Close())
-	}
 	return errors.Join(errs...)
+}
+
+// shutdown closes the emulator's listener, once no RPC can call it any
+// more: the chatroom calls the gRPC server lets finish still need it.
+func (v *embeddedVendor) shutdown(ctx context.Context) error {
+	if err := v.srv.Shutdown(ctx); err != nil {
+		return errors.Join(err, v.srv.Close())
+	}
+	return nil
 }
