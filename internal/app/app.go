@@ -233,8 +233,10 @@ func (a *App) shutdown() {
 		}
 	}
 	a.client.Close()
-	// Last the event log, once nothing can append or read any more.
-	if err := a.events.Close(); err != nil {
+	// Last the event log, once nothing can append or read any more, in
+	// what is left of the budget: servers that stopped answering would
+	// otherwise hold each connection for its drain timeout.
+	if err := a.events.CloseContext(ctx); err != nil {
 		a.log.Warn("event log close", "err", err)
 	}
 	// The data_dir lock goes after the server that wrote there has stopped.

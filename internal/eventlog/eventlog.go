@@ -272,7 +272,7 @@ func Open(ctx context.Context, cfg Config) (_ *Log, err error) {
 	l.chatrooms.init()
 	defer func() {
 		if err != nil {
-			l.shutdown()
+			l.shutdown(context.WithoutCancel(ctx))
 		}
 	}()
 
@@ -481,16 +481,21 @@ func (l *Log) ClientURL() string {
 	return l.srv.ClientURL()
 }
 
-// Close stops the chatroom watcher, drains the connection (waiting for
+// Close stops the chatroom watcher, drains the connections (waiting for
 // in-flight requests) and, in embedded mode, shuts the server down and waits
 // for it. Call it after every caller of the Log has returned; calls after
 // Close fail. Close is idempotent.
-func (l *Log) Close() error {
-	l.closeOnce.Do(func() { l.closeErr = l.shutdown() })
+func (l *Log) Close() error { return l.CloseContext(context.Background()) }
+
+// CloseContext is Close bounded by ctx: when ctx ends before the
+// connections have drained (servers that stopped answering), they are
+// closed at once, and the error says so. Only the first call's ctx counts.
+func (l *Log) CloseContext(ctx context.Context) error {
+	l.closeOnce.Do(func() { l.closeErr = l.shutdown(ctx) })
 	return l.closeErr
 }
 
-func (l *Log) shutdown() error {
+func (l *Log) shutdown(ctx context.Context) error {
 	var errs []error
 	l.tailMu.Lock()
 	l.tail.stop()
@@ -510,15 +515,39 @@ func (l *Log) shutdown() error {
 	if l.watchDone != nil {
 		<-l.watchDone
 	}
+	var conns []*nats.Conn
 	for _, c := range l.appendConns {
-		errs = append(errs, drain(c.nc))
+		conns = append(conns, c.nc)
 	}
 	if l.nc != nil {
-		errs = append(errs, drain(l.nc))
+		conns = append(conns, l.nc)
 	}
+	errs = append(errs, drainAll(ctx, conns))
 	if l.srv != nil {
 		l.srv.Shutdown()
 		l.srv.WaitForShutdown()
+	}
+	return errors.Join(errs...)
+}
+
+// drainAll drains conns at once, each within its drain timeout, and closes
+// those still open when ctx ends.
+func drainAll(ctx context.Context, conns []*nats.Conn) error {
+	errs := make([]error, len(conns))
+	var wg sync.WaitGroup
+	for i, nc := range conns {
+		wg.Go(func() { errs[i] = drain(nc) })
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		for _, nc := range conns {
+			nc.Close()
+		}
+		<-done
+		errs = append(errs, fmt.Errorf("eventlog: drain: %w", ctx.Err()))
 	}
 	return errors.Join(errs...)
 }

@@ -5,9 +5,12 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -512,5 +515,102 @@ func TestRetentionChangeOnReopen(t *testing.T) {
 	})
 	if _, err := l.Get(t.Context(), cursors[49]); err != nil {
 		t.Fatalf("newest event: %v", err)
+	}
+}
+
+// stallingProxy forwards TCP connections to target until stall, after
+// which it forwards nothing more and closes nothing: servers that stopped
+// answering, as behind a network partition.
+type stallingProxy struct {
+	lis     net.Listener
+	stalled chan struct{}
+	mu      sync.Mutex
+	conns   []net.Conn
+}
+
+func newStallingProxy(t *testing.T, target string) *stallingProxy {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &stallingProxy{lis: lis, stalled: make(chan struct{})}
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		_ = lis.Close()
+		p.mu.Lock()
+		for _, c := range p.conns {
+			_ = c.Close()
+		}
+		p.mu.Unlock()
+		wg.Wait()
+	})
+	wg.Go(func() {
+		for {
+			c, err := lis.Accept()
+			if err != nil {
+				return
+			}
+			u, err := net.Dial("tcp", target)
+			if err != nil {
+				_ = c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, u)
+			p.mu.Unlock()
+			wg.Go(func() { p.pipe(c, u) })
+			wg.Go(func() { p.pipe(u, c) })
+		}
+	})
+	return p
+}
+
+// pipe copies from to to until the proxy stalls; then it drops what comes.
+func (p *stallingProxy) pipe(from, to net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := from.Read(buf)
+		select {
+		case <-p.stalled:
+			_, _ = io.Copy(io.Discard, from)
+			return
+		default:
+		}
+		if _, werr := to.Write(buf[:n]); werr != nil || err != nil {
+			return
+		}
+	}
+}
+
+// Close bounded by its context returns once it ends, with servers that
+// stopped answering: each connection's drain would otherwise wait out its
+// drain timeout (10 s), one after the other.
+func TestCloseContextBoundsTheDrain(t *testing.T) {
+	s := startServer(t)
+	p := newStallingProxy(t, s.Addr().String())
+	l, err := eventlog.Open(t.Context(), eventlog.Config{NATSURL: "nats://" + p.lis.Addr().String(), DataDir: t.TempDir(), Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, l, newEvent("org#app_c", "org#app", "chat:txt"))
+	close(p.stalled)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	closed := make(chan error, 1)
+	began := time.Now()
+	go func() { closed <- l.CloseContext(ctx) }()
+	select {
+	case err := <-closed:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("CloseContext with servers that stopped answering: %v, want it cut at its deadline", err)
+		}
+		// Not a speed target: the one thing a return this late can mean
+		// is that a drain ran to its timeout.
+		if took := time.Since(began); took >= 10*time.Second {
+			t.Errorf("CloseContext took %v with a 200ms deadline: it waited for a drain timeout (10s)", took)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("CloseContext did not return within 2 minutes of its 200ms deadline")
 	}
 }
