@@ -174,8 +174,8 @@ func (in *Ingester) Ingest(ctx context.Context, body []byte, receiveTime time.Ti
 			// What the vendor itself sends unsigned, and the app did not
 			// opt in to: answered 200, not stored. A refusal would count
 			// against the app's callback rules, every one of which the
-			// vendor bans after 90 failures in 30 s.
-			in.metrics.received.WithLabelValues(family(sel)).Inc()
+			// vendor bans after 90 failures in 30 s. Not received:
+			// that counts authenticated callbacks.
 			in.metrics.dropped.WithLabelValues(family(sel)).Inc()
 			return Outcome{Result: Dropped, Selector: sel}
 		default:
@@ -348,7 +348,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		received:  counter(MetricReceived, "Authenticated callbacks, by selector family.", LabelFamily),
 		stored:    counter(MetricStored, "Callbacks appended to the event log, by selector family.", LabelFamily),
 		duplicate: counter(MetricDuplicate, "Callbacks whose callId was already stored, by selector family.", LabelFamily),
-		dropped:   counter(MetricDropped, "Callbacks answered 200 but not stored because an ingest filter rule dropped them, by selector family.", LabelFamily),
+		dropped:   counter(MetricDropped, "Callbacks answered 200 but not stored, by selector family: an ingest filter rule dropped them, or they came unsigned (reaction, thread, push) to an app that did not opt in.", LabelFamily),
 		rejected:  counter(MetricRejected, "Callbacks not accepted, by selector family (none when not known) and reason.", LabelFamily, LabelReason),
 		appendSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    MetricAppendSeconds,
