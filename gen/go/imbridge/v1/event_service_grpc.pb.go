@@ -81,6 +81,11 @@ type EventServiceClient interface {
 	//     another log (its data was wiped, or imbridge moved to another cluster):
 	//     cursors of this log point at other events. Metadata `epoch` is this
 	//     log's. Rebuild state, or start from a position.
+	//   - DATA_LOSS (reason EVENT_CORRUPT): a stored event cannot be read.
+	//     Metadata `cursor` names it; every event before it was sent. Resume
+	//     after it to pass it over.
+	//   - NOT_FOUND (reason SUBSCRIPTION_NOT_FOUND): the subscription of a
+	//     member was deleted, or deleted and created again.
 	//   - INVALID_ARGUMENT: a field is wrong; retrying cannot help.
 	//
 	// With `subscription` set, the stream is one member of a shared
@@ -266,6 +271,11 @@ type EventServiceServer interface {
 	//     another log (its data was wiped, or imbridge moved to another cluster):
 	//     cursors of this log point at other events. Metadata `epoch` is this
 	//     log's. Rebuild state, or start from a position.
+	//   - DATA_LOSS (reason EVENT_CORRUPT): a stored event cannot be read.
+	//     Metadata `cursor` names it; every event before it was sent. Resume
+	//     after it to pass it over.
+	//   - NOT_FOUND (reason SUBSCRIPTION_NOT_FOUND): the subscription of a
+	//     member was deleted, or deleted and created again.
 	//   - INVALID_ARGUMENT: a field is wrong; retrying cannot help.
 	//
 	// With `subscription` set, the stream is one member of a shared

@@ -184,7 +184,9 @@ type CallbackCounts struct {
 	Stored uint64 `protobuf:"varint,3,opt,name=stored,proto3" json:"stored,omitempty"`
 	// Already stored (a retry or a redelivery): answered 200, not stored again.
 	Duplicate uint64 `protobuf:"varint,4,opt,name=duplicate,proto3" json:"duplicate,omitempty"`
-	// Answered 200 but dropped by an ingest filter rule.
+	// Answered 200 but not stored: dropped by an ingest filter rule, or an
+	// unsigned reaction, thread or push callback of an app that did not opt
+	// in to it (those are not counted as received).
 	Dropped       uint64 `protobuf:"varint,5,opt,name=dropped,proto3" json:"dropped,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -142,7 +142,9 @@ export type CallbackCounts = Message<"imbridge.v1.CallbackCounts"> & {
   duplicate: bigint;
 
   /**
-   * Answered 200 but dropped by an ingest filter rule.
+   * Answered 200 but not stored: dropped by an ingest filter rule, or an
+   * unsigned reaction, thread or push callback of an app that did not opt
+   * in to it (those are not counted as received).
    *
    * @generated from field: uint64 dropped = 5;
    */
