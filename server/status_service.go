@@ -33,9 +33,6 @@ type StatusService struct {
 	Metrics prometheus.Gatherer
 	// Events is the EventService whose open streams are listed.
 	Events *EventService
-	// Apps are the configured appkeys: the apps whose subscriptions a key
-	// that is not limited to apps sees.
-	Apps []string
 	// StartTime is when the process started, and its counters with it.
 	StartTime time.Time
 }
@@ -65,7 +62,9 @@ func (s *StatusService) GetStatus(ctx context.Context, _ *imbridgev1.GetStatusRe
 		Refusals:   refusals,
 	}
 
-	listApps := s.Apps
+	// Every app's for a key of every app: not only the apps this process
+	// takes callbacks for, as a subscription may be of any app.
+	listApps := []string{""}
 	if apps != nil {
 		listApps = apps
 	}

@@ -222,7 +222,7 @@ func TestStatusKeys(t *testing.T) {
 	l := openLog(t)
 	events := &EventService{Store: l}
 	r := serve(t, Options{Keys: keys, Events: events, Chatrooms: &ChatroomService{},
-		Status: &StatusService{Store: l, Metrics: prometheus.NewRegistry(), Events: events, Apps: []string{"acme#chat", "other#x"}}})
+		Status: &StatusService{Store: l, Metrics: prometheus.NewRegistry(), Events: events}})
 	for _, parent := range []string{"orgs/acme/apps/chat", "orgs/other/apps/x", allApps} {
 		ctx, cancel := context.WithCancel(withKey(ctxT(t), "admin"))
 		defer cancel()

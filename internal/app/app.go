@@ -135,17 +135,13 @@ func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
 		HeartbeatInterval: time.Duration(cfg.Streams.HeartbeatInterval),
 		SendTimeout:       time.Duration(cfg.Streams.SendTimeout),
 	}}
-	appkeys := make([]string, 0, len(cfg.Apps))
-	for _, app := range cfg.Apps {
-		appkeys = append(appkeys, app.Appkey)
-	}
 	a.grpc, err = server.New(server.Options{
 		Logger:     log,
 		Keys:       keys,
 		Registerer: reg,
 		Events:     events,
 		Chatrooms:  &server.ChatroomService{Vendor: a.client, Rooms: a.events, Logger: log},
-		Status:     &server.StatusService{Store: a.events, Metrics: ingester.Counters(), Events: events, Apps: appkeys, StartTime: startTime},
+		Status:     &server.StatusService{Store: a.events, Metrics: ingester.Counters(), Events: events, StartTime: startTime},
 	})
 	if err != nil {
 		return nil, err

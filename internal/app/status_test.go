@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -126,10 +127,11 @@ func TestStatus(t *testing.T) {
 		t.Errorf("GET /v1/status with a chatrooms:read key = %d %s, want 403 PERMISSION_DENIED", res.code, res.body)
 	}
 
-	// Subscriptions of both apps, with their backlog as GetSubscription
-	// tells it; an app-limited key sees its app's only.
+	// Subscriptions of both apps, and of an app this process does not take
+	// callbacks for (another process's on a cluster), with their backlog
+	// as GetSubscription tells it; an app-limited key sees its app's only.
 	var subs []*imbridgev1.Subscription
-	for _, c := range []struct{ parent, id string }{{"orgs/beta/apps/app", "s2"}, {appParent, "s1"}} {
+	for _, c := range []struct{ parent, id string }{{"orgs/beta/apps/app", "s2"}, {appParent, "s1"}, {"orgs/gamma/apps/elsewhere", "s3"}} {
 		_, err := events.CreateSubscription(withKey(ctxT(t), testKey), &imbridgev1.CreateSubscriptionRequest{
 			Parent: c.parent, SubscriptionId: c.id, Subscription: &imbridgev1.Subscription{
 				Filter: &imbridgev1.EventFilter{Selectors: []string{"chat"}}, StartPosition: imbridgev1.StartPosition_START_POSITION_EARLIEST,
@@ -141,8 +143,9 @@ func TestStatus(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		subs = append([]*imbridgev1.Subscription{resp.GetSubscription()}, subs...) // by name: acme's first
+		subs = append(subs, resp.GetSubscription())
 	}
+	slices.SortFunc(subs, func(a, b *imbridgev1.Subscription) int { return strings.Compare(a.GetName(), b.GetName()) }) // acme's first
 	if subs[0].GetBacklog() != 1 {
 		t.Errorf("%s backlog %d, want 1 (the chat event)", subs[0].GetName(), subs[0].GetBacklog())
 	}

@@ -195,13 +195,14 @@ func (l *Log) GetSubscription(ctx context.Context, appkey, id string) (*Subscrip
 	return subscriptionInfo(cons.CachedInfo())
 }
 
-// ListSubscriptions returns an app's subscriptions, by ID.
+// ListSubscriptions returns an app's subscriptions (every app's, for
+// appkey ""), by ID.
 func (l *Log) ListSubscriptions(ctx context.Context, appkey string) ([]*SubscriptionInfo, error) {
 	lister := l.stream.ListConsumers(ctx)
 	var out []*SubscriptionInfo
 	for ci := range lister.Info() {
-		if ci.Config.Metadata[metaApp] != appkey {
-			continue
+		if app := ci.Config.Metadata[metaApp]; app == "" || appkey != "" && app != appkey {
+			continue // not a subscription, or another app's
 		}
 		if s, err := subscriptionInfo(ci); err == nil {
 			out = append(out, s)
