@@ -333,8 +333,11 @@ type StreamStatus struct {
 	Filter *EventFilter `protobuf:"bytes,2,opt,name=filter,proto3" json:"filter,omitempty"`
 	// When the stream opened.
 	OpenTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=open_time,json=openTime,proto3" json:"open_time,omitempty"`
-	// The last cursor the stream has examined (sent, or skipped by its
-	// filter); 0 before the first.
+	// The last cursor the stream told its client it has examined: the newest
+	// event it sent, or a heartbeat's `scanned_cursor` (which covers the
+	// events its filter passed over); where it started before either. So a
+	// filtered stream shows the events it passed over as lag until its next
+	// heartbeat.
 	ScannedCursor uint64 `protobuf:"varint,4,opt,name=scanned_cursor,json=scannedCursor,proto3" json:"scanned_cursor,omitempty"`
 	// Events stored after `scanned_cursor`: how far behind the stream is.
 	// A subscription member's counts every event, its subscription's or not

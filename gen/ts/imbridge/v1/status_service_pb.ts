@@ -224,8 +224,11 @@ export type StreamStatus = Message<"imbridge.v1.StreamStatus"> & {
   openTime?: Timestamp | undefined;
 
   /**
-   * The last cursor the stream has examined (sent, or skipped by its
-   * filter); 0 before the first.
+   * The last cursor the stream told its client it has examined: the newest
+   * event it sent, or a heartbeat's `scanned_cursor` (which covers the
+   * events its filter passed over); where it started before either. So a
+   * filtered stream shows the events it passed over as lag until its next
+   * heartbeat.
    *
    * @generated from field: uint64 scanned_cursor = 4;
    */
