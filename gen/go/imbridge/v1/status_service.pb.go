@@ -81,7 +81,7 @@ type GetStatusResponse struct {
 	// see, in the order they opened.
 	Streams []*StreamStatus `protobuf:"bytes,7,rep,name=streams,proto3" json:"streams,omitempty"`
 	// The shared subscriptions the caller may see, sorted by name, with
-	// their backlog.
+	// their backlog: the first 100.
 	Subscriptions []*Subscription `protobuf:"bytes,8,rep,name=subscriptions,proto3" json:"subscriptions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -93,7 +93,7 @@ export type GetStatusResponse = Message<"imbridge.v1.GetStatusResponse"> & {
 
   /**
    * The shared subscriptions the caller may see, sorted by name, with
-   * their backlog.
+   * their backlog: the first 100.
    *
    * @generated from field: repeated imbridge.v1.Subscription subscriptions = 8;
    */
