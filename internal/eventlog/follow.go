@@ -312,8 +312,9 @@ type Follower struct {
 	pos     uint64   // every message up to pos was examined
 	buf     []*entry // subject matches after the examined ones, in order
 	timer   *time.Timer
-	// oldest: the follower starts at the oldest event kept, and has read
-	// none yet: retention dropping events ahead of it moves its start.
+	// oldest: the follower starts at the oldest event kept, and has not
+	// read yet: retention dropping events ahead of it moves its start,
+	// at its first read only.
 	oldest bool
 	// notBefore, when set, is a start time no event had reached when the
 	// follower started: events received before it are passed over, until
@@ -482,7 +483,10 @@ func (fl *Follower) history(ctx context.Context, h0 uint64) error {
 		filter = appFilter(fl.filter.Appkey)
 	}
 	var first, last uint64
+	// Only the first read may move an earliest start past what retention
+	// dropped: after it, a gap is one the client must hear of.
 	oldest := fl.oldest
+	fl.oldest = false
 	pending, err := fl.l.directBatch(ctx, msgGetRequest{Seq: fl.pos + 1, NextFor: filter, Batch: historyBatch}, false,
 		func(m *rawMsg) (bool, error) {
 			if first == 0 {
@@ -507,9 +511,6 @@ func (fl *Follower) history(ctx context.Context, h0 uint64) error {
 			return err
 		}
 	}
-	if first != 0 {
-		fl.oldest = false
-	}
 	fl.pos = max(fl.pos, last)
 	if pending > 0 || fl.pos >= h0 || len(fl.buf) > 0 {
 		// More follows, or events came: the end, if it is one, is
@@ -524,16 +525,13 @@ func (fl *Follower) history(ctx context.Context, h0 uint64) error {
 	if err != nil {
 		return fmt.Errorf("eventlog: follow: %w", unavailable(err))
 	}
-	if (m == nil || m.Sequence > fl.pos+1) && !fl.oldest {
+	if (m == nil || m.Sequence > fl.pos+1) && !oldest {
 		// The leader passes over events too, which retention may have
 		// dropped since the check above (or before it, where a copy
 		// that still held them answered).
 		if err := fl.checkRetention(ctx); err != nil {
 			return err
 		}
-	}
-	if m != nil {
-		fl.oldest = false
 	}
 	if m == nil || m.Sequence > h0 {
 		fl.pos = h0

@@ -538,3 +538,51 @@ func TestFollowerStopsAtAGapBehindALaggingCopy(t *testing.T) {
 		cancel()
 	}
 }
+
+// Only an earliest follower's first read moves its start past what
+// retention dropped. One whose first read found nothing for it, and told
+// its client so (a heartbeat scanned to the head), reports a later gap
+// like any other follower.
+func TestEarliestFollowerReportsAGapAfterItsFirstScan(t *testing.T) {
+	eventlog.SetTailMaxEntries(t, 2)
+	cfg := embedded(t)
+	cfg.MaxBytes = 8 << 10
+	l := openLog(t, cfg)
+	raw := func(_ int, ev *imbridgev1.Event) { ev.RawBody = incompressible(1000) }
+	for i := range 3 {
+		ev := newEvent(fmt.Sprintf("org#other_%d", i), "org#other", "chat:txt")
+		raw(i, ev)
+		mustAppend(t, l, ev)
+	}
+	fl, err := l.Follow(t.Context(), eventlog.Filter{Appkey: "org#app"}, eventlog.Start{Earliest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it, err := fl.Next(t.Context(), time.Nanosecond); err != nil || !it.Heartbeat || it.Scanned != 3 {
+		t.Fatalf("first Next: %+v, %v; want a heartbeat that scanned to 3", it, err)
+	}
+	// While it does not read, 40 events of its app push the first of them
+	// out of the stream (and past the tail).
+	evs := appendN(t, l, "b", 40, raw)
+	checkFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		if _, err := l.Get(t.Context(), evs[0].Cursor); err == nil {
+			return fmt.Errorf("retention has not dropped %d yet", evs[0].Cursor)
+		}
+		return nil
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), waitEvent)
+	defer cancel()
+	for {
+		it, err := fl.Next(ctx, time.Second)
+		var expired *eventlog.CursorExpiredError
+		if errors.As(err, &expired) {
+			return
+		}
+		if err != nil {
+			t.Fatalf("Next: %v", err)
+		}
+		if !it.Heartbeat {
+			t.Fatalf("event %d delivered after a heartbeat that scanned to 3, though events from %d were dropped unseen; want a *CursorExpiredError", it.Cursor, evs[0].Cursor)
+		}
+	}
+}
