@@ -227,8 +227,12 @@ type callIDIndex struct {
 	up      atomic.Bool  // set when the feeder first reached the head
 	waiters atomic.Int32 // callers waiting for the feeder: probe at once
 
-	stop chan struct{}
-	done chan struct{}
+	// ctx bounds the loop's requests to the servers; close cancels it,
+	// so that a server that stopped answering cannot hold it. done is
+	// closed when the loop has ended.
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 // logReader is how the feeder reads the log.
@@ -291,7 +295,8 @@ func openIndex(dir string, ttl time.Duration, epoch string, last uint64, log *sl
 	}
 	x := &callIDIndex{db: db, ttl: ttl, log: log, epoch: epoch,
 		wake: make(chan struct{}), own: make(map[uint64]ownAppend),
-		stop: make(chan struct{}), done: make(chan struct{})}
+		done: make(chan struct{})}
+	x.ctx, x.cancel = context.WithCancel(context.Background())
 	if ttl > 0 {
 		x.width = max(ttl/indexPartitions, time.Second).Truncate(time.Second)
 	}
@@ -690,7 +695,7 @@ func (x *callIDIndex) loop() {
 	var lastProbe, lastCheck time.Time
 	for {
 		select {
-		case <-x.stop:
+		case <-x.ctx.Done():
 			return
 		case <-flush.C:
 			if x.broken.Load() != nil {
@@ -775,7 +780,7 @@ func (x *callIDIndex) checkPassed() {
 		if _, err := x.lookup(a.msgID); !errors.Is(err, ErrNotFound) {
 			continue // recorded; or unreadable, which lookups report
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), defaultTimeout)
+		ctx, cancel := context.WithTimeout(x.ctx, defaultTimeout)
 		held, err := x.reader.leaderMsgID(ctx, a.cursor)
 		cancel()
 		if err != nil || held != a.msgID {
@@ -800,7 +805,7 @@ func (x *callIDIndex) readLog(target uint64) {
 		if from > target {
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), defaultTimeout)
+		ctx, cancel := context.WithTimeout(x.ctx, defaultTimeout)
 		var err error
 		switch behind := target - from; {
 		case behind >= indexConsumerFrom:
@@ -825,7 +830,7 @@ func (x *callIDIndex) readLog(target uint64) {
 		}
 		cancel()
 		if err != nil {
-			if !errors.Is(err, errBatchDropped) { // logged as it was dropped
+			if !errors.Is(err, errBatchDropped) && x.ctx.Err() == nil { // logged as it was dropped; or closing
 				x.log.Warn("eventlog: call id index: reading the log", "from", from, "err", err)
 			}
 			return // again at the next tick
@@ -869,7 +874,7 @@ func (x *callIDIndex) readThroughConsumer(ctx context.Context, from, target uint
 		return err
 	}
 	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(x.ctx, 5*time.Second)
 		defer cancel()
 		if info := cons.CachedInfo(); info != nil {
 			_ = x.stream.DeleteConsumer(ctx, info.Name)
@@ -877,7 +882,7 @@ func (x *callIDIndex) readThroughConsumer(ctx context.Context, from, target uint
 	}()
 	for {
 		select {
-		case <-x.stop:
+		case <-x.ctx.Done():
 			return errIndexOff
 		default:
 		}
@@ -997,7 +1002,7 @@ func (x *callIDIndex) checkLog() *jetstream.StreamInfo {
 	x.feedMu.Lock()
 	recorded := x.indexed // all stored before the server is asked
 	x.feedMu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(x.ctx, 5*time.Second)
 	defer cancel()
 	info, err := x.stream.Info(ctx)
 	if err != nil || info.Cluster != nil && info.Cluster.Leader == "" {
@@ -1159,8 +1164,8 @@ func (x *callIDIndex) close() error {
 	if x == nil {
 		return nil
 	}
+	x.cancel()
 	if x.reader != nil {
-		close(x.stop)
 		<-x.done
 		x.takeAppended()
 	}

@@ -507,13 +507,18 @@ func (l *Log) shutdown(ctx context.Context) error {
 	if l.abandoned != nil {
 		_ = l.abandoned.Unsubscribe()
 	}
+	// The watcher's stop asks the servers; past ctx, the connections'
+	// close below ends it.
+	watcherStopped := make(chan error, 1)
 	if l.watcher != nil {
-		if err := l.watcher.Stop(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
-			errs = append(errs, fmt.Errorf("eventlog: stop chatroom watcher: %w", err))
-		}
+		go func() { watcherStopped <- l.watcher.Stop() }()
+	} else {
+		watcherStopped <- nil
 	}
-	if l.watchDone != nil {
-		<-l.watchDone
+	select {
+	case err := <-watcherStopped:
+		watcherStopped <- err
+	case <-ctx.Done():
 	}
 	var conns []*nats.Conn
 	for _, c := range l.appendConns {
@@ -523,6 +528,12 @@ func (l *Log) shutdown(ctx context.Context) error {
 		conns = append(conns, l.nc)
 	}
 	errs = append(errs, drainAll(ctx, conns))
+	if err := <-watcherStopped; err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+		errs = append(errs, fmt.Errorf("eventlog: stop chatroom watcher: %w", err))
+	}
+	if l.watchDone != nil {
+		<-l.watchDone
+	}
 	if l.srv != nil {
 		l.srv.Shutdown()
 		l.srv.WaitForShutdown()
