@@ -98,7 +98,8 @@ func (c *createCache) run(key string, e *createEntry, ctx context.Context, creat
 
 // makeRoom keeps the cache within maxCreateKey entries before one is
 // added: expired entries go first, then the oldest finished one. Entries
-// in flight stay (there are at most as many as concurrent calls).
+// in flight stay (as many as creates running: each ends within the
+// client's attempts, its caller gone or not).
 func (c *createCache) makeRoom() {
 	if len(c.entries) < maxCreateKey {
 		return

@@ -221,8 +221,9 @@ func (a *App) shutdown() {
 	httpCancel()
 	// Then gRPC: streams end at once, unary calls get the rest.
 	a.grpc.Shutdown(ctx)
-	// No RPC can call the vendor any more: the embedded one's listener
-	// goes, and the client's connections.
+	// No RPC can call the vendor any more (a create its caller gave up on
+	// may still run: it fails now, and a retry finds no room recorded):
+	// the embedded one's listener goes, and the client's connections.
 	if a.vendor != nil {
 		if err := a.vendor.shutdown(ctx); err != nil {
 			a.log.Warn("embedded vendor emulator shutdown", "err", err)

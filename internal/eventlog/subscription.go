@@ -479,8 +479,8 @@ func (m *Member) fetchError(err error) error {
 		return ErrSubscriptionNotFound
 	}
 	// A pull from a consumer deleted meanwhile fails in other ways too
-	// (no responders): ask.
-	ctx, cancel := context.WithTimeout(context.Background(), defaultTimeout)
+	// (no responders): ask, briefly, as the servers may be what failed.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if cerr := m.check(ctx); errors.Is(cerr, ErrSubscriptionNotFound) {
 		return cerr
