@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -333,14 +334,21 @@ func TestTailStartsWithTheNewestEvents(t *testing.T) {
 	sameCursors(t, "live", takeCursors(t, fl.Next, 3), cursorsOf(more, nil))
 }
 
-// A follower reading history that retention overtakes stops with a
-// *CursorExpiredError instead of passing over the dropped events.
-func TestFollowerOvertakenByRetentionStops(t *testing.T) {
+// retainingLittle opens a log that keeps about 8 KiB, with a tail of 2
+// events, and returns raw, which gives an event an incompressible body of
+// 1000 bytes: a few dozen such events push the first ones out.
+func retainingLittle(t *testing.T) (*eventlog.Log, func(int, *imbridgev1.Event)) {
+	t.Helper()
 	eventlog.SetTailMaxEntries(t, 2)
 	cfg := embedded(t)
 	cfg.MaxBytes = 8 << 10
-	l := openLog(t, cfg)
-	raw := func(_ int, ev *imbridgev1.Event) { ev.RawBody = incompressible(1000) }
+	return openLog(t, cfg), func(_ int, ev *imbridgev1.Event) { ev.RawBody = incompressible(1000) }
+}
+
+// A follower reading history that retention overtakes stops with a
+// *CursorExpiredError instead of passing over the dropped events.
+func TestFollowerOvertakenByRetentionStops(t *testing.T) {
+	l, raw := retainingLittle(t)
 	appendN(t, l, "a", 3, raw)
 	fl, err := l.Follow(t.Context(), eventlog.Filter{Selectors: mustSelectors(t, "chat:img")}, eventlog.Start{Earliest: true})
 	if err != nil {
@@ -517,25 +525,30 @@ func TestFollowerStopsAtAGapBehindALaggingCopy(t *testing.T) {
 	// of the stream (not of the mirror).
 	appendN(t, l, "b", 40, raw)
 	for i, fl := range fls {
-		ctx, cancel := context.WithTimeout(t.Context(), waitEvent)
-		var got []uint64
-		for {
-			it, err := fl.Next(ctx, time.Second)
-			var expired *eventlog.CursorExpiredError
-			if errors.As(err, &expired) {
-				break
-			}
-			if err != nil {
-				t.Fatalf("follower %d: Next: %v (events so far %v)", i, err, got)
-			}
-			if it.Heartbeat {
-				continue
-			}
-			if got = append(got, it.Cursor); it.Cursor > 3 {
-				t.Fatalf("follower %d: events %v, delivered across the gap retention made after 3", i, got)
-			}
+		if got := untilExpired(t, fl); slices.ContainsFunc(got, func(c uint64) bool { return c > 3 }) {
+			t.Fatalf("follower %d: events %v, delivered across the gap retention made after 3", i, got)
 		}
-		cancel()
+	}
+}
+
+// untilExpired returns the events fl delivers until it stops with a
+// *CursorExpiredError, which it must within waitEvent.
+func untilExpired(t *testing.T, fl *eventlog.Follower) []uint64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), waitEvent)
+	defer cancel()
+	var got []uint64
+	for {
+		it, err := fl.Next(ctx, time.Second)
+		var expired *eventlog.CursorExpiredError
+		switch {
+		case errors.As(err, &expired):
+			return got
+		case err != nil:
+			t.Fatalf("Next: %v (events so far %v), want a *CursorExpiredError", err, got)
+		case !it.Heartbeat:
+			got = append(got, it.Cursor)
+		}
 	}
 }
 
@@ -544,11 +557,7 @@ func TestFollowerStopsAtAGapBehindALaggingCopy(t *testing.T) {
 // its client so (a heartbeat scanned to the head), reports a later gap
 // like any other follower.
 func TestEarliestFollowerReportsAGapAfterItsFirstScan(t *testing.T) {
-	eventlog.SetTailMaxEntries(t, 2)
-	cfg := embedded(t)
-	cfg.MaxBytes = 8 << 10
-	l := openLog(t, cfg)
-	raw := func(_ int, ev *imbridgev1.Event) { ev.RawBody = incompressible(1000) }
+	l, raw := retainingLittle(t)
 	for i := range 3 {
 		ev := newEvent(fmt.Sprintf("org#other_%d", i), "org#other", "chat:txt")
 		raw(i, ev)
@@ -570,19 +579,7 @@ func TestEarliestFollowerReportsAGapAfterItsFirstScan(t *testing.T) {
 		}
 		return nil
 	})
-	ctx, cancel := context.WithTimeout(t.Context(), waitEvent)
-	defer cancel()
-	for {
-		it, err := fl.Next(ctx, time.Second)
-		var expired *eventlog.CursorExpiredError
-		if errors.As(err, &expired) {
-			return
-		}
-		if err != nil {
-			t.Fatalf("Next: %v", err)
-		}
-		if !it.Heartbeat {
-			t.Fatalf("event %d delivered after a heartbeat that scanned to 3, though events from %d were dropped unseen; want a *CursorExpiredError", it.Cursor, evs[0].Cursor)
-		}
+	if got := untilExpired(t, fl); len(got) > 0 {
+		t.Fatalf("events %v delivered after a heartbeat that scanned to 3, though events from %d were dropped unseen; want a *CursorExpiredError first", got, evs[0].Cursor)
 	}
 }
