@@ -25,7 +25,7 @@ func (g *Gateway) consoleFile(w http.ResponseWriter, r *http.Request, params map
 	}
 	b, err := fs.ReadFile(console.FS, name)
 	if err != nil || name == "console.go" {
-		g.notFound(w, r)
+		g.routingError(w, r, http.StatusNotFound)
 		return
 	}
 	h := w.Header()

@@ -29,7 +29,7 @@ func (g *Gateway) docsFile(w http.ResponseWriter, r *http.Request, params map[st
 		b, err = fs.ReadFile(docs.FS, name)
 	}
 	if err != nil {
-		g.notFound(w, r)
+		g.routingError(w, r, http.StatusNotFound)
 		return
 	}
 	writeFile(w, name, b)

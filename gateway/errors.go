@@ -83,11 +83,11 @@ func (g *Gateway) handleRoutingError(ctx context.Context, mux *runtime.ServeMux,
 	handleError(ctx, mux, m, w, r, err)
 }
 
-// notFound answers 404 for a file a route does not have, as for a path no
-// route has.
-func (g *Gateway) notFound(w http.ResponseWriter, r *http.Request) {
+// routingError answers, outside the mux's own routing, as handleRoutingError
+// does: 404 for a file a route does not have, 405 for a method.
+func (g *Gateway) routingError(w http.ResponseWriter, r *http.Request, httpStatus int) {
 	_, out := runtime.MarshalerForRequest(g.mux, r)
-	g.handleRoutingError(r.Context(), g.mux, out, w, r, http.StatusNotFound)
+	g.handleRoutingError(r.Context(), g.mux, out, w, r, httpStatus)
 }
 
 // withErrorInfo returns st if it has an ErrorInfo already (the gRPC server's
@@ -174,13 +174,13 @@ var customVerbs = sync.OnceValue(func() map[string]bool {
 // {name=…/subscriptions/*} also matches …/subscriptions/s:acknowledge,
 // with methods the custom method does not have.
 func swallowedVerb(r *http.Request) bool {
-	pat, ok := runtime.HTTPPattern(r.Context())
-	if !ok || pat.Verb() != "" {
-		return false
-	}
 	last := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
 	i := strings.LastIndexByte(last, ':')
-	return i >= 0 && customVerbs()[last[i+1:]]
+	if i < 0 || !customVerbs()[last[i+1:]] {
+		return false
+	}
+	pat, ok := runtime.HTTPPattern(r.Context())
+	return ok && pat.Verb() == ""
 }
 
 // refuseSwallowedVerb is a mux middleware that answers a request
@@ -188,8 +188,7 @@ func swallowedVerb(r *http.Request) bool {
 func (g *Gateway) refuseSwallowedVerb(next runtime.HandlerFunc) runtime.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
 		if swallowedVerb(r) {
-			_, out := runtime.MarshalerForRequest(g.mux, r)
-			g.handleRoutingError(r.Context(), g.mux, out, w, r, http.StatusMethodNotAllowed)
+			g.routingError(w, r, http.StatusMethodNotAllowed)
 			return
 		}
 		next(w, r, params)

@@ -250,11 +250,11 @@ func (t errorTranslator) toStatus(ctx context.Context, method string, err error)
 			"no stored event has that cursor or call_id (it may have passed retention)", eventMetadata(err))
 	case errors.Is(err, eventlog.ErrCorrupt):
 		t.logCause(ctx, slog.LevelError, "stored event is corrupt", method, err)
-		msg := "a stored event is corrupt and cannot be read; retrying will not help"
-		if md := eventMetadata(err); md["cursor"] != "" {
+		msg, md := "a stored event is corrupt and cannot be read; retrying will not help", eventMetadata(err)
+		if md["cursor"] != "" {
 			msg = fmt.Sprintf("the event stored at cursor %s is corrupt and cannot be read; retrying will not help (a stream can resume after it)", md["cursor"])
 		}
-		return statusError(codes.DataLoss, ReasonEventCorrupt, msg, eventMetadata(err))
+		return statusError(codes.DataLoss, ReasonEventCorrupt, msg, md)
 	case errors.Is(err, eventlog.ErrUnavailable):
 		t.logCause(ctx, slog.LevelWarn, "event log unavailable", method, err)
 		return statusError(codes.Unavailable, ReasonStoreUnavailable, "event log unavailable; retry", nil)

@@ -326,6 +326,10 @@ func (s *EventService) pump(ctx context.Context, stream grpc.ServerStreamingServ
 	}
 	for {
 		it, err := src.Next(ctx, idle)
+		var msg any
+		if err == nil {
+			msg, err = message(it, epoch, full)
+		}
 		if err != nil {
 			select {
 			case err := <-sendErr: // the client went away first
@@ -336,13 +340,6 @@ func (s *EventService) pump(ctx context.Context, stream grpc.ServerStreamingServ
 				if ferr := flush(); ferr != nil {
 					return ferr
 				}
-			}
-			return err
-		}
-		msg, err := message(it, epoch, full)
-		if err != nil {
-			if ferr := flush(); ferr != nil {
-				return ferr
 			}
 			return err
 		}

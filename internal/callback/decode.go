@@ -131,15 +131,6 @@ func (c *Callback) VendorTime() (time.Time, bool) {
 	return time.UnixMilli(ms), true
 }
 
-// DedupeID is the id a signed event is stored under: the callId, or for
-// a body that carries none, DigestID.
-func (c *Callback) DedupeID() string {
-	if id := c.CallID(); id != "" {
-		return id
-	}
-	return c.DigestID()
-}
-
 // DigestID is a digest of the body, the id an unsigned event is stored
 // under (the reaction and thread families carry no callId, and the
 // callId another unsigned body claims proves nothing): a retried delivery

@@ -788,10 +788,7 @@ func (x *callIDIndex) checkPassed() {
 			// no answer: nothing certain to tell.
 			continue
 		}
-		x.feedMu.Lock()
-		x.markLostLocked()
-		x.feedMu.Unlock()
-		x.stopFeeding(fmt.Errorf("%w: the stream %s stored event %s at cursor %d, where the call id index recorded another one: the servers lost their newest writes; restart imbridge to rebuild the index", ErrUnavailable, StreamName, ShortID(a.msgID), a.cursor))
+		x.lost(fmt.Errorf("%w: the stream %s stored event %s at cursor %d, where the call id index recorded another one: the servers lost their newest writes; restart imbridge to rebuild the index", ErrUnavailable, StreamName, ShortID(a.msgID), a.cursor))
 		return
 	}
 }
@@ -1021,10 +1018,7 @@ func (x *callIDIndex) checkLog() *jetstream.StreamInfo {
 		// to store them again, for duplicates. Only a rebuild can tell
 		// which, and the next Open must rebuild even if the log has grown
 		// back past the checkpoint by then.
-		x.feedMu.Lock()
-		x.markLostLocked()
-		x.feedMu.Unlock()
-		x.stopFeeding(fmt.Errorf("%w: the stream %s ends at %d, but the call id index recorded events up to %d: the servers lost their newest writes; restart imbridge to rebuild the index", ErrUnavailable, StreamName, info.State.LastSeq, recorded))
+		x.lost(fmt.Errorf("%w: the stream %s ends at %d, but the call id index recorded events up to %d: the servers lost their newest writes; restart imbridge to rebuild the index", ErrUnavailable, StreamName, info.State.LastSeq, recorded))
 		return nil
 	}
 	return info
@@ -1039,6 +1033,15 @@ func (x *callIDIndex) stopFeeding(err error) {
 	close(x.wake)
 	x.wake = make(chan struct{})
 	x.feedMu.Unlock()
+}
+
+// lost marks the index for a rebuild (markLostLocked) and stops the
+// feeder with err: the log lost events the index recorded.
+func (x *callIDIndex) lost(err error) {
+	x.feedMu.Lock()
+	x.markLostLocked()
+	x.feedMu.Unlock()
+	x.stopFeeding(err)
 }
 
 // markLostLocked records lostCheckpoint as the checkpoint, durably, and

@@ -482,8 +482,8 @@ func (l *Log) leaderMsgID(ctx context.Context, cursor uint64) (string, error) {
 	return h.Get(jetstream.MsgIDHeader), nil
 }
 
-// readBatch, leaderFirst and leaderMsgID, with seqAtTime, are how the call id index's
-// feeder reads the log (logReader).
+// readBatch, leaderFirst and leaderMsgID, with seqAtTime, are how the
+// call id index's feeder reads the log (logReader).
 func (l *Log) readBatch(ctx context.Context, from uint64, n int, fn func(cursor uint64, msgID string, stored time.Time) bool) error {
 	_, err := l.directBatch(ctx, msgGetRequest{Seq: from, NextFor: allEvents, Batch: n}, true,
 		func(m *rawMsg) (bool, error) { return fn(m.seq, m.msgID, m.time), nil })

@@ -189,11 +189,11 @@ func (in *Ingester) Ingest(ctx context.Context, body []byte, receiveTime time.Ti
 	}
 	ev := cb.Decode(receiveTime, in.store)
 	ev.Verification = verification
-	ev.CallId = cb.DedupeID()
 	if verification == imbridgev1.Verification_VERIFICATION_UNSIGNED_ALLOWED {
-		// Not the callId it claims, which anyone could take from a signed
-		// callback still to come: that one would be taken for its
-		// duplicate, and never stored.
+		// Stored under a digest of its body, not the callId it may claim,
+		// which anyone could take from a signed callback still to come:
+		// that one would be taken for its duplicate, and never stored. A
+		// signed body keeps its callId (Decode's), which it must carry.
 		ev.CallId = cb.DigestID()
 	}
 	sel := ev.GetSelector()
