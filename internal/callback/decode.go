@@ -454,6 +454,7 @@ var rosterOperations = map[string]imbridgev1.RosterOperation{
 	"add":            imbridgev1.RosterOperation_ROSTER_OPERATION_ADD,
 	"remove":         imbridgev1.RosterOperation_ROSTER_OPERATION_REMOVE,
 	"accept":         imbridgev1.RosterOperation_ROSTER_OPERATION_ACCEPT,
+	"remote_accept":  imbridgev1.RosterOperation_ROSTER_OPERATION_ACCEPT,
 	"decline":        imbridgev1.RosterOperation_ROSTER_OPERATION_DECLINE,
 	"remote_decline": imbridgev1.RosterOperation_ROSTER_OPERATION_DECLINE,
 	"ban":            imbridgev1.RosterOperation_ROSTER_OPERATION_BAN,

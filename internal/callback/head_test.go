@@ -334,6 +334,7 @@ func TestHeadReadsVendorKeysExactly(t *testing.T) {
 		{`{"chat_type":"muc","payload":{"operation":"transfer_everything"}}`, "muc:unknown"},
 		{`{"chat_type":"muc","payload":"{\"operation\":\"create\"}"}`, "muc:unknown"},
 		{`{"chat_type":"roster","payload":{"operation":"remote_decline"}}`, "roster:decline"},
+		{`{"chat_type":"roster","payload":{"operation":"remote_accept"}}`, "roster:accept"},
 		{`{"chat_type":"roster","payload":{"operation":5}}`, "roster:unknown"},
 		{`{"user":"u","status":"online","reason":"login"}`, "userStatus:login"},
 		{`{"user":"u","status":null,"reason":"logout"}`, "userStatus:logout"},
