@@ -42,8 +42,10 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b 
 // it. ev.Cursor is not stored (the cursor is the stream sequence), and ev
 // is not modified.
 //
-// duplicate is true when the call id was stored before; cursor is then the
-// original event's. The call id index (callids.go), checked before
+// duplicate is true when the callback was stored before; cursor is then
+// the original event's. A callback is known by its call id, unless an
+// earlier callback of another appkey, eventType or recipient holds that
+// (sameCallback): it is then stored under siblingMsgID. The call id index (callids.go), checked before
 // publishing unless the event's vendor time is recent (withinWindow),
 // knows every call id stored within CallIDIndexTTL except the newest,
 // which its feeder records a moment later; JetStream's duplicate window
@@ -58,13 +60,51 @@ func (l *Log) Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, 
 	if callID == "" {
 		return 0, false, errors.New("eventlog: Append: empty call id")
 	}
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	cursor, duplicate, err = l.appendAs(ctx, ev, MsgID(callID))
+	if err != nil || !duplicate {
+		return cursor, duplicate, err
+	}
+	// The vendor sends one operation to several users under one callId: a
+	// message's uplink callback and each offline recipient's copy, both
+	// sides of an answered contact request. A retry is the same callback
+	// again; a sibling has another recipient or eventType, and is stored
+	// under an id of its own.
+	first, err := l.Get(ctx, cursor)
+	switch {
+	case errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt):
+		// Gone to retention, or unreadable: nothing to compare with,
+		// and the call id was stored.
+		return cursor, true, nil
+	case err != nil:
+		return 0, false, fmt.Errorf("eventlog: Append %s: %w", ShortID(callID), err)
+	case sameCallback(first, ev):
+		return cursor, true, nil
+	}
+	return l.appendAs(ctx, ev, siblingMsgID(ev))
+}
+
+// sameCallback says whether b may be a copy of a: what a retry keeps, and
+// the vendor's siblings under one callId do not.
+func sameCallback(a, b *imbridgev1.Event) bool {
+	return a.GetAppkey() == b.GetAppkey() && a.GetEventTypeName() == b.GetEventTypeName() && a.GetRecipient() == b.GetRecipient()
+}
+
+// siblingMsgID is the message id of an event whose callId an earlier,
+// different callback holds (Append): the hash of its callId, eventType and
+// recipient, distinct for each sibling and the same for each retry.
+func siblingMsgID(ev *imbridgev1.Event) string {
+	return MsgID(ev.GetCallId() + "\x00" + ev.GetEventTypeName() + "\x00" + ev.GetRecipient())
+}
+
+// appendAs is Append under the message id msgID, within ctx.
+func (l *Log) appendAs(ctx context.Context, ev *imbridgev1.Event, msgID string) (cursor uint64, duplicate bool, err error) {
+	callID := ev.GetCallId()
 	subject, err := l.subjects.get(ev.GetAppkey(), ev.GetSelector())
 	if err != nil {
 		return 0, false, err
 	}
-	ctx, cancel := withDefaultTimeout(ctx)
-	defer cancel()
-	msgID := MsgID(callID)
 	if !l.withinWindow(ev.GetVendorTime(), time.Now()) {
 		// The index must know every event stored before the duplicate
 		// window began; half the window leaves room for clocks and slow

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
 	"github.com/imbridge/imbridge/internal/eventlog"
@@ -177,6 +178,61 @@ func TestDuplicateConcurrent(t *testing.T) {
 		if !seen[ev.Cursor] {
 			t.Errorf("stored cursor %d was never reported", ev.Cursor)
 		}
+	}
+}
+
+// TestSiblingsOfOneCallID appends callbacks the vendor sends under one
+// callId (a group message's uplink callback and the copy for each offline
+// member): each is stored, each retry is its own duplicate, and a second
+// process, which learns them from the log, knows each as well. Live
+// callbacks are caught by JetStream's duplicate window, redelivered ones by
+// the call id index.
+func TestSiblingsOfOneCallID(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		vendor time.Time
+	}{{"live", time.Now()}, {"redelivered", time.UnixMilli(1700000000000)}} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := embedded(t)
+			cfg.ListenAddr = "127.0.0.1:-1"
+			l := openLog(t, cfg)
+			sibling := func(eventType, to string) *imbridgev1.Event {
+				ev := newEvent("org#app_8924312242322", "org#app", "groupchat:txt")
+				ev.EventTypeName, ev.Recipient, ev.VendorTime = eventType, to, timestamppb.New(c.vendor)
+				return ev
+			}
+			siblings := []*imbridgev1.Event{
+				sibling("chat", "16934809238921545"),
+				sibling("chat_offline", "user2"),
+				sibling("chat_offline", "user3"),
+				newEvent("org#other_8924312242322", "org#other", "groupchat:txt"), // another app's
+			}
+			siblings[3].CallId = siblings[0].CallId
+			cursors := make([]uint64, len(siblings))
+			for i, ev := range siblings {
+				cursors[i] = mustAppend(t, l, ev)
+			}
+			l2 := openLog(t, eventlog.Config{NATSURL: l.ClientURL(), DataDir: t.TempDir()})
+			for _, l := range []*eventlog.Log{l, l2} {
+				for i, ev := range siblings {
+					c, dup, err := l.Append(t.Context(), proto.Clone(ev).(*imbridgev1.Event))
+					if err != nil || !dup || c != cursors[i] {
+						t.Errorf("retry of %s to %s: cursor %d duplicate %v err %v; want %d true nil",
+							ev.GetEventTypeName(), ev.GetRecipient(), c, dup, err, cursors[i])
+					}
+				}
+			}
+			all := listAll(t, l, eventlog.Query{OldestFirst: true, Limit: 100})
+			if len(all) != len(siblings) {
+				t.Fatalf("stored %d events, want %d", len(all), len(siblings))
+			}
+			for i, ev := range all {
+				checkEvent(t, ev, withCursor(siblings[i], cursors[i]))
+			}
+			if ev, err := l2.GetByCallID(t.Context(), siblings[0].GetCallId()); err != nil || ev.GetCursor() != cursors[0] {
+				t.Errorf("GetByCallID: cursor %d err %v; want the first stored, %d", ev.GetCursor(), err, cursors[0])
+			}
+		})
 	}
 }
 

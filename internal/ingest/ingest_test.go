@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
+	"github.com/imbridge/imbridge/internal/callback"
 	"github.com/imbridge/imbridge/internal/eventlog"
 	"github.com/imbridge/imbridge/internal/ingest"
 	"github.com/imbridge/imbridge/internal/selector"
@@ -207,6 +209,47 @@ func TestStoredDuplicateDropped(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("Counters gathered %q, want %q", got, want)
+	}
+}
+
+// The vendor sends one operation to several users under one callId: both
+// sides of an answered contact request (callback_contact.md: remote_accept
+// to the requester, accept to the user who accepted), a group message's
+// uplink callback and its copy for each offline member. Each is stored,
+// and each one's retry is its own duplicate.
+func TestSiblingsUnderOneCallIDAreEachStored(t *testing.T) {
+	f := newIngester(t, ingest.App{}, ingest.Options{})
+	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	sign := func(callID, fields string) []byte {
+		return []byte(`{"callId":"` + callID + `","timestamp":` + ts + `,"appkey":"` + appkey + `",` + fields +
+			`,"security":"` + callback.Sign(callID, secret, ts) + `"}`)
+	}
+	roster := func(op, to string) []byte {
+		return sign(appkey+"_966725899779049516", `"chat_type":"roster","payload":{"operation":"`+op+
+			`"},"from":"`+appkey+`_tst01@easemob.com","to":"`+to+`","eventType":"chat","msg_id":"966725899779049516"`)
+	}
+	group := func(eventType, to string) []byte {
+		return sign(appkey+"_8924312242322", `"chat_type":"groupchat","group_id":"169348092","from":"user1","to":"`+to+
+			`","eventType":"`+eventType+`","msg_id":"8924312242322","payload":{"bodies":[{"msg":"hi","type":"txt"}]}`)
+	}
+	bodies := [][]byte{
+		roster("remote_accept", "tst01"), roster("accept", "tst02"),
+		group("chat", "169348092"), group("chat_offline", "user2"), group("chat_offline", "user3"),
+	}
+	cursors := map[uint64]bool{}
+	for _, b := range bodies {
+		out := f.ingest(t, b)
+		if out.Result != ingest.Stored || cursors[out.Cursor] {
+			t.Fatalf("%s: %+v, want stored at a cursor of its own", b, out)
+		}
+		cursors[out.Cursor] = true
+		ev, err := f.log.Get(t.Context(), out.Cursor)
+		if err != nil || !bytes.Equal(ev.GetRawBody(), b) {
+			t.Fatalf("stored at %d: %v %v, want %s", out.Cursor, ev.GetRawBody(), err, b)
+		}
+		if again := f.ingest(t, b); again.Result != ingest.Duplicate || again.Cursor != out.Cursor {
+			t.Errorf("retry of %s: %+v, want a duplicate of %d", b, again, out.Cursor)
+		}
 	}
 }
 

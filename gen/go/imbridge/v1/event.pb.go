@@ -460,10 +460,12 @@ const (
 	RosterOperation_ROSTER_OPERATION_ADD RosterOperation = 1
 	// `remove`: a contact was removed.
 	RosterOperation_ROSTER_OPERATION_REMOVE RosterOperation = 2
-	// `accept`: a contact request was accepted (sent to the requester).
+	// A contact request was accepted: `remote_accept` is sent to the
+	// requester, `accept` to the user who accepted (for their other devices),
+	// both under one callId.
 	RosterOperation_ROSTER_OPERATION_ACCEPT RosterOperation = 3
-	// `decline`, sent as `remote_decline`: a contact request was declined
-	// (sent to the requester).
+	// A contact request was declined: `remote_decline` is sent to the
+	// requester, `decline` to the user who declined, both under one callId.
 	RosterOperation_ROSTER_OPERATION_DECLINE RosterOperation = 4
 	// `ban`: a contact was blocked.
 	RosterOperation_ROSTER_OPERATION_BAN RosterOperation = 5
@@ -625,9 +627,13 @@ type Event struct {
 	// the order events were stored. Use it to resume a subscription without
 	// gaps (`after_cursor`) or to fetch one event (`GetEvent`).
 	Cursor uint64 `protobuf:"varint,1,opt,name=cursor,proto3" json:"cursor,omitempty"`
-	// The vendor's unique id of this callback (`callId`), e.g.
+	// The vendor's id of this callback (`callId`), e.g.
 	// `org#app_966475585536657404`. Retried deliveries carry the same id;
-	// imbridge stores each id once. Its format varies; never parse it.
+	// imbridge stores each callback once. The vendor sends one operation to
+	// several users under one id (a message's offline copies, both sides of
+	// an answered contact request): each of those, told apart by `appkey`,
+	// `event_type_name` and `recipient`, is stored. Its format varies; never
+	// parse it.
 	CallId string `protobuf:"bytes,2,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
 	// The vendor's event type (`eventType`, or `eventType`-less families
 	// classified by imbridge).

@@ -825,7 +825,8 @@ type GetEventRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The event's cursor.
 	Cursor uint64 `protobuf:"varint,1,opt,name=cursor,proto3" json:"cursor,omitempty"`
-	// The event's vendor call id (`callId`).
+	// The event's vendor call id (`callId`). Of several events stored under
+	// one call id (see `Event.call_id`), the first stored.
 	CallId string `protobuf:"bytes,2,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
 	// How much of the event to return; default EVENT_VIEW_FULL.
 	View          EventView `protobuf:"varint,3,opt,name=view,proto3,enum=imbridge.v1.EventView" json:"view,omitempty"`

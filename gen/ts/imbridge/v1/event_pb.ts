@@ -71,9 +71,13 @@ export type Event = Message<"imbridge.v1.Event"> & {
   cursor: bigint;
 
   /**
-   * The vendor's unique id of this callback (`callId`), e.g.
+   * The vendor's id of this callback (`callId`), e.g.
    * `org#app_966475585536657404`. Retried deliveries carry the same id;
-   * imbridge stores each id once. Its format varies; never parse it.
+   * imbridge stores each callback once. The vendor sends one operation to
+   * several users under one id (a message's offline copies, both sides of
+   * an answered contact request): each of those, told apart by `appkey`,
+   * `event_type_name` and `recipient`, is stored. Its format varies; never
+   * parse it.
    *
    * @generated from field: string call_id = 2;
    */
@@ -2714,15 +2718,17 @@ export enum RosterOperation {
   REMOVE = 2,
 
   /**
-   * `accept`: a contact request was accepted (sent to the requester).
+   * A contact request was accepted: `remote_accept` is sent to the
+   * requester, `accept` to the user who accepted (for their other devices),
+   * both under one callId.
    *
    * @generated from enum value: ROSTER_OPERATION_ACCEPT = 3;
    */
   ACCEPT = 3,
 
   /**
-   * `decline`, sent as `remote_decline`: a contact request was declined
-   * (sent to the requester).
+   * A contact request was declined: `remote_decline` is sent to the
+   * requester, `decline` to the user who declined, both under one callId.
    *
    * @generated from enum value: ROSTER_OPERATION_DECLINE = 4;
    */

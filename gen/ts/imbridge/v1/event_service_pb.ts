@@ -409,7 +409,8 @@ export type GetEventRequest = Message<"imbridge.v1.GetEventRequest"> & {
   cursor: bigint;
 
   /**
-   * The event's vendor call id (`callId`).
+   * The event's vendor call id (`callId`). Of several events stored under
+   * one call id (see `Event.call_id`), the first stored.
    *
    * @generated from field: string call_id = 2;
    */
