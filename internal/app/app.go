@@ -43,9 +43,9 @@ type App struct {
 func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
 	startTime := time.Now() // the counters count from here
 	if len(cfg.APIKeys) == 0 {
-		if !cfg.Loopback() {
-			return nil, fmt.Errorf("refusing to start: no api_keys are configured and a listener is not on loopback "+
-				"(grpc_addr %q, http_addr %q); set api_keys (IMBRIDGE_API_KEYS) or bind both to 127.0.0.1", cfg.GRPCAddr, cfg.HTTPAddr)
+		if open := cfg.NotLoopback(); len(open) > 0 {
+			return nil, fmt.Errorf("refusing to start: no api_keys are configured and not every listener is on loopback "+
+				"(%s); set api_keys (IMBRIDGE_API_KEYS) or bind them to 127.0.0.1", strings.Join(open, ", "))
 		}
 		log.Warn("no api_keys configured: the API is open to every caller on this machine (loopback only)")
 	}

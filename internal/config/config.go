@@ -527,20 +527,19 @@ func splitList(v string) []string {
 	return out
 }
 
-// Loopback reports whether every listen address is bound to a loopback
-// interface (127.0.0.0/8, ::1 or localhost); an empty host binds every
-// interface and is not loopback.
-func (c *Config) Loopback() bool {
-	addrs := []string{c.GRPCAddr, c.HTTPAddr}
-	if c.EventLog.Listen != "" {
-		addrs = append(addrs, c.EventLog.Listen)
-	}
-	for _, addr := range addrs {
-		if !IsLoopback(addr) {
-			return false
+// NotLoopback names the listen addresses not bound to a loopback interface
+// (127.0.0.0/8, ::1 or localhost), each as `setting "address"`; an empty
+// host binds every interface and is not loopback.
+func (c *Config) NotLoopback() []string {
+	var open []string
+	for _, l := range []struct{ setting, addr string }{
+		{"grpc_addr", c.GRPCAddr}, {"http_addr", c.HTTPAddr}, {"event_log.listen", c.EventLog.Listen},
+	} {
+		if (l.addr != "" || l.setting != "event_log.listen") && !IsLoopback(l.addr) {
+			open = append(open, fmt.Sprintf("%s %q", l.setting, l.addr))
 		}
 	}
-	return true
+	return open
 }
 
 // IsLoopback reports whether a listen address binds only loopback.

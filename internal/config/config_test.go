@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -186,6 +187,28 @@ func TestLoopback(t *testing.T) {
 	} {
 		if got := IsLoopback(addr); got != want {
 			t.Errorf("IsLoopback(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}
+
+// NotLoopback names every listener open beyond loopback, the embedded NATS
+// server's included, so that a refusal to run without keys says which.
+func TestNotLoopback(t *testing.T) {
+	lo := "127.0.0.1:1"
+	for _, c := range []struct {
+		grpc, http, nats string
+		want             []string
+	}{
+		{lo, lo, "", nil},
+		{lo, lo, lo, nil},
+		{lo, lo, "0.0.0.0:4222", []string{`event_log.listen "0.0.0.0:4222"`}},
+		{":9090", lo, "", []string{`grpc_addr ":9090"`}},
+		{lo, ":8080", ":4222", []string{`http_addr ":8080"`, `event_log.listen ":4222"`}},
+	} {
+		cfg := Config{GRPCAddr: c.grpc, HTTPAddr: c.http}
+		cfg.EventLog.Listen = c.nats
+		if got := cfg.NotLoopback(); !slices.Equal(got, c.want) {
+			t.Errorf("NotLoopback(%q, %q, %q) = %q, want %q", c.grpc, c.http, c.nats, got, c.want)
 		}
 	}
 }
