@@ -167,9 +167,10 @@ type ChatroomServiceClient interface {
 	// Creates a room (vendor `POST /chatrooms`), then reads it back (vendor
 	// `GET /chatrooms/{chatroom_id}`) to return it whole. Fails with
 	// ALREADY_EXISTS if `chatroom_id` is taken (vendor 400 `illegal_argument`
-	// "group ID ... already exists!"), FAILED_PRECONDITION if the app or a
-	// user has reached its room quota or `members` exceeds `max_users` (vendor
-	// 403 `exceed_limit`), and NOT_FOUND if the owner or a member does not
+	// "group ID ... already exists!"), INVALID_ARGUMENT if `members` exceeds
+	// `max_users` (checked before the vendor is called, which would answer
+	// 403 `exceed_limit`), FAILED_PRECONDITION if the app or a user has
+	// reached its room quota, and NOT_FOUND if the owner or a member does not
 	// exist. Not idempotent: set `request_id` to retry safely. Vendor rate
 	// limit: 50 calls per second per app key.
 	CreateChatroom(ctx context.Context, in *CreateChatroomRequest, opts ...grpc.CallOption) (*CreateChatroomResponse, error)
@@ -212,8 +213,11 @@ type ChatroomServiceClient interface {
 	// `forbidden_op`).
 	RemoveChatroomMember(ctx context.Context, in *RemoveChatroomMemberRequest, opts ...grpc.CallOption) (*RemoveChatroomMemberResponse, error)
 	// Removes up to 60 users from a room in one call (vendor
-	// `DELETE /chatrooms/{chatroom_id}/users/{u1,u2,...}`). Per-user failures,
-	// such as a user who is not a member, are reported in `results`.
+	// `DELETE /chatrooms/{chatroom_id}/users/{u1,u2,...}`). Per-user failures
+	// the vendor answers inside its 200 (a user who does not exist) are
+	// reported in `results`; when it refuses the call whole, as it does when
+	// no user given is a member (vendor 400 `forbidden_op`), the call fails
+	// with FAILED_PRECONDITION.
 	RemoveChatroomMembers(ctx context.Context, in *RemoveChatroomMembersRequest, opts ...grpc.CallOption) (*RemoveChatroomMembersResponse, error)
 	// Lists the admins of a room (vendor `GET /chatrooms/{chatroom_id}/admin`).
 	// The owner is not included. A room has at most 99 admins.
@@ -940,9 +944,10 @@ type ChatroomServiceServer interface {
 	// Creates a room (vendor `POST /chatrooms`), then reads it back (vendor
 	// `GET /chatrooms/{chatroom_id}`) to return it whole. Fails with
 	// ALREADY_EXISTS if `chatroom_id` is taken (vendor 400 `illegal_argument`
-	// "group ID ... already exists!"), FAILED_PRECONDITION if the app or a
-	// user has reached its room quota or `members` exceeds `max_users` (vendor
-	// 403 `exceed_limit`), and NOT_FOUND if the owner or a member does not
+	// "group ID ... already exists!"), INVALID_ARGUMENT if `members` exceeds
+	// `max_users` (checked before the vendor is called, which would answer
+	// 403 `exceed_limit`), FAILED_PRECONDITION if the app or a user has
+	// reached its room quota, and NOT_FOUND if the owner or a member does not
 	// exist. Not idempotent: set `request_id` to retry safely. Vendor rate
 	// limit: 50 calls per second per app key.
 	CreateChatroom(context.Context, *CreateChatroomRequest) (*CreateChatroomResponse, error)
@@ -985,8 +990,11 @@ type ChatroomServiceServer interface {
 	// `forbidden_op`).
 	RemoveChatroomMember(context.Context, *RemoveChatroomMemberRequest) (*RemoveChatroomMemberResponse, error)
 	// Removes up to 60 users from a room in one call (vendor
-	// `DELETE /chatrooms/{chatroom_id}/users/{u1,u2,...}`). Per-user failures,
-	// such as a user who is not a member, are reported in `results`.
+	// `DELETE /chatrooms/{chatroom_id}/users/{u1,u2,...}`). Per-user failures
+	// the vendor answers inside its 200 (a user who does not exist) are
+	// reported in `results`; when it refuses the call whole, as it does when
+	// no user given is a member (vendor 400 `forbidden_op`), the call fails
+	// with FAILED_PRECONDITION.
 	RemoveChatroomMembers(context.Context, *RemoveChatroomMembersRequest) (*RemoveChatroomMembersResponse, error)
 	// Lists the admins of a room (vendor `GET /chatrooms/{chatroom_id}/admin`).
 	// The owner is not included. A room has at most 99 admins.

@@ -324,7 +324,7 @@ type SubscribeEventsRequest struct {
 	// `raw_body`).
 	View EventView `protobuf:"varint,7,opt,name=view,proto3,enum=imbridge.v1.EventView" json:"view,omitempty"`
 	// How long an idle stream waits before sending a heartbeat: 100ms to 5m;
-	// default the server's `stream.heartbeat_interval` (15s).
+	// default the server's `streams.heartbeat_interval` (15s).
 	HeartbeatInterval *durationpb.Duration `protobuf:"bytes,8,opt,name=heartbeat_interval,json=heartbeatInterval,proto3" json:"heartbeat_interval,omitempty"`
 	// Join this shared subscription,
 	// `orgs/{org}/apps/{app}/subscriptions/{subscription}`, as one member.

@@ -261,7 +261,7 @@ func (x *CallbackCounts) GetDropped() uint64 {
 type RefusalCount struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Why, as in the `reason` label of imbridge_callbacks_rejected_total
-	// (e.g. `bad_signature`, `stale`, `bad_json`, `unavailable`).
+	// (e.g. `bad_signature`, `stale_timestamp`, `malformed`, `store_unavailable`).
 	Reason string `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
 	// The selector family, or empty when the callback was refused before its
 	// family was known.

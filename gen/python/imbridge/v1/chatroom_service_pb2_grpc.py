@@ -439,9 +439,10 @@ class ChatroomServiceServicer(object):
         """Creates a room (vendor `POST /chatrooms`), then reads it back (vendor
         `GET /chatrooms/{chatroom_id}`) to return it whole. Fails with
         ALREADY_EXISTS if `chatroom_id` is taken (vendor 400 `illegal_argument`
-        "group ID ... already exists!"), FAILED_PRECONDITION if the app or a
-        user has reached its room quota or `members` exceeds `max_users` (vendor
-        403 `exceed_limit`), and NOT_FOUND if the owner or a member does not
+        "group ID ... already exists!"), INVALID_ARGUMENT if `members` exceeds
+        `max_users` (checked before the vendor is called, which would answer
+        403 `exceed_limit`), FAILED_PRECONDITION if the app or a user has
+        reached its room quota, and NOT_FOUND if the owner or a member does not
         exist. Not idempotent: set `request_id` to retry safely. Vendor rate
         limit: 50 calls per second per app key.
         """
@@ -524,8 +525,11 @@ class ChatroomServiceServicer(object):
 
     def RemoveChatroomMembers(self, request, context):
         """Removes up to 60 users from a room in one call (vendor
-        `DELETE /chatrooms/{chatroom_id}/users/{u1,u2,...}`). Per-user failures,
-        such as a user who is not a member, are reported in `results`.
+        `DELETE /chatrooms/{chatroom_id}/users/{u1,u2,...}`). Per-user failures
+        the vendor answers inside its 200 (a user who does not exist) are
+        reported in `results`; when it refuses the call whole, as it does when
+        no user given is a member (vendor 400 `forbidden_op`), the call fails
+        with FAILED_PRECONDITION.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

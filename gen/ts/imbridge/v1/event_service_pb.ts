@@ -169,7 +169,7 @@ export type SubscribeEventsRequest = Message<"imbridge.v1.SubscribeEventsRequest
 
   /**
    * How long an idle stream waits before sending a heartbeat: 100ms to 5m;
-   * default the server's `stream.heartbeat_interval` (15s).
+   * default the server's `streams.heartbeat_interval` (15s).
    *
    * @generated from field: google.protobuf.Duration heartbeat_interval = 8;
    */

@@ -166,7 +166,7 @@ export const CallbackCountsSchema: GenMessage<CallbackCounts> = /*@__PURE__*/
 export type RefusalCount = Message<"imbridge.v1.RefusalCount"> & {
   /**
    * Why, as in the `reason` label of imbridge_callbacks_rejected_total
-   * (e.g. `bad_signature`, `stale`, `bad_json`, `unavailable`).
+   * (e.g. `bad_signature`, `stale_timestamp`, `malformed`, `store_unavailable`).
    *
    * @generated from field: string reason = 1;
    */
