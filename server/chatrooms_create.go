@@ -21,11 +21,15 @@ const (
 // CreateChatroom created, so that a retry returns it instead of creating
 // another. A create in flight is waited for, and runs to its end even when
 // the caller that started it gives up: that caller's retry must find the
-// room the vendor created. Failures are forgotten: the next request with
-// the key tries again. The zero value is ready.
+// room the vendor created. Every request waiting on a create gets its
+// outcome, a failure too: a create whose outcome is unknown may have made
+// the room, and must not be sent again behind its back. A failure is then
+// forgotten: the next request with the key tries again. The zero value is
+// ready.
 type createCache struct {
 	mu      sync.Mutex
 	entries map[string]*createEntry
+	joined  func() // called when a request finds its key's create in flight (tests)
 }
 
 type createEntry struct {
@@ -42,44 +46,39 @@ func (c *createCache) do(ctx context.Context, req *imbridgev1.CreateChatroomRequ
 	key := req.GetParent() + "\x00" + req.GetRequestId()
 	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(req)
 	digest := sha256.Sum256(b)
-	for {
-		c.mu.Lock()
-		if c.entries == nil {
-			c.entries = make(map[string]*createEntry)
-		}
-		e, ok := c.entries[key]
-		if ok && e.id != "" && time.Since(e.at) > createKeyTTL {
-			delete(c.entries, key)
-			ok = false
-		}
-		mine := !ok
-		if mine {
-			e = &createEntry{digest: digest, done: make(chan struct{})}
-			c.makeRoom()
-			c.entries[key] = e
-			// Not canceled with the caller; the client bounds each
-			// attempt (easemob.Options.RequestTimeout).
-			go c.run(key, e, context.WithoutCancel(ctx), create)
-		}
-		c.mu.Unlock()
-		if e.digest != digest {
-			v := &violations{}
-			v.add("request_id", "already used for a different CreateChatroom request: use a fresh request_id for each distinct room")
-			return "", v.err()
-		}
-		select {
-		case <-e.done:
-		case <-ctx.Done():
-			return "", ctx.Err()
-		}
-		c.mu.Lock()
-		id, err := e.id, e.err
-		c.mu.Unlock()
-		if id != "" || mine {
-			return id, err
-		}
-		// That attempt failed and was forgotten: try again.
+	c.mu.Lock()
+	if c.entries == nil {
+		c.entries = make(map[string]*createEntry)
 	}
+	e, ok := c.entries[key]
+	if ok && e.id != "" && time.Since(e.at) > createKeyTTL {
+		delete(c.entries, key)
+		ok = false
+	}
+	if !ok {
+		e = &createEntry{digest: digest, done: make(chan struct{})}
+		c.makeRoom()
+		c.entries[key] = e
+		// Not canceled with the caller; the client bounds each
+		// attempt (easemob.Options.RequestTimeout).
+		go c.run(key, e, context.WithoutCancel(ctx), create)
+	} else if c.joined != nil {
+		c.joined()
+	}
+	c.mu.Unlock()
+	if e.digest != digest {
+		v := &violations{}
+		v.add("request_id", "already used for a different CreateChatroom request: use a fresh request_id for each distinct room")
+		return "", v.err()
+	}
+	select {
+	case <-e.done:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return e.id, e.err
 }
 
 // run runs the create of entry e and records its outcome.

@@ -300,8 +300,9 @@ export type CreateChatroomRequest = Message<"imbridge.v1.CreateChatroomRequest">
    * ASCII characters. If this imbridge process created a room for the same
    * `parent` and `request_id` in the last 24 hours, it returns that room
    * (read back again) instead of creating a second one; a request still in
-   * flight with the same key is waited for (a create goes on to its end
-   * when its caller gives up, so that the caller's retry finds the room).
+   * flight with the same key is waited for, and its outcome, a failure
+   * too, is the answer (a create goes on to its end when its caller gives
+   * up, so that the caller's retry finds the room).
    * Reusing the key with a different
    * room is INVALID_ARGUMENT. The keys are kept in memory (at most 10,000):
    * a restart forgets them, and a create that failed with UNAVAILABLE
