@@ -187,7 +187,8 @@ func setAttrs(forced bool) handler {
 }
 
 // deleteAttrs is DELETE /metadata/chatroom/{id}/user/{username}[/forced]:
-// the listed keys, or without keys all the user's (forced: all).
+// the listed keys, or without keys all the user's, forced or not (the
+// vendor does not say; imbridge's contract, chatroom_service.proto, does).
 func deleteAttrs(forced bool) handler {
 	return func(c *call) (any, error) {
 		keys, given, err := c.keys()
@@ -207,7 +208,7 @@ func deleteAttrs(forced bool) handler {
 		}
 		if !given {
 			for k, a := range rm.attrs {
-				if forced || a.owner == u {
+				if a.owner == u {
 					keys = append(keys, k)
 				}
 			}

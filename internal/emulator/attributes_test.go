@@ -80,10 +80,19 @@ func TestAttributes(t *testing.T) {
 	}
 	wantErr(t, f.do("DELETE", meta+"/user/u1", map[string]any{"keys": userRange(1, 11)}), 400, "", "exceed allowed batch size 10")
 	wantErr(t, f.do("DELETE", meta+"/user/u9", nil), 401, "MetadataException", "user is not in chatroom")
-	// Without keys, delete removes all the user's own keys.
+	// Without keys, delete removes all the user's own keys, forced or not
+	// (the contract's reading: the vendor does not say).
 	f.ok("PUT", meta+"/user/u2", map[string]any{"metaData": map[string]string{"mine": "1"}})
+	f.ok("PUT", meta+"/user/u1", map[string]any{"metaData": map[string]string{"theirs": "1"}})
 	if got := js(f.ok("DELETE", meta+"/user/u2", nil).data()); got != `{"errorKeys":{},"successKeys":["mine"]}` {
 		t.Errorf("delete all own: %s", got)
+	}
+	f.ok("PUT", meta+"/user/u2", map[string]any{"metaData": map[string]string{"mine": "1"}})
+	if got := js(f.ok("DELETE", meta+"/user/u2/forced", nil).data()); got != `{"errorKeys":{},"successKeys":["mine"]}` {
+		t.Errorf("forced delete of all own: %s", got)
+	}
+	if got := js(f.ok("POST", meta, nil).data()); got != `{"ok.key-1_":"v","theirs":"1"}` {
+		t.Errorf("after deleting u2's own keys: %s, want u1's left", got)
 	}
 }
 
