@@ -153,11 +153,15 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// msTime is a time in epoch milliseconds: -1 (any negative) is permanent,
-// 0 is unset.
+// permanentExpiry is the expiry older vendor documents give a permanent
+// mute: 2117-01-01 00:00 Beijing time (2116-12-31T16:00:00Z).
+const permanentExpiry = 4638873600000
+
+// msTime is a time in epoch milliseconds: -1 (any negative) or
+// permanentExpiry is permanent, 0 is unset.
 func msTime(ms int64) (t time.Time, permanent bool) {
 	switch {
-	case ms < 0:
+	case ms < 0 || ms == permanentExpiry:
 		return time.Time{}, true
 	case ms == 0:
 		return time.Time{}, false

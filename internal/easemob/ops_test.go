@@ -190,8 +190,9 @@ var opCases = []opCase{
 		name:   "ListMutes",
 		call:   func(ctx context.Context, a *App) (any, error) { return a.ListMutes(ctx, "r1") },
 		method: "GET", uri: "/chatrooms/r1/mute",
-		resp: `{"data":[{"expire":1489158589481,"user":"user1"},{"expire":-1,"user":"user2"}]}`,
-		want: []Mute{{Username: "user1", Expire: ms(1489158589481)}, {Username: "user2", Permanent: true}},
+		// user3: the fixed expiry older vendor docs give a permanent mute.
+		resp: `{"data":[{"expire":1489158589481,"user":"user1"},{"expire":-1,"user":"user2"},{"expire":4638873600000,"user":"user3"}]}`,
+		want: []Mute{{Username: "user1", Expire: ms(1489158589481)}, {Username: "user2", Permanent: true}, {Username: "user3", Permanent: true}},
 	},
 	{
 		name: "MuteMembers",
@@ -210,8 +211,8 @@ var opCases = []opCase{
 		},
 		method: "POST", uri: "/chatrooms/r1/mute",
 		body: `{"usernames":["user1"],"mute_duration":-1}`,
-		resp: `{"data":[{"result":true,"expire":-1,"user":"user1"}]}`,
-		want: []ItemResult{{Username: "user1", OK: true, Permanent: true}},
+		resp: `{"data":[{"result":true,"expire":-1,"user":"user1"},{"result":true,"expire":4638873600000,"user":"user2"}]}`,
+		want: []ItemResult{{Username: "user1", OK: true, Permanent: true}, {Username: "user2", OK: true, Permanent: true}},
 	},
 	{
 		name: "UnmuteMembers",

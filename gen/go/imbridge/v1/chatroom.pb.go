@@ -437,8 +437,8 @@ type ChatroomMute struct {
 	// When the mute lifts by itself (vendor `expire`, epoch milliseconds).
 	// Unset means the mute is permanent and is lifted only by
 	// UnmuteChatroomMembers; the server maps the vendor's permanent markers
-	// (`-1`, or the fixed 4638873600000 = 2117-01-01T00:00:00Z shown in older
-	// vendor docs) to unset.
+	// (`-1`, or the fixed 4638873600000, 2117-01-01 00:00 Beijing time, shown
+	// in older vendor docs) to unset.
 	ExpireTime    *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -225,8 +225,8 @@ export type ChatroomMute = Message<"imbridge.v1.ChatroomMute"> & {
    * When the mute lifts by itself (vendor `expire`, epoch milliseconds).
    * Unset means the mute is permanent and is lifted only by
    * UnmuteChatroomMembers; the server maps the vendor's permanent markers
-   * (`-1`, or the fixed 4638873600000 = 2117-01-01T00:00:00Z shown in older
-   * vendor docs) to unset.
+   * (`-1`, or the fixed 4638873600000, 2117-01-01 00:00 Beijing time, shown
+   * in older vendor docs) to unset.
    *
    * @generated from field: google.protobuf.Timestamp expire_time = 2;
    */
