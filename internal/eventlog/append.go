@@ -109,7 +109,7 @@ func (l *Log) appendAs(ctx context.Context, ev *imbridgev1.Event, msgID string) 
 		// The index must know every event stored before the duplicate
 		// window began; half the window leaves room for clocks and slow
 		// commits.
-		if err := l.index.ready(ctx, l.cfg.window()/2); err != nil {
+		if err := l.index.ready(ctx, l.window.reach(time.Now())/2); err != nil {
 			return 0, false, fmt.Errorf("eventlog: Append %s: %w", ShortID(callID), err)
 		}
 		switch seq, err := l.index.lookup(msgID); {
@@ -208,7 +208,7 @@ func (l *Log) withinWindow(vendorTime *timestamppb.Timestamp, now time.Time) boo
 	if vendorTime == nil {
 		return false
 	}
-	t, w := vendorTime.AsTime(), l.cfg.window()
+	t, w := vendorTime.AsTime(), l.window.reach(now)
 	return t.After(now.Add(-w/2)) && t.Before(now.Add(w/4))
 }
 

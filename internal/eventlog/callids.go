@@ -176,6 +176,7 @@ type callIDIndex struct {
 	log    *slog.Logger
 	epoch  string
 	stream jetstream.Stream
+	window *dupWindow // told the stream's duplicate window at each check (nil in tests)
 	reader logReader
 
 	mu     sync.RWMutex // held for reading by every use of db; Lock in close
@@ -1006,6 +1007,9 @@ func (x *callIDIndex) checkLog() *jetstream.StreamInfo {
 		// A stream without a leader has every replica answer from its
 		// own state, which may lag: no answer.
 		return nil
+	}
+	if x.window != nil {
+		x.window.observe(info.Config.Duplicates, time.Now())
 	}
 	switch {
 	case epochOf(info.Created) != x.epoch:

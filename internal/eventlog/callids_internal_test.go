@@ -107,3 +107,33 @@ func TestCloseKeepsTheLostMark(t *testing.T) {
 		t.Fatalf("reopened at checkpoint %d after the log lost events, want 0 (rebuilt)", checkpoint)
 	}
 }
+
+// A duplicate window reaches back as far as the server surely remembers:
+// a raise fills as time passes, from what the old window reached; a lower
+// forgets at once.
+func TestDupWindowReach(t *testing.T) {
+	t0 := time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
+	w := newDupWindow(20 * time.Second)
+	for _, step := range []struct {
+		at      time.Duration // after t0
+		observe time.Duration // the stream's window seen then; 0: none
+		want    time.Duration
+	}{
+		{0, 0, 20 * time.Second},
+		{0, 3 * time.Minute, 20 * time.Second},                           // raised
+		{time.Minute, 0, 80 * time.Second},                               // filling
+		{3 * time.Minute, 0, 3 * time.Minute},                            // full
+		{3 * time.Minute, 30 * time.Second, 30 * time.Second},            // lowered: at once
+		{3*time.Minute + time.Second, 2 * time.Minute, 30 * time.Second}, // raised again
+		{3*time.Minute + 61*time.Second, 0, 90 * time.Second},
+		{time.Hour, 0, 2 * time.Minute},
+	} {
+		now := t0.Add(step.at)
+		if step.observe != 0 {
+			w.observe(step.observe, now)
+		}
+		if got := w.reach(now); got != step.want {
+			t.Errorf("at +%v (seen %v): reach %v, want %v", step.at, step.observe, got, step.want)
+		}
+	}
+}

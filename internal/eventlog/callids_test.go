@@ -313,6 +313,49 @@ func TestWhichAppendsAskTheIndex(t *testing.T) {
 	}
 }
 
+// Append trusts the duplicate window only as far back as the server's
+// surely reaches, not as far as the window configured: a raised window
+// reaches back only as time passes (the server restarted with the ids of
+// the old window), and another process on the cluster may set a shorter
+// one. Else a retry between the old window and half the new one skips the
+// index, and JetStream, which forgot it, stores it again.
+func TestAppendTrustsTheWindowTheServerHas(t *testing.T) {
+	age := func(l *eventlog.Log, d time.Duration, now time.Time) bool {
+		return eventlog.WithinWindow(l, timestamppb.New(now.Add(-d)), now)
+	}
+	t.Run("raised at a restart", func(t *testing.T) {
+		cfg := embedded(t)
+		cfg.DuplicateWindow = eventlog.MinDuplicateWindow
+		if err := openLog(t, cfg).Close(); err != nil {
+			t.Fatal(err)
+		}
+		cfg.DuplicateWindow = 3 * time.Minute
+		l := openLog(t, cfg)
+		now := time.Now()
+		if age(l, 15*time.Second, now) {
+			t.Error("a callback 15s old skips the index right after the window was raised from 20s")
+		}
+		if later := now.Add(3 * time.Minute); !age(l, 60*time.Second, later) {
+			t.Error("a callback 60s old still asks the index 3m after the raise: the raised window never counts as filled")
+		}
+	})
+	t.Run("lowered by another process", func(t *testing.T) {
+		cfg := embedded(t)
+		cfg.ListenAddr, cfg.DuplicateWindow = "127.0.0.1:-1", 3*time.Minute
+		l := openLog(t, cfg)
+		if !age(l, 60*time.Second, time.Now()) {
+			t.Fatal("a callback 60s old asks the index under a 3m window: the test proves nothing")
+		}
+		openLog(t, eventlog.Config{NATSURL: l.ClientURL(), DataDir: t.TempDir(), DuplicateWindow: eventlog.MinDuplicateWindow})
+		checkFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+			if age(l, 15*time.Second, time.Now()) {
+				return errors.New("a callback 15s old still skips the index after another process set the window to 20s")
+			}
+			return nil
+		})
+	})
+}
+
 // The feeder records every stored event however often it asks the server
 // whether it is at the head while events pour in.
 func TestIndexMissesNothingUnderLoad(t *testing.T) {

@@ -80,7 +80,8 @@
 // index is current: its feeder reached the log's head once since Open,
 // and has recorded every event stored more than half the duplicate window
 // ago. An event whose vendor time is recent skips the check: every earlier
-// copy of it is still in the window (Log.withinWindow). Entries expire
+// copy of it is still in the window (Log.withinWindow), as far back as
+// the server's window surely reaches (window.go). Entries expire
 // CallIDIndexTTL after they were stored (default: MaxAge; never when that
 // is 0), by partitions an eighth of the TTL wide, each deleted whole once
 // it ended a TTL ago: an entry lives between the TTL and 9/8 of it, and a

@@ -139,6 +139,7 @@ type Log struct {
 	dicts    *dicts
 	replicas int
 	index    *callIDIndex
+	window   *dupWindow // how far back the duplicate window surely reaches
 
 	subjects subjectCache
 	// Appends spread over several connections: one connection is one
@@ -327,6 +328,7 @@ func Open(ctx context.Context, cfg Config) (_ *Log, err error) {
 		return nil, err
 	}
 	l.index = idx
+	idx.window = l.window
 	if err := idx.start(ctx, l.stream, l, checkpoint, last); err != nil {
 		return nil, err
 	}
@@ -390,6 +392,14 @@ func (l *Log) setup(ctx context.Context) error {
 	if maxBytes == 0 {
 		maxBytes = -1
 	}
+	// The window the stream had: a raise reaches back only as time passes.
+	l.window = newDupWindow(l.cfg.window())
+	switch s, err := l.js.Stream(ctx, StreamName); {
+	case err == nil:
+		l.window = newDupWindow(s.CachedInfo().Config.Duplicates)
+	case !errors.Is(err, jetstream.ErrStreamNotFound):
+		return fmt.Errorf("eventlog: stream %s: %w", StreamName, err)
+	}
 	var err error
 	l.stream, err = l.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:         StreamName,
@@ -414,6 +424,7 @@ func (l *Log) setup(ctx context.Context) error {
 		return fmt.Errorf("eventlog: create or update stream %s: %w", StreamName, err)
 	}
 	l.epoch = epochOf(l.stream.CachedInfo().Created)
+	l.window.observe(l.stream.CachedInfo().Config.Duplicates, time.Now())
 	// Earlier versions kept the call id index in a KV bucket, every key of
 	// which the server holds in memory: the local index replaces it. On a
 	// cluster, processes of an earlier version may still use it.
