@@ -545,3 +545,22 @@ func TestChatroomPageTokens(t *testing.T) {
 		t.Errorf("a short page has a next token %q", got)
 	}
 }
+
+// Usernames are compared case-insensitively, as chatroom_service.proto
+// says: against the emulator, which keeps them as the vendor does, a user
+// added as "Bob" is removed as "bob".
+func TestChatroomUsernamesAreCaseInsensitive(t *testing.T) {
+	e := startRooms(t, nil)
+	room := e.createRoom(t, "Bob")
+	if _, err := e.rooms.RemoveChatroomMember(ctxT(t), &imbridgev1.RemoveChatroomMemberRequest{Name: room + "/members/bob"}); err != nil {
+		t.Fatalf("RemoveChatroomMember(bob) of a room created with Bob: %v", err)
+	}
+	resp, err := e.rooms.AddChatroomMembers(ctxT(t), &imbridgev1.AddChatroomMembersRequest{Parent: room, Usernames: []string{"Carol"}})
+	if err != nil || !slices.Equal(resp.GetUsernames(), []string{"carol"}) {
+		t.Fatalf("AddChatroomMembers(Carol): %v %v, want carol, as the vendor keeps it", resp.GetUsernames(), err)
+	}
+	if _, err := e.rooms.MuteChatroomMember(ctxT(t), &imbridgev1.MuteChatroomMemberRequest{Parent: room, Username: "CAROL",
+		Expiration: &imbridgev1.MuteChatroomMemberRequest_Permanent{Permanent: true}}); err != nil {
+		t.Errorf("MuteChatroomMember(CAROL) of Carol: %v", err)
+	}
+}

@@ -132,7 +132,7 @@ func (e *Emulator) AddUsers(appkey string, usernames ...string) {
 		return
 	}
 	for _, u := range usernames {
-		a.users[u] = true
+		a.users[userID(u)] = true
 	}
 }
 

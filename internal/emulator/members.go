@@ -28,7 +28,7 @@ func (c *call) usernames() ([]string, error) {
 			return nil, errJSON(err.Error())
 		}
 	}
-	users = dedupe(users)
+	users = userIDs(users)
 	if len(users) == 0 {
 		return nil, errMustProvide("usernames")
 	}
@@ -194,7 +194,7 @@ func handleAddAdmin(c *call) (any, error) {
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	if req.NewAdmin == "" {
+	if req.NewAdmin = userID(req.NewAdmin); req.NewAdmin == "" {
 		return nil, errMustProvide("newadmin")
 	}
 	rm, err := c.room()
@@ -245,7 +245,7 @@ func handleAddSuperAdmin(c *call) (any, error) {
 	if err := c.decode(&req); err != nil {
 		return nil, err
 	}
-	if req.SuperAdmin == "" {
+	if req.SuperAdmin = userID(req.SuperAdmin); req.SuperAdmin == "" {
 		return nil, errMustProvide("superadmin")
 	}
 	if !c.userExists(req.SuperAdmin) {

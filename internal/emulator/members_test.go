@@ -168,3 +168,27 @@ func TestSuperAdmins(t *testing.T) {
 	wantErr(t, f.do("POST", "/chatrooms/super_admin", map[string]any{"superadmin": "ghost"}), 404, "resource_not_found", "username ghost doesn't exist!")
 	wantErr(t, f.do("DELETE", "/chatrooms/super_admin/ghost", nil), 404, "resource_not_found", "username ghost doesn't exist!")
 }
+
+// User IDs are case-insensitive: the emulator keeps them in lower case, so
+// a user added as "Bob" is "bob" in every list and every path.
+func TestUsernamesAreCaseInsensitive(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.e.AddUsers(testAppkey, "Bob", "carol")
+	id := f.createRoom("U1")
+	f.ok("POST", "/chatrooms/"+id+"/users", map[string]any{"usernames": []string{"Bob", "BOB", "Carol"}})
+	if r := f.ok("GET", "/chatrooms/"+id+"/users", nil); fmt.Sprint(r.data()) != "[map[owner:owner] map[member:u1] map[member:bob] map[member:carol]]" {
+		t.Errorf("members: %s", r.raw)
+	}
+	f.ok("POST", "/chatrooms/"+id+"/mute", map[string]any{"usernames": []string{"CAROL"}, "mute_duration": -1})
+	f.ok("POST", "/chatrooms/"+id+"/admin", map[string]any{"newadmin": "Carol"})
+	f.ok("DELETE", "/chatrooms/"+id+"/users/bOb", nil)
+	f.ok("DELETE", "/chatrooms/"+id+"/admin/CAROL", nil)
+	f.ok("DELETE", "/chatrooms/"+id+"/mute/Carol", nil)
+	if r := f.ok("GET", "/chatrooms/"+id+"/users", nil); fmt.Sprint(r.data()) != "[map[owner:owner] map[member:u1] map[member:carol]]" {
+		t.Errorf("members after removing bOb: %s", r.raw)
+	}
+	if r := f.ok("GET", "/chatrooms/"+id+"/mute", nil); fmt.Sprint(r.data()) != "[]" {
+		t.Errorf("mutes after unmuting Carol: %s", r.raw)
+	}
+}

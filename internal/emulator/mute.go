@@ -44,7 +44,7 @@ func handleMute(c *call) (any, error) {
 			return nil, errJSON(err.Error())
 		}
 	}
-	users = dedupe(users)
+	users = userIDs(users)
 	switch {
 	case len(users) == 0:
 		return nil, errMustProvide("usernames")

@@ -191,7 +191,8 @@ func handleCreateRoom(c *call) (any, error) {
 			return nil, errMustProvide("members")
 		}
 	}
-	members = dedupe(members)
+	req.Owner = userID(req.Owner)
+	members = userIDs(members)
 	members = remove(members, req.Owner)
 	if len(members) > maxUsers {
 		return nil, errExceed("exceed_limit", "members size is greater than max user size !")
@@ -302,7 +303,7 @@ func transferOwner(c *call, rm *room, raw json.RawMessage) (any, error) {
 	if err := json.Unmarshal(raw, &newOwner); err != nil {
 		return nil, errJSON(err.Error())
 	}
-	if newOwner == "" {
+	if newOwner = userID(newOwner); newOwner == "" {
 		return nil, errMustProvide("newowner")
 	}
 	if !c.userExists(newOwner) {

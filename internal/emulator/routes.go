@@ -133,8 +133,12 @@ func routedPath(segs []string) bool {
 	return false
 }
 
+// userSegments are the path segments a username (or a comma list of
+// them) follows.
+var userSegments = map[string]bool{"users": true, "user": true, "admin": true, "mute": true, "super_admin": true}
+
 // matches reports whether the route's path is segs, and the segments its
-// wildcards take.
+// wildcards take, usernames as the vendor keeps them (userID).
 func (rt *route) matches(segs []string) ([]string, bool) {
 	if len(rt.path) != len(segs) {
 		return nil, false
@@ -142,6 +146,8 @@ func (rt *route) matches(segs []string) ([]string, bool) {
 	var params []string
 	for i, p := range rt.path {
 		switch {
+		case p == "*" && segs[i] != "" && i > 0 && userSegments[rt.path[i-1]]:
+			params = append(params, userID(segs[i]))
 		case p == "*" && segs[i] != "":
 			params = append(params, segs[i])
 		case p != segs[i]:
@@ -168,6 +174,20 @@ func splitList(s string) []string {
 }
 
 // dedupe drops empty items and repeats from a body's user list.
+// userID is a username as the vendor keeps it: user IDs are
+// case-insensitive, so "Bob" and "bob" are one user.
+func userID(u string) string { return strings.ToLower(u) }
+
+// userIDs is a list of usernames as the vendor keeps them (userID),
+// without blanks or repeats.
+func userIDs(in []string) []string {
+	out := make([]string, len(in))
+	for i, u := range in {
+		out[i] = userID(u)
+	}
+	return dedupe(out)
+}
+
 func dedupe(in []string) []string {
 	var out []string
 	seen := map[string]bool{}
