@@ -231,6 +231,9 @@ func (e *Emulator) answer(r *http.Request) (int, any, time.Duration) {
 		return e.fail(errServiceResourceNotFound())
 	}
 	c := &call{e: e, r: r, app: a, params: params, query: r.URL.Query(), body: body, now: e.now(), action: strings.ToLower(r.Method)}
+	if a.overLimit(rt, c.now) {
+		return e.fail(errInjected(http.StatusTooManyRequests))
+	}
 	if name == "token" {
 		return e.result(rt.h(c))
 	}

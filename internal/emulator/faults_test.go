@@ -67,3 +67,32 @@ func TestSetLatency(t *testing.T) {
 	f.e.SetLatency(0)
 	f.ok("GET", "/chatrooms", nil)
 }
+
+// Each API answers 429 past its documented calls a second per app key
+// (limitationapi.md: 100, list and create rooms 50), counted on the
+// emulator's clock, API by API and app by app.
+func TestDocumentedRateLimits(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	id := f.createRoom() // one create of the 50 this second
+	for range 49 {
+		f.ok("POST", "/chatrooms", map[string]any{"name": "n", "description": "d", "owner": "owner"})
+	}
+	wantErr(t, f.do("POST", "/chatrooms", map[string]any{"name": "n", "description": "d", "owner": "owner"}), 429, "reach_limit", "This request has reached api limit")
+	for range 50 {
+		f.ok("GET", "/chatrooms", nil)
+	}
+	wantErr(t, f.do("GET", "/chatrooms", nil), 429, "reach_limit", "This request has reached api limit")
+	for range 100 {
+		f.ok("GET", "/chatrooms/"+id, nil)
+	}
+	wantErr(t, f.do("GET", "/chatrooms/"+id, nil), 429, "reach_limit", "This request has reached api limit")
+	// Another app has its own budget.
+	other := f.getToken("other#app", "o", "o")
+	if r := f.send("GET", "/other/app/chatrooms", "Bearer "+other, nil); r.status != http.StatusOK {
+		t.Errorf("another app's list rooms: %d %s", r.status, r.raw)
+	}
+	f.clock.Advance(time.Second)
+	f.ok("GET", "/chatrooms", nil)
+	f.ok("GET", "/chatrooms/"+id, nil)
+}

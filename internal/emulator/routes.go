@@ -21,14 +21,17 @@ type route struct {
 	nameOf func(params []string, body []byte) string
 	alt    string // the other name nameOf can give
 	h      handler
+	// perSecond is the vendor's documented limit of calls a second per
+	// app key (limitationapi.md: 100 unless the API's page says otherwise).
+	perSecond int
 }
 
 // routes lists the operations; literal paths come before the wildcard
 // paths they would also match.
 var routes = []*route{
-	r("POST", "token", "token", handleToken),
-	r("GET", "chatrooms", "ListChatrooms", handleListRooms),
-	r("POST", "chatrooms", "CreateChatroom", handleCreateRoom),
+	limited(r("POST", "token", "token", handleToken), 300),
+	limited(r("GET", "chatrooms", "ListChatrooms", handleListRooms), 50),
+	limited(r("POST", "chatrooms", "CreateChatroom", handleCreateRoom), 50),
 	r("GET", "chatrooms/super_admin", "ListSuperAdmins", handleListSuperAdmins),
 	r("POST", "chatrooms/super_admin", "AddSuperAdmin", handleAddSuperAdmin),
 	r("DELETE", "chatrooms/super_admin/*", "RemoveSuperAdmin", handleRemoveSuperAdmin),
@@ -68,7 +71,7 @@ var routes = []*route{
 	batch(r("DELETE", "chatrooms/*/blocks/users/*", "RemoveBlocklistUser", handleRemoveBlocks), "RemoveBlocklistUsers"),
 	r("GET", "chatrooms/*/announcement", "GetAnnouncement", handleGetAnnouncement),
 	r("POST", "chatrooms/*/announcement", "UpdateAnnouncement", handleUpdateAnnouncement),
-	r("GET", "users/*/joined_chatrooms", "ListJoinedChatrooms", handleJoined),
+	limited(r("GET", "users/*/joined_chatrooms", "ListJoinedChatrooms", handleJoined), 50),
 	r("POST", "metadata/chatroom/*", "GetAttributes", handleGetAttrs),
 	r("PUT", "metadata/chatroom/*/user/*", "SetAttributes", setAttrs(false)),
 	r("PUT", "metadata/chatroom/*/user/*/forced", "ForceSetAttributes", setAttrs(true)),
@@ -89,7 +92,13 @@ func OperationNames() []string {
 }
 
 func r(method, path, name string, h handler) *route {
-	return &route{method: method, path: strings.Split(path, "/"), name: name, h: h}
+	return &route{method: method, path: strings.Split(path, "/"), name: name, h: h, perSecond: 100}
+}
+
+// limited sets a route's documented calls a second per app key.
+func limited(rt *route, perSecond int) *route {
+	rt.perSecond = perSecond
+	return rt
 }
 
 func withName(rt *route, alt string, f func([]string, []byte) string) *route {

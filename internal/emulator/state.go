@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"time"
 )
 
 // appState is one app's users, rooms and super admins.
@@ -16,10 +17,30 @@ type appState struct {
 	roomSeq         int64 // rooms created, for creation order
 	joinSeq         int64 // joins, for member order
 	superAdmins     []string
+	calls           map[*route]callCount // this second's calls of each API
+}
+
+// callCount counts the calls of one API in one second of the clock.
+type callCount struct {
+	second int64
+	n      int
 }
 
 func newAppState(a App, org, name string) *appState {
-	return &appState{App: a, org: org, name: name, uuid: appUUID(a.Appkey), users: map[string]bool{}, rooms: map[string]*room{}}
+	return &appState{App: a, org: org, name: name, uuid: appUUID(a.Appkey), users: map[string]bool{}, rooms: map[string]*room{},
+		calls: map[*route]callCount{}}
+}
+
+// overLimit counts a call of rt at now, and reports whether it is past the
+// API's limit for this second (rt.perSecond): the vendor then answers 429.
+func (a *appState) overLimit(rt *route, now time.Time) bool {
+	c := a.calls[rt]
+	if s := now.Unix(); c.second != s {
+		c = callCount{second: s}
+	}
+	c.n++
+	a.calls[rt] = c
+	return c.n > rt.perSecond
 }
 
 // room is one chat room.
