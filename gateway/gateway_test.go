@@ -334,6 +334,8 @@ func TestErrorsCarryErrorInfo(t *testing.T) {
 		{"bad time", "GET", "/v1/orgs/-/apps/-/events?startTime=yesterday", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "startTime"}, `startTime: want an RFC 3339 time such as 2025-01-31T15:04:05Z, got "yesterday"`},
 		{"bad order", "GET", "/v1/orgs/-/apps/-/events?order=sideways", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "order"}, `order: want one of newest_first, oldest_first, got "sideways"`},
 		{"subfield of a scalar", "GET", "/v1/orgs/-/apps/-/events?pageSize.x=1", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "pageSize.x"}, ""},
+		{"misspelt parameter", "GET", "/v1/orgs/-/apps/-/events?pagesize=3", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "pagesize"}, "pagesize: no such parameter; this call takes parent, filter, pageSize, pageToken, order, startTime, endTime, view"},
+		{"misspelt field of a parameter", "GET", "/v1/orgs/-/apps/-/events?filter.selector=muc", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "filter.selector"}, ""},
 		{"message as a value", "GET", "/v1/orgs/-/apps/-/events?filter=x", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "filter"}, "filter: want its fields set one at a time, as filter.<field>=…"},
 		{"bad call id lookup param", "GET", "/v1/events:lookup?cursor=x", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "cursor"}, `cursor: want a positive integer, got "x"`},
 		// From the server, with its own ErrorInfo, unchanged.

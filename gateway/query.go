@@ -62,8 +62,8 @@ var mapEntryKey = regexp.MustCompile(`^(.*)\[(.*)\]$`)
 
 // checkQuery checks query values against the request message md the way
 // runtime.DefaultQueryParser reads them (a key is a dotted path of proto or
-// JSON field names; unknown keys are ignored; skip tells the fields bound
-// elsewhere, from the path or the body). It returns the values with enum
+// JSON field names), except that a key that names no field is refused;
+// skip tells the fields bound elsewhere, from the path or the body. It returns the values with enum
 // values spelled as protobuf names them.
 func checkQuery(md protoreflect.MessageDescriptor, values url.Values, skip func([]string) bool) (url.Values, *paramError) {
 	out := make(url.Values, len(values))
@@ -90,8 +90,9 @@ func checkQuery(md protoreflect.MessageDescriptor, values url.Values, skip func(
 				fd = cur.Fields().ByJSONName(seg)
 			}
 			if fd == nil {
-				fields = nil // not a field of the request: ignored
-				break
+				// A misspelt parameter would be ignored, and the call
+				// answered as if it were not there: a list unfiltered.
+				return nil, &paramError{key, fmt.Sprintf("no such parameter; %s", fieldNames(cur, strings.Join(segs[:i], ".")))}
 			}
 			fields, path = append(fields, fd), append(path, string(fd.Name()))
 			cur = nil
@@ -99,7 +100,7 @@ func checkQuery(md protoreflect.MessageDescriptor, values url.Values, skip func(
 				cur = fd.Message()
 			}
 		}
-		if fields == nil || skip(path) {
+		if skip(path) {
 			continue
 		}
 		joined := strings.Join(path, ".")
@@ -136,6 +137,19 @@ func checkQuery(md protoreflect.MessageDescriptor, values url.Values, skip func(
 		out[key] = canonical
 	}
 	return out, nil
+}
+
+// fieldNames says which parameters md's fields make, under prefix (a
+// dotted path, or "" for the request's own).
+func fieldNames(md protoreflect.MessageDescriptor, prefix string) string {
+	var names []string
+	for i := range md.Fields().Len() {
+		names = append(names, md.Fields().Get(i).JSONName())
+	}
+	if prefix == "" {
+		return "this call takes " + strings.Join(names, ", ")
+	}
+	return prefix + " has the fields " + strings.Join(names, ", ")
 }
 
 func oneofNames(o protoreflect.OneofDescriptor) string {
