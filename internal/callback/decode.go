@@ -170,7 +170,7 @@ func (c *Callback) Decode(receiveTime time.Time, rooms Chatrooms) *imbridgev1.Ev
 		ev.VendorTime = timestamppb.New(t)
 	}
 	cl := c.head.classify(rooms)
-	c.setBody(ev, cl)
+	c.setBody(ev, cl, rooms)
 	ev.Selector = cl.selector
 	return ev
 }
@@ -190,7 +190,7 @@ func eventType(s string) imbridgev1.EventType {
 }
 
 // setBody sets the oneof the class names.
-func (c *Callback) setBody(ev *imbridgev1.Event, cl class) {
+func (c *Callback) setBody(ev *imbridgev1.Event, cl class, rooms Chatrooms) {
 	switch cl.kind {
 	case kindUnknown:
 		c.unknown(ev, cl.reason)
@@ -214,7 +214,7 @@ func (c *Callback) setBody(ev *imbridgev1.Event, cl class) {
 			ev.RelatedMsgId = string(p.AckMessageID)
 		}
 	case kindEdit:
-		e := c.edit()
+		e := c.edit(ev, rooms)
 		ev.Body = &imbridgev1.Event_Edit{Edit: e}
 		ev.RelatedMsgId = e.GetEditedMsgId()
 	case kindModeration:
@@ -231,6 +231,11 @@ func (c *Callback) setBody(ev *imbridgev1.Event, cl class) {
 		ev.Body = &imbridgev1.Event_Roster{Roster: c.roster()}
 	case kindReadAck:
 		ev.Body = &imbridgev1.Event_ReadAck{ReadAck: c.ack()}
+		// A group message's read receipt (callback_group_read_ack.md)
+		// names its group as its `to`.
+		if c.head.f.contentType == "chat:ack:read" && ev.GroupId == "" {
+			ev.GroupId = ev.GetRecipientUsername()
+		}
 	case kindChannelAck:
 		ev.Body = &imbridgev1.Event_ChannelAck{ChannelAck: c.ack()}
 	case kindReaction:

@@ -410,3 +410,67 @@ func BenchmarkDecodeExamples(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(bodies)), "ns/callback")
 }
+
+// An edit knows its conversation the way messages do: a chatroom's by
+// meta.edit_msg.chat_type chat:room or by a learned room, and the group or
+// chatroom it happened in is its group_id (its `to`), so that a filter on
+// the group finds it; a group message's read receipt names its group too
+// (callback_group_read_ack.md: `to` is the group id).
+func TestEditsAndReceiptsKnowTheirGroup(t *testing.T) {
+	edit := func(chatType, to string) string {
+		return `{"callId":"a#b_1","chat_type":"edit","appkey":"a#b","from":"u1","to":"` + to + `","timestamp":1747727714765,` +
+			`"payload":{"edit_message_id":"9","bodies":[{"msg":"x","type":"txt"}],"meta":{"edit_msg":{"chat_type":"` + chatType + `"}},"type":"edit"}}`
+	}
+	for _, c := range []struct {
+		name, body string
+		conv       imbridgev1.Conversation
+		group      string
+	}{
+		{"one-to-one", edit("chat:user", "u2"), imbridgev1.Conversation_CONVERSATION_CHAT, ""},
+		{"group", edit("chat:group", "41"), imbridgev1.Conversation_CONVERSATION_GROUPCHAT, "41"},
+		{"learned chatroom", edit("chat:group", "42"), imbridgev1.Conversation_CONVERSATION_CHATROOM, "42"},
+		{"chatroom", edit("chat:room", "43"), imbridgev1.Conversation_CONVERSATION_CHATROOM, "43"},
+	} {
+		cb, err := callback.Parse([]byte(c.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := cb.Decode(receiveTime, rooms{"a#b/42": true})
+		if ev.GetEdit().GetConversation() != c.conv || ev.GetGroupId() != c.group {
+			t.Errorf("%s edit: conversation %v group_id %q, want %v %q", c.name, ev.GetEdit().GetConversation(), ev.GetGroupId(), c.conv, c.group)
+		}
+	}
+	ack := findBy(t, func(e *imbridgev1.Event) bool {
+		return e.GetReadAck() != nil && strings.Contains(string(e.GetRawBody()), "chat:ack:read")
+	})
+	if ack.GetGroupId() != ack.GetRecipient() || ack.GetGroupId() == "" {
+		t.Errorf("group read receipt: group_id %q, want its to, %q", ack.GetGroupId(), ack.GetRecipient())
+	}
+	single := findBy(t, func(e *imbridgev1.Event) bool {
+		return e.GetReadAck() != nil && !strings.Contains(string(e.GetRawBody()), "chat:ack:read")
+	})
+	if single.GetGroupId() != "" {
+		t.Errorf("one-to-one read receipt: group_id %q, want none", single.GetGroupId())
+	}
+}
+
+// The join page types payload.options.ext as JSON and payload.type as an
+// Array, where its example sends strings: both forms decode alike.
+func TestJoinFieldsAsTheTablesTypeThem(t *testing.T) {
+	raw, err := examples.FS.ReadFile("080_join_direct_options_ext.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := decodeExample(t, "080_join_direct_options_ext.json").GetSelector()
+	body := strings.Replace(string(raw), `"ext": "11111"`, `"ext": {"level": "vip"}`, 1)
+	body = strings.Replace(body, `"type": "DIRECT"`, `"type": ["DIRECT"]`, 1)
+	cb, err := callback.Parse([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := cb.Decode(receiveTime, nil)
+	if ev.GetSelector() != want || ev.GetGroupOp().GetSubEvent() != "DIRECT" || ev.GetGroupOp().GetJoinExt() != `{"level":"vip"}` {
+		t.Errorf("selector %q sub_event %q join_ext %q, want %q DIRECT {\"level\":\"vip\"}",
+			ev.GetSelector(), ev.GetGroupOp().GetSubEvent(), ev.GetGroupOp().GetJoinExt(), want)
+	}
+}

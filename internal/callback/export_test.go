@@ -77,6 +77,10 @@ func ReferenceHead(raw []byte) (string, bool) {
 		_ = json.Unmarshal(raw, &wp)
 		ext = wp.Ext
 		f.payloadType, f.operation = s(p, "type"), s(p, "operation")
+		var types []json.RawMessage
+		if t := p["type"]; len(t) > 0 && t[0] == '[' && json.Unmarshal(t, &types) == nil && len(types) > 0 {
+			f.payloadType = s(map[string]json.RawMessage{"type": types[0]}, "type")
+		}
 		f.group.action = s(p, "action")
 		f.group.mute, f.group.disable, f.group.disabled = refTristate(p["mute"]), refTristate(p["disable"]), refTristate(p["disabled"])
 		_, f.group.hasAnnouncement = p["announcement"]

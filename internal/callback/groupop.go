@@ -190,7 +190,7 @@ type wireGroupOpPayload struct {
 	ExpireTimestamp flexInt           `json:"expire_timestamp"`
 	ShareFile       users             `json:"share_file"`
 	Options         struct {
-		Ext flexString `json:"ext"`
+		Ext jsonText `json:"ext"`
 	} `json:"options"`
 }
 

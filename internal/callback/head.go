@@ -229,6 +229,11 @@ func Peek(raw []byte) Head {
 		}
 		return true
 	})
+	if payloadType.IsArray() {
+		// The join and leave pages type it as an Array; their examples
+		// send a string.
+		payloadType = payloadType.Get("0")
+	}
 	h.f.payloadType, h.f.operation = str(payloadType), str(operation)
 	if !bodies.IsArray() {
 		return h

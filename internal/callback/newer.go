@@ -14,9 +14,17 @@ import (
 // (callback_offline_push.md). Notes on every field and example:
 // examples/current/OTHER.md.
 
-func (c *Callback) edit() *imbridgev1.EditEvent {
+// edit decodes an edit, and sets what it tells of ev's envelope: the
+// older page's message sender and recipient (payload.from and to: its
+// top-level ones are "internal fields, ignore them"), and the group of an
+// edit in a group or chatroom (its `to`).
+func (c *Callback) edit(ev *imbridgev1.Event, rooms Chatrooms) *imbridgev1.EditEvent {
 	p := c.payload()
 	e := &imbridgev1.EditEvent{EditedMsgId: string(p.EditMessageID), Bodies: c.bodies(), Ext: object(p.Ext)}
+	if from, to := string(p.From), string(p.To); from != "" || to != "" {
+		ev.Sender, ev.SenderUsername = from, username(from)
+		ev.Recipient, ev.RecipientUsername = to, username(to)
+	}
 	if p.Meta == nil {
 		return e
 	}
@@ -26,6 +34,14 @@ func (c *Callback) edit() *imbridgev1.EditEvent {
 		e.Conversation = imbridgev1.Conversation_CONVERSATION_CHAT
 	case "chat:group":
 		e.Conversation = imbridgev1.Conversation_CONVERSATION_GROUPCHAT
+		if rooms != nil && rooms.IsChatroom(ev.GetAppkey(), ev.GetRecipientUsername()) {
+			e.Conversation = imbridgev1.Conversation_CONVERSATION_CHATROOM
+		}
+	case "chat:room":
+		e.Conversation = imbridgev1.Conversation_CONVERSATION_CHATROOM
+	}
+	if e.Conversation != imbridgev1.Conversation_CONVERSATION_CHAT && e.Conversation != imbridgev1.Conversation_CONVERSATION_UNSPECIFIED && ev.GroupId == "" {
+		ev.GroupId = ev.GetRecipientUsername()
 	}
 	e.Operator, e.OriginalSender, e.EditCount = string(m.Operator), string(m.Sender), int32(m.Count)
 	e.OriginalSendTime, e.EditTime = millis(m.SendTime), millis(m.EditTime)

@@ -79,8 +79,10 @@ type wirePayload struct {
 	Num         flexInt `json:"num"`
 	ChannelType string  `json:"channel_type"`
 
-	// edit
+	// edit (from and to: the older page's sender and recipient)
 	EditMessageID flexString `json:"edit_message_id"`
+	From          flexString `json:"from"`
+	To            flexString `json:"to"`
 	Meta          *struct {
 		EditMsg struct {
 			ChatType string     `json:"chat_type"`
@@ -187,6 +189,27 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 		*f = flexString(s)
 	case len(b) > 0 && (b[0] == '-' || b[0] >= '0' && b[0] <= '9'):
 		*f = flexString(b)
+	}
+	return nil
+}
+
+// jsonText is a JSON string's text, or any other JSON value as its JSON
+// text: the join page types `payload.options.ext` as JSON, its example
+// sends a string.
+type jsonText string
+
+func (j *jsonText) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		*j = jsonText(s)
+		return nil
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, b); err != nil {
+		return err
+	}
+	if s := buf.String(); s != "null" {
+		*j = jsonText(s)
 	}
 	return nil
 }

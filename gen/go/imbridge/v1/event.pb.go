@@ -647,8 +647,10 @@ type Event struct {
 	// `groupchat`, `recall`, `muc`, `roster`, `read_ack`, `channel_ack`,
 	// `notify`, `chat:user:text`…; empty when absent (user status callbacks).
 	ChatType string `protobuf:"bytes,6,opt,name=chat_type,json=chatType,proto3" json:"chat_type,omitempty"`
-	// The vendor's `group_id` (a current-format group operation's `id`): the
-	// group or chatroom the event happened in; empty for one-to-one events.
+	// The vendor's `group_id` (a current-format group operation's `id`; the
+	// `to` of an edit in a group or chatroom and of a group read receipt):
+	// the group or chatroom the event happened in; empty for one-to-one
+	// events.
 	GroupId string `protobuf:"bytes,7,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
 	// The vendor's `from` exactly as sent (a current-format group
 	// operation's `operator`): the sender or operator. Often a
@@ -2498,7 +2500,8 @@ type GroupOpEvent struct {
 	ExpireTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
 	// SHARE_FILE: the shared file ids (`payload.share_file`).
 	FileIds []string `protobuf:"bytes,17,rep,name=file_ids,json=fileIds,proto3" json:"file_ids,omitempty"`
-	// JOIN: the joining user's extension (`payload.options.ext`).
+	// JOIN: the joining user's extension (`payload.options.ext`): a string as
+	// sent, or other JSON as its JSON text.
 	JoinExt string `protobuf:"bytes,18,opt,name=join_ext,json=joinExt,proto3" json:"join_ext,omitempty"`
 	// The whole `payload` as sent, decoded as JSON, so that a field this
 	// message leaves out (a newer one) is still at hand.
@@ -3885,7 +3888,12 @@ type EditEvent struct {
 	// The message edited (`payload.edit_message_id`).
 	EditedMsgId string `protobuf:"bytes,1,opt,name=edited_msg_id,json=editedMsgId,proto3" json:"edited_msg_id,omitempty"`
 	// Where the edited message was sent (`payload.meta.edit_msg.chat_type`:
-	// `chat:user` or `chat:group`); unspecified in the older format.
+	// `chat:user`, `chat:group`, or `chat:room`; a `chat:group` whose `to` is
+	// a known chatroom is CONVERSATION_CHATROOM, as messages are);
+	// unspecified in the older format. The event's `group_id` is then the
+	// group or chatroom (`to`). In the older format, whose top-level `from`
+	// and `to` the vendor calls internal, the event's sender and recipient
+	// are `payload.from` and `payload.to`.
 	Conversation Conversation `protobuf:"varint,2,opt,name=conversation,proto3,enum=imbridge.v1.Conversation" json:"conversation,omitempty"`
 	// The message's bodies after the edit (`payload.bodies`).
 	Bodies []*MessageBody `protobuf:"bytes,3,rep,name=bodies,proto3" json:"bodies,omitempty"`

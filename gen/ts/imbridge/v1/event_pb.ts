@@ -116,8 +116,10 @@ export type Event = Message<"imbridge.v1.Event"> & {
   chatType: string;
 
   /**
-   * The vendor's `group_id` (a current-format group operation's `id`): the
-   * group or chatroom the event happened in; empty for one-to-one events.
+   * The vendor's `group_id` (a current-format group operation's `id`; the
+   * `to` of an edit in a group or chatroom and of a group read receipt):
+   * the group or chatroom the event happened in; empty for one-to-one
+   * events.
    *
    * @generated from field: string group_id = 7;
    */
@@ -1246,7 +1248,8 @@ export type GroupOpEvent = Message<"imbridge.v1.GroupOpEvent"> & {
   fileIds: string[];
 
   /**
-   * JOIN: the joining user's extension (`payload.options.ext`).
+   * JOIN: the joining user's extension (`payload.options.ext`): a string as
+   * sent, or other JSON as its JSON text.
    *
    * @generated from field: string join_ext = 18;
    */
@@ -2007,7 +2010,12 @@ export type EditEvent = Message<"imbridge.v1.EditEvent"> & {
 
   /**
    * Where the edited message was sent (`payload.meta.edit_msg.chat_type`:
-   * `chat:user` or `chat:group`); unspecified in the older format.
+   * `chat:user`, `chat:group`, or `chat:room`; a `chat:group` whose `to` is
+   * a known chatroom is CONVERSATION_CHATROOM, as messages are);
+   * unspecified in the older format. The event's `group_id` is then the
+   * group or chatroom (`to`). In the older format, whose top-level `from`
+   * and `to` the vendor calls internal, the event's sender and recipient
+   * are `payload.from` and `payload.to`.
    *
    * @generated from field: imbridge.v1.Conversation conversation = 2;
    */
