@@ -70,6 +70,9 @@ func Parse(raw []byte) (*Callback, error) {
 // the Callback itself, which the ingest path keeps on its stack: a
 // Callback is about 480 bytes, each callback's largest allocation of ours.
 func (h Head) Parse(raw []byte) (Callback, error) {
+	if !shallow(raw) {
+		return Callback{}, fmt.Errorf("%w: nested deeper than %d levels", ErrMalformed, MaxDepth)
+	}
 	if !json.Valid(raw) {
 		return Callback{}, malformed(raw)
 	}

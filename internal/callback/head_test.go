@@ -437,7 +437,7 @@ func TestParseErrorsSpeakJSON(t *testing.T) {
 		`{"a":}`:                                 "invalid JSON at byte 5: invalid character '}' looking for beginning of value",
 		`{"callId":"a",}`:                        "invalid JSON at byte 14: ",
 		`{"a":1} x`:                              "invalid JSON at byte 8: ",
-		strings.Repeat("[", 20000):               "invalid JSON at byte ",
+		strings.Repeat("[", 20000):               "nested deeper than 1000 levels",
 		`{"callId":"a"` + "\x01" + `}`:           "invalid JSON at byte 13: ",
 		`{"sensitiveWords":{"x":1},"callId":[]}`: "",
 	} {
@@ -580,5 +580,38 @@ func TestOfflinePushResultsAreNotMessages(t *testing.T) {
 		if ev.GetSelector() != "push" || ev.GetMessage() != nil || ev.GetPush().GetTarget() == "" || ev.GetRecipient() != ev.GetPush().GetTarget() {
 			t.Errorf("%s: selector %q, push %v, recipient %q", f, ev.GetSelector(), ev.GetPush(), ev.GetRecipient())
 		}
+	}
+}
+
+// A body nested deeper than MaxDepth is refused before any validator
+// recurses into it: a megabyte of `[` from anyone who can reach the
+// webhook costs no more stack than a shallow body.
+func TestDeepNestingIsRefusedCheaply(t *testing.T) {
+	deep := func(n int) []byte {
+		return []byte(`{"a":` + strings.Repeat("[", n) + strings.Repeat("]", n) + `}`)
+	}
+	if !callback.Valid(deep(callback.MaxDepth-1)) || callback.Valid(deep(callback.MaxDepth)) {
+		t.Errorf("Valid at %d and %d levels: want true, false", callback.MaxDepth, callback.MaxDepth+1)
+	}
+	if _, err := callback.Parse(deep(callback.MaxDepth)); !errors.Is(err, callback.ErrMalformed) || !strings.Contains(err.Error(), "nested deeper than") {
+		t.Errorf("Parse of %d levels: %v, want ErrMalformed naming the depth", callback.MaxDepth+1, err)
+	}
+	if _, err := callback.Parse([]byte(`{"s":"` + strings.Repeat(`[\"`, 5000) + `"}`)); err != nil {
+		t.Errorf("brackets inside a string are not nesting: %v", err)
+	}
+	body := deep(1 << 20)
+	grew := make(chan uint64)
+	go func() {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		ok := callback.Valid(body)
+		runtime.ReadMemStats(&after)
+		if ok {
+			t.Error("a million levels: Valid")
+		}
+		grew <- after.StackInuse - min(after.StackInuse, before.StackInuse)
+	}()
+	if g := <-grew; g > 16<<20 {
+		t.Errorf("Valid on a million levels grew the stacks by %d MiB", g>>20)
 	}
 }
