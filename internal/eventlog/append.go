@@ -44,8 +44,8 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b 
 //
 // duplicate is true when the callback was stored before; cursor is then
 // the original event's. A callback is known by its call id, unless an
-// earlier callback of another appkey, eventType or recipient holds that
-// (sameCallback): it is then stored under siblingMsgID. The call id index (callids.go), checked before
+// earlier, different callback holds that (callbackKey): it is then stored
+// under a message id of its own. The call id index (callids.go), checked before
 // publishing unless the event's vendor time is recent (withinWindow),
 // knows every call id stored within CallIDIndexTTL except the newest,
 // which its feeder records a moment later; JetStream's duplicate window
@@ -69,7 +69,7 @@ func (l *Log) Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, 
 	// The vendor sends one operation to several users under one callId: a
 	// message's uplink callback and each offline recipient's copy, both
 	// sides of an answered contact request. A retry is the same callback
-	// again; a sibling has another recipient or eventType, and is stored
+	// again; a sibling differs in what callbackKey reads, and is stored
 	// under an id of its own.
 	first, err := l.Get(ctx, cursor)
 	switch {
@@ -79,23 +79,31 @@ func (l *Log) Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, 
 		return cursor, true, nil
 	case err != nil:
 		return 0, false, fmt.Errorf("eventlog: Append %s: %w", ShortID(callID), err)
-	case sameCallback(first, ev):
+	case callbackKey(first) == callbackKey(ev):
 		return cursor, true, nil
 	}
-	return l.appendAs(ctx, ev, siblingMsgID(ev))
+	return l.appendAs(ctx, ev, MsgID(ev.GetCallId()+"\x00"+callbackKey(ev)))
 }
 
-// sameCallback says whether b may be a copy of a: what a retry keeps, and
-// the vendor's siblings under one callId do not.
-func sameCallback(a, b *imbridgev1.Event) bool {
-	return a.GetAppkey() == b.GetAppkey() && a.GetEventTypeName() == b.GetEventTypeName() && a.GetRecipient() == b.GetRecipient()
-}
-
-// siblingMsgID is the message id of an event whose callId an earlier,
-// different callback holds (Append): the hash of its callId, eventType and
-// recipient, distinct for each sibling and the same for each retry.
-func siblingMsgID(ev *imbridgev1.Event) string {
-	return MsgID(ev.GetCallId() + "\x00" + ev.GetEventTypeName() + "\x00" + ev.GetRecipient())
+// callbackKey tells the vendor's callbacks under one callId apart: what
+// differs between siblings (the recipient and eventType of a message's
+// offline copies; the recipient and operation of a contact request's two
+// answers) and what a retry, the same body again, keeps. It reads only the
+// body's own text, never what imbridge learned (whether a group is a
+// chatroom), so that every process makes the same key of a retry. With
+// the callId, it is the message id of a sibling.
+func callbackKey(ev *imbridgev1.Event) string {
+	var op string
+	switch b := ev.GetBody().(type) {
+	case *imbridgev1.Event_Roster:
+		op = b.Roster.GetOperationName()
+	case *imbridgev1.Event_Muc:
+		op = b.Muc.GetOperationName()
+	case *imbridgev1.Event_GroupOp:
+		op = b.GroupOp.GetOperationName() + "/" + b.GroupOp.GetSubEvent()
+	}
+	return strings.Join([]string{ev.GetAppkey(), ev.GetEventTypeName(), ev.GetChatType(),
+		ev.GetSender(), ev.GetRecipient(), ev.GetMsgId(), op}, "\x00")
 }
 
 // appendAs is Append under the message id msgID, within ctx.

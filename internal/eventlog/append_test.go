@@ -201,13 +201,25 @@ func TestSiblingsOfOneCallID(t *testing.T) {
 				ev.EventTypeName, ev.Recipient, ev.VendorTime = eventType, to, timestamppb.New(c.vendor)
 				return ev
 			}
+			// A contact request's two answers, which may name one user.
+			answer := func(op string) *imbridgev1.Event {
+				ev := sibling("chat", "tst01")
+				ev.ChatType, ev.Selector = "roster", "roster:accept"
+				ev.Body = &imbridgev1.Event_Roster{Roster: &imbridgev1.RosterEvent{OperationName: op}}
+				return ev
+			}
+			other := func(appkey string) *imbridgev1.Event {
+				ev := sibling("chat_offline", "user2")
+				ev.Appkey = appkey
+				return ev
+			}
 			siblings := []*imbridgev1.Event{
 				sibling("chat", "16934809238921545"),
 				sibling("chat_offline", "user2"),
 				sibling("chat_offline", "user3"),
-				newEvent("org#other_8924312242322", "org#other", "groupchat:txt"), // another app's
+				other("org#other"), other("org#third"), // other apps'
+				answer("accept"), answer("remote_accept"),
 			}
-			siblings[3].CallId = siblings[0].CallId
 			cursors := make([]uint64, len(siblings))
 			for i, ev := range siblings {
 				cursors[i] = mustAppend(t, l, ev)

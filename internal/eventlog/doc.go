@@ -62,8 +62,8 @@
 // # Deduplication, and what it costs
 //
 // Two layers keep a call id from being stored twice; a sibling under the
-// call id (another appkey, eventType or recipient) is stored under a
-// message id of its own (Append). The call id index
+// call id (another callback the vendor sent under it, callbackKey) is
+// stored under a message id of its own (Append). The call id index
 // (callids.go) is a Pebble store on local disk, in DataDir/callid-index,
 // one per process. Its feeder records every stored event's message id with
 // the event's cursor, committing every 50 ms (sooner past 4,096 ids) with

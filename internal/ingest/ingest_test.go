@@ -233,7 +233,7 @@ func TestSiblingsUnderOneCallIDAreEachStored(t *testing.T) {
 			`","eventType":"`+eventType+`","msg_id":"8924312242322","payload":{"bodies":[{"msg":"hi","type":"txt"}]}`)
 	}
 	bodies := [][]byte{
-		roster("remote_accept", "tst01"), roster("accept", "tst02"),
+		roster("remote_accept", "tst01"), roster("accept", "tst01"), // one to, as fixture 060 has it
 		group("chat", "169348092"), group("chat_offline", "user2"), group("chat_offline", "user3"),
 	}
 	cursors := map[uint64]bool{}

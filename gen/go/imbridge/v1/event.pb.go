@@ -632,8 +632,8 @@ type Event struct {
 	// imbridge stores each callback once. The vendor sends one operation to
 	// several users under one id (a message's offline copies, both sides of
 	// an answered contact request): each of those, told apart by `appkey`,
-	// `event_type_name` and `recipient`, is stored. Its format varies; never
-	// parse it.
+	// `event_type_name`, `chat_type`, `sender`, `recipient`, `msg_id` or its
+	// operation as sent, is stored. Its format varies; never parse it.
 	CallId string `protobuf:"bytes,2,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
 	// The vendor's event type (`eventType`, or `eventType`-less families
 	// classified by imbridge).

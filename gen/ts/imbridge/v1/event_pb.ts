@@ -76,8 +76,8 @@ export type Event = Message<"imbridge.v1.Event"> & {
    * imbridge stores each callback once. The vendor sends one operation to
    * several users under one id (a message's offline copies, both sides of
    * an answered contact request): each of those, told apart by `appkey`,
-   * `event_type_name` and `recipient`, is stored. Its format varies; never
-   * parse it.
+   * `event_type_name`, `chat_type`, `sender`, `recipient`, `msg_id` or its
+   * operation as sent, is stored. Its format varies; never parse it.
    *
    * @generated from field: string call_id = 2;
    */
