@@ -93,13 +93,14 @@ var (
 		"GetAnnouncement", "UpdateAnnouncement", "GetAttributes", "SetAttributes", "DeleteAttributes",
 	}
 	// TransferChatroomOwner is PUT /chatrooms/{id}, the same API as
-	// UpdateChatroom: one budget.
-	sharedLimit = map[string]string{"TransferChatroomOwner": "UpdateChatroom"}
+	// UpdateChatroom, and RemoveMembers DELETE /chatrooms/{id}/users/{u,…},
+	// the same API as RemoveMember: one budget each.
+	sharedLimit = map[string]string{"TransferChatroomOwner": "UpdateChatroom", "RemoveMembers": "RemoveMember"}
 )
 
 // DefaultRateLimits returns the client-side limit of every operation, in
-// calls per second per app, keyed by operation name. TransferChatroomOwner
-// shares UpdateChatroom's limiter (the same vendor API) and is not listed.
+// calls per second per app, keyed by operation name. The operations of
+// sharedLimit share a limiter (the same vendor API) and are not listed.
 func DefaultRateLimits() map[string]float64 {
 	m := make(map[string]float64, len(ops))
 	for _, op := range ops {
@@ -178,7 +179,7 @@ func New(apps []AppConfig, opts Options) (*Client, error) {
 	rates := DefaultRateLimits()
 	for op, r := range opts.RateLimits {
 		if _, ok := rates[op]; !ok {
-			return nil, fmt.Errorf("easemob: RateLimits: %q names no operation (TransferChatroomOwner shares UpdateChatroom's)", op)
+			return nil, fmt.Errorf("easemob: RateLimits: %q names no operation (TransferChatroomOwner shares UpdateChatroom's, RemoveMembers RemoveMember's)", op)
 		}
 		if !(r > 0) {
 			return nil, fmt.Errorf("easemob: RateLimits: %s: %v calls/s is not positive", op, r)

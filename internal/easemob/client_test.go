@@ -85,10 +85,21 @@ func TestDefaultRateLimits(t *testing.T) {
 			t.Errorf("%s = %v, want %v", op, r[op], want)
 		}
 	}
-	if _, ok := r["TransferChatroomOwner"]; ok {
-		t.Error("TransferChatroomOwner has its own limit; it shares UpdateChatroom's")
+	for op, shares := range map[string]string{"TransferChatroomOwner": "UpdateChatroom", "RemoveMembers": "RemoveMember"} {
+		if _, ok := r[op]; ok {
+			t.Errorf("%s has its own limit; it shares %s's (the same vendor API)", op, shares)
+		}
 	}
-	if len(r) != len(ops)-1 {
+	c, err := New([]AppConfig{{Appkey: "org#app", BaseURL: "https://h", ClientID: "id", ClientSecret: "s"}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	a, _ := c.App("org#app")
+	if a.limiter("RemoveMembers") != a.limiter("RemoveMember") || a.limiter("RemoveMember") == nil {
+		t.Error("RemoveMember and RemoveMembers, one vendor API, have separate limiters: together they could call it at twice its limit")
+	}
+	if len(r) != len(ops)-2 {
 		t.Errorf("%d limits for %d ops", len(r), len(ops))
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // appState is one app's users, rooms and super admins.
@@ -17,30 +19,25 @@ type appState struct {
 	roomSeq         int64 // rooms created, for creation order
 	joinSeq         int64 // joins, for member order
 	superAdmins     []string
-	calls           map[*route]callCount // this second's calls of each API
-}
-
-// callCount counts the calls of one API in one second of the clock.
-type callCount struct {
-	second int64
-	n      int
+	limits          map[*route]*rate.Limiter // each API's calls a second
 }
 
 func newAppState(a App, org, name string) *appState {
 	return &appState{App: a, org: org, name: name, uuid: appUUID(a.Appkey), users: map[string]bool{}, rooms: map[string]*room{},
-		calls: map[*route]callCount{}}
+		limits: map[*route]*rate.Limiter{}}
 }
 
-// overLimit counts a call of rt at now, and reports whether it is past the
-// API's limit for this second (rt.perSecond): the vendor then answers 429.
+// overLimit takes a call of rt at now, and reports whether it is past the
+// API's limit (rt.perSecond, a second's worth at once at most): the vendor
+// then answers 429. The docs give a rate, not how it is counted; a bucket
+// never refuses a caller that keeps to the rate, however its calls bunch.
 func (a *appState) overLimit(rt *route, now time.Time) bool {
-	c := a.calls[rt]
-	if s := now.Unix(); c.second != s {
-		c = callCount{second: s}
+	lim := a.limits[rt]
+	if lim == nil {
+		lim = rate.NewLimiter(rate.Limit(rt.perSecond), rt.perSecond)
+		a.limits[rt] = lim
 	}
-	c.n++
-	a.calls[rt] = c
-	return c.n > rt.perSecond
+	return !lim.AllowN(now, 1)
 }
 
 // room is one chat room.
