@@ -336,6 +336,8 @@ func TestErrorsCarryErrorInfo(t *testing.T) {
 		{"subfield of a scalar", "GET", "/v1/orgs/-/apps/-/events?pageSize.x=1", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "pageSize.x"}, ""},
 		{"misspelt parameter", "GET", "/v1/orgs/-/apps/-/events?pagesize=3", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "pagesize"}, "pagesize: no such parameter; this call takes parent, filter, pageSize, pageToken, order, startTime, endTime, view"},
 		{"misspelt field of a parameter", "GET", "/v1/orgs/-/apps/-/events?filter.selector=muc", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "filter.selector"}, ""},
+		{"misspelt parameter as a map entry", "GET", "/v1/orgs/-/apps/-/events?filter.selector[0]=muc", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "filter.selector[0]"}, "filter.selector[0]: no such parameter; filter has the fields selectors, sender, recipient, groupId, eventTypes, roomKind, msgId"},
+		{"map entry of a scalar", "GET", "/v1/orgs/-/apps/-/events?pageSize[x]=3", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "pageSize[x]"}, "pageSize[x]: pageSize is not a map: set it as pageSize=…"},
 		{"message as a value", "GET", "/v1/orgs/-/apps/-/events?filter=x", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "filter"}, "filter: want its fields set one at a time, as filter.<field>=…"},
 		{"bad call id lookup param", "GET", "/v1/events:lookup?cursor=x", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "cursor"}, `cursor: want a positive integer, got "x"`},
 		// From the server, with its own ErrorInfo, unchanged.

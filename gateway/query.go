@@ -72,10 +72,11 @@ func checkQuery(md protoreflect.MessageDescriptor, values url.Values, skip func(
 	for _, key := range slices.Sorted(maps.Keys(values)) {
 		vals := values[key]
 		out[key] = vals
-		if mapEntryKey.MatchString(key) {
-			continue
+		name, entry := key, false
+		if m := mapEntryKey.FindStringSubmatch(key); m != nil {
+			name, entry = m[1], true
 		}
-		segs := strings.Split(key, ".")
+		segs := strings.Split(name, ".")
 		var (
 			fields []protoreflect.FieldDescriptor
 			path   []string
@@ -101,6 +102,12 @@ func checkQuery(md protoreflect.MessageDescriptor, values url.Values, skip func(
 			}
 		}
 		if skip(path) {
+			continue
+		}
+		if last := fields[len(fields)-1]; entry {
+			if !last.IsMap() {
+				return nil, &paramError{key, fmt.Sprintf("%s is not a map: set it as %s=…", name, name)}
+			}
 			continue
 		}
 		joined := strings.Join(path, ".")
