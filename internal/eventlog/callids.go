@@ -1009,7 +1009,7 @@ func (x *callIDIndex) checkLog() *jetstream.StreamInfo {
 		return nil
 	}
 	if x.window != nil {
-		x.window.observe(info.Config.Duplicates, time.Now())
+		x.window.adopt(info.Config, time.Now())
 	}
 	switch {
 	case epochOf(info.Created) != x.epoch:

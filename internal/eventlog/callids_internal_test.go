@@ -130,7 +130,7 @@ func TestDupWindowReach(t *testing.T) {
 	} {
 		now := t0.Add(step.at)
 		if step.observe != 0 {
-			w.observe(step.observe, now)
+			w.set(step.observe, now)
 		}
 		if got := w.reach(now); got != step.want {
 			t.Errorf("at +%v (seen %v): reach %v, want %v", step.at, step.observe, got, step.want)

@@ -339,6 +339,22 @@ func TestAppendTrustsTheWindowTheServerHas(t *testing.T) {
 			t.Error("a callback 60s old still asks the index 3m after the raise: the raised window never counts as filled")
 		}
 	})
+	t.Run("raised by another process, opened after", func(t *testing.T) {
+		cfg := embedded(t)
+		cfg.ListenAddr, cfg.DuplicateWindow = "127.0.0.1:-1", eventlog.MinDuplicateWindow
+		l := openLog(t, cfg)
+		raised := eventlog.Config{NATSURL: l.ClientURL(), DataDir: t.TempDir(), DuplicateWindow: 3 * time.Minute}
+		openLog(t, raised)
+		raised.DataDir = t.TempDir()
+		late := openLog(t, raised) // keeps the 3m another process set a moment ago
+		now := time.Now()
+		if age(late, 60*time.Second, now) {
+			t.Error("a process opened just after another raised the window from 20s trusts all of the 3m")
+		}
+		if !age(late, 60*time.Second, now.Add(3*time.Minute)) {
+			t.Error("a callback 60s old still asks the index 3m after the raise")
+		}
+	})
 	t.Run("lowered by another process", func(t *testing.T) {
 		cfg := embedded(t)
 		cfg.ListenAddr, cfg.DuplicateWindow = "127.0.0.1:-1", 3*time.Minute

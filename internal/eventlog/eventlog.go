@@ -392,11 +392,15 @@ func (l *Log) setup(ctx context.Context) error {
 	if maxBytes == 0 {
 		maxBytes = -1
 	}
-	// The window the stream had: a raise reaches back only as time passes.
+	// The window the stream had, which a change here records: a raise
+	// reaches back only as time passes. A new stream stored nothing yet.
 	l.window = newDupWindow(l.cfg.window())
+	var metadata map[string]string
 	switch s, err := l.js.Stream(ctx, StreamName); {
 	case err == nil:
-		l.window = newDupWindow(s.CachedInfo().Config.Duplicates)
+		l.window = windowOf(s.CachedInfo().Config)
+		l.window.set(l.cfg.window(), time.Now())
+		metadata = l.window.metadata(s.CachedInfo().Config.Metadata)
 	case !errors.Is(err, jetstream.ErrStreamNotFound):
 		return fmt.Errorf("eventlog: stream %s: %w", StreamName, err)
 	}
@@ -419,12 +423,13 @@ func (l *Log) setup(ctx context.Context) error {
 		// S2 on every block with CompressionS2; by default Append
 		// compresses each event instead.
 		Compression: l.cfg.Compression.Store(),
+		Metadata:    metadata,
 	})
 	if err != nil {
 		return fmt.Errorf("eventlog: create or update stream %s: %w", StreamName, err)
 	}
 	l.epoch = epochOf(l.stream.CachedInfo().Created)
-	l.window.observe(l.stream.CachedInfo().Config.Duplicates, time.Now())
+	l.window.adopt(l.stream.CachedInfo().Config, time.Now())
 	// Earlier versions kept the call id index in a KV bucket, every key of
 	// which the server holds in memory: the local index replaces it. On a
 	// cluster, processes of an earlier version may still use it.
