@@ -104,6 +104,9 @@ func withErrorInfo(ctx context.Context, r *http.Request, st *status.Status) *sta
 		if perr := diagnose(ctx, r); perr != nil {
 			return newStatus(codes.InvalidArgument, perr.Error(), ReasonInvalidArgument, map[string]string{"field": perr.field})
 		}
+		if strings.Contains(st.Message(), "http: request body too large") {
+			return bodyTooLarge()
+		}
 		if msg, ok := bodyError(st.Message()); ok {
 			return newStatus(codes.InvalidArgument, "body: "+msg, ReasonInvalidArgument, map[string]string{"field": "body"})
 		}
@@ -181,6 +184,36 @@ func swallowedVerb(r *http.Request) bool {
 	}
 	pat, ok := runtime.HTTPPattern(r.Context())
 	return ok && pat.Verb() == ""
+}
+
+// MaxRequestBytes bounds the body of a REST call: the gRPC server takes no
+// message over 4 MiB, and grpc-gateway reads a body whole before the call,
+// and so before its API key is checked.
+const MaxRequestBytes = 4 << 20
+
+// limitBody is a mux middleware that bounds the body of every REST call
+// (not the routes of HandlePath, which bound their own): one declared
+// larger is refused at once, unread; one that grows larger fails its read.
+func (g *Gateway) limitBody(next runtime.HandlerFunc) runtime.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
+		if pat, ok := runtime.HTTPPattern(r.Context()); ok && g.own[pat.String()] {
+			next(w, r, params)
+			return
+		}
+		if r.ContentLength > MaxRequestBytes {
+			_, out := runtime.MarshalerForRequest(g.mux, r)
+			runtime.HTTPError(r.Context(), g.mux, out, w, r, bodyTooLarge().Err())
+			return
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBytes)
+		}
+		next(w, r, params)
+	}
+}
+
+func bodyTooLarge() *status.Status {
+	return newStatus(codes.InvalidArgument, fmt.Sprintf("body: over %d bytes", MaxRequestBytes), ReasonInvalidArgument, map[string]string{"field": "body"})
 }
 
 // refuseSwallowedVerb is a mux middleware that answers a request

@@ -63,6 +63,9 @@ type Gateway struct {
 	// routes is a copy of mux's route table that runs no handler; it
 	// answers which methods a path allows (the Allow header of a 405).
 	routes *routeTable
+	// own are the patterns of the routes added by HandlePath, whose wire
+	// format, body limit included, is not ours. Written before Serve.
+	own map[string]bool
 }
 
 // register adds the REST form of every service to a mux.
@@ -94,10 +97,10 @@ func New(opts Options) (*Gateway, error) {
 		return nil, fmt.Errorf("gateway: dial gRPC server %s: %w", opts.GRPCTarget, err)
 	}
 	setQueryParser.Do(func() { runtime.NewServeMux(runtime.SetQueryParameterParser(queryParser{})) })
-	g := &Gateway{conn: conn, routes: newRouteTable()}
+	g := &Gateway{conn: conn, routes: newRouteTable(), own: map[string]bool{}}
 	g.mux = runtime.NewServeMux(
 		// First, so that it wraps every route added after it.
-		runtime.WithMiddlewares(rememberPathParams, g.refuseSwallowedVerb),
+		runtime.WithMiddlewares(rememberPathParams, g.refuseSwallowedVerb, g.limitBody),
 		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(conn)),
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, newJSONMarshaler(&runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: false},
@@ -155,6 +158,7 @@ func (g *Gateway) HandlePath(method, pattern string, h runtime.HandlerFunc) erro
 	if err := g.mux.HandlePath(method, pattern, h); err != nil {
 		return err
 	}
+	g.own[pattern] = true
 	return g.routes.mux.HandlePath(method, pattern, nil)
 }
 

@@ -531,3 +531,29 @@ func TestReadHeaderTimeout(t *testing.T) {
 		t.Fatalf("connection still open: ReadHeaderTimeout not applied")
 	}
 }
+
+// A REST call's body is bounded before it is read, and so before the call's
+// API key is checked: one declared larger than MaxRequestBytes is refused
+// unread, one that grows larger (chunked) as soon as it does. The webhook
+// keeps its own bound and its own answer.
+func TestRESTBodiesAreBounded(t *testing.T) {
+	t.Parallel()
+	s := startStack(t, gateway.Options{})
+	big := `{"displayName":"` + strings.Repeat("a", gateway.MaxRequestBytes) + `"}`
+	path := "/v1/orgs/demo/apps/app/chatrooms"
+	wantError(t, "declared", s.send(t, http.MethodPost, path, big), 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "body"})
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, s.base+path, io.MultiReader(strings.NewReader(big)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := client.Do(req) // no Content-Length: sent chunked
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	wantError(t, "chunked", answer{code: res.StatusCode, header: res.Header, body: string(b)}, 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "body"})
+	if a := s.send(t, http.MethodPost, gateway.WebhookPath, big); a.code != http.StatusRequestEntityTooLarge || !strings.Contains(a.body, `"result"`) {
+		t.Errorf("webhook: %d %s, want its own 413", a.code, a.body)
+	}
+}
