@@ -92,6 +92,11 @@ func New(opts Options) (*Server, error) {
 	probes := selector.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool { return isHealth(c.FullMethod()) })
 	notProbes := selector.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool { return !isHealth(c.FullMethod()) })
 	authRequired := selector.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool { return requiresAuth(c.FullMethod()) })
+	// Metrics are labelled by method: only the methods served, or anyone
+	// could add series without end by calling methods that do not exist.
+	// Filled once the services are registered, before Serve.
+	served := map[string]bool{}
+	known := selector.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool { return served[c.FullMethod()] })
 	// Without a handler of ours, recovery returns a *recovery.PanicError
 	// (value and stack), which the translator logs once and hides.
 	errs := errorTranslator{log: opts.Logger}
@@ -112,7 +117,7 @@ func New(opts Options) (*Server, error) {
 			return status.Errorf(codes.Unimplemented, "unknown method %.200s", method)
 		}),
 		grpc.ChainUnaryInterceptor(
-			metrics.UnaryServerInterceptor(),
+			selector.UnaryServerInterceptor(metrics.UnaryServerInterceptor(), known),
 			selector.UnaryServerInterceptor(logging.UnaryServerInterceptor(logger, logOpts...), notProbes),
 			selector.UnaryServerInterceptor(logging.UnaryServerInterceptor(logger, probeLogOpts...), probes),
 			errs.unary,
@@ -121,7 +126,7 @@ func New(opts Options) (*Server, error) {
 			recovery.UnaryServerInterceptor(),
 		),
 		grpc.ChainStreamInterceptor(
-			metrics.StreamServerInterceptor(),
+			selector.StreamServerInterceptor(metrics.StreamServerInterceptor(), known),
 			selector.StreamServerInterceptor(logging.StreamServerInterceptor(logger, logOpts...), notProbes),
 			selector.StreamServerInterceptor(logging.StreamServerInterceptor(logger, probeLogOpts...), probes),
 			errs.stream,
@@ -140,8 +145,11 @@ func New(opts Options) (*Server, error) {
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
 	metrics.InitializeMetrics(s.grpc)
-	for name := range s.grpc.GetServiceInfo() {
+	for name, info := range s.grpc.GetServiceInfo() {
 		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+		for _, m := range info.Methods {
+			served["/"+name+"/"+m.Name] = true
+		}
 	}
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	return s, nil

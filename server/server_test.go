@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
+	"google.golang.org/protobuf/types/known/emptypb"
 
 	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
 	"github.com/imbridge/imbridge/internal/testlog"
@@ -32,6 +34,7 @@ type running struct {
 	srv  *Server
 	conn *grpc.ClientConn
 	logs *logBuffer
+	reg  *prometheus.Registry // the server's metrics
 }
 
 // start serves events (and an unimplemented ChatroomService); with keys,
@@ -54,7 +57,8 @@ func serve(t *testing.T, opts Options) *running {
 	t.Helper()
 	logs := &logBuffer{}
 	opts.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	opts.Registerer = prometheus.NewRegistry()
+	reg := prometheus.NewRegistry()
+	opts.Registerer = reg
 	if opts.Keys == nil {
 		opts.Keys = NewAPIKeys(nil)
 	}
@@ -80,7 +84,7 @@ func serve(t *testing.T, opts Options) *running {
 			t.Errorf("Serve: %v", err)
 		}
 	})
-	return &running{srv: srv, conn: conn, logs: logs}
+	return &running{srv: srv, conn: conn, logs: logs, reg: reg}
 }
 
 func (r *running) events() imbridgev1.EventServiceClient {
@@ -240,4 +244,32 @@ func TestUnknownMethodCarriesErrorInfo(t *testing.T) {
 	r := start(t, &EventService{Store: openLog(t)})
 	err := r.conn.Invoke(ctxT(t), "/imbridge.v1.NoSuchService/Nothing", &imbridgev1.GetEventRequest{}, &imbridgev1.GetEventResponse{})
 	wantStatus(t, err, codes.Unimplemented, "UNIMPLEMENTED", nil)
+}
+
+// Calls to methods that do not exist, keyed or not, add no metric series:
+// the gRPC metrics are labelled by method, and a series lives as long as
+// the process, so anyone could otherwise grow /metrics without end.
+func TestUnknownMethodsAddNoMetrics(t *testing.T) {
+	r := serve(t, Options{Keys: NewAPIKeys([]string{"the-key"}), Events: &EventService{}, Chatrooms: &ChatroomService{}})
+	series := func() int {
+		mfs, err := r.reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, mf := range mfs {
+			n += len(mf.GetMetric())
+		}
+		return n
+	}
+	before := series()
+	for i := range 20 {
+		method := fmt.Sprintf("/nope.Service%d/Method", i)
+		if err := r.conn.Invoke(ctxT(t), method, &emptypb.Empty{}, &emptypb.Empty{}); status.Code(err) != codes.Unauthenticated && status.Code(err) != codes.Unimplemented {
+			t.Fatalf("%s: %v", method, err)
+		}
+	}
+	if after := series(); after != before {
+		t.Errorf("%d metric series after 20 calls to unknown methods, %d before", after, before)
+	}
 }
