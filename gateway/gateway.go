@@ -53,6 +53,10 @@ type Options struct {
 	// idle clients cannot hold connections open; 0 means
 	// DefaultReadHeaderTimeout (10s).
 	ReadHeaderTimeout time.Duration
+	// LocalOnly answers only requests for a loopback Host, from no
+	// browser origin but its own or CORSAllowedOrigins (the webhook
+	// excepted): for an imbridge without API keys (localOnly).
+	LocalOnly bool
 }
 
 // Gateway is the HTTP server.
@@ -141,8 +145,12 @@ func New(opts Options) (*Gateway, error) {
 		_ = conn.Close()
 		return nil, fmt.Errorf("gateway: metrics: %w", err)
 	}
+	var h http.Handler = watch.handler(g.mux)
+	if opts.LocalOnly {
+		h = g.localOnly(opts.CORSAllowedOrigins, h)
+	}
 	g.http = &http.Server{
-		Handler:           cors(opts.CORSAllowedOrigins, watch.handler(g.mux)),
+		Handler:           cors(opts.CORSAllowedOrigins, h),
 		ConnContext:       watch.connContext,
 		ConnState:         watch.connState,
 		ReadHeaderTimeout: readHeaderTimeout,

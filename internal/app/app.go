@@ -153,6 +153,7 @@ func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
 		Registerer:         reg,
 		ReadHeaderTimeout:  time.Duration(cfg.HTTPReadHeaderTimeout),
 		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
+		LocalOnly:          len(cfg.APIKeys) == 0,
 	})
 	if err != nil {
 		return nil, err
