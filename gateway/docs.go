@@ -32,6 +32,11 @@ func (g *Gateway) docsFile(w http.ResponseWriter, r *http.Request, params map[st
 		g.routingError(w, r, http.StatusNotFound)
 		return
 	}
+	// The page keeps the API key it was given (persistAuthorization) and
+	// sends calls with it ("Try it out"): no other site may frame it to
+	// steer those clicks.
+	w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'")
+	w.Header().Set("X-Frame-Options", "DENY")
 	writeFile(w, name, b)
 }
 

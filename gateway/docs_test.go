@@ -18,6 +18,10 @@ func TestAPIReferencePage(t *testing.T) {
 		!strings.Contains(page.body, "/docs/swagger-ui-bundle.js") || !strings.Contains(page.body, "/docs/init.js") {
 		t.Fatalf("GET /docs: %d %s\n%s", page.code, page.header.Get("Content-Type"), page.body)
 	}
+	// It holds the API key: no other site may frame it.
+	if csp, xfo := page.header.Get("Content-Security-Policy"), page.header.Get("X-Frame-Options"); csp != "frame-ancestors 'none'" || xfo != "DENY" {
+		t.Errorf("GET /docs: Content-Security-Policy %q, X-Frame-Options %q", csp, xfo)
+	}
 	if init := s.get(t, "/docs/init.js"); init.code != http.StatusOK || !strings.Contains(init.body, `url: "/openapi.json"`) ||
 		!strings.Contains(init.body, "persistAuthorization: true") {
 		t.Errorf("GET /docs/init.js: %d\n%s", init.code, init.body)

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -44,7 +45,7 @@ func handleToken(c *call) (any, error) {
 		return nil, errTokenArg("client_secret must be provided")
 	case req.ClientID != c.app.ClientID:
 		return nil, errInvalidGrant("client_id does not match")
-	case req.ClientSecret != c.app.ClientSecret:
+	case subtle.ConstantTimeCompare([]byte(req.ClientSecret), []byte(c.app.ClientSecret)) != 1:
 		return nil, errInvalidGrant("client_secret does not match")
 	}
 	ttl := c.e.ttl
