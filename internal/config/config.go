@@ -8,6 +8,7 @@
 package config
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -427,7 +428,17 @@ func (c *Config) readFile(path string) error {
 	if err != nil {
 		return fmt.Errorf("config file: %w", err)
 	}
-	if err := yaml.UnmarshalStrict(b, c); err != nil {
+	// Converted without the settings' types: yaml.Unmarshal would turn an
+	// unquoted 0x1F, 0123 or 1e3 in a text setting (a secret) into the
+	// text of the number it reads, 31, 83 or 1000, a secret nobody wrote.
+	// So a number where text is wanted is refused.
+	j, err := yaml.YAMLToJSONStrict(b)
+	if err != nil {
+		return fmt.Errorf("config file %s: %s", path, yamlProblem(err))
+	}
+	d := json.NewDecoder(bytes.NewReader(j))
+	d.DisallowUnknownFields()
+	if err := d.Decode(c); err != nil {
 		return fmt.Errorf("config file %s: %s", path, yamlProblem(err))
 	}
 	return nil
@@ -470,7 +481,7 @@ func typeProblem(e *json.UnmarshalTypeError) string {
 	case reflect.Bool:
 		want = "true or false"
 	case reflect.String:
-		want = "text"
+		want = "text (in quotes where YAML would read a number or true/false)"
 	case reflect.Slice:
 		want = "a list"
 	case reflect.Struct, reflect.Map, reflect.Pointer:

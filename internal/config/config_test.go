@@ -244,3 +244,21 @@ func TestErrorsSpeakTheUsersWords(t *testing.T) {
 		}
 	}
 }
+
+// A secret YAML would read as a number (0x1F, 0123, 1e3) is refused, not
+// loaded as the text of that number, a secret nobody wrote; quoted, it is
+// kept as written.
+func TestNumericLookingSecretsMustBeQuoted(t *testing.T) {
+	for _, s := range []string{"0x1F", "0123", "1e3", "1_000", "123456789012345678901"} {
+		load := func(v string) (Config, error) {
+			yaml := "apps:\n  - appkey: acme#chat\n    secrets: [" + v + "]\n"
+			return Load("t", nil, env(map[string]string{"IMBRIDGE_CONFIG": writeFile(t, yaml)}), io.Discard)
+		}
+		if _, err := load(s); err == nil || !strings.Contains(err.Error(), "secrets") || !strings.Contains(err.Error(), "in quotes") {
+			t.Errorf("secrets: [%s]: %v, want an error naming secrets and asking for quotes", s, err)
+		}
+		if cfg, err := load(`"` + s + `"`); err != nil || cfg.Apps[0].Secrets[0] != s {
+			t.Errorf(`secrets: ["%s"]: %v %v, want it as written`, s, cfg.Apps, err)
+		}
+	}
+}
