@@ -204,10 +204,10 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"malformed JSON", []byte(`{"callId": "x",`), 400},
 		{"not an object", []byte(`["callId"]`), 400},
-		// Nesting past what the decoder takes: refused as malformed once the
-		// signature holds, and as any unauthenticated body before that.
+		// Nesting past callback.MaxDepth: refused as malformed, signed or
+		// not, before anything recurses into it.
 		{"deeply nested JSON, signed", append(bytes.TrimSuffix(with("payload", nil), []byte("}")), `,"payload":`+strings.Repeat(`[`, 12000)+strings.Repeat(`]`, 12000)+`}`...), 400},
-		{"deeply nested JSON, no appkey", []byte(`{"callId":"n","payload":` + strings.Repeat(`[`, 12000) + strings.Repeat(`]`, 12000) + `}`), 401},
+		{"deeply nested JSON, no appkey", []byte(`{"callId":"n","payload":` + strings.Repeat(`[`, 12000) + strings.Repeat(`]`, 12000) + `}`), 400},
 		{"body over the limit", bytes.Repeat([]byte(" "), 65<<10), 413},
 		{"missing callId", with("callId", nil), 400},
 		{"wrong signature", with("security", strings.Repeat("0", 32)), 401},
