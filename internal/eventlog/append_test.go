@@ -248,6 +248,42 @@ func TestSiblingsOfOneCallID(t *testing.T) {
 	}
 }
 
+// A redelivery compares callback keys through the call id index, which
+// keeps the key of this process's appends, without reading the event: so
+// it tells a sibling from a retry even when the event is gone (here
+// purged; reading every old duplicate instead kept the whole log's blocks
+// in the server's cache while redeliveries came).
+func TestRedeliveriesCompareKeysWithoutReading(t *testing.T) {
+	cfg := embedded(t)
+	cfg.ListenAddr = "127.0.0.1:-1"
+	l := openLog(t, cfg)
+	first := newEvent("org#app_8924312242322", "org#app", "groupchat:txt") // vendor time: 2023
+	cur := mustAppend(t, l, first)
+	checkFor(t, 10*time.Second, 5*time.Millisecond, func() error {
+		if got, err := eventlog.IndexLookup(l, first.GetCallId()); err != nil || got != cur {
+			return fmt.Errorf("index: %d %v, want %d", got, err, cur)
+		}
+		return nil
+	})
+	withRawJS(t, l.ClientURL(), func(js jetstream.JetStream) {
+		s, err := js.Stream(t.Context(), eventlog.StreamName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Purge(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if c, dup, err := l.Append(t.Context(), proto.Clone(first).(*imbridgev1.Event)); err != nil || !dup || c != cur {
+		t.Errorf("retry: cursor %d duplicate %v err %v; want %d true nil", c, dup, err, cur)
+	}
+	sibling := proto.Clone(first).(*imbridgev1.Event)
+	sibling.EventTypeName, sibling.Recipient = "chat_offline", "user2"
+	if c, dup, err := l.Append(t.Context(), sibling); err != nil || dup || c <= cur {
+		t.Errorf("sibling: cursor %d duplicate %v err %v; want it stored after %d", c, dup, err, cur)
+	}
+}
+
 // TestDedupeBeyondWindow makes JetStream forget two call ids (the events
 // are purged and the server restarted, so its duplicate window holds
 // nothing), checks that it did forget them, and that Append still reports

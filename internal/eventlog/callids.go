@@ -259,6 +259,7 @@ type ownAppend struct {
 	cursor uint64
 	msgID  string
 	at     time.Time
+	key    uint64 // the event's callback key (keyHash); 0 when not known
 }
 
 // headMark is a head a probe saw: the log's newest cursor, and when the
@@ -451,24 +452,26 @@ func entryKey(end uint64, h [hashLen]byte) [entryKeyLen]byte {
 }
 
 // lookup returns the cursor recorded for msgID, in the newest partition
-// that holds it: ErrNotFound when none, ErrCorrupt when the entry is
+// that holds it, and the event's callback key when the entry has it (0
+// when not: an event another process stored, or an entry of an earlier
+// version): ErrNotFound when none, ErrCorrupt when the entry is
 // unreadable.
-func (x *callIDIndex) lookup(msgID string) (uint64, error) {
+func (x *callIDIndex) lookup(msgID string) (uint64, uint64, error) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	if x.closed {
-		return 0, errIndexOff
+		return 0, 0, errIndexOff
 	}
 	h := indexHash(msgID)
 	parts := *x.parts.Load()
 	if len(parts) == 0 {
-		return 0, ErrNotFound
+		return 0, 0, ErrNotFound
 	}
 	// One iterator for every probe: a Get would set one up each time.
 	// SeekPrefixGE consults each table's Bloom filter, as Get does.
 	it, err := x.db.NewIter(&pebble.IterOptions{LowerBound: []byte{entryPrefix}, UpperBound: []byte{entryPrefix + 1}})
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer it.Close()
 	for i := len(parts) - 1; i >= 0; i-- {
@@ -476,19 +479,23 @@ func (x *callIDIndex) lookup(msgID string) (uint64, error) {
 		if it.SeekPrefixGE(k[:]) && bytes.Equal(it.Key(), k[:]) {
 			v, err := it.ValueAndErr()
 			if err != nil {
-				return 0, err
+				return 0, 0, err
 			}
 			seq, n := binary.Uvarint(v)
-			if n <= 0 || seq == 0 {
-				return 0, fmt.Errorf("%w: call id index entry for %s", ErrCorrupt, ShortID(msgID))
+			if n <= 0 || seq == 0 || len(v) != n && len(v) != n+8 {
+				return 0, 0, fmt.Errorf("%w: call id index entry for %s", ErrCorrupt, ShortID(msgID))
 			}
-			return seq, nil
+			var key uint64
+			if len(v) == n+8 {
+				key = binary.LittleEndian.Uint64(v[n:])
+			}
+			return seq, key, nil
 		}
 		if err := it.Error(); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
-	return 0, ErrNotFound
+	return 0, 0, ErrNotFound
 }
 
 // holdsLocked adds the partition ending at end to those lookups probe.
@@ -503,25 +510,31 @@ func (x *callIDIndex) holdsLocked(end uint64) {
 	x.parts.Store(&parts)
 }
 
-// addEntry adds msgID → cursor, stored at t, to b. feedMu held.
-func (x *callIDIndex) addEntry(b *pebble.Batch, msgID string, cursor uint64, t time.Time) error {
+// addEntry adds msgID → cursor, stored at t, to b, with the event's
+// callback key when known (key not 0): the value is the cursor as a
+// uvarint, then the key's 8 bytes. feedMu held.
+func (x *callIDIndex) addEntry(b *pebble.Batch, msgID string, cursor uint64, t time.Time, key uint64) error {
 	end := x.partitionEnd(t)
 	x.holdsLocked(end)
 	k := entryKey(end, indexHash(msgID))
-	var v [binary.MaxVarintLen64]byte
-	return b.Set(k[:], binary.AppendUvarint(v[:0], cursor), nil)
+	var v [binary.MaxVarintLen64 + 8]byte
+	val := binary.AppendUvarint(v[:0], cursor)
+	if key != 0 {
+		val = binary.LittleEndian.AppendUint64(val, key)
+	}
+	return b.Set(k[:], val, nil)
 }
 
 // appendedAt hands the feeder one of this process's appends, acknowledged
-// at cursor; published is when it was sent. It takes a moment: the loop
+// at cursor, of callback key key; published is when it was sent. It takes a moment: the loop
 // adds it at its next tick. A stopped feeder takes nothing, so that
 // nothing piles up until the restart it asks for.
-func (x *callIDIndex) appendedAt(cursor uint64, msgID string, published time.Time) {
+func (x *callIDIndex) appendedAt(cursor uint64, msgID string, published time.Time, key uint64) {
 	if x.broken.Load() != nil {
 		return
 	}
 	x.appendedMu.Lock()
-	x.appended = append(x.appended, ownAppend{cursor, msgID, published})
+	x.appended = append(x.appended, ownAppend{cursor, msgID, published, key})
 	x.appendedMu.Unlock()
 }
 
@@ -560,7 +573,7 @@ func (x *callIDIndex) addOwnLocked() {
 		if !ok {
 			return
 		}
-		if !x.addLocked(a.cursor, a.msgID, a.at) {
+		if !x.addLocked(a) {
 			return
 		}
 	}
@@ -571,7 +584,8 @@ func (x *callIDIndex) addOwnLocked() {
 // batch was dropped instead (dropBatchLocked): batchEnd went back, and the
 // caller must add nothing after cursor, or batchEnd would pass the events
 // dropped. feedMu held.
-func (x *callIDIndex) addLocked(cursor uint64, msgID string, stored time.Time) bool {
+func (x *callIDIndex) addLocked(a ownAppend) bool {
+	cursor, msgID, stored := a.cursor, a.msgID, a.at
 	if cursor <= x.batchEnd {
 		return true
 	}
@@ -581,7 +595,7 @@ func (x *callIDIndex) addLocked(cursor uint64, msgID string, stored time.Time) b
 		x.batch = x.db.NewBatch()
 	}
 	if msgID != "" {
-		if err := x.addEntry(x.batch, msgID, cursor, stored); err != nil {
+		if err := x.addEntry(x.batch, msgID, cursor, stored, a.key); err != nil {
 			// Only a closed batch fails here: start it again.
 			x.log.Error("eventlog: call id index: add entry: reading again", "cursor", cursor, "err", err)
 			x.dropBatchLocked()
@@ -778,7 +792,7 @@ func (x *callIDIndex) checkPassed() {
 	x.passed = keep
 	x.feedMu.Unlock()
 	for _, a := range due {
-		if _, err := x.lookup(a.msgID); !errors.Is(err, ErrNotFound) {
+		if _, _, err := x.lookup(a.msgID); !errors.Is(err, ErrNotFound) {
 			continue // recorded; or unreadable, which lookups report
 		}
 		ctx, cancel := context.WithTimeout(x.ctx, defaultTimeout)
@@ -902,7 +916,7 @@ func (x *callIDIndex) readThroughConsumer(ctx context.Context, from, target uint
 				r.next, r.complete = cursor, true
 				continue
 			}
-			r.got = append(r.got, ownAppend{cursor, m.Headers().Get(jetstream.MsgIDHeader), md.Timestamp})
+			r.got = append(r.got, ownAppend{cursor, m.Headers().Get(jetstream.MsgIDHeader), md.Timestamp, 0})
 			r.complete = cursor == target
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
@@ -940,7 +954,7 @@ func (x *callIDIndex) fetchRange(ctx context.Context, from, end uint64) readResu
 			r.next, r.complete = cursor, true
 			return false
 		}
-		r.got = append(r.got, ownAppend{cursor, msgID, stored})
+		r.got = append(r.got, ownAppend{cursor, msgID, stored, 0})
 		r.complete = cursor == end
 		return !r.complete
 	})
@@ -954,7 +968,7 @@ func (x *callIDIndex) fetchRange(ctx context.Context, from, end uint64) readResu
 // errBatchDropped. feedMu held.
 func (x *callIDIndex) addRangeLocked(r *readResult) error {
 	for _, e := range r.got {
-		if !x.addLocked(e.cursor, e.msgID, e.at) {
+		if !x.addLocked(e) {
 			x.readTo = max(x.readTo, r.end)
 			return errBatchDropped
 		}

@@ -42,7 +42,7 @@ func TestDroppedBatchIsReadAgain(t *testing.T) {
 	r := readResult{end: n, complete: true}
 	now := time.Now()
 	for c := uint64(1); c <= n; c++ {
-		r.got = append(r.got, ownAppend{c, "id" + strconv.FormatUint(c, 10), now})
+		r.got = append(r.got, ownAppend{c, "id" + strconv.FormatUint(c, 10), now, 0})
 	}
 	x.feedMu.Lock()
 	x.batch = ro.NewBatch()
@@ -66,7 +66,7 @@ func TestDroppedBatchIsReadAgain(t *testing.T) {
 		t.Fatalf("reading the range again: %v, checkpoint %d, want nil and %d", err, indexed, n)
 	}
 	for c := uint64(1); c <= n; c++ {
-		if got, err := x.lookup("id" + strconv.FormatUint(c, 10)); err != nil || got != c {
+		if got, _, err := x.lookup("id" + strconv.FormatUint(c, 10)); err != nil || got != c {
 			t.Fatalf("lookup of the event at %d: %d, %v", c, got, err)
 		}
 	}
@@ -85,14 +85,14 @@ func TestCloseKeepsTheLostMark(t *testing.T) {
 	now := time.Now()
 	x.feedMu.Lock()
 	for c := uint64(1); c <= 10; c++ {
-		x.addLocked(c, "id"+strconv.FormatUint(c, 10), now)
+		x.addLocked(ownAppend{c, "id" + strconv.FormatUint(c, 10), now, 0})
 	}
 	x.commitLocked()
 	x.markLostLocked()
 	x.feedMu.Unlock()
 	// An acknowledgement handed over just before the feeder stopped,
 	// which close takes.
-	x.appended = append(x.appended, ownAppend{11, "id11", now})
+	x.appended = append(x.appended, ownAppend{11, "id11", now, 0})
 	x.takeAppended()
 	if err := x.close(); err != nil {
 		t.Fatal(err)

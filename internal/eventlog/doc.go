@@ -94,7 +94,9 @@
 // Memory is a fixed budget, however many events the log holds: the
 // index's block cache (16 MiB) and at most 4 memtables of 4 MiB, and
 // while a gap in the log stays open up to indexMaxOwn own appends waiting
-// for it (about 20 MiB); on disk it takes about 25 bytes per call id.
+// for it (about 20 MiB); on disk it takes about 25 bytes per call id, and
+// 8 more for this process's appends, whose callback key (keyHash) the
+// entry keeps so that a duplicate is told from a sibling without a read.
 // The duplicate window keeps every message id stored within the window in
 // the server's memory — in embedded mode, imbridge's own memory; in
 // external mode, on every replica. Measured on nats-server v2.15.2 it costs about the id's length

@@ -103,7 +103,7 @@ func SetIndexGapGrace(t interface{ Cleanup(func()) }, d time.Duration) {
 // HandOverAppend hands the call id index an acknowledged append of callID
 // at cursor, as Append does once the log acknowledged it.
 func HandOverAppend(l *Log, cursor uint64, callID string) {
-	l.index.appendedAt(cursor, MsgID(callID), time.Now())
+	l.index.appendedAt(cursor, MsgID(callID), time.Now(), 0)
 }
 
 // SetDictLearning makes logs opened afterwards, until the test ends, put
@@ -195,14 +195,17 @@ func IndexEntry(l *Log, callID string, cursor uint64, t time.Time) error {
 	defer x.feedMu.Unlock()
 	b := x.db.NewBatch()
 	defer b.Close()
-	if err := x.addEntry(b, MsgID(callID), cursor, t); err != nil {
+	if err := x.addEntry(b, MsgID(callID), cursor, t, 0); err != nil {
 		return err
 	}
 	return b.Commit(pebble.NoSync)
 }
 
 // IndexLookup is the cursor the call id index records for callID.
-func IndexLookup(l *Log, callID string) (uint64, error) { return l.index.lookup(MsgID(callID)) }
+func IndexLookup(l *Log, callID string) (uint64, error) {
+	seq, _, err := l.index.lookup(MsgID(callID))
+	return seq, err
+}
 
 // WriteOldIndexLayout empties the call id index and writes what the layout
 // before partitioned keys held for callID at cursor: its meta under 'm'
@@ -241,7 +244,7 @@ func IndexEntries(l *Log, prefix string, n int, t time.Time) error {
 		b := x.db.NewBatch()
 		var err error
 		for end := min(i+indexBatch, n); i < end && err == nil; i++ {
-			err = x.addEntry(b, MsgID(prefix+strconv.Itoa(i+1)), uint64(i+1), t)
+			err = x.addEntry(b, MsgID(prefix+strconv.Itoa(i+1)), uint64(i+1), t, 0)
 		}
 		if err == nil {
 			err = b.Commit(pebble.NoSync)
