@@ -265,15 +265,7 @@ func TestRedeliveriesCompareKeysWithoutReading(t *testing.T) {
 		}
 		return nil
 	})
-	withRawJS(t, l.ClientURL(), func(js jetstream.JetStream) {
-		s, err := js.Stream(t.Context(), eventlog.StreamName)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Purge(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-	})
+	purgeStream(t, l)
 	if c, dup, err := l.Append(t.Context(), proto.Clone(first).(*imbridgev1.Event)); err != nil || !dup || c != cur {
 		t.Errorf("retry: cursor %d duplicate %v err %v; want %d true nil", c, dup, err, cur)
 	}
@@ -312,15 +304,7 @@ func TestDedupeBeyondWindow(t *testing.T) {
 		}
 		return nil
 	})
-	withRawJS(t, l.ClientURL(), func(js jetstream.JetStream) {
-		s, err := js.Stream(t.Context(), eventlog.StreamName)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Purge(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-	})
+	purgeStream(t, l)
 	if err := l2.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -556,4 +540,19 @@ func TestAppendPastDeadlineStoresNothing(t *testing.T) {
 	if c, dup, err := l.Append(t.Context(), ev); err != nil || dup || c != 1 {
 		t.Fatalf("Append in time: cursor %d, duplicate %t, %v; want the first event, new", c, dup, err)
 	}
+}
+
+// purgeStream removes every event of l's stream (l listens for clients),
+// as retention or an operator would; the call id index keeps its entries.
+func purgeStream(t *testing.T, l *eventlog.Log) {
+	t.Helper()
+	withRawJS(t, l.ClientURL(), func(js jetstream.JetStream) {
+		s, err := js.Stream(t.Context(), eventlog.StreamName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Purge(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
