@@ -8,7 +8,6 @@
 package config
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -428,18 +427,53 @@ func (c *Config) readFile(path string) error {
 	if err != nil {
 		return fmt.Errorf("config file: %w", err)
 	}
-	// Converted without the settings' types: yaml.Unmarshal would turn an
-	// unquoted 0x1F, 0123 or 1e3 in a text setting (a secret) into the
-	// text of the number it reads, 31, 83 or 1000, a secret nobody wrote.
-	// So a number where text is wanted is refused.
-	j, err := yaml.YAMLToJSONStrict(b)
-	if err != nil {
+	if err := unquotedSecrets(b); err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	if err := yaml.UnmarshalStrict(b, c); err != nil {
 		return fmt.Errorf("config file %s: %s", path, yamlProblem(err))
 	}
-	d := json.NewDecoder(bytes.NewReader(j))
-	d.DisallowUnknownFields()
-	if err := d.Decode(c); err != nil {
-		return fmt.Errorf("config file %s: %s", path, yamlProblem(err))
+	return nil
+}
+
+// unquotedSecrets refuses a secret YAML reads as a number or a boolean:
+// converted to its setting's text, an unquoted 0x1F, 0123 or 1e3 would
+// become 31, 83 or 1000, a secret nobody wrote. (Other text settings, such
+// as numeric chatroom ids, are kept as their digits.)
+func unquotedSecrets(b []byte) error {
+	j, err := yaml.YAMLToJSON(b)
+	if err != nil {
+		return nil // UnmarshalStrict says what is wrong
+	}
+	var doc struct {
+		APIKeys []struct {
+			Key json.RawMessage `json:"key"`
+		} `json:"api_keys"`
+		Apps []struct {
+			Secrets []json.RawMessage `json:"secrets"`
+			Easemob struct {
+				ClientSecret json.RawMessage `json:"client_secret"`
+			} `json:"easemob"`
+		} `json:"apps"`
+	}
+	if json.Unmarshal(j, &doc) != nil {
+		return nil
+	}
+	bare := func(v json.RawMessage) bool { return len(v) > 0 && v[0] != '"' && string(v) != "null" }
+	for i, k := range doc.APIKeys {
+		if bare(k.Key) {
+			return fmt.Errorf("api_keys[%d].key: write it in quotes (YAML reads it as %s)", i, k.Key)
+		}
+	}
+	for i, a := range doc.Apps {
+		for n, s := range a.Secrets {
+			if bare(s) {
+				return fmt.Errorf("apps[%d].secrets[%d]: write it in quotes (YAML reads it as %s)", i, n, s)
+			}
+		}
+		if bare(a.Easemob.ClientSecret) {
+			return fmt.Errorf("apps[%d].easemob.client_secret: write it in quotes (YAML reads it as %s)", i, a.Easemob.ClientSecret)
+		}
 	}
 	return nil
 }
@@ -481,7 +515,7 @@ func typeProblem(e *json.UnmarshalTypeError) string {
 	case reflect.Bool:
 		want = "true or false"
 	case reflect.String:
-		want = "text (in quotes where YAML would read a number or true/false)"
+		want = "text"
 	case reflect.Slice:
 		want = "a list"
 	case reflect.Struct, reflect.Map, reflect.Pointer:

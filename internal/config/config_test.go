@@ -262,3 +262,13 @@ func TestNumericLookingSecretsMustBeQuoted(t *testing.T) {
 		}
 	}
 }
+
+// Text settings other than secrets keep their digits unquoted, as the
+// README's own example writes numeric chatroom ids.
+func TestUnquotedNumericChatroomIDsLoad(t *testing.T) {
+	yaml := "apps:\n  - appkey: acme#chat\n    secrets: [s]\n    chatrooms: [262291372310529]\n"
+	cfg, err := Load("t", nil, env(map[string]string{"IMBRIDGE_CONFIG": writeFile(t, yaml)}), io.Discard)
+	if err != nil || len(cfg.Apps) != 1 || len(cfg.Apps[0].Chatrooms) != 1 || cfg.Apps[0].Chatrooms[0] != "262291372310529" {
+		t.Fatalf("chatrooms: [262291372310529]: %+v %v", cfg.Apps, err)
+	}
+}
