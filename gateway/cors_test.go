@@ -95,4 +95,19 @@ func TestLocalOnly(t *testing.T) {
 	if res.StatusCode == http.StatusForbidden {
 		t.Error("the webhook under a public name: refused")
 	}
+	// From a page (an Origin), the webhook is not the vendor's: an app may
+	// take unsigned_selectors unsigned.
+	req, err = http.NewRequestWithContext(t.Context(), http.MethodPost, s.base+gateway.WebhookPath, strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Origin", "https://evil.example")
+	res, err = client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden {
+		t.Errorf("the webhook from another page: %d, want 403", res.StatusCode)
+	}
 }

@@ -20,16 +20,19 @@ import (
 // (a text/plain body, which the gateway reads as JSON), and, renaming its
 // own host to 127.0.0.1 (DNS rebinding), read the answers. So a request is
 // answered only when its Host is a loopback name, and, when it carries an
-// Origin, that origin is imbridge's own or one of corsAllowed. The webhook
-// is left alone: it is signed, and a proxy may bring it under any name.
+// Origin, that origin is imbridge's own or one of corsAllowed. A webhook
+// request without an Origin, as the vendor's servers send it, is left
+// alone: a proxy may bring it under any name. With one it comes from a
+// page, and an app may take unsigned_selectors unsigned.
 func (g *Gateway) localOnly(corsAllowed []string, next http.Handler) http.Handler {
 	anyOrigin := slices.Contains(corsAllowed, "*")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == WebhookPath {
+		webhook := r.URL.Path == WebhookPath
+		if webhook && r.Header.Get("Origin") == "" {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if !loopbackHost(r.Host) {
+		if !webhook && !loopbackHost(r.Host) {
 			g.refuse(w, r, fmt.Sprintf("Host %.100q is not a loopback name: imbridge without api_keys answers only to localhost, 127.0.0.1 and [::1]; configure api_keys to serve other names", r.Host),
 				map[string]string{"host": r.Host})
 			return
