@@ -83,6 +83,13 @@ func (g *Gateway) handleRoutingError(ctx context.Context, mux *runtime.ServeMux,
 	handleError(ctx, mux, m, w, r, err)
 }
 
+// httpError answers err, outside a handler of the mux, as the mux's error
+// handler does.
+func (g *Gateway) httpError(w http.ResponseWriter, r *http.Request, err error) {
+	_, out := runtime.MarshalerForRequest(g.mux, r)
+	runtime.HTTPError(r.Context(), g.mux, out, w, r, err)
+}
+
 // routingError answers, outside the mux's own routing, as handleRoutingError
 // does: 404 for a file a route does not have, 405 for a method.
 func (g *Gateway) routingError(w http.ResponseWriter, r *http.Request, httpStatus int) {
@@ -201,8 +208,7 @@ func (g *Gateway) limitBody(next runtime.HandlerFunc) runtime.HandlerFunc {
 			return
 		}
 		if r.ContentLength > MaxRequestBytes {
-			_, out := runtime.MarshalerForRequest(g.mux, r)
-			runtime.HTTPError(r.Context(), g.mux, out, w, r, bodyTooLarge().Err())
+			g.httpError(w, r, bodyTooLarge().Err())
 			return
 		}
 		if r.Body != nil {

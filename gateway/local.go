@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/codes"
 
 	"github.com/imbridge/imbridge/server"
@@ -47,8 +46,7 @@ func (g *Gateway) localOnly(corsAllowed []string, next http.Handler) http.Handle
 }
 
 func (g *Gateway) refuse(w http.ResponseWriter, r *http.Request, msg string, metadata map[string]string) {
-	_, out := runtime.MarshalerForRequest(g.mux, r)
-	runtime.HTTPError(r.Context(), g.mux, out, w, r, newStatus(codes.PermissionDenied, msg, server.ReasonPermissionDenied, metadata).Err())
+	g.httpError(w, r, newStatus(codes.PermissionDenied, msg, server.ReasonPermissionDenied, metadata).Err())
 }
 
 // loopbackHost reports whether a Host header names this machine's loopback

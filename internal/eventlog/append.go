@@ -64,7 +64,8 @@ func (l *Log) Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, 
 	ctx, cancel := withDefaultTimeout(ctx)
 	defer cancel()
 	key := callbackKey(ev)
-	cursor, duplicate, firstKey, err := l.appendAs(ctx, ev, MsgID(callID), keyHash(key))
+	hash := keyHash(key)
+	cursor, duplicate, firstKey, err := l.appendAs(ctx, ev, MsgID(callID), hash)
 	if err != nil || !duplicate {
 		return cursor, duplicate, err
 	}
@@ -95,10 +96,10 @@ func (l *Log) Append(ctx context.Context, ev *imbridgev1.Event) (cursor uint64, 
 		}
 		firstKey = keyHash(callbackKey(first))
 	}
-	if firstKey == keyHash(key) {
+	if firstKey == hash {
 		return cursor, true, nil
 	}
-	cursor, duplicate, _, err = l.appendAs(ctx, ev, MsgID(callID+"\x00"+key), keyHash(key))
+	cursor, duplicate, _, err = l.appendAs(ctx, ev, MsgID(callID+"\x00"+key), hash)
 	return cursor, duplicate, err
 }
 
