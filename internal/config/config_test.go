@@ -139,6 +139,8 @@ func TestBadInputNamesTheSetting(t *testing.T) {
 		{name: "bad duration in file", file: "shutdown_timeout: soon\n", want: "shutdown_timeout"},
 		{name: "bad address", args: []string{"--grpc-addr", "nohostport"}, want: `--grpc-addr "nohostport": want host:port`},
 		{name: "bad address in file", file: "grpc_addr: nohostport\n", want: `grpc_addr "nohostport"`},
+		{name: "port out of range", args: []string{"--http-addr", "127.0.0.1:70000"}, want: `--http-addr "127.0.0.1:70000": port 70000: want 0 to 65535`},
+		{name: "nats url port out of range", file: "event_log:\n  nats_url: nats://nats:99999\n", want: `event_log.nats_url server 1: port "99999"`},
 		{name: "bad log level", env: map[string]string{"IMBRIDGE_LOG_LEVEL": "loud"}, want: `IMBRIDGE_LOG_LEVEL "loud": want debug`},
 		{name: "bad env duration", env: map[string]string{"IMBRIDGE_SHUTDOWN_TIMEOUT": "x"}, want: `IMBRIDGE_SHUTDOWN_TIMEOUT "x": want a duration`},
 		{name: "negative timeout", args: []string{"--shutdown-timeout", "-1s"}, want: "--shutdown-timeout -1s: want a positive duration"},

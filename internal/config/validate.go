@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,8 +27,10 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("%s %s", c.name(key), fmt.Sprintf(format, args...)))
 	}
 	for _, k := range []struct{ key, addr string }{{"grpc_addr", c.GRPCAddr}, {"http_addr", c.HTTPAddr}} {
-		if _, _, err := net.SplitHostPort(k.addr); err != nil {
+		if _, port, err := net.SplitHostPort(k.addr); err != nil {
 			bad(k.key, "%q: want host:port (%v)", k.addr, err)
+		} else if n, err := strconv.Atoi(port); err == nil && (n < 0 || n > 65535) {
+			bad(k.key, "%q: port %d: want 0 to 65535 (0 picks a free port)", k.addr, n)
 		}
 	}
 	if _, err := ParseLevel(c.LogLevel); err != nil {

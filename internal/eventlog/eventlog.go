@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -223,7 +225,46 @@ func (c *Config) Validate() error {
 			bad("ListenAddr", "%v", err)
 		}
 	}
+	if external {
+		ws := map[bool]bool{}
+		for i, u := range strings.Split(c.NATSURL, ",") {
+			if u = strings.TrimSpace(u); u == "" {
+				continue // nats.go skips empty entries
+			}
+			if problem := natsURLProblem(u); problem != "" {
+				bad("NATSURL", "server %d: %s", i+1, problem)
+			}
+			ws[strings.HasPrefix(u, "ws://") || strings.HasPrefix(u, "wss://")] = true
+		}
+		if len(ws) > 1 {
+			bad("NATSURL", "mixes websocket (ws://, wss://) and other servers, which nats.go refuses")
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// natsURLProblem says what is wrong with one server of a NATS URL list, as
+// nats.go reads it (a missing scheme is nats://), or "" when nothing is.
+// It never repeats the URL: it may hold a password.
+func natsURLProblem(s string) string {
+	if !strings.Contains(s, "://") {
+		s = "nats://" + s
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return "not a URL; want nats://host:port (or tls://, ws://, wss://), several separated by commas"
+	case u.Scheme != "nats" && u.Scheme != "tls" && u.Scheme != "ws" && u.Scheme != "wss":
+		return fmt.Sprintf("scheme %q: want nats, tls, ws or wss", u.Scheme)
+	case u.Hostname() == "":
+		return "no host; want nats://host:port"
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Sprintf("port %q: want 1 to 65535", p)
+		}
+	}
+	return ""
 }
 
 func (c *Config) window() time.Duration {
