@@ -166,6 +166,21 @@ func (s *Server) Serve(lis net.Listener) error {
 // SetNotServing tells health checkers to stop sending traffic here.
 func (s *Server) SetNotServing() { s.health.Shutdown() }
 
+// SetEventLogUp tells health checkers whether the event log can take
+// appends: when it cannot, the server as a whole ("", which /healthz
+// asks) and the EventService are NOT_SERVING, so that a load balancer
+// sends the vendor's callbacks to another process. The ChatroomService
+// does not need the log. After SetNotServing nothing changes.
+func (s *Server) SetEventLogUp(up bool) {
+	st := healthpb.HealthCheckResponse_NOT_SERVING
+	if up {
+		st = healthpb.HealthCheckResponse_SERVING
+	}
+	for _, name := range []string{"", imbridgev1.EventService_ServiceDesc.ServiceName, imbridgev1.StatusService_ServiceDesc.ServiceName} {
+		s.health.SetServingStatus(name, st)
+	}
+}
+
 // EndStreams ends every open stream with UNAVAILABLE (SHUTTING_DOWN), and
 // every stream opened later: the first step of a shutdown, before the HTTP
 // gateway's streaming requests, which proxy them, can finish.

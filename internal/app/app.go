@@ -146,6 +146,7 @@ func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	a.events.WatchConnection(a.grpc.SetEventLogUp)
 	a.gateway, err = gateway.New(gateway.Options{
 		GRPCTarget:         dialTarget(a.grpcLis.Addr()),
 		Logger:             log,

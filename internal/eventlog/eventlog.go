@@ -158,6 +158,8 @@ type Log struct {
 	// abandoned receives the advisories of events past their last attempt.
 	abandoned *nats.Subscription
 
+	conns connWatch // which of the connections to NATS are down
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -296,6 +298,43 @@ func listenHostPort(addr string) (string, int, error) {
 	return host, port, nil
 }
 
+// WatchConnection calls f with whether every connection of the log to
+// NATS is up: at once, then each time one is lost or every one is back.
+// An embedded server's in-process connections never drop; an external
+// cluster's do, and appends wait for them (then fail at their deadlines)
+// until they reconnect. f runs on NATS's callback goroutine, one call at a
+// time, and must not block. A later call replaces f.
+func (l *Log) WatchConnection(f func(up bool)) {
+	l.conns.mu.Lock()
+	defer l.conns.mu.Unlock()
+	l.conns.f = f
+	f(len(l.conns.down) == 0)
+}
+
+// connWatch is the set of the log's connections that are down, and who
+// is told when it empties or stops being empty.
+type connWatch struct {
+	mu   sync.Mutex
+	down map[*nats.Conn]bool
+	f    func(up bool)
+}
+
+func (w *connWatch) set(nc *nats.Conn, up bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if up {
+		delete(w.down, nc)
+	} else {
+		if w.down == nil {
+			w.down = map[*nats.Conn]bool{}
+		}
+		w.down[nc] = true
+	}
+	if w.f != nil {
+		w.f(len(w.down) == 0)
+	}
+}
+
 // Open starts the embedded server (unless cfg.NATSURL is set), connects,
 // creates or updates the stream and the KV buckets, and loads the known
 // chatrooms. It is idempotent: opening an existing log keeps its events and
@@ -342,15 +381,21 @@ func Open(ctx context.Context, cfg Config) (_ *Log, err error) {
 		// appends still end at their contexts' deadlines.
 		opts = append(opts, nats.InProcessServer(l.srv), nats.NoReconnect(), nats.FlusherTimeout(0))
 	} else {
-		opts = append(opts, nats.MaxReconnects(-1))
+		opts = append(opts, nats.MaxReconnects(-1),
+			nats.DisconnectErrHandler(func(nc *nats.Conn, _ error) { l.conns.set(nc, false) }),
+			nats.ReconnectHandler(func(nc *nats.Conn) { l.conns.set(nc, true) }))
 	}
+	// The handlers of the main connection log; appends' connections
+	// come and go with it.
 	mainOpts := append(slices.Clip(opts),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
+			l.conns.set(nc, false)
 			if err != nil {
 				l.log.Warn("eventlog: disconnected from NATS", "err", err)
 			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
+			l.conns.set(nc, true)
 			l.log.Info("eventlog: reconnected to NATS", "url", nc.ConnectedUrlRedacted())
 		}))
 	l.nc, err = nats.Connect(cfg.NATSURL, mainOpts...)
