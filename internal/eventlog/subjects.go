@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/imbridge/imbridge/internal/selector"
@@ -83,17 +84,22 @@ func filterSubject(s selector.Selector, appkey string) string {
 }
 
 // filterSubjects is the set of subject filters for a list of selectors; an
-// empty list chooses everything. Duplicates are removed.
+// empty list chooses everything. A filter another one covers (`chat:txt`
+// beside `chat`) is left out, and so are duplicates: a consumer's filters
+// may not overlap.
 func filterSubjects(appkey string, list []selector.Selector) []string {
 	if len(list) == 0 {
 		list = []selector.Selector{{}}
 	}
-	var out []string
+	var all []string
 	for _, s := range list {
-		if s.Family() == "" { // `*` covers every other filter
-			return []string{filterSubject(s, appkey)}
+		if f := filterSubject(s, appkey); !slices.Contains(all, f) {
+			all = append(all, f)
 		}
-		if f := filterSubject(s, appkey); !slices.Contains(out, f) {
+	}
+	out := all[:0:0]
+	for _, f := range all {
+		if !slices.ContainsFunc(all, func(g string) bool { return g != f && server.SubjectMatchesFilter(f, g) }) {
 			out = append(out, f)
 		}
 	}

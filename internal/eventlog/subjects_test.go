@@ -12,9 +12,11 @@ import (
 
 // A selector's subject filters choose exactly the events the selector
 // matches: checked for every selector form against every canonical
-// selector of two applications, with NATS's own subject matching.
+// selector of two applications, with NATS's own subject matching. No two
+// filters overlap, which a consumer's may not.
 func TestFilterSubjectsAgreeWithSelectors(t *testing.T) {
-	forms := [][]string{{}, {"*"}, {"muc:kick", "roster"}, {"userStatus:login", "chatroom"}, {"chat", "chat"}}
+	forms := [][]string{{}, {"*"}, {"muc:kick", "roster"}, {"userStatus:login", "chatroom"}, {"chat", "chat"},
+		{"chat", "chat:txt"}, {"muc:kick", "muc", "roster:add"}, {"chat:txt", "*"}}
 	for _, c := range selector.List() {
 		family, _, _ := strings.Cut(c, ":")
 		forms = append(forms, []string{c}, []string{family})
@@ -27,6 +29,13 @@ func TestFilterSubjectsAgreeWithSelectors(t *testing.T) {
 		}
 		for _, qApp := range append([]string{""}, apps...) {
 			filters := filterSubjects(qApp, sels)
+			for i, f := range filters {
+				for _, g := range filters[i+1:] {
+					if server.SubjectsCollide(f, g) {
+						t.Fatalf("selectors %v app %q: filters %s and %s overlap", form, qApp, f, g)
+					}
+				}
+			}
 			for _, evApp := range apps {
 				for _, c := range selector.List() {
 					subj := eventSubject(evApp, c)
