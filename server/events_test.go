@@ -146,6 +146,28 @@ func TestInvalidArgumentsNameTheField(t *testing.T) {
 			_, err := r.events().GetEvent(ctx, &imbridgev1.GetEventRequest{Cursor: 1, CallId: "x"})
 			return err
 		}, "cursor"},
+		// Enum numbers no value has: not read as the default.
+		{"undefined order", func() error {
+			_, err := r.events().ListEvents(ctx, &imbridgev1.ListEventsRequest{Parent: allApps, Order: 7})
+			return err
+		}, "order"},
+		{"undefined event type", func() error {
+			_, err := r.events().ListEvents(ctx, &imbridgev1.ListEventsRequest{Parent: allApps,
+				Filter: &imbridgev1.EventFilter{EventTypes: []imbridgev1.EventType{imbridgev1.EventType_EVENT_TYPE_CHAT, 999}}})
+			return err
+		}, "filter.event_types[1]"},
+		{"undefined view", func() error {
+			_, err := r.events().GetEvent(ctx, &imbridgev1.GetEventRequest{Cursor: 1, View: 9})
+			return err
+		}, "view"},
+		{"undefined stream position", func() error {
+			return firstOf(ctx, r, &imbridgev1.SubscribeEventsRequest{Parent: allApps, Start: &imbridgev1.SubscribeEventsRequest_Position{Position: 7}})
+		}, "position"},
+		{"undefined subscription start", func() error {
+			_, err := r.events().CreateSubscription(ctx, &imbridgev1.CreateSubscriptionRequest{Parent: "orgs/acme/apps/chat", SubscriptionId: "x",
+				Subscription: &imbridgev1.Subscription{StartPosition: 9}})
+			return err
+		}, "subscription.start_position"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -123,6 +123,7 @@ func New(opts Options) (*Server, error) {
 			errs.unary,
 			selector.UnaryServerInterceptor(auth.UnaryServerInterceptor(opts.Keys.authenticate), authRequired),
 			authorizeUnary,
+			checkEnumsUnary,
 			recovery.UnaryServerInterceptor(),
 		),
 		grpc.ChainStreamInterceptor(
@@ -133,6 +134,7 @@ func New(opts Options) (*Server, error) {
 			s.endOnShutdown,
 			selector.StreamServerInterceptor(auth.StreamServerInterceptor(opts.Keys.authenticate), authRequired),
 			authorizeStream,
+			checkEnumsStream,
 			recovery.StreamServerInterceptor(),
 		),
 	)
