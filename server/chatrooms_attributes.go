@@ -110,15 +110,8 @@ func (s *ChatroomService) setAttributes(ctx context.Context, parent, username st
 	room := v.room("parent", parent)
 	v.username("username", username)
 	v.attributes("attributes", attrs)
-	keep := false
-	switch autoDelete {
-	case imbridgev1.ChatroomAttributeAutoDelete_CHATROOM_ATTRIBUTE_AUTO_DELETE_UNSPECIFIED,
-		imbridgev1.ChatroomAttributeAutoDelete_CHATROOM_ATTRIBUTE_AUTO_DELETE_DELETE:
-	case imbridgev1.ChatroomAttributeAutoDelete_CHATROOM_ATTRIBUTE_AUTO_DELETE_NO_DELETE:
-		keep = true
-	default:
-		v.add("auto_delete", "%d is not a ChatroomAttributeAutoDelete value", autoDelete)
-	}
+	// An undefined auto_delete is refused before (checkEnums).
+	keep := autoDelete == imbridgev1.ChatroomAttributeAutoDelete_CHATROOM_ATTRIBUTE_AUTO_DELETE_NO_DELETE
 	a, err := s.vendorApp(v, room.appRef)
 	if err != nil {
 		return easemob.AttributeResult{}, err

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 
 	"google.golang.org/grpc"
@@ -35,55 +34,47 @@ func (s enumCheckedStream) RecvMsg(m any) error {
 	return checkEnums(m)
 }
 
-// checkEnums refuses a message that holds an undefined enum number.
+// checkEnums refuses a message that holds undefined enum numbers, with a
+// violation for each.
 func checkEnums(m any) error {
 	msg, ok := m.(proto.Message)
 	if !ok {
 		return nil
 	}
-	if field, v, e := undefinedEnum(msg.ProtoReflect(), ""); field != "" {
-		return invalidArgument(field, fmt.Sprintf("%s: %d is not a value of %s", field, v, e.FullName()))
-	}
-	return nil
+	var v violations
+	v.undefinedEnums(msg.ProtoReflect(), "")
+	return v.err()
 }
 
-// undefinedEnum finds the first enum value in m, at any depth, that its
-// enum does not define: the field's path (as in field violations, with
-// [i] for list elements and [key] for map values), the number and the
-// enum; "" when there is none.
-func undefinedEnum(m protoreflect.Message, prefix string) (field string, v protoreflect.EnumNumber, e protoreflect.EnumDescriptor) {
-	check := func(path string, fd protoreflect.FieldDescriptor, val protoreflect.Value) bool {
+// undefinedEnums adds a violation for every enum value in m, at any
+// depth, that its enum does not define, named by its path (with [i] for
+// list elements and [key] for map values).
+func (v *violations) undefinedEnums(m protoreflect.Message, prefix string) {
+	check := func(path string, fd protoreflect.FieldDescriptor, val protoreflect.Value) {
 		switch fd.Kind() {
 		case protoreflect.EnumKind:
 			if n := val.Enum(); fd.Enum().Values().ByNumber(n) == nil {
-				field, v, e = path, n, fd.Enum()
-				return true
+				v.add(path, "%s: %d is not a value of %s", path, n, fd.Enum().FullName())
 			}
 		case protoreflect.MessageKind, protoreflect.GroupKind:
-			field, v, e = undefinedEnum(val.Message(), path+".")
-			return field != ""
+			v.undefinedEnums(val.Message(), path+".")
 		}
-		return false
 	}
 	m.Range(func(fd protoreflect.FieldDescriptor, val protoreflect.Value) bool {
 		name := prefix + string(fd.Name())
 		switch {
 		case fd.IsList():
-			l := val.List()
-			for i := range l.Len() {
-				if check(name+"["+strconv.Itoa(i)+"]", fd, l.Get(i)) {
-					return false
-				}
+			for i, l := 0, val.List(); i < l.Len(); i++ {
+				check(name+"["+strconv.Itoa(i)+"]", fd, l.Get(i))
 			}
 		case fd.IsMap():
 			val.Map().Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
-				return !check(name+"["+k.String()+"]", fd.MapValue(), mv)
+				check(name+"["+k.String()+"]", fd.MapValue(), mv)
+				return true
 			})
-			return field == ""
 		default:
-			return !check(name, fd, val)
+			check(name, fd, val)
 		}
 		return true
 	})
-	return field, v, e
 }
