@@ -248,6 +248,8 @@ type setting struct {
 	env   string
 	usage string
 	apply func(c *Config, v string) error
+	// isBool: the flag alone means true (--sync-always).
+	isBool bool
 }
 
 func str(field func(*Config) *string) func(*Config, string) error {
@@ -277,13 +279,13 @@ func integer(field func(*Config) *int64) func(*Config, string) error {
 }
 
 var settings = []setting{
-	{"grpc_addr", "grpc-addr", "IMBRIDGE_GRPC_ADDR", "gRPC listen address (default :9090)", str(func(c *Config) *string { return &c.GRPCAddr })},
-	{"http_addr", "http-addr", "IMBRIDGE_HTTP_ADDR", "HTTP listen address: REST, webhook, /healthz, /metrics (default :8080)", str(func(c *Config) *string { return &c.HTTPAddr })},
-	{"http_read_header_timeout", "http-read-header-timeout", "IMBRIDGE_HTTP_READ_HEADER_TIMEOUT", "disconnect HTTP clients whose headers take longer (default 10s)", dur(func(c *Config) *Duration { return &c.HTTPReadHeaderTimeout })},
-	{"data_dir", "data-dir", "IMBRIDGE_DATA_DIR", "directory of the callId index and the embedded event log, locked while imbridge runs (default data)", str(func(c *Config) *string { return &c.DataDir })},
-	{"log_level", "log-level", "IMBRIDGE_LOG_LEVEL", "log level: debug, info, warn, error (default info)", str(func(c *Config) *string { return &c.LogLevel })},
-	{"log_format", "log-format", "IMBRIDGE_LOG_FORMAT", "log format: json or text (default json)", str(func(c *Config) *string { return &c.LogFormat })},
-	{"shutdown_timeout", "shutdown-timeout", "IMBRIDGE_SHUTDOWN_TIMEOUT", "bound of a graceful shutdown (default 10s)", dur(func(c *Config) *Duration { return &c.ShutdownTimeout })},
+	{"grpc_addr", "grpc-addr", "IMBRIDGE_GRPC_ADDR", "gRPC listen address (default :9090)", str(func(c *Config) *string { return &c.GRPCAddr }), false},
+	{"http_addr", "http-addr", "IMBRIDGE_HTTP_ADDR", "HTTP listen address: REST, webhook, /healthz, /metrics (default :8080)", str(func(c *Config) *string { return &c.HTTPAddr }), false},
+	{"http_read_header_timeout", "http-read-header-timeout", "IMBRIDGE_HTTP_READ_HEADER_TIMEOUT", "disconnect HTTP clients whose headers take longer (default 10s)", dur(func(c *Config) *Duration { return &c.HTTPReadHeaderTimeout }), false},
+	{"data_dir", "data-dir", "IMBRIDGE_DATA_DIR", "directory of the callId index and the embedded event log, locked while imbridge runs (default data)", str(func(c *Config) *string { return &c.DataDir }), false},
+	{"log_level", "log-level", "IMBRIDGE_LOG_LEVEL", "log level: debug, info, warn, error (default info)", str(func(c *Config) *string { return &c.LogLevel }), false},
+	{"log_format", "log-format", "IMBRIDGE_LOG_FORMAT", "log format: json or text (default json)", str(func(c *Config) *string { return &c.LogFormat }), false},
+	{"shutdown_timeout", "shutdown-timeout", "IMBRIDGE_SHUTDOWN_TIMEOUT", "bound of a graceful shutdown (default 10s)", dur(func(c *Config) *Duration { return &c.ShutdownTimeout }), false},
 	{"api_keys", "api-keys", "IMBRIDGE_API_KEYS", "comma-separated bearer keys for the gRPC and REST API, each with every scope (scoped keys: the YAML file)", func(c *Config, v string) error {
 		keys := splitList(v)
 		if len(keys) == 0 && v != "" {
@@ -292,18 +294,18 @@ var settings = []setting{
 		}
 		c.APIKeys = Keys(keys...)
 		return nil
-	}},
+	}, false},
 	{"cors_allowed_origins", "cors-allowed-origins", "IMBRIDGE_CORS_ALLOWED_ORIGINS", "comma-separated browser origins allowed to call the REST API (default none: same origin only)", func(c *Config, v string) error {
 		c.CORSAllowedOrigins = splitList(v)
 		return nil
-	}},
-	{"webhook.max_body_bytes", "max-body-bytes", "IMBRIDGE_MAX_BODY_BYTES", "largest callback body accepted; larger gets 413 (default 1048576)", integer(func(c *Config) *int64 { return &c.Webhook.MaxBodyBytes })},
-	{"webhook.append_timeout", "append-timeout", "IMBRIDGE_APPEND_TIMEOUT", "wait for the event log before answering 503 (default 5s)", dur(func(c *Config) *Duration { return &c.Webhook.AppendTimeout })},
-	{"streams.heartbeat_interval", "heartbeat-interval", "IMBRIDGE_HEARTBEAT_INTERVAL", "idle time before a stream sends a heartbeat (default 15s)", dur(func(c *Config) *Duration { return &c.Streams.HeartbeatInterval })},
-	{"streams.send_timeout", "stream-send-timeout", "IMBRIDGE_STREAM_SEND_TIMEOUT", "end a stream whose client accepts nothing this long with RESOURCE_EXHAUSTED (default 30s)", dur(func(c *Config) *Duration { return &c.Streams.SendTimeout })},
-	{"webhook.body_read_timeout", "body-read-timeout", "IMBRIDGE_BODY_READ_TIMEOUT", "answer 408 to a callback whose body takes longer to arrive (default 10s)", dur(func(c *Config) *Duration { return &c.Webhook.BodyReadTimeout })},
-	{"webhook.timestamp_tolerance", "timestamp-tolerance", "IMBRIDGE_TIMESTAMP_TOLERANCE", "reject callbacks whose timestamp is further from now (default 0: off)", dur(func(c *Config) *Duration { return &c.Webhook.TimestampTolerance })},
-	{"event_log.nats_url", "nats-url", "IMBRIDGE_NATS_URL", "external NATS cluster URL; empty embeds JetStream (default empty)", str(func(c *Config) *string { return &c.EventLog.NATSURL })},
+	}, false},
+	{"webhook.max_body_bytes", "max-body-bytes", "IMBRIDGE_MAX_BODY_BYTES", "largest callback body accepted; larger gets 413 (default 1048576)", integer(func(c *Config) *int64 { return &c.Webhook.MaxBodyBytes }), false},
+	{"webhook.append_timeout", "append-timeout", "IMBRIDGE_APPEND_TIMEOUT", "wait for the event log before answering 503 (default 5s)", dur(func(c *Config) *Duration { return &c.Webhook.AppendTimeout }), false},
+	{"streams.heartbeat_interval", "heartbeat-interval", "IMBRIDGE_HEARTBEAT_INTERVAL", "idle time before a stream sends a heartbeat (default 15s)", dur(func(c *Config) *Duration { return &c.Streams.HeartbeatInterval }), false},
+	{"streams.send_timeout", "stream-send-timeout", "IMBRIDGE_STREAM_SEND_TIMEOUT", "end a stream whose client accepts nothing this long with RESOURCE_EXHAUSTED (default 30s)", dur(func(c *Config) *Duration { return &c.Streams.SendTimeout }), false},
+	{"webhook.body_read_timeout", "body-read-timeout", "IMBRIDGE_BODY_READ_TIMEOUT", "answer 408 to a callback whose body takes longer to arrive (default 10s)", dur(func(c *Config) *Duration { return &c.Webhook.BodyReadTimeout }), false},
+	{"webhook.timestamp_tolerance", "timestamp-tolerance", "IMBRIDGE_TIMESTAMP_TOLERANCE", "reject callbacks whose timestamp is further from now (default 0: off)", dur(func(c *Config) *Duration { return &c.Webhook.TimestampTolerance }), false},
+	{"event_log.nats_url", "nats-url", "IMBRIDGE_NATS_URL", "external NATS cluster URL; empty embeds JetStream (default empty)", str(func(c *Config) *string { return &c.EventLog.NATSURL }), false},
 	{"event_log.replicas", "nats-replicas", "IMBRIDGE_NATS_REPLICAS", "stream replicas on an external cluster (default 1)", func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -311,9 +313,9 @@ var settings = []setting{
 		}
 		c.EventLog.Replicas = n
 		return nil
-	}},
-	{"event_log.max_age", "retention-max-age", "IMBRIDGE_RETENTION_MAX_AGE", "drop events older than this; 0 keeps them (default 168h)", dur(func(c *Config) *Duration { return &c.EventLog.MaxAge })},
-	{"event_log.max_bytes", "retention-max-bytes", "IMBRIDGE_RETENTION_MAX_BYTES", "drop the oldest events past this size; 0 is unlimited (default 10 GiB)", integer(func(c *Config) *int64 { return &c.EventLog.MaxBytes })},
+	}, false},
+	{"event_log.max_age", "retention-max-age", "IMBRIDGE_RETENTION_MAX_AGE", "drop events older than this; 0 keeps them (default 168h)", dur(func(c *Config) *Duration { return &c.EventLog.MaxAge }), false},
+	{"event_log.max_bytes", "retention-max-bytes", "IMBRIDGE_RETENTION_MAX_BYTES", "drop the oldest events past this size; 0 is unlimited (default 10 GiB)", integer(func(c *Config) *int64 { return &c.EventLog.MaxBytes }), false},
 	{"event_log.sync_always", "sync-always", "IMBRIDGE_SYNC_ALWAYS", "fsync every append before answering 200 (default false)", func(c *Config, v string) error {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -321,11 +323,11 @@ var settings = []setting{
 		}
 		c.EventLog.SyncAlways = b
 		return nil
-	}},
-	{"event_log.compression", "compression", "IMBRIDGE_COMPRESSION", "compression on disk: event (each event on its own, with a dictionary learned from the events: no latency bursts), s2 (the stream's 8 MB blocks: least disk, latency bursts on small machines) or none (default event)", str(func(c *Config) *string { return &c.EventLog.Compression })},
-	{"event_log.call_id_index_ttl", "call-id-index-ttl", "IMBRIDGE_CALL_ID_INDEX_TTL", "how long the callId index on disk remembers a callId (default 72h)", dur(func(c *Config) *Duration { return &c.EventLog.CallIDIndexTTL })},
-	{"event_log.duplicate_window", "duplicate-window", "IMBRIDGE_DUPLICATE_WINDOW", "how long JetStream remembers a callId in memory, at least 20s (default 30s)", dur(func(c *Config) *Duration { return &c.EventLog.DuplicateWindow })},
-	{"event_log.listen", "nats-listen", "IMBRIDGE_NATS_LISTEN", "open a NATS client listener on the embedded server, host:port (default none)", str(func(c *Config) *string { return &c.EventLog.Listen })},
+	}, true},
+	{"event_log.compression", "compression", "IMBRIDGE_COMPRESSION", "compression on disk: event (each event on its own, with a dictionary learned from the events: no latency bursts), s2 (the stream's 8 MB blocks: least disk, latency bursts on small machines) or none (default event)", str(func(c *Config) *string { return &c.EventLog.Compression }), false},
+	{"event_log.call_id_index_ttl", "call-id-index-ttl", "IMBRIDGE_CALL_ID_INDEX_TTL", "how long the callId index on disk remembers a callId (default 72h)", dur(func(c *Config) *Duration { return &c.EventLog.CallIDIndexTTL }), false},
+	{"event_log.duplicate_window", "duplicate-window", "IMBRIDGE_DUPLICATE_WINDOW", "how long JetStream remembers a callId in memory, at least 20s (default 30s)", dur(func(c *Config) *Duration { return &c.EventLog.DuplicateWindow }), false},
+	{"event_log.listen", "nats-listen", "IMBRIDGE_NATS_LISTEN", "open a NATS client listener on the embedded server, host:port (default none)", str(func(c *Config) *string { return &c.EventLog.Listen }), false},
 }
 
 // Single-app environment: container deployments configure one app with
@@ -356,7 +358,11 @@ func Load(name string, args []string, getenv func(string) string, usageOut io.Wr
 	}
 	var given []flagValue
 	for _, s := range settings {
-		fs.Func(s.flag, s.usage+" (env "+s.env+", YAML "+s.key+")", func(v string) error {
+		register := fs.Func
+		if s.isBool {
+			register = fs.BoolFunc // --sync-always, or --sync-always=false
+		}
+		register(s.flag, s.usage+" (env "+s.env+", YAML "+s.key+")", func(v string) error {
 			given = append(given, flagValue{s, v})
 			return nil
 		})
@@ -446,10 +452,9 @@ func unquotedSecrets(b []byte) error {
 		return nil // UnmarshalStrict says what is wrong
 	}
 	var doc struct {
-		APIKeys []struct {
-			Key json.RawMessage `json:"key"`
-		} `json:"api_keys"`
-		Apps []struct {
+		// A plain key, or {key: …, scopes: …, apps: …}.
+		APIKeys []json.RawMessage `json:"api_keys"`
+		Apps    []struct {
 			Secrets []json.RawMessage `json:"secrets"`
 			Easemob struct {
 				ClientSecret json.RawMessage `json:"client_secret"`
@@ -461,8 +466,18 @@ func unquotedSecrets(b []byte) error {
 	}
 	bare := func(v json.RawMessage) bool { return len(v) > 0 && v[0] != '"' && string(v) != "null" }
 	for i, k := range doc.APIKeys {
-		if bare(k.Key) {
-			return fmt.Errorf("api_keys[%d].key: write it in quotes (YAML reads it as %s)", i, k.Key)
+		name := fmt.Sprintf("api_keys[%d]", i)
+		if len(k) > 0 && k[0] == '{' {
+			var scoped struct {
+				Key json.RawMessage `json:"key"`
+			}
+			if json.Unmarshal(k, &scoped) != nil {
+				continue // UnmarshalStrict says what is wrong
+			}
+			k, name = scoped.Key, name+".key"
+		}
+		if bare(k) && k[0] != '[' {
+			return fmt.Errorf("%s: write it in quotes (YAML reads it as %s)", name, k)
 		}
 	}
 	for i, a := range doc.Apps {
@@ -499,12 +514,7 @@ func yamlProblem(err error) string {
 // typeProblem says what a setting of the wrong type should be, naming it
 // by its YAML key, without Go's types.
 func typeProblem(e *json.UnmarshalTypeError) string {
-	key := e.Field
-	if i := strings.LastIndex(key, "."); i >= 0 && strings.Count(key, ".") > 1 {
-		// encoding/json names nested fields by Go struct name then key
-		// (EventLog.event_log.max_age): keep the keys.
-		key = key[strings.Index(key, ".")+1:]
-	}
+	key := e.Field // the keys' path: apps.easemob.base_url
 	want := "a value of another type"
 	switch e.Type.Kind() {
 	case reflect.Int, reflect.Int64, reflect.Int32:
@@ -532,15 +542,17 @@ func typeProblem(e *json.UnmarshalTypeError) string {
 // IMBRIDGE_APP_KEY with IMBRIDGE_CALLBACK_SECRETS.
 func (c *Config) applyAppEnv(getenv func(string) string) error {
 	appkey, secrets := getenv(AppKeyEnv), splitList(getenv(CallbackSecretsEnv))
+	var vendor *Easemob
+	if base, id, secret := getenv(EasemobBaseURLEnv), getenv(EasemobClientIDEnv), getenv(EasemobClientSecretEnv); base != "" || id != "" || secret != "" {
+		vendor = &Easemob{BaseURL: base, ClientID: id, ClientSecret: secret}
+	}
 	switch {
+	case appkey == "" && len(secrets) == 0 && vendor != nil:
+		return fmt.Errorf("IMBRIDGE_EASEMOB_* belong to the app of %s and %s: set those too (the same appkey as the file's app to give it these credentials), or set apps[].easemob in the file", AppKeyEnv, CallbackSecretsEnv)
 	case appkey == "" && len(secrets) == 0:
 		return nil
 	case appkey == "" || len(secrets) == 0:
 		return fmt.Errorf("%s and %s go together: set both or neither", AppKeyEnv, CallbackSecretsEnv)
-	}
-	var vendor *Easemob
-	if base, id, secret := getenv(EasemobBaseURLEnv), getenv(EasemobClientIDEnv), getenv(EasemobClientSecretEnv); base != "" || id != "" || secret != "" {
-		vendor = &Easemob{BaseURL: base, ClientID: id, ClientSecret: secret}
 	}
 	for i := range c.Apps {
 		if c.Apps[i].Appkey == appkey {
@@ -581,7 +593,7 @@ func (c *Config) NotLoopback() []string {
 		{"grpc_addr", c.GRPCAddr}, {"http_addr", c.HTTPAddr}, {"event_log.listen", c.EventLog.Listen},
 	} {
 		if (l.addr != "" || l.setting != "event_log.listen") && !IsLoopback(l.addr) {
-			open = append(open, fmt.Sprintf("%s %q", l.setting, l.addr))
+			open = append(open, fmt.Sprintf("%s %q", c.name(l.setting), l.addr))
 		}
 	}
 	return open

@@ -149,6 +149,7 @@ func TestBadInputNamesTheSetting(t *testing.T) {
 		{name: "retention in file", file: "event_log:\n  max_age: 1s\n", want: "event_log.max_age 1s is shorter"},
 		{name: "flag wins over file in errors", file: "event_log:\n  max_age: 1h\n", args: []string{"--retention-max-age", "2s"}, want: "--retention-max-age 2s"},
 		{name: "window", args: []string{"--duplicate-window", "10s"}, want: "--duplicate-window 10s is shorter than the minimum 20s"},
+		{name: "window 0", args: []string{"--duplicate-window", "0s"}, want: "--duplicate-window 0s: want at least 20s"},
 		{name: "compression", env: map[string]string{"IMBRIDGE_COMPRESSION": "zstd"}, want: `IMBRIDGE_COMPRESSION "zstd": want "event", "s2" or "none"`},
 		{name: "compression in file", file: "event_log:\n  compression: S2\n", want: `event_log.compression "S2": want "event", "s2" or "none"`},
 		{name: "replicas embedded", env: map[string]string{"IMBRIDGE_NATS_REPLICAS": "3"}, want: "IMBRIDGE_NATS_REPLICAS 3: the embedded server keeps one replica"},
@@ -215,6 +216,30 @@ func TestNotLoopback(t *testing.T) {
 	}
 }
 
+// A listener set by a flag or the environment is named so.
+func TestNotLoopbackNamesTheFlag(t *testing.T) {
+	cfg, err := Load("t", []string{"--grpc-addr", "0.0.0.0:0"}, env(map[string]string{"IMBRIDGE_HTTP_ADDR": ":0"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := cfg.NotLoopback(), []string{`--grpc-addr "0.0.0.0:0"`, `IMBRIDGE_HTTP_ADDR ":0"`}; !slices.Equal(got, want) {
+		t.Errorf("NotLoopback = %q, want %q", got, want)
+	}
+}
+
+// A boolean setting's flag alone turns it on.
+func TestBooleanFlagIsASwitch(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want bool
+	}{{[]string{"--sync-always"}, true}, {[]string{"--sync-always=false"}, false}, {[]string{"--sync-always=true"}, true}, {nil, false}} {
+		cfg, err := Load("t", c.args, env(nil), io.Discard)
+		if err != nil || cfg.EventLog.SyncAlways != c.want {
+			t.Errorf("%q: sync_always %v %v, want %v", c.args, cfg.EventLog.SyncAlways, err, c.want)
+		}
+	}
+}
+
 // Errors name the setting as the user wrote it, without Go's types.
 func TestErrorsSpeakTheUsersWords(t *testing.T) {
 	for _, c := range []struct {
@@ -225,6 +250,9 @@ func TestErrorsSpeakTheUsersWords(t *testing.T) {
 		{file: "event_log:\n  max_age: abc\n", want: `event_log.max_age "abc": want a duration such as "10s"`},
 		{file: "event_log:\n  replicas: many\n", want: `event_log.replicas string: want a whole number`},
 		{file: "log_level: [a]\n", want: "log_level array: want text"},
+		{file: "apps:\n- appkey: a#b\n  secrets: [s]\n  easemob: {base_url: [1]}\n", want: "apps.easemob.base_url array: want text"},
+		{env: map[string]string{EasemobBaseURLEnv: "https://a1.easemob.com", EasemobClientIDEnv: "id", EasemobClientSecretEnv: "s"},
+			want: "IMBRIDGE_EASEMOB_* belong to the app of IMBRIDGE_APP_KEY and IMBRIDGE_CALLBACK_SECRETS"},
 		{env: map[string]string{AppKeyEnv: "bad", CallbackSecretsEnv: "s"}, want: `IMBRIDGE_APP_KEY "bad": want org#app`},
 	} {
 		e := map[string]string{}
@@ -250,17 +278,30 @@ func TestErrorsSpeakTheUsersWords(t *testing.T) {
 // A secret YAML would read as a number (0x1F, 0123, 1e3) is refused, not
 // loaded as the text of that number, a secret nobody wrote; quoted, it is
 // kept as written.
+// Plain API keys, scoped ones, or none beside them change nothing.
 func TestNumericLookingSecretsMustBeQuoted(t *testing.T) {
-	for _, s := range []string{"0x1F", "0123", "1e3", "1_000", "123456789012345678901"} {
-		load := func(v string) (Config, error) {
-			yaml := "apps:\n  - appkey: acme#chat\n    secrets: [" + v + "]\n"
-			return Load("t", nil, env(map[string]string{"IMBRIDGE_CONFIG": writeFile(t, yaml)}), io.Discard)
+	for _, keys := range []string{"", "api_keys: [key1]\n", "api_keys: [{key: key1}]\n"} {
+		for _, s := range []string{"0x1F", "0123", "1e3", "1_000", "123456789012345678901"} {
+			load := func(v string) (Config, error) {
+				yaml := keys + "apps:\n  - appkey: acme#chat\n    secrets: [" + v + "]\n"
+				return Load("t", nil, env(map[string]string{"IMBRIDGE_CONFIG": writeFile(t, yaml)}), io.Discard)
+			}
+			if _, err := load(s); err == nil || !strings.Contains(err.Error(), "secrets") || !strings.Contains(err.Error(), "in quotes") {
+				t.Errorf("%ssecrets: [%s]: %v, want an error naming secrets and asking for quotes", keys, s, err)
+			}
+			if cfg, err := load(`"` + s + `"`); err != nil || cfg.Apps[0].Secrets[0] != s {
+				t.Errorf(`%ssecrets: ["%s"]: %v %v, want it as written`, keys, s, cfg.Apps, err)
+			}
 		}
-		if _, err := load(s); err == nil || !strings.Contains(err.Error(), "secrets") || !strings.Contains(err.Error(), "in quotes") {
-			t.Errorf("secrets: [%s]: %v, want an error naming secrets and asking for quotes", s, err)
-		}
-		if cfg, err := load(`"` + s + `"`); err != nil || cfg.Apps[0].Secrets[0] != s {
-			t.Errorf(`secrets: ["%s"]: %v %v, want it as written`, s, cfg.Apps, err)
+	}
+	for yaml, want := range map[string]string{
+		"api_keys: [0123]\n":               "api_keys[0]: write it in quotes",
+		"api_keys: [k, {key: 0x1F}]\n":     "api_keys[1].key: write it in quotes",
+		"api_keys: [\"0123\", {key: k}]\n": "",
+	} {
+		_, err := Load("t", nil, env(map[string]string{"IMBRIDGE_CONFIG": writeFile(t, yaml)}), io.Discard)
+		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+			t.Errorf("%q: %v, want %q", yaml, err, want)
 		}
 	}
 }

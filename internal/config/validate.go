@@ -90,6 +90,9 @@ func (c *Config) Validate() error {
 	if c.Webhook.TimestampTolerance < 0 {
 		bad("webhook.timestamp_tolerance", "%v must not be negative (0 is off)", time.Duration(c.Webhook.TimestampTolerance))
 	}
+	if c.EventLog.DuplicateWindow == 0 { // the event log would read 0 as its default
+		bad("event_log.duplicate_window", "0s: want at least %v (default %v)", eventlog.MinDuplicateWindow, eventlog.DefaultDuplicateWindow)
+	}
 	if c.EventLog.Replicas > 5 {
 		bad("event_log.replicas", "%d: want 1 to 5", c.EventLog.Replicas)
 	}
