@@ -70,6 +70,14 @@ func run() error {
 	warmup := flag.Int("warmup", 50, "unmeasured calls per path first")
 	rate := flag.Float64("rate", 80, "calls per second in all, the paths in turn (at most 100, imbridge's client limit for this operation)")
 	flag.Parse()
+	switch {
+	case *calls < 1:
+		return fmt.Errorf("-calls %d: want at least 1", *calls)
+	case *warmup < 0:
+		return fmt.Errorf("-warmup %d: want 0 or more", *warmup)
+	case !(*rate > 0 && *rate <= 100):
+		return fmt.Errorf("-rate %g: want more than 0 and at most 100", *rate)
+	}
 	ctx := context.Background()
 	quiet := slog.New(slog.DiscardHandler)
 
@@ -206,10 +214,12 @@ func measure(ctx context.Context, calls []func(context.Context) error, warm, n i
 	return out, nil
 }
 
+// percentile is the nearest-rank percentile p of d: the smallest value
+// that at least p% of d are at most.
 func percentile(d []time.Duration, p int) time.Duration {
 	s := slices.Clone(d)
 	slices.Sort(s)
-	return s[min(len(s)-1, len(s)*p/100)]
+	return s[max(0, (len(s)*p+99)/100-1)]
 }
 
 func meanOf(d []time.Duration) time.Duration {

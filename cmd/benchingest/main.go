@@ -434,6 +434,9 @@ func bench(o options) (code int, err error) {
 	if rep.disk, rep.diskIndex, err = diskUsage(dataDir); err != nil {
 		return 0, fmt.Errorf("disk usage of %s: %w", dataDir, err)
 	}
+	if rep.logEvents, err = headCursor(srv.base); err != nil {
+		return 0, fmt.Errorf("the log's head: %w", err)
+	}
 	if !rep.print(os.Stdout) {
 		return 1, nil
 	}

@@ -75,6 +75,9 @@ func appendHistogram(url string) (histogram, error) {
 	}
 	var h histogram
 	for _, b := range ms[0].GetHistogram().GetBucket() {
+		if math.IsInf(b.GetUpperBound(), 1) {
+			continue // the text format lists +Inf: the sample count, added below
+		}
 		h.bounds = append(h.bounds, b.GetUpperBound())
 		h.counts = append(h.counts, b.GetCumulativeCount())
 	}

@@ -2,7 +2,14 @@ package main
 
 import (
 	"math"
+	"net/http/httptest"
+	"slices"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/imbridge/imbridge/internal/ingest"
 )
 
 // The append-time quantiles the report prints are Prometheus's
@@ -27,5 +34,28 @@ func TestHistogramQuantile(t *testing.T) {
 	}
 	if got := (histogram{bounds: bounds, counts: make([]uint64, 4)}).quantile(0.99); !math.IsNaN(got) {
 		t.Errorf("no observations: quantile = %g, want NaN", got)
+	}
+}
+
+// Read from a /metrics page, whose text lists the +Inf bucket itself,
+// observations past the largest finite bound still give that bound.
+func TestAppendHistogramFromMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	h := prometheus.NewHistogram(prometheus.HistogramOpts{Name: ingest.MetricAppendSeconds, Buckets: []float64{1, 5}})
+	reg.MustRegister(h)
+	for range 10 {
+		h.Observe(8)
+	}
+	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	defer srv.Close()
+	got, err := appendHistogram(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []float64{1, 5, math.Inf(1)}; !slices.Equal(got.bounds, want) {
+		t.Errorf("bounds %v, want %v", got.bounds, want)
+	}
+	if q := got.since(histogram{}).quantile(0.99); q != 5 {
+		t.Errorf("p99 = %g, want the largest finite bound 5", q)
 	}
 }

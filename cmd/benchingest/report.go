@@ -23,11 +23,14 @@ type report struct {
 	// disk is what data_dir takes at the end, diskIndex of it the call id
 	// index.
 	disk, diskIndex int64
-	max             [2]*maxResult    // baseline, imbridge
-	rate            [][2]*rateResult // baseline, imbridge for each rate
-	metricLines     []string
-	stored          float64
-	js              []*jsResult // JetStream alone: sync, then async
+	// logEvents is how many events data_dir holds: this run's, and those
+	// of earlier runs on the same -data-dir.
+	logEvents   uint64
+	max         [2]*maxResult    // baseline, imbridge
+	rate        [][2]*rateResult // baseline, imbridge for each rate
+	metricLines []string
+	stored      float64
+	js          []*jsResult // JetStream alone: sync, then async
 }
 
 // print writes the report and says whether every check passed.
@@ -159,10 +162,10 @@ func (r *report) print(w io.Writer) (ok bool) {
 	fmt.Fprintf(w, "\n## Memory and disk\n\n")
 	fmt.Fprintf(w, "Resident memory of %s: %s MiB before the runs, %s MiB peak during them, %s MiB at their end (sampled every 250 ms).\n\n",
 		who, mib(r.rssBefore), mib(r.rssPeak), mib(r.rssLast))
-	if r.stored > 0 {
+	if n := float64(r.logEvents); n > 0 {
 		avg := float64(r.bodyBytes) / float64(max(r.bodies, 1))
-		fmt.Fprintf(w, "data_dir: %s MiB for %d stored events: **%.0f bytes per event** (%.2f× the average body of %.0f bytes), of which the call id index %.0f.\n",
-			mib(r.disk), int64(r.stored), float64(r.disk)/r.stored, float64(r.disk)/r.stored/avg, avg, float64(r.diskIndex)/r.stored)
+		fmt.Fprintf(w, "data_dir: %s MiB for the %d events of the log (%d stored by this run): **%.0f bytes per event** (%.2f× the average body of %.0f bytes), of which the call id index %.0f.\n",
+			mib(r.disk), r.logEvents, int64(r.stored), float64(r.disk)/n, float64(r.disk)/n/avg, avg, float64(r.diskIndex)/n)
 	}
 
 	fmt.Fprintf(w, "\n## Stored\n\n")
