@@ -2,6 +2,7 @@ package eventlog
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -37,6 +38,10 @@ const (
 	metaApp    = "imbridge_app"
 	metaID     = "imbridge_id"
 	metaFilter = "imbridge_filter"
+	// metaCreate is a random token of the call that created it: JetStream
+	// answers a create of an identical consumer with the consumer, so
+	// without it every one of concurrent creates would succeed.
+	metaCreate = "imbridge_create"
 )
 
 // Subjects of acknowledgement notices (core NATS, not stored) and of the
@@ -127,6 +132,7 @@ func (l *Log) CreateSubscription(ctx context.Context, c SubscriptionConfig) (*Su
 	case !errors.Is(err, jetstream.ErrConsumerNotFound):
 		return nil, fmt.Errorf("eventlog: create subscription: %w", unavailable(err))
 	}
+	token := rand.Text()
 	deliver := jetstream.DeliverNewPolicy
 	if c.Earliest {
 		deliver = jetstream.DeliverAllPolicy
@@ -142,13 +148,16 @@ func (l *Log) CreateSubscription(ctx context.Context, c SubscriptionConfig) (*Su
 		MaxAckPending:  -1, // each member bounds its own share
 		MaxWaiting:     4096,
 		Replicas:       l.replicas,
-		Metadata:       map[string]string{metaApp: c.Appkey, metaID: c.ID, metaFilter: encodeFilter(c.Filter)},
+		Metadata:       map[string]string{metaApp: c.Appkey, metaID: c.ID, metaFilter: encodeFilter(c.Filter), metaCreate: token},
 	})
 	if errors.Is(err, jetstream.ErrConsumerExists) {
 		return nil, ErrSubscriptionExists
 	}
 	if err != nil {
 		return nil, fmt.Errorf("eventlog: create subscription: %w", unavailable(err))
+	}
+	if cons.CachedInfo().Config.Metadata[metaCreate] != token {
+		return nil, ErrSubscriptionExists // another call's, answered as ours
 	}
 	return subscriptionInfo(cons.CachedInfo())
 }

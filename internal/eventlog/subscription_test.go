@@ -292,3 +292,34 @@ func TestMemberOfARecreatedSubscriptionTakesNothing(t *testing.T) {
 	m := join(t, l, "x", 10)
 	sameCursors(t, "the new subscription's member", takeCursors(t, m.Next, len(evs)), cursorsOf(evs, nil))
 }
+
+// Of concurrent creates of one subscription, exactly one succeeds; the
+// others are told it exists, though their settings are the same.
+func TestConcurrentCreatesOneWins(t *testing.T) {
+	l := openLog(t, embedded(t))
+	for round := range 5 {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		results := map[string]int{}
+		for range 8 {
+			wg.Go(func() {
+				_, err := l.CreateSubscription(t.Context(), eventlog.SubscriptionConfig{Appkey: "org#app", ID: fmt.Sprint("race", round),
+					AckDeadline: time.Minute, MaxDeliveries: 5})
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					results["created"]++
+				case errors.Is(err, eventlog.ErrSubscriptionExists):
+					results["exists"]++
+				default:
+					results[err.Error()]++
+				}
+			})
+		}
+		wg.Wait()
+		if results["created"] != 1 || results["exists"] != 7 {
+			t.Errorf("round %d: %v, want 1 created and 7 exists", round, results)
+		}
+	}
+}
