@@ -67,6 +67,13 @@ type source interface {
 	Next(ctx context.Context, idle time.Duration) (eventlog.Item, error)
 }
 
+// releaser is a source that takes back the events it returned and the
+// stream did not send (a Member: another member sends them soon), from
+// any goroutine, also once the source is closed.
+type releaser interface {
+	Release(cursors ...uint64)
+}
+
 // SubscribeEvents streams events: see the contract for the semantics.
 func (s *EventService) SubscribeEvents(req *imbridgev1.SubscribeEventsRequest, stream grpc.ServerStreamingServer[imbridgev1.SubscribeEventsResponse]) error {
 	ctx := stream.Context()
@@ -264,6 +271,7 @@ func (s *EventService) pump(ctx context.Context, stream grpc.ServerStreamingServ
 		room     = semaphore.NewWeighted(int64(opts.BufferBytes))
 		lastSent atomic.Uint64
 	)
+	release, _ := src.(releaser)
 	go func() {
 		for {
 			select {
@@ -275,6 +283,11 @@ func (s *EventService) pump(ctx context.Context, stream grpc.ServerStreamingServ
 				err := stream.SendMsg(q.msg)
 				room.Release(q.size)
 				if err != nil {
+					// Not sent: a send blocked on a client that reads
+					// nothing fails only as the stream ends.
+					if release != nil && q.cursor != 0 {
+						release.Release(q.cursor)
+					}
 					sendErr <- err
 					return
 				}
@@ -290,6 +303,29 @@ func (s *EventService) pump(ctx context.Context, stream grpc.ServerStreamingServ
 			}
 		}
 	}()
+	// inHand is the event read and not queued yet. When the stream ends,
+	// it and the events still queued go back to a releaser.
+	var inHand uint64
+	if release != nil {
+		defer func() {
+			cancel() // the sender takes nothing more, or sends what it took
+			var back []uint64
+			if inHand != 0 {
+				back = append(back, inHand)
+			}
+			for drained := false; !drained; {
+				select {
+				case q := <-out:
+					if q.cursor != 0 {
+						back = append(back, q.cursor)
+					}
+				default:
+					drained = true
+				}
+			}
+			release.Release(back...)
+		}()
+	}
 	slow := func() error { return &slowConsumer{lastCursor: lastSent.Load(), timeout: opts.SendTimeout} }
 	stall := time.NewTimer(opts.SendTimeout)
 	defer stall.Stop()
@@ -328,6 +364,7 @@ func (s *EventService) pump(ctx context.Context, stream grpc.ServerStreamingServ
 		it, err := src.Next(ctx, idle)
 		var msg any
 		if err == nil {
+			inHand = it.Cursor
 			msg, err = message(it, epoch, full)
 		}
 		if err != nil {
@@ -360,6 +397,7 @@ func (s *EventService) pump(ctx context.Context, stream grpc.ServerStreamingServ
 		if err := enqueue(q); err != nil {
 			return err
 		}
+		inHand = 0
 	}
 }
 

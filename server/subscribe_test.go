@@ -313,24 +313,7 @@ func TestStreamNamesTheCorruptEventItMet(t *testing.T) {
 	t.Cleanup(func() { _ = l.Close() })
 	r := start(t, &EventService{Store: l})
 	good := appendEvents(t, l, "g", 300, 0)
-	// A message that is no event, as a damaged store would hold it,
-	// published as a plain request: the stream answers with its cursor.
-	nc, err := nats.Connect(l.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	reply, err := nc.RequestWithContext(ctx, eventlog.SubjectPrefix+".org#app.chat.txt", []byte{0xff, 0xff, 0xff})
-	if err != nil {
-		t.Fatalf("storing a corrupt event: %v", err)
-	}
-	var ack struct {
-		Seq uint64 `json:"seq"`
-	}
-	if err := json.Unmarshal(reply.Data, &ack); err != nil || ack.Seq == 0 {
-		t.Fatalf("storing a corrupt event: answer %s (%v)", reply.Data, err)
-	}
-	bad := ack.Seq
+	bad := storeCorrupt(ctx, t, l)
 	next := appendEvents(t, l, "h", 1, 0)[0]
 
 	s, err := r.events().SubscribeEvents(ctxT(t), &imbridgev1.SubscribeEventsRequest{Parent: allApps,
@@ -363,5 +346,137 @@ func TestStreamNamesTheCorruptEventItMet(t *testing.T) {
 	}
 	if m, err := s.Recv(); err != nil || m.GetEvent().GetCursor() != next {
 		t.Fatalf("resuming after the corrupt event: %v, %v; want event %d", m, err, next)
+	}
+}
+
+// storeCorrupt stores a message that is no event, as a damaged store
+// would hold it, published as a plain request (l needs a ListenAddr): the
+// stream answers with its cursor.
+func storeCorrupt(ctx context.Context, t *testing.T, l *eventlog.Log) uint64 {
+	t.Helper()
+	nc, err := nats.Connect(l.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	reply, err := nc.RequestWithContext(ctx, eventlog.SubjectPrefix+".org#app.chat.txt", []byte{0xff, 0xff, 0xff})
+	if err != nil {
+		t.Fatalf("storing a corrupt event: %v", err)
+	}
+	var ack struct {
+		Seq uint64 `json:"seq"`
+	}
+	if err := json.Unmarshal(reply.Data, &ack); err != nil || ack.Seq == 0 {
+		t.Fatalf("storing a corrupt event: answer %s (%v)", reply.Data, err)
+	}
+	return ack.Seq
+}
+
+// createSubscription creates orgs/org/apps/app/subscriptions/{id}, from
+// the earliest event, and returns its name.
+func createSubscription(t *testing.T, c imbridgev1.EventServiceClient, id string, sub *imbridgev1.Subscription) string {
+	t.Helper()
+	sub.StartPosition = imbridgev1.StartPosition_START_POSITION_EARLIEST
+	resp, err := c.CreateSubscription(ctxT(t), &imbridgev1.CreateSubscriptionRequest{Parent: "orgs/org/apps/app", SubscriptionId: id, Subscription: sub})
+	if err != nil {
+		t.Fatalf("CreateSubscription: %v", err)
+	}
+	return resp.GetSubscription().GetName()
+}
+
+// takeAll reads a member stream, acknowledging each event, until every
+// cursor in want was seen (here or before, in seen), and fails after a
+// minute, which only turns a hang into a failure: an event a member held
+// would otherwise come back after the ack deadline.
+func takeAll(t *testing.T, c imbridgev1.EventServiceClient, sub string, want []uint64, seen map[uint64]bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	s, err := c.SubscribeEvents(ctx, &imbridgev1.SubscribeEventsRequest{Subscription: sub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := func() (n int) {
+		for _, w := range want {
+			if !seen[w] {
+				n++
+			}
+		}
+		return n
+	}
+	for missing() > 0 {
+		m, err := s.Recv()
+		if err != nil {
+			t.Fatalf("%d of %d events never came: %v", missing(), len(want), err)
+		}
+		if ev := m.GetEvent(); ev != nil {
+			seen[ev.GetCursor()] = true
+			if _, err := c.AcknowledgeEvents(ctx, &imbridgev1.AcknowledgeEventsRequest{Subscription: sub, Cursors: []uint64{ev.GetCursor()}}); err != nil {
+				t.Fatalf("AcknowledgeEvents: %v", err)
+			}
+		}
+	}
+}
+
+// A member cut off as a slow consumer hands back the events it pulled and
+// did not send: another member gets them in seconds, not after the hour
+// of the ack deadline. Only those already in the connection stay with the
+// cut member's client, which reads them.
+func TestStalledMemberHandsBackWhatItDidNotSend(t *testing.T) {
+	l := openLog(t)
+	addr, _, reg := tcpServer(t, &EventService{Store: l, Streams: StreamOptions{BufferEvents: 4, SendTimeout: time.Second}})
+	c := dial(t, addr)
+	sub := createSubscription(t, c, "work", &imbridgev1.Subscription{AckDeadline: durationpb.New(time.Hour)})
+	stored := appendEvents(t, l, "s", 200, 2<<10)
+
+	// Fixed 64 KiB windows: the client takes no more than that unread.
+	stalled, err := dial(t, addr, grpc.WithInitialWindowSize(1<<16), grpc.WithInitialConnWindowSize(1<<16)).SubscribeEvents(ctxT(t),
+		&imbridgev1.SubscribeEventsRequest{Subscription: sub, MaxOutstanding: 1000, View: imbridgev1.EventView_EVENT_VIEW_FULL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[uint64]bool{}
+	for _, c := range recvEvents(t, stalled, 1) {
+		seen[c] = true
+	}
+	testwait.For(t, time.Minute, 20*time.Millisecond, func() error {
+		if handled(t, reg, "SubscribeEvents", codes.ResourceExhausted) != 1 {
+			return errors.New("the stalled member is still open")
+		}
+		return nil
+	})
+	for {
+		m, err := stalled.Recv()
+		if err != nil {
+			break
+		}
+		seen[m.GetEvent().GetCursor()] = true
+	}
+	if len(seen) > 100 {
+		t.Fatalf("the stalled member's client read %d events: the test needs most left unsent", len(seen))
+	}
+	takeAll(t, c, sub, stored, seen)
+}
+
+// A corrupt event on a subscription is passed over, not sent: every
+// member that took it would end, and no client can resume after it. The
+// events around it are delivered.
+func TestSubscriptionPassesOverACorruptEvent(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	l, err := eventlog.Open(ctx, eventlog.Config{DataDir: t.TempDir(), ListenAddr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	r := start(t, &EventService{Store: l})
+	sub := createSubscription(t, r.events(), "work", &imbridgev1.Subscription{})
+	good := appendEvents(t, l, "g", 3, 0)
+	bad := storeCorrupt(ctx, t, l)
+	good = append(good, appendEvents(t, l, "h", 3, 0)...)
+	seen := map[uint64]bool{}
+	takeAll(t, r.events(), sub, good, seen)
+	if seen[bad] {
+		t.Errorf("the corrupt event %d was sent", bad)
 	}
 }

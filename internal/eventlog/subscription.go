@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -299,10 +300,12 @@ type Member struct {
 	filter      Filter
 	max         int
 	ackDeadline time.Duration
-	// outstanding are the cursors this member delivered and that are not
-	// acknowledged, with when they become due again.
-	outstanding map[uint64]time.Time
-	notices     chan *nats.Msg
+	// outstanding are the events this member returned and that are not
+	// acknowledged, by cursor. Acknowledgement notices, from any process,
+	// remove theirs as they come (noticeSub's handler), and wake Next.
+	mu          sync.Mutex
+	outstanding map[uint64]heldEvent
+	wake        chan struct{}
 	noticeSub   *nats.Subscription
 	// created is when the subscription this member joined was created:
 	// one of the same name created since is another, whose filter the
@@ -320,6 +323,13 @@ type Member struct {
 	cancel context.CancelFunc
 }
 
+// heldEvent is an event a member returned: when it becomes due again,
+// and the delivery, to hand it back.
+type heldEvent struct {
+	due time.Time
+	msg jetstream.Msg
+}
+
 // Join makes a member of the subscription that holds at most
 // maxOutstanding unacknowledged events at once.
 func (l *Log) Join(ctx context.Context, appkey, id string, maxOutstanding int) (*Member, error) {
@@ -333,7 +343,7 @@ func (l *Log) Join(ctx context.Context, appkey, id string, maxOutstanding int) (
 	}
 	m := &Member{
 		l: l, cons: cons, filter: info.Filter, max: maxOutstanding, ackDeadline: info.AckDeadline,
-		outstanding: map[uint64]time.Time{}, notices: make(chan *nats.Msg, 64),
+		outstanding: map[uint64]heldEvent{}, wake: make(chan struct{}, 1),
 		created: cons.CachedInfo().Created, deleted: make(chan *nats.Msg, 1),
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
@@ -345,7 +355,10 @@ func (l *Log) Join(ctx context.Context, appkey, id string, maxOutstanding int) (
 	if err != nil {
 		return nil, fmt.Errorf("eventlog: join subscription: %w", unavailable(err))
 	}
-	m.noticeSub, err = l.nc.ChanSubscribe(ackNoticePrefix+consumerName(appkey, id), m.notices)
+	// A handler, not a channel: a full channel would drop notices, this
+	// member's among every member's, and hold their slots until the
+	// deadline.
+	m.noticeSub, err = l.nc.Subscribe(ackNoticePrefix+consumerName(appkey, id), func(n *nats.Msg) { m.applyNotice(n.Data) })
 	if err != nil {
 		_ = m.deletedSub.Unsubscribe()
 		return nil, fmt.Errorf("eventlog: join subscription: %w", unavailable(err))
@@ -354,19 +367,55 @@ func (l *Log) Join(ctx context.Context, appkey, id string, maxOutstanding int) (
 		m.Close()
 		return nil, fmt.Errorf("eventlog: join subscription: %w", err)
 	}
-	// A full notice channel drops notices: the deadline then frees the
-	// slot instead.
-	_ = m.noticeSub.SetPendingLimits(1024, 1<<20)
 	return m, nil
 }
 
-// Close leaves the subscription. Events this member had received and not
-// returned go to other members after the ack deadline, as if a client
-// had received them and died.
+// Close leaves the subscription. The events this member had pulled and
+// not returned are handed back (see Member.handBack); those it returned and that
+// the stream did not send should be handed back with Release first. An
+// event delivered in the instant of the close goes to another member
+// after the ack deadline, as if a client had received it and died. Every
+// delivery counts as an attempt.
 func (m *Member) Close() {
 	m.cancel()
 	_ = m.noticeSub.Unsubscribe()
 	_ = m.deletedSub.Unsubscribe()
+	if m.batch != nil && !m.gone() {
+		// Cancelled, the pull closes its channel; what it holds was
+		// delivered to this member.
+		for msg := range m.batch.Messages() {
+			m.handBack(msg)
+		}
+		m.batch = nil
+	}
+}
+
+// handBack returns an event to the subscription, for another member. Not
+// at once: the server would deliver it to this member's pull if that
+// were still open (cancelled here, it lives on in the server until it
+// expires or its inbox's unsubscription arrives), where nobody takes it
+// and it would spend an attempt until the ack deadline. A pull lasts
+// fetchWait at most, so after that it goes to another member; with a
+// shorter ack deadline, after that deadline, as it would untouched.
+func (m *Member) handBack(msg jetstream.Msg) { _ = msg.NakWithDelay(min(fetchWait, m.ackDeadline)) }
+
+// Release hands back events Next returned that the stream did not send
+// (see Member.handBack): they go to another member in seconds instead of
+// after the ack deadline. Unlike the other methods, it may be called from
+// any goroutine, also after Close.
+func (m *Member) Release(cursors ...uint64) {
+	var back []jetstream.Msg
+	m.mu.Lock()
+	for _, c := range cursors {
+		if h, ok := m.outstanding[c]; ok {
+			delete(m.outstanding, c)
+			back = append(back, h.msg)
+		}
+	}
+	m.mu.Unlock()
+	for _, msg := range back {
+		m.handBack(msg)
+	}
 }
 
 // check asks the server whether the subscription the member joined is
@@ -418,21 +467,23 @@ func (m *Member) Next(ctx context.Context, idle time.Duration) (Item, error) {
 		if m.gone() {
 			return Item{}, ErrSubscriptionNotFound
 		}
-		m.readNotices()
 		now := time.Now()
 		next := time.Time{}
-		for c, at := range m.outstanding {
-			if !at.After(now) {
+		m.mu.Lock()
+		for c, h := range m.outstanding {
+			if !h.due.After(now) {
 				delete(m.outstanding, c) // due again: the server redelivers it
-			} else if next.IsZero() || at.Before(next) {
-				next = at
+			} else if next.IsZero() || h.due.Before(next) {
+				next = h.due
 			}
 		}
-		if m.batch == nil && len(m.outstanding) < m.max {
+		held := len(m.outstanding)
+		m.mu.Unlock()
+		if m.batch == nil && held < m.max {
 			fctx, cancel := context.WithTimeout(m.ctx, fetchWait)
 			// Heartbeats every second: a pull lost with a cluster node is
 			// noticed in about 2s, and pulled again.
-			b, err := m.cons.Fetch(m.max-len(m.outstanding), jetstream.FetchContext(fctx), jetstream.FetchHeartbeat(time.Second))
+			b, err := m.cons.Fetch(m.max-held, jetstream.FetchContext(fctx), jetstream.FetchHeartbeat(time.Second))
 			if err != nil {
 				cancel()
 				return Item{}, m.fetchError(err)
@@ -466,8 +517,7 @@ func (m *Member) Next(ctx context.Context, idle time.Duration) (Item, error) {
 			if it, ok := m.take(msg); ok {
 				return it, nil
 			}
-		case n := <-m.notices:
-			m.applyNotice(n)
+		case <-m.wake: // acknowledgements freed slots
 		case <-m.deleted:
 			m.wasDeleted = true // the loop ends it
 		case <-m.due.C:
@@ -497,51 +547,56 @@ func (m *Member) fetchError(err error) error {
 	return fmt.Errorf("eventlog: subscription: %w", unavailable(err))
 }
 
-// take turns a delivered message into an item; events the field
-// conditions leave out are acknowledged here and not returned.
+// take turns a delivered message into an item. Events the field
+// conditions leave out are acknowledged here and not returned; a corrupt
+// one is terminated (it stays in the log), since no member could send it
+// and every one that took it would end.
 func (m *Member) take(msg jetstream.Msg) (Item, bool) {
 	md, err := msg.Metadata()
 	if err != nil {
 		return Item{}, false
 	}
 	e := &entry{seq: md.Sequence.Stream, subject: msg.Subject(), data: msg.Data(), dicts: m.l.dicts}
-	if m.filter.HasFieldConditions() {
-		ev, err := e.event(false)
-		if errors.Is(err, ErrUnavailable) {
-			// Its dictionary could not be fetched: try again later.
-			m.l.log.Warn("eventlog: subscription: event not readable now, redelivered later", "cursor", e.seq, "err", err)
-			_ = msg.NakWithDelay(time.Second)
-			return Item{}, false
-		}
-		if err != nil {
-			m.l.log.Warn("eventlog: subscription: unreadable event, not delivered", "cursor", e.seq, "err", err)
-			_ = msg.Term()
-			return Item{}, false
-		}
-		if !m.filter.Matches(ev) {
-			_ = msg.Ack()
-			return Item{}, false
-		}
+	ev, err := e.event(false) // kept in e: the stream reads it again
+	if errors.Is(err, ErrUnavailable) {
+		// Its dictionary could not be fetched: try again later.
+		m.l.log.Warn("eventlog: subscription: event not readable now, redelivered later", "cursor", e.seq, "err", err)
+		_ = msg.NakWithDelay(time.Second)
+		return Item{}, false
 	}
-	m.outstanding[e.seq] = time.Now().Add(m.ackDeadline)
+	if err != nil {
+		m.l.log.Warn("eventlog: subscription: unreadable event, not delivered", "cursor", e.seq, "err", err)
+		_ = msg.Term()
+		return Item{}, false
+	}
+	if m.filter.HasFieldConditions() && !m.filter.Matches(ev) {
+		_ = msg.Ack()
+		return Item{}, false
+	}
+	m.mu.Lock()
+	m.outstanding[e.seq] = heldEvent{due: time.Now().Add(m.ackDeadline), msg: msg}
+	m.mu.Unlock()
 	return Item{entry: e, Cursor: e.seq, Attempt: int(md.NumDelivered)}, true
 }
 
-func (m *Member) readNotices() {
-	for {
-		select {
-		case n := <-m.notices:
-			m.applyNotice(n)
-		default:
-			return
+// applyNotice frees the slots of the acknowledged cursors in data,
+// "c1,c2,…", and wakes Next when one was this member's.
+func (m *Member) applyNotice(data []byte) {
+	freed := false
+	m.mu.Lock()
+	for s := range strings.SplitSeq(string(data), ",") {
+		if c, err := strconv.ParseUint(s, 10, 64); err == nil {
+			if _, ok := m.outstanding[c]; ok {
+				delete(m.outstanding, c)
+				freed = true
+			}
 		}
 	}
-}
-
-func (m *Member) applyNotice(n *nats.Msg) {
-	for s := range strings.SplitSeq(string(n.Data), ",") {
-		if c, err := strconv.ParseUint(s, 10, 64); err == nil {
-			delete(m.outstanding, c)
+	m.mu.Unlock()
+	if freed {
+		select {
+		case m.wake <- struct{}{}:
+		default: // already woken
 		}
 	}
 }

@@ -323,3 +323,48 @@ func TestConcurrentCreatesOneWins(t *testing.T) {
 		}
 	}
 }
+
+// A member that does not call Next for a while (its stream busy sending)
+// misses no acknowledgement notice, however many other members' come
+// meanwhile: its own acknowledged events free their slots at once, not
+// after the ack deadline.
+func TestMemberKeepsEveryAckNotice(t *testing.T) {
+	l := openLog(t, embedded(t))
+	createSub(t, l, eventlog.SubscriptionConfig{ID: "busy", AckDeadline: time.Hour})
+	a := join(t, l, "busy", 2)
+	first := cursorsOf(appendN(t, l, "a", 2, nil), nil)
+	sameCursors(t, "a takes two", takeCursors(t, a.Next, 2), first)
+
+	b := join(t, l, "busy", 1000)
+	more := cursorsOf(appendN(t, l, "b", 200, nil), nil)
+	for _, c := range takeCursors(t, b.Next, len(more)) {
+		ack(t, l, "busy", c) // a notice each
+	}
+	b.Close() // its pull would take the next event
+	ack(t, l, "busy", first...)
+	// Within waitEvent, far below the hour of the deadline.
+	next := cursorsOf(appendN(t, l, "c", 1, nil), nil)
+	sameCursors(t, "a after its acknowledgements", takeCursors(t, a.Next, 1), next)
+}
+
+// A member that leaves hands back what it pulled and did not return, and
+// what it returned and the stream did not send (Release): another member
+// gets them in seconds, not after the hour of the ack deadline. What it
+// returned and kept stays with it.
+func TestLeavingMemberHandsBackWhatItDidNotSend(t *testing.T) {
+	l := openLog(t, embedded(t))
+	createSub(t, l, eventlog.SubscriptionConfig{ID: "leave", AckDeadline: time.Hour})
+	evs := cursorsOf(appendN(t, l, "l", 5, nil), nil)
+	a, err := l.Join(t.Context(), "org#app", "leave", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := takeCursors(t, a.Next, 2) // and three pulled with them
+	sameCursors(t, "a", got, evs[:2])
+	a.Release(got[1])
+	a.Close()
+	b := join(t, l, "leave", 10)
+	back := takeCursors(t, b.Next, 4)
+	slices.Sort(back)
+	sameCursors(t, "handed back to b", back, evs[1:])
+}

@@ -941,9 +941,12 @@ func (x *GetEventResponse) GetEvent() *Event {
 // `imbridge_subscription_events_abandoned_total{subscription}` and logged
 // with its cursor. Events the filter's `sender`, `recipient`, `group_id`,
 // `event_types`, `room_kind` or `msg_id` leave out are acknowledged by
-// imbridge itself. The
-// position and the unacknowledged events survive restarts of imbridge and
-// of the members.
+// imbridge itself, and a stored event that cannot be read is passed over
+// (logged with its cursor). Events a member's stream pulled and did not
+// send when it ended go to another member within 5 s (or the ack
+// deadline, if shorter); every delivery to a member counts as an attempt.
+// The position and the unacknowledged events survive restarts of imbridge
+// and of the members.
 type Subscription struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The subscription's name,

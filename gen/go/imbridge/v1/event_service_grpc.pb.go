@@ -83,7 +83,7 @@ type EventServiceClient interface {
 	//     log's. Rebuild state, or start from a position.
 	//   - DATA_LOSS (reason EVENT_CORRUPT): a stored event cannot be read.
 	//     Metadata `cursor` names it; every event before it was sent. Resume
-	//     after it to pass it over.
+	//     after it to pass it over. (A subscription passes over it itself.)
 	//   - NOT_FOUND (reason SUBSCRIPTION_NOT_FOUND): the subscription of a
 	//     member was deleted, or deleted and created again.
 	//   - INVALID_ARGUMENT: a field is wrong; retrying cannot help.
@@ -273,7 +273,7 @@ type EventServiceServer interface {
 	//     log's. Rebuild state, or start from a position.
 	//   - DATA_LOSS (reason EVENT_CORRUPT): a stored event cannot be read.
 	//     Metadata `cursor` names it; every event before it was sent. Resume
-	//     after it to pass it over.
+	//     after it to pass it over. (A subscription passes over it itself.)
 	//   - NOT_FOUND (reason SUBSCRIPTION_NOT_FOUND): the subscription of a
 	//     member was deleted, or deleted and created again.
 	//   - INVALID_ARGUMENT: a field is wrong; retrying cannot help.

@@ -62,7 +62,7 @@ class EventServiceStub:
       log's. Rebuild state, or start from a position.
     - DATA_LOSS (reason EVENT_CORRUPT): a stored event cannot be read.
       Metadata `cursor` names it; every event before it was sent. Resume
-      after it to pass it over.
+      after it to pass it over. (A subscription passes over it itself.)
     - NOT_FOUND (reason SUBSCRIPTION_NOT_FOUND): the subscription of a
       member was deleted, or deleted and created again.
     - INVALID_ARGUMENT: a field is wrong; retrying cannot help.
@@ -183,7 +183,7 @@ class EventServiceServicer(metaclass=abc.ABCMeta):
           log's. Rebuild state, or start from a position.
         - DATA_LOSS (reason EVENT_CORRUPT): a stored event cannot be read.
           Metadata `cursor` names it; every event before it was sent. Resume
-          after it to pass it over.
+          after it to pass it over. (A subscription passes over it itself.)
         - NOT_FOUND (reason SUBSCRIPTION_NOT_FOUND): the subscription of a
           member was deleted, or deleted and created again.
         - INVALID_ARGUMENT: a field is wrong; retrying cannot help.

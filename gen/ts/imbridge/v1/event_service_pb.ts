@@ -463,9 +463,12 @@ export const GetEventResponseSchema: GenMessage<GetEventResponse> = /*@__PURE__*
  * `imbridge_subscription_events_abandoned_total{subscription}` and logged
  * with its cursor. Events the filter's `sender`, `recipient`, `group_id`,
  * `event_types`, `room_kind` or `msg_id` leave out are acknowledged by
- * imbridge itself. The
- * position and the unacknowledged events survive restarts of imbridge and
- * of the members.
+ * imbridge itself, and a stored event that cannot be read is passed over
+ * (logged with its cursor). Events a member's stream pulled and did not
+ * send when it ended go to another member within 5 s (or the ack
+ * deadline, if shorter); every delivery to a member counts as an attempt.
+ * The position and the unacknowledged events survive restarts of imbridge
+ * and of the members.
  *
  * @generated from message imbridge.v1.Subscription
  */
@@ -914,7 +917,7 @@ export const EventService: GenService<{
    *   log's. Rebuild state, or start from a position.
    * - DATA_LOSS (reason EVENT_CORRUPT): a stored event cannot be read.
    *   Metadata `cursor` names it; every event before it was sent. Resume
-   *   after it to pass it over.
+   *   after it to pass it over. (A subscription passes over it itself.)
    * - NOT_FOUND (reason SUBSCRIPTION_NOT_FOUND): the subscription of a
    *   member was deleted, or deleted and created again.
    * - INVALID_ARGUMENT: a field is wrong; retrying cannot help.
