@@ -158,60 +158,83 @@ export function query(params: Record<string, string | number | string[] | undefi
 // `{"result": …}` per message, a last `{"error": …}` when it ends with an
 // error (thrown as ApiError). It returns when the server ends the stream
 // and throws the abort error when signal aborts it. onOpen runs once the
-// answer's headers came.
+// answer's headers came. With silentMs, a stream that sends nothing for
+// that long (its connection gone without closing: a dropped NAT entry, a
+// laptop's sleep) ends with a retryable NO_ANSWER: ask for heartbeats
+// more often than that.
 export async function stream<Desc extends DescMessage>(
   schema: Desc,
   path: string,
   signal: AbortSignal,
   onOpen: () => void,
   onMessage: (msg: MessageShape<Desc>) => void,
+  silentMs = 0,
 ): Promise<void> {
-  let res: Response;
+  const cut = new AbortController(); // signal's abort, or silence
+  const follow = () => cut.abort(signal.reason);
+  signal.addEventListener("abort", follow);
+  let silent = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const alive = () => {
+    clearTimeout(timer);
+    if (silentMs > 0) timer = setTimeout(() => ((silent = true), cut.abort()), silentMs);
+  };
+  const noAnswer = (what: string, e: unknown) => {
+    if (signal.aborted) return e;
+    const why = silent ? `the stream sent nothing for ${silentMs / 1000}s` : `${what}: ${String(e)}`;
+    return new ApiError(0, "NO_ANSWER", why, "", {}, "");
+  };
+  alive();
   try {
-    res = await fetch(path, { headers: headers(false), signal });
-  } catch (e) {
-    if (signal.aborted) throw e;
-    throw new ApiError(0, "NO_ANSWER", `no answer from imbridge: ${String(e)}`, "", {}, "");
-  }
-  if (!res.ok || !res.body) {
-    const text = await res.text();
-    let json: unknown;
+    let res: Response;
     try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
+      res = await fetch(path, { headers: headers(false), signal: cut.signal });
+    } catch (e) {
+      throw noAnswer("no answer from imbridge", e);
     }
-    // A stream refused before its first message answers the status as a
-    // stream's last line does: {"error": {code, message, details}}.
-    const wrapped = typeof json === "object" && json !== null && "error" in json ? (json as { error: unknown }).error : undefined;
-    throw errorOf(res.status, typeof wrapped === "object" && wrapped !== null ? wrapped : json, text);
-  }
-  onOpen();
-  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buf = "";
-  try {
-    for (;;) {
-      let chunk: ReadableStreamReadResult<string>;
+    if (!res.ok || !res.body) {
+      const text = await res.text();
+      let json: unknown;
       try {
-        chunk = await reader.read();
-      } catch (e) {
-        if (signal.aborted) throw e;
-        throw new ApiError(0, "NO_ANSWER", `the stream broke: ${String(e)}`, "", {}, "");
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
       }
-      if (chunk.done) return;
-      buf += chunk.value;
-      for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
-        const line = buf.slice(0, nl).trim();
-        buf = buf.slice(nl + 1);
-        if (!line) continue;
-        const obj: unknown = JSON.parse(line);
-        if (!isObject(obj)) continue;
-        if (obj.error !== undefined) throw errorOf(200, obj.error, line);
-        if (obj.result !== undefined) onMessage(fromJson(schema, obj.result, readOptions));
+      // A stream refused before its first message answers the status as a
+      // stream's last line does: {"error": {code, message, details}}.
+      const wrapped = typeof json === "object" && json !== null && "error" in json ? (json as { error: unknown }).error : undefined;
+      throw errorOf(res.status, typeof wrapped === "object" && wrapped !== null ? wrapped : json, text);
+    }
+    onOpen();
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = "";
+    try {
+      for (;;) {
+        let chunk: ReadableStreamReadResult<string>;
+        try {
+          chunk = await reader.read();
+        } catch (e) {
+          throw noAnswer("the stream broke", e);
+        }
+        if (chunk.done) return;
+        alive();
+        buf += chunk.value;
+        for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (!line) continue;
+          const obj: unknown = JSON.parse(line);
+          if (!isObject(obj)) continue;
+          if (obj.error !== undefined) throw errorOf(200, obj.error, line);
+          if (obj.result !== undefined) onMessage(fromJson(schema, obj.result, readOptions));
+        }
       }
+    } finally {
+      reader.releaseLock();
     }
   } finally {
-    reader.releaseLock();
+    clearTimeout(timer);
+    signal.removeEventListener("abort", follow);
   }
 }
 

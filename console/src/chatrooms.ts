@@ -61,6 +61,8 @@ export class ChatroomsView {
   };
   private readonly createErrors = h("div", { id: "create-error" });
   private tokens: string[] = [""];
+  // The app the pages are of, as the form read it at List: paging keeps it.
+  private listed = "";
 
   constructor(private readonly appHint: () => string) {
     const c = this.create;
@@ -74,8 +76,7 @@ export class ChatroomsView {
           id: "rooms-list-form",
           onsubmit: (e: globalThis.Event) => {
             e.preventDefault();
-            this.tokens = [""];
-            void this.load(0);
+            this.listRooms();
           },
         },
         field("app", this.app),
@@ -128,10 +129,18 @@ export class ChatroomsView {
     return parentOf(this.app.value);
   }
 
+  // listRooms reads the first page of the form's app.
+  private listRooms(): void {
+    this.listed = this.parent();
+    this.tokens = [""];
+    void this.load(0);
+  }
+
   private async load(page: number): Promise<void> {
     fill(this.errors);
+    if (!this.listed) this.listed = this.parent();
     try {
-      const res = await call(ListChatroomsResponseSchema, "GET", `/v1/${this.parent()}/chatrooms${query({ pageSize: 20, pageToken: this.tokens[page] })}`);
+      const res = await call(ListChatroomsResponseSchema, "GET", `/v1/${this.listed}/chatrooms${query({ pageSize: 20, pageToken: this.tokens[page] })}`);
       this.tokens = this.tokens.slice(0, page + 1);
       if (res.nextPageToken) this.tokens.push(res.nextPageToken);
       fill(
@@ -174,8 +183,7 @@ export class ChatroomsView {
     try {
       // CreateChatroom answers the room itself over REST (its response_body).
       const room = await call(ChatroomSchema, "POST", `/v1/${this.parent()}/chatrooms`, body);
-      this.tokens = [""];
-      void this.load(0);
+      this.listRooms();
       await this.open(room.name);
     } catch (err) {
       fill(this.createErrors, errorBox(err));

@@ -16,6 +16,7 @@ export class GlanceView {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private previous: GetStatusResponse | undefined;
   private active = false;
+  private loop = 0; // the reading loop that may schedule the next read
 
   constructor() {
     this.el = h("section", { id: "view-glance", class: "view" }, h("div", { class: "toolbar" }, this.stamp), this.errors, this.body);
@@ -24,7 +25,7 @@ export class GlanceView {
   show(): void {
     if (this.active) return;
     this.active = true;
-    void this.tick();
+    void this.tick(++this.loop); // a read still running from before stops after it
   }
 
   hide(): void {
@@ -32,7 +33,7 @@ export class GlanceView {
     clearTimeout(this.timer);
   }
 
-  private async tick(): Promise<void> {
+  private async tick(loop: number): Promise<void> {
     try {
       const now = await call(GetStatusResponseSchema, "GET", "/v1/status");
       fill(this.errors);
@@ -42,7 +43,7 @@ export class GlanceView {
       fill(this.errors, errorBox(err));
       this.stamp.textContent = "";
     }
-    if (this.active) this.timer = setTimeout(() => void this.tick(), every);
+    if (this.active && loop === this.loop) this.timer = setTimeout(() => void this.tick(loop), every);
   }
 
   private render(now: GetStatusResponse, before: GetStatusResponse | undefined): void {

@@ -31,6 +31,9 @@ export class HistoryView {
   private parent = "orgs/-/apps/-";
   // The page tokens of the pages shown so far: tokens[i] reads page i+1.
   private tokens: string[] = [""];
+  // The listing the tokens belong to, as the form read when it was asked
+  // for: paging keeps it, whatever the form says since.
+  private listing: { parent: string; params: Record<string, string | string[]> } = { parent: "", params: {} };
   private loaded = false;
 
   constructor() {
@@ -46,8 +49,7 @@ export class HistoryView {
           id: "history-filter",
           onsubmit: (e: globalThis.Event) => {
             e.preventDefault();
-            this.tokens = [""];
-            void this.load(0);
+            this.list();
           },
         },
         field("selectors", this.selectors),
@@ -77,25 +79,34 @@ export class HistoryView {
 
   setParent(parent: string): void {
     this.parent = parent;
-    this.tokens = [""];
-    if (this.loaded) void this.load(0);
+    if (this.loaded) this.list();
   }
 
   show(): void {
-    if (!this.loaded) void this.load(0);
+    if (!this.loaded) this.list();
+  }
+
+  // list reads the first page of the listing the form asks for.
+  private list(): void {
+    this.listing = {
+      parent: this.parent,
+      params: {
+        pageSize: this.pageSize.value,
+        order: this.order.value,
+        "filter.selectors": words(this.selectors.value),
+        "filter.sender": this.sender.value.trim(),
+        "filter.recipient": this.recipient.value.trim(),
+      },
+    };
+    this.tokens = [""];
+    void this.load(0);
   }
 
   private async load(page: number): Promise<void> {
     this.loaded = true;
     fill(this.errors);
-    const path = `/v1/${this.parent}/events${query({
-      pageSize: this.pageSize.value,
-      order: this.order.value,
-      pageToken: this.tokens[page],
-      "filter.selectors": words(this.selectors.value),
-      "filter.sender": this.sender.value.trim(),
-      "filter.recipient": this.recipient.value.trim(),
-    })}`;
+    const { parent, params } = this.listing;
+    const path = `/v1/${parent}/events${query({ ...params, pageToken: this.tokens[page] })}`;
     try {
       const res = await call(ListEventsResponseSchema, "GET", path);
       this.tokens = this.tokens.slice(0, page + 1);

@@ -171,6 +171,7 @@ export class LiveView {
               this.setState(`live · head ${hb.headCursor}`, "live");
             }
           },
+          15000, // three heartbeats
         );
         // The server ended the stream without an error: follow again.
       } catch (err) {
