@@ -50,6 +50,11 @@ func (s *ChatroomService) logger() *slog.Logger {
 	return slog.Default()
 }
 
+// mergesEnumViolations: every handler starts its violations with
+// newViolations(ctx), so that an undefined enum value is named among the
+// request's other bad fields.
+func (*ChatroomService) mergesEnumViolations() {}
+
 // vendorApp returns the client of the app the request names, once the
 // request has passed its checks (v).
 func (s *ChatroomService) vendorApp(v *violations, app appRef) (*easemob.App, error) {
@@ -68,7 +73,7 @@ func (s *ChatroomService) vendorApp(v *violations, app appRef) (*easemob.App, er
 
 // ListChatrooms lists the rooms of an app, a page at a time (vendor cursor).
 func (s *ChatroomService) ListChatrooms(ctx context.Context, req *imbridgev1.ListChatroomsRequest) (*imbridgev1.ListChatroomsResponse, error) {
-	v := &violations{}
+	v := newViolations(ctx)
 	app := v.app("parent", req.GetParent())
 	limit := v.pageSize("page_size", req.GetPageSize(), 10, maxVendorPageSize)
 	cursor := v.cursorOf(req, req.GetPageToken())
@@ -94,7 +99,7 @@ func (s *ChatroomService) ListChatrooms(ctx context.Context, req *imbridgev1.Lis
 
 // ListJoinedChatrooms lists the rooms a user has joined (vendor pagenum).
 func (s *ChatroomService) ListJoinedChatrooms(ctx context.Context, req *imbridgev1.ListJoinedChatroomsRequest) (*imbridgev1.ListJoinedChatroomsResponse, error) {
-	v := &violations{}
+	v := newViolations(ctx)
 	app := v.app("parent", req.GetParent())
 	v.username("username", req.GetUsername())
 	p := v.pageNumberOf(req, req.GetPageToken(), v.pageSize("page_size", req.GetPageSize(), maxVendorPageSize, maxVendorPageSize))
@@ -116,7 +121,7 @@ func (s *ChatroomService) ListJoinedChatrooms(ctx context.Context, req *imbridge
 
 // GetChatroom returns one room.
 func (s *ChatroomService) GetChatroom(ctx context.Context, req *imbridgev1.GetChatroomRequest) (*imbridgev1.GetChatroomResponse, error) {
-	v := &violations{}
+	v := newViolations(ctx)
 	room := v.room("name", req.GetName())
 	a, err := s.vendorApp(v, room.appRef)
 	if err != nil {
@@ -145,7 +150,7 @@ func getRoom(ctx context.Context, a *easemob.App, room roomRef) (*imbridgev1.Cha
 
 // BatchGetChatrooms returns several rooms, in the order asked.
 func (s *ChatroomService) BatchGetChatrooms(ctx context.Context, req *imbridgev1.BatchGetChatroomsRequest) (*imbridgev1.BatchGetChatroomsResponse, error) {
-	v := &violations{}
+	v := newViolations(ctx)
 	app := v.app("parent", req.GetParent())
 	names := req.GetNames()
 	ids := make([]string, 0, len(names))
@@ -200,7 +205,7 @@ func (s *ChatroomService) BatchGetChatrooms(ctx context.Context, req *imbridgev1
 // CreateChatroom creates a room and reads it back; request_id makes a
 // retry return the room already created.
 func (s *ChatroomService) CreateChatroom(ctx context.Context, req *imbridgev1.CreateChatroomRequest) (*imbridgev1.CreateChatroomResponse, error) {
-	v := &violations{}
+	v := newViolations(ctx)
 	app := v.app("parent", req.GetParent())
 	c := req.GetChatroom()
 	if c == nil {
@@ -276,7 +281,7 @@ func (s *ChatroomService) CreateChatroom(ctx context.Context, req *imbridgev1.Cr
 // UpdateChatroom changes a room's display name, description or size and
 // returns the room read back; a field the vendor refused fails the RPC.
 func (s *ChatroomService) UpdateChatroom(ctx context.Context, req *imbridgev1.UpdateChatroomRequest) (*imbridgev1.UpdateChatroomResponse, error) {
-	v := &violations{}
+	v := newViolations(ctx)
 	c := req.GetChatroom()
 	if c == nil {
 		v.add("chatroom", "required")
@@ -365,7 +370,7 @@ var updateOrder = map[string]int{"display_name": 0, "description": 1, "max_users
 
 // TransferChatroomOwnership makes another user the owner.
 func (s *ChatroomService) TransferChatroomOwnership(ctx context.Context, req *imbridgev1.TransferChatroomOwnershipRequest) (*imbridgev1.TransferChatroomOwnershipResponse, error) {
-	v := &violations{}
+	v := newViolations(ctx)
 	room := v.room("name", req.GetName())
 	v.username("new_owner", req.GetNewOwner())
 	a, err := s.vendorApp(v, room.appRef)
@@ -380,7 +385,7 @@ func (s *ChatroomService) TransferChatroomOwnership(ctx context.Context, req *im
 
 // DeleteChatroom deletes a room.
 func (s *ChatroomService) DeleteChatroom(ctx context.Context, req *imbridgev1.DeleteChatroomRequest) (*imbridgev1.DeleteChatroomResponse, error) {
-	v := &violations{}
+	v := newViolations(ctx)
 	room := v.room("name", req.GetName())
 	a, err := s.vendorApp(v, room.appRef)
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 
 // GetChatroomAnnouncement returns a room's announcement.
 func (s *ChatroomService) GetChatroomAnnouncement(ctx context.Context, req *imbridgev1.GetChatroomAnnouncementRequest) (*imbridgev1.GetChatroomAnnouncementResponse, error) {
-	v := &violations{}
+	v := newViolations(ctx)
 	room := v.announcement("name", req.GetName())
 	a, err := s.vendorApp(v, room.appRef)
 	if err != nil {
@@ -28,7 +28,7 @@ func (s *ChatroomService) GetChatroomAnnouncement(ctx context.Context, req *imbr
 // UpdateChatroomAnnouncement replaces a room's announcement; empty text
 // clears it.
 func (s *ChatroomService) UpdateChatroomAnnouncement(ctx context.Context, req *imbridgev1.UpdateChatroomAnnouncementRequest) (*imbridgev1.UpdateChatroomAnnouncementResponse, error) {
-	v := &violations{}
+	v := newViolations(ctx)
 	ann := req.GetAnnouncement()
 	if ann == nil {
 		v.add("announcement", "required")
@@ -52,7 +52,7 @@ func (s *ChatroomService) UpdateChatroomAnnouncement(ctx context.Context, req *i
 
 // GetChatroomAttributes returns a room's custom attributes, all or some.
 func (s *ChatroomService) GetChatroomAttributes(ctx context.Context, req *imbridgev1.GetChatroomAttributesRequest) (*imbridgev1.GetChatroomAttributesResponse, error) {
-	v := &violations{}
+	v := newViolations(ctx)
 	room := v.room("parent", req.GetParent())
 	v.attributeKeys("keys", req.GetKeys(), maxAttributesPerRoom)
 	a, err := s.vendorApp(v, room.appRef)
@@ -106,7 +106,7 @@ func (s *ChatroomService) ForceDeleteChatroomAttributes(ctx context.Context, req
 
 func (s *ChatroomService) setAttributes(ctx context.Context, parent, username string, attrs map[string]string,
 	autoDelete imbridgev1.ChatroomAttributeAutoDelete, force bool) (easemob.AttributeResult, error) {
-	v := &violations{}
+	v := newViolations(ctx)
 	room := v.room("parent", parent)
 	v.username("username", username)
 	v.attributes("attributes", attrs)
@@ -124,7 +124,7 @@ func (s *ChatroomService) setAttributes(ctx context.Context, parent, username st
 }
 
 func (s *ChatroomService) deleteAttributes(ctx context.Context, parent, username string, keys []string, force bool) (easemob.AttributeResult, error) {
-	v := &violations{}
+	v := newViolations(ctx)
 	room := v.room("parent", parent)
 	v.username("username", username)
 	v.attributeKeys("keys", keys, maxAttributesPerCall)

@@ -67,7 +67,7 @@ func (c *createCache) do(ctx context.Context, req *imbridgev1.CreateChatroomRequ
 	}
 	c.mu.Unlock()
 	if e.digest != digest {
-		v := &violations{}
+		v := newViolations(ctx)
 		v.add("request_id", "already used for a different CreateChatroom request: use a fresh request_id for each distinct room")
 		return "", v.err()
 	}

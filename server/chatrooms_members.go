@@ -22,7 +22,7 @@ import (
 
 // ListChatroomMembers lists a room's users (vendor pagenum).
 func (s *ChatroomService) ListChatroomMembers(ctx context.Context, req *imbridgev1.ListChatroomMembersRequest) (*imbridgev1.ListChatroomMembersResponse, error) {
-	v := &violations{}
+	v := newViolations(ctx)
 	room := v.room("parent", req.GetParent())
 	p := v.pageNumberOf(req, req.GetPageToken(), v.pageSize("page_size", req.GetPageSize(), maxVendorPageSize, maxVendorPageSize))
 	a, err := s.vendorApp(v, room.appRef)
@@ -132,7 +132,7 @@ func (s *ChatroomService) RemoveChatroomAdmin(ctx context.Context, req *imbridge
 
 // ListChatroomSuperAdmins lists the app's super admins (vendor pagenum).
 func (s *ChatroomService) ListChatroomSuperAdmins(ctx context.Context, req *imbridgev1.ListChatroomSuperAdminsRequest) (*imbridgev1.ListChatroomSuperAdminsResponse, error) {
-	v := &violations{}
+	v := newViolations(ctx)
 	app := v.app("parent", req.GetParent())
 	p := v.pageNumberOf(req, req.GetPageToken(), v.pageSize("page_size", req.GetPageSize(), 10, maxVendorPageSize))
 	a, err := s.vendorApp(v, app)
@@ -148,7 +148,7 @@ func (s *ChatroomService) ListChatroomSuperAdmins(ctx context.Context, req *imbr
 
 // AddChatroomSuperAdmin makes a user a super admin of the app.
 func (s *ChatroomService) AddChatroomSuperAdmin(ctx context.Context, req *imbridgev1.AddChatroomSuperAdminRequest) (*imbridgev1.AddChatroomSuperAdminResponse, error) {
-	v := &violations{}
+	v := newViolations(ctx)
 	app := v.app("parent", req.GetParent())
 	v.username("username", req.GetUsername())
 	a, err := s.vendorApp(v, app)
@@ -163,7 +163,7 @@ func (s *ChatroomService) AddChatroomSuperAdmin(ctx context.Context, req *imbrid
 
 // RemoveChatroomSuperAdmin takes super-admin rights away.
 func (s *ChatroomService) RemoveChatroomSuperAdmin(ctx context.Context, req *imbridgev1.RemoveChatroomSuperAdminRequest) (*imbridgev1.RemoveChatroomSuperAdminResponse, error) {
-	v := &violations{}
+	v := newViolations(ctx)
 	app, user := v.superAdmin("name", req.GetName())
 	a, err := s.vendorApp(v, app)
 	if err != nil {
@@ -178,7 +178,7 @@ func (s *ChatroomService) RemoveChatroomSuperAdmin(ctx context.Context, req *imb
 // ListChatroomMutes lists a room's mute list (returned whole by the
 // vendor; imbridge pages it).
 func (s *ChatroomService) ListChatroomMutes(ctx context.Context, req *imbridgev1.ListChatroomMutesRequest) (*imbridgev1.ListChatroomMutesResponse, error) {
-	v := &violations{}
+	v := newViolations(ctx)
 	room := v.room("parent", req.GetParent())
 	size := v.pageSize("page_size", req.GetPageSize(), maxVendorPageSize, maxVendorPageSize)
 	off := v.offsetOf(req, req.GetPageToken())
@@ -200,7 +200,7 @@ func (s *ChatroomService) ListChatroomMutes(ctx context.Context, req *imbridgev1
 
 // MuteChatroomMember mutes one member.
 func (s *ChatroomService) MuteChatroomMember(ctx context.Context, req *imbridgev1.MuteChatroomMemberRequest) (*imbridgev1.MuteChatroomMemberResponse, error) {
-	v := &violations{}
+	v := newViolations(ctx)
 	room := v.room("parent", req.GetParent())
 	v.username("username", req.GetUsername())
 	d := v.muteDuration(req.GetDuration(), req.GetPermanent(), req.Expiration != nil, "millisecond")
@@ -221,7 +221,7 @@ func (s *ChatroomService) MuteChatroomMember(ctx context.Context, req *imbridgev
 
 // MuteChatroomMembers mutes up to 100 members, reporting per user.
 func (s *ChatroomService) MuteChatroomMembers(ctx context.Context, req *imbridgev1.MuteChatroomMembersRequest) (*imbridgev1.MuteChatroomMembersResponse, error) {
-	v := &violations{}
+	v := newViolations(ctx)
 	room := v.room("parent", req.GetParent())
 	v.usernames("usernames", req.GetUsernames(), maxMuteMembers)
 	d := v.muteDuration(req.GetDuration(), req.GetPermanent(), req.Expiration != nil, "millisecond")
@@ -302,7 +302,7 @@ func (s *ChatroomService) UnmuteAllChatroomMembers(ctx context.Context, req *imb
 
 // MuteChatroomTag mutes the members carrying a tag.
 func (s *ChatroomService) MuteChatroomTag(ctx context.Context, req *imbridgev1.MuteChatroomTagRequest) (*imbridgev1.MuteChatroomTagResponse, error) {
-	v := &violations{}
+	v := newViolations(ctx)
 	room := v.room("name", req.GetName())
 	v.tag("tag", req.GetTag())
 	d := v.muteDuration(req.GetDuration(), req.GetPermanent(), req.Action != nil, "second")
@@ -318,7 +318,7 @@ func (s *ChatroomService) MuteChatroomTag(ctx context.Context, req *imbridgev1.M
 
 // SetChatroomMemberTags replaces a member's tags.
 func (s *ChatroomService) SetChatroomMemberTags(ctx context.Context, req *imbridgev1.SetChatroomMemberTagsRequest) (*imbridgev1.SetChatroomMemberTagsResponse, error) {
-	v := &violations{}
+	v := newViolations(ctx)
 	room, user := v.entry("name", req.GetName(), "members")
 	if tags := req.GetTags(); len(tags) > maxTags {
 		v.add("tags", "%d tags, at most %d are allowed (vendor limit)", len(tags), maxTags)
@@ -360,7 +360,7 @@ func (s *ChatroomService) GetChatroomMemberTags(ctx context.Context, req *imbrid
 
 // roomOnly checks a request naming only a room.
 func (s *ChatroomService) roomOnly(ctx context.Context, name string) (roomRef, *easemob.App, error) {
-	v := &violations{}
+	v := newViolations(ctx)
 	room := v.room("name", name)
 	a, err := s.vendorApp(v, room.appRef)
 	return room, a, err
@@ -368,7 +368,7 @@ func (s *ChatroomService) roomOnly(ctx context.Context, name string) (roomRef, *
 
 // roomUser checks a request naming a room (parent) and one user (username).
 func (s *ChatroomService) roomUser(ctx context.Context, parent, username string) (roomRef, *easemob.App, error) {
-	v := &violations{}
+	v := newViolations(ctx)
 	room := v.room("parent", parent)
 	v.username("username", username)
 	a, err := s.vendorApp(v, room.appRef)
@@ -377,7 +377,7 @@ func (s *ChatroomService) roomUser(ctx context.Context, parent, username string)
 
 // roomUsers checks a batch request: a room (parent) and 1 to max usernames.
 func (s *ChatroomService) roomUsers(ctx context.Context, parent string, usernames []string, max int) (roomRef, *easemob.App, error) {
-	v := &violations{}
+	v := newViolations(ctx)
 	room := v.room("parent", parent)
 	v.usernames("usernames", usernames, max)
 	a, err := s.vendorApp(v, room.appRef)
@@ -387,7 +387,7 @@ func (s *ChatroomService) roomUsers(ctx context.Context, parent string, username
 // entry checks a request naming one entry of a room's collection,
 // `…/chatrooms/{chatroom}/{collection}/{username}`.
 func (s *ChatroomService) entry(ctx context.Context, name, collection string) (roomRef, string, *easemob.App, error) {
-	v := &violations{}
+	v := newViolations(ctx)
 	room, user := v.entry("name", name, collection)
 	a, err := s.vendorApp(v, room.appRef)
 	return room, user, a, err
@@ -397,7 +397,7 @@ func (s *ChatroomService) entry(ctx context.Context, name, collection string) (r
 // a time.
 func (s *ChatroomService) listUsers(ctx context.Context, req proto.Message, parent string, pageSize int32, token string,
 	list func(*easemob.App, context.Context, string) ([]string, error)) ([]string, string, error) {
-	v := &violations{}
+	v := newViolations(ctx)
 	room := v.room("parent", parent)
 	size := v.pageSize("page_size", pageSize, maxVendorPageSize, maxVendorPageSize)
 	off := v.offsetOf(req, token)

@@ -279,9 +279,9 @@ func TestChatroomValidation(t *testing.T) {
 		}, []string{"attributes"}},
 		{"attributes set: key and value rules", func(ctx context.Context, c imbridgev1.ChatroomServiceClient) error {
 			_, err := c.ForceSetChatroomAttributes(ctx, &imbridgev1.ForceSetChatroomAttributesRequest{Parent: room,
-				Attributes: map[string]string{"bad key": "v", long(129): "v", "ok": long(4097)}})
+				Attributes: map[string]string{"bad key": "v", long(129): "v", "ok": long(4097)}, AutoDelete: 7})
 			return err
-		}, []string{"attributes[" + long(129) + "]", "attributes[bad key]", "attributes[ok]", "username"}},
+		}, []string{"attributes[" + long(129) + "]", "attributes[bad key]", "attributes[ok]", "auto_delete", "username"}},
 		{"attributes set: undefined auto_delete", func(ctx context.Context, c imbridgev1.ChatroomServiceClient) error {
 			_, err := c.SetChatroomAttributes(ctx, &imbridgev1.SetChatroomAttributesRequest{Parent: room, Username: "u1",
 				Attributes: map[string]string{"k": "v"}, AutoDelete: 7})

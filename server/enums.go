@@ -2,8 +2,10 @@ package server
 
 import (
 	"context"
+	"slices"
 	"strconv"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -11,14 +13,38 @@ import (
 
 // Enums in proto3 are open: a request may carry a number its enum does not
 // define (over REST too, where JSON takes enum numbers), and the services
-// would read it as the default. Every request is checked here instead, and
-// one with such a number refused, naming the field.
+// would read it as the default. Every request is checked here instead. A
+// service that lists every bad field of a request at once (enumMerger)
+// gets the undefined values in its context, for newViolations; any other
+// request with one is refused here, naming the field.
 
-func checkEnumsUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	if err := checkEnums(req); err != nil {
-		return nil, err
+// enumMerger is a service whose every handler starts its violations with
+// newViolations(ctx), and refuses the request when there are any.
+type enumMerger interface {
+	mergesEnumViolations()
+}
+
+type enumViolationsKey struct{}
+
+// newViolations starts a handler's violations with the undefined enum
+// values the interceptor found in its request.
+func newViolations(ctx context.Context) *violations {
+	list, _ := ctx.Value(enumViolationsKey{}).([]*errdetails.BadRequest_FieldViolation)
+	return &violations{list: slices.Clone(list)}
+}
+
+func checkEnumsUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	var v violations
+	if msg, ok := req.(proto.Message); ok {
+		v.undefinedEnums(msg.ProtoReflect(), "")
 	}
-	return handler(ctx, req)
+	if len(v.list) == 0 {
+		return handler(ctx, req)
+	}
+	if _, ok := info.Server.(enumMerger); ok {
+		return handler(context.WithValue(ctx, enumViolationsKey{}, v.list), req)
+	}
+	return nil, v.err()
 }
 
 func checkEnumsStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {

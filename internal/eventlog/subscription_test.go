@@ -50,7 +50,8 @@ func TestSubscriptionResource(t *testing.T) {
 	l := openLog(t, embedded(t))
 	ctx := t.Context()
 	c := eventlog.SubscriptionConfig{Appkey: "org#app", ID: "billing", Filter: eventlog.Filter{
-		Selectors: mustSelectors(t, "chat", "muc:kick", "chat:txt"), Sender: "alice", // chat covers chat:txt EventTypes: []imbridgev1.EventType{imbridgev1.EventType_EVENT_TYPE_CHAT},
+		Selectors: mustSelectors(t, "chat", "muc:kick", "chat:txt"), // chat covers chat:txt
+		Sender:    "alice", EventTypes: []imbridgev1.EventType{imbridgev1.EventType_EVENT_TYPE_CHAT},
 	}, AckDeadline: 42 * time.Second, MaxDeliveries: 7, Earliest: true}
 	createSub(t, l, c)
 	if _, err := l.CreateSubscription(ctx, c); !errors.Is(err, eventlog.ErrSubscriptionExists) {
