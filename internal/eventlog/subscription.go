@@ -317,7 +317,11 @@ type Member struct {
 	wasDeleted bool
 	batch      jetstream.MessageBatch
 	endBatch   context.CancelFunc
-	idle, due  *time.Timer
+	// batchDue is when the server's ack deadline of the events of the
+	// current pull passes, at the earliest: it starts at each delivery,
+	// after the pull was sent.
+	batchDue  time.Time
+	idle, due *time.Timer
 	// ctx bounds every pull; Close ends it.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -384,37 +388,57 @@ func (m *Member) Close() {
 		// Cancelled, the pull closes its channel; what it holds was
 		// delivered to this member.
 		for msg := range m.batch.Messages() {
-			m.handBack(msg)
+			m.handBack(msg, m.batchDue)
 		}
 		m.batch = nil
 	}
 }
 
-// handBack returns an event to the subscription, for another member. Not
-// at once: the server would deliver it to this member's pull if that
+// handBack returns an event whose ack deadline passes at due to the
+// subscription, for another member; unless the deadline is (about to be)
+// past: then the server gives it to another member by itself, or already
+// did, and a hand-back would make it deliver the event again while that
+// member holds it.
+//
+// Not at once: the server would deliver it to this member's pull if that
 // were still open (cancelled here, it lives on in the server until it
 // expires or its inbox's unsubscription arrives), where nobody takes it
-// and it would spend an attempt until the ack deadline. A pull lasts
-// fetchWait at most, so after that it goes to another member; with a
-// shorter ack deadline, after that deadline, as it would untouched.
-func (m *Member) handBack(msg jetstream.Msg) { _ = msg.NakWithDelay(min(fetchWait, m.ackDeadline)) }
+// and it would spend an attempt until the ack deadline. After the pull's
+// window it goes to another member.
+func (m *Member) handBack(msg jetstream.Msg, due time.Time) {
+	if !m.stale(due) {
+		_ = msg.NakWithDelay(m.pullWindow())
+	}
+}
+
+// stale reports whether an ack deadline passing at due is too near, or
+// past, for this member to still count on the event: the server may give
+// it to another member before this member's word reaches it.
+func (m *Member) stale(due time.Time) bool {
+	return time.Until(due) < min(time.Second, m.ackDeadline/4)
+}
+
+// pullWindow is how long one pull waits for events: fetchWait, or half
+// the ack deadline if shorter, so that an event of a pull taken as soon
+// as it comes is never stale.
+func (m *Member) pullWindow() time.Duration { return min(fetchWait, m.ackDeadline/2) }
 
 // Release hands back events Next returned that the stream did not send
 // (see Member.handBack): they go to another member in seconds instead of
 // after the ack deadline. Unlike the other methods, it may be called from
 // any goroutine, also after Close.
 func (m *Member) Release(cursors ...uint64) {
-	var back []jetstream.Msg
+	var back []heldEvent
 	m.mu.Lock()
 	for _, c := range cursors {
 		if h, ok := m.outstanding[c]; ok {
 			delete(m.outstanding, c)
-			back = append(back, h.msg)
+			back = append(back, h)
 		}
 	}
 	m.mu.Unlock()
-	for _, msg := range back {
-		m.handBack(msg)
+	for _, h := range back {
+		m.handBack(h.msg, h.due)
 	}
 }
 
@@ -448,7 +472,7 @@ func (m *Member) gone() bool {
 	return m.wasDeleted
 }
 
-// fetchWait is how long one pull waits for events.
+// fetchWait is how long one pull waits for events at most (pullWindow).
 const fetchWait = 5 * time.Second
 
 // Next returns the next event of the subscription for this member (with
@@ -480,10 +504,17 @@ func (m *Member) Next(ctx context.Context, idle time.Duration) (Item, error) {
 		held := len(m.outstanding)
 		m.mu.Unlock()
 		if m.batch == nil && held < m.max {
-			fctx, cancel := context.WithTimeout(m.ctx, fetchWait)
+			window := m.pullWindow()
+			fctx, cancel := context.WithTimeout(m.ctx, window)
 			// Heartbeats every second: a pull lost with a cluster node is
-			// noticed in about 2s, and pulled again.
-			b, err := m.cons.Fetch(m.max-held, jetstream.FetchContext(fctx), jetstream.FetchHeartbeat(time.Second))
+			// noticed in about 2s, and pulled again. A pull shorter than
+			// that ends before it would notice.
+			opts := []jetstream.FetchOpt{jetstream.FetchContext(fctx)}
+			if window >= 3*time.Second {
+				opts = append(opts, jetstream.FetchHeartbeat(time.Second))
+			}
+			m.batchDue = time.Now().Add(m.ackDeadline)
+			b, err := m.cons.Fetch(m.max-held, opts...)
 			if err != nil {
 				cancel()
 				return Item{}, m.fetchError(err)
@@ -553,7 +584,9 @@ func (m *Member) fetchError(err error) error {
 // and every one that took it would end.
 func (m *Member) take(msg jetstream.Msg) (Item, bool) {
 	md, err := msg.Metadata()
-	if err != nil {
+	if err != nil || m.stale(m.batchDue) {
+		// Waited in the pull while the stream was busy: the server gives
+		// it to another member, or did already.
 		return Item{}, false
 	}
 	e := &entry{seq: md.Sequence.Stream, subject: msg.Subject(), data: msg.Data(), dicts: m.l.dicts}
@@ -574,7 +607,7 @@ func (m *Member) take(msg jetstream.Msg) (Item, bool) {
 		return Item{}, false
 	}
 	m.mu.Lock()
-	m.outstanding[e.seq] = heldEvent{due: time.Now().Add(m.ackDeadline), msg: msg}
+	m.outstanding[e.seq] = heldEvent{due: m.batchDue, msg: msg}
 	m.mu.Unlock()
 	return Item{entry: e, Cursor: e.seq, Attempt: int(md.NumDelivered)}, true
 }

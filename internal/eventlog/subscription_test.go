@@ -235,6 +235,8 @@ func TestSubscriptionSurvivesRestartAndAbandons(t *testing.T) {
 	if len(attempts[evs[0].Cursor]) != 0 || fmt.Sprint(attempts[evs[1].Cursor]) != "[2]" {
 		t.Fatalf("after the restart: %v (want the acknowledged event never, the unacknowledged one at attempt 2)", attempts)
 	}
+	// The member goes on pulling, as a stream does: the server finds an
+	// event past its last attempt when it would deliver it again.
 	var reported []uint64
 	for len(reported) < 3 {
 		select {
@@ -243,8 +245,15 @@ func TestSubscriptionSurvivesRestartAndAbandons(t *testing.T) {
 				t.Errorf("abandoned reported for %q", a.id)
 			}
 			reported = append(reported, a.cursor)
-		case <-ctx.Done():
-			t.Fatalf("abandoned events reported: %v, want 3", reported)
+			continue
+		default:
+		}
+		it, err := m2.Next(ctx, 100*time.Millisecond)
+		if err != nil {
+			t.Fatalf("abandoned events reported: %v, want 3 (Next: %v)", reported, err)
+		}
+		if !it.Heartbeat {
+			t.Fatalf("event %d delivered again, attempt %d, past the last", it.Cursor, it.Attempt)
 		}
 	}
 	slices.Sort(reported)
@@ -348,24 +357,66 @@ func TestMemberKeepsEveryAckNotice(t *testing.T) {
 	sameCursors(t, "a after its acknowledgements", takeCursors(t, a.Next, 1), next)
 }
 
-// A member that leaves hands back what it pulled and did not return, and
-// what it returned and the stream did not send (Release): another member
-// gets them in seconds, not after the hour of the ack deadline. What it
-// returned and kept stays with it.
-func TestLeavingMemberHandsBackWhatItDidNotSend(t *testing.T) {
+// A member hands back what it returned and the stream did not send
+// (Release): another member gets it in seconds, not after the hour of the
+// ack deadline; what it returned and kept stays with it. (What a member
+// pulled and never returned is handed back by Close: see the server's
+// TestStalledMemberHandsBackWhatItDidNotSend, where it has waited in the
+// pull long enough to be there to hand back.)
+func TestMemberReleasesWhatItDidNotSend(t *testing.T) {
 	l := openLog(t, embedded(t))
 	createSub(t, l, eventlog.SubscriptionConfig{ID: "leave", AckDeadline: time.Hour})
-	evs := cursorsOf(appendN(t, l, "l", 5, nil), nil)
-	a, err := l.Join(t.Context(), "org#app", "leave", 10)
+	evs := cursorsOf(appendN(t, l, "l", 2, nil), nil)
+	a, err := l.Join(t.Context(), "org#app", "leave", 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := takeCursors(t, a.Next, 2) // and three pulled with them
-	sameCursors(t, "a", got, evs[:2])
-	a.Release(got[1])
+	sameCursors(t, "a", takeCursors(t, a.Next, 2), evs)
+	a.Release(evs[1])
 	a.Close()
 	b := join(t, l, "leave", 10)
-	back := takeCursors(t, b.Next, 4)
-	slices.Sort(back)
-	sameCursors(t, "handed back to b", back, evs[1:])
+	it := nextEvent(t, b.Next)
+	if it.Cursor != evs[1] || it.Attempt != 2 {
+		t.Fatalf("b got cursor %d attempt %d, want the released %d at attempt 2", it.Cursor, it.Attempt, evs[1])
+	}
+	idle(t, b.Next) // evs[0] stays with a's client until its deadline
+}
+
+// An event that waited in a member's pull past its ack deadline (the
+// member's stream was busy) belongs to another member by then: the first
+// one neither returns it nor hands it back when it leaves, either of
+// which would have it delivered twice at once.
+func TestMemberLetsGoOfEventsPastTheirDeadline(t *testing.T) {
+	l := openLog(t, embedded(t))
+	const deadline = 8 * time.Second
+	createSub(t, l, eventlog.SubscriptionConfig{ID: "stale", AckDeadline: deadline})
+	evs := cursorsOf(appendN(t, l, "s", 2, nil), nil)
+	a, err := l.Join(t.Context(), "org#app", "stale", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameCursors(t, "a", takeCursors(t, a.Next, 1), evs[:1]) // evs[1] waits in a's pull
+	// a's stream is busy: past the deadline the server gives both to b.
+	b := join(t, l, "stale", 2)
+	got := takeCursors(t, b.Next, 2)
+	taken := time.Now()
+	slices.Sort(got)
+	sameCursors(t, "b", got, evs)
+	idle(t, a.Next) // evs[1], in a's pull, is b's now
+	a.Close()
+	// Until b's deadline (less a margin for a slow machine), nobody else
+	// gets them.
+	c := join(t, l, "stale", 2)
+	ctx, cancel := context.WithTimeout(t.Context(), deadline-3*time.Second-time.Since(taken))
+	defer cancel()
+	for {
+		it, err := c.Next(ctx, time.Second)
+		if err != nil {
+			return
+		}
+		if !it.Heartbeat {
+			t.Fatalf("c got cursor %d (attempt %d) %v after b took it, within b's ack deadline: delivered twice at once",
+				it.Cursor, it.Attempt, time.Since(taken).Round(100*time.Millisecond))
+		}
+	}
 }
