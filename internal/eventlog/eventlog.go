@@ -228,17 +228,27 @@ func (c *Config) Validate() error {
 		}
 	}
 	if external {
-		ws := map[bool]bool{}
+		first, mixed := true, false
+		var ws bool // the first server's kind: nats.go gives it to servers without a scheme
 		for i, u := range strings.Split(c.NATSURL, ",") {
 			if u = strings.TrimSpace(u); u == "" {
 				continue // nats.go skips empty entries
 			}
-			if problem := natsURLProblem(u); problem != "" {
-				bad("NATSURL", "server %d: %s", i+1, problem)
+			scheme := "nats"
+			if ws {
+				scheme = "ws"
 			}
-			ws[strings.HasPrefix(u, "ws://") || strings.HasPrefix(u, "wss://")] = true
+			isWS, problem := natsURLProblem(u, scheme)
+			if problem != "" {
+				bad("NATSURL", "server %d: %s", i+1, problem)
+				continue
+			}
+			if first {
+				first, ws = false, isWS
+			}
+			mixed = mixed || isWS != ws
 		}
-		if len(ws) > 1 {
+		if mixed {
 			bad("NATSURL", "mixes websocket (ws://, wss://) and other servers, which nats.go refuses")
 		}
 	}
@@ -246,27 +256,26 @@ func (c *Config) Validate() error {
 }
 
 // natsURLProblem says what is wrong with one server of a NATS URL list, as
-// nats.go reads it (a missing scheme is nats://), or "" when nothing is.
-// It never repeats the URL: it may hold a password.
-func natsURLProblem(s string) string {
+// nats.go reads it (without a scheme, scheme's), or "" when nothing is;
+// and whether it is a websocket server. It never repeats the URL: it may
+// hold a password.
+func natsURLProblem(s, scheme string) (ws bool, problem string) {
 	if !strings.Contains(s, "://") {
-		s = "nats://" + s
+		s = scheme + "://" + s
 	}
-	u, err := url.Parse(s)
+	u, err := url.Parse(s) // the scheme in lower case, as nats.go reads it
 	switch {
 	case err != nil:
-		return "not a URL; want nats://host:port (or tls://, ws://, wss://), several separated by commas"
+		return false, "not a URL; want nats://host:port (or tls://, ws://, wss://), several separated by commas"
 	case u.Scheme != "nats" && u.Scheme != "tls" && u.Scheme != "ws" && u.Scheme != "wss":
-		return fmt.Sprintf("scheme %q: want nats, tls, ws or wss", u.Scheme)
-	case u.Hostname() == "":
-		return "no host; want nats://host:port"
+		return false, fmt.Sprintf("scheme %q: want nats, tls, ws or wss", u.Scheme)
 	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return fmt.Sprintf("port %q: want 1 to 65535", p)
+			return false, fmt.Sprintf("port %q: want 1 to 65535", p)
 		}
 	}
-	return ""
+	return u.Scheme == "ws" || u.Scheme == "wss", ""
 }
 
 func (c *Config) window() time.Duration {

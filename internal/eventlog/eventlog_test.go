@@ -328,9 +328,9 @@ func TestBadConfig(t *testing.T) {
 		{"unknown compression", eventlog.Config{DataDir: dir, Compression: "zstd"}, "Compression"},
 		{"nats url port", eventlog.Config{DataDir: dir, NATSURL: "nats://127.0.0.1:99999"}, "NATSURL server 1: port"},
 		{"nats url scheme", eventlog.Config{DataDir: dir, NATSURL: "nats://a:4222, http://b:4222"}, `NATSURL server 2: scheme "http"`},
-		{"nats url host", eventlog.Config{DataDir: dir, NATSURL: "nats://:4222"}, "NATSURL server 1: no host"},
-		{"nats url empty host", eventlog.Config{DataDir: dir, NATSURL: "nats://a:4222,,nats://"}, "NATSURL server 3: no host"},
+		{"nats url port after an empty entry", eventlog.Config{DataDir: dir, NATSURL: "nats://a:4222,,nats://b:0"}, "NATSURL server 3: port"},
 		{"nats url mixes websocket", eventlog.Config{DataDir: dir, NATSURL: "nats://a:4222, wss://b"}, "NATSURL mixes websocket"},
+		{"nats url mixes websocket, upper case", eventlog.Config{DataDir: dir, NATSURL: "WS://a,nats://b"}, "NATSURL mixes websocket"},
 		{"nats url not a url", eventlog.Config{DataDir: dir, NATSURL: "nats://u:p%zz@a:4222"}, "NATSURL server 1: not a URL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
