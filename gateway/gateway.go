@@ -104,7 +104,7 @@ func New(opts Options) (*Gateway, error) {
 	g := &Gateway{conn: conn, routes: newRouteTable(), own: map[string]bool{}}
 	g.mux = runtime.NewServeMux(
 		// First, so that it wraps every route added after it.
-		runtime.WithMiddlewares(rememberPathParams, g.refuseSwallowedVerb, g.limitBody),
+		runtime.WithMiddlewares(rememberPathParams, g.refuseSwallowedVerb, g.limitBody, g.refuseQuery),
 		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(conn)),
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, newJSONMarshaler(&runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: false},

@@ -340,6 +340,13 @@ func TestErrorsCarryErrorInfo(t *testing.T) {
 		{"map entry of a scalar", "GET", "/v1/orgs/-/apps/-/events?pageSize[x]=3", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "pageSize[x]"}, "pageSize[x]: pageSize is not a map: set it as pageSize=…"},
 		{"message as a value", "GET", "/v1/orgs/-/apps/-/events?filter=x", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "filter"}, "filter: want its fields set one at a time, as filter.<field>=…"},
 		{"bad call id lookup param", "GET", "/v1/events:lookup?cursor=x", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "cursor"}, `cursor: want a positive integer, got "x"`},
+		// Routes with every field in the path or the body, whose handlers
+		// read no query.
+		{"parameter of a call that takes none", "GET", "/v1/orgs/o/apps/a/subscriptions/s?bogus=1&also=2", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "also"}, "also: no such parameter; this call takes no query parameters"},
+		{"parameter of a custom method", "POST", "/v1/orgs/o/apps/a/subscriptions/s:acknowledge?bogus=1", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "bogus"}, ""},
+		{"parameter of a delete", "DELETE", "/v1/orgs/o/apps/a/chatrooms/c/members/dave?bogus=1", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "bogus"}, ""},
+		{"paging a list that does not page", "GET", "/v1/orgs/o/apps/a/subscriptions?pageSize=2", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "pageSize"}, ""},
+		{"parameter of status", "GET", "/v1/status?bogus=1", 400, 3, gateway.ReasonInvalidArgument, map[string]string{"field": "bogus"}, ""},
 		// From the server, with its own ErrorInfo, unchanged.
 		{"no such event", "GET", "/v1/events/999", 404, 5, server.ReasonEventNotFound, map[string]string{"cursor": "999"}, ""},
 		{"bad selector", "GET", "/v1/orgs/-/apps/-/events?filter.selectors=nope:nope", 400, 3, server.ReasonInvalidArgument, nil, ""},

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -12,17 +13,21 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/imbridge/imbridge/gen/openapiv2"
 )
 
 // queryParser is grpc-gateway's query parser (runtime.DefaultQueryParser)
@@ -423,4 +428,81 @@ func fieldAt(md protoreflect.MessageDescriptor, path string) protoreflect.FieldD
 		md = fd.Message()
 	}
 	return fd
+}
+
+// restOp is a REST route of the OpenAPI document generated with the
+// routes: its method, its path's segments ("{chatroom}:muteAll" holds a
+// variable and a verb) and whether it takes query parameters.
+type restOp struct {
+	method     string
+	segs       []string
+	takesQuery bool
+}
+
+var restOps = sync.OnceValue(func() []restOp {
+	type param struct {
+		In string `json:"in"`
+	}
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Parameters []param `json:"parameters"`
+		} `json:"paths"`
+	}
+	_ = json.Unmarshal(openapiv2.Document, &doc)
+	var ops []restOp
+	for path, methods := range doc.Paths {
+		for method, op := range methods {
+			ops = append(ops, restOp{
+				method:     strings.ToUpper(method),
+				segs:       strings.Split(strings.TrimPrefix(path, "/"), "/"),
+				takesQuery: slices.ContainsFunc(op.Parameters, func(p param) bool { return p.In == "query" }),
+			})
+		}
+	}
+	return ops
+})
+
+// matches reports whether the request path's segments fit the route's.
+func (o restOp) matches(method string, segs []string) bool {
+	if o.method != method || len(o.segs) != len(segs) {
+		return false
+	}
+	for i, t := range o.segs {
+		if !strings.HasPrefix(t, "{") {
+			if t != segs[i] {
+				return false
+			}
+			continue
+		}
+		verb := t[strings.IndexByte(t, '}')+1:] // ":muteAll", or ""
+		if v, ok := strings.CutSuffix(segs[i], verb); !ok || v == "" || verb == "" && strings.Contains(v, ":") {
+			return false
+		}
+	}
+	return true
+}
+
+// refuseQuery is a mux middleware that refuses a query parameter sent to
+// a route that takes none. The generated handlers of those routes (every
+// field in the path or the body) do not read the query, so the query
+// parser, which names a parameter no call takes, never sees it.
+func (g *Gateway) refuseQuery(next runtime.HandlerFunc) runtime.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
+		if r.URL.RawQuery != "" {
+			segs := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
+			matched, takes := false, false
+			for _, o := range restOps() {
+				if o.matches(r.Method, segs) {
+					matched, takes = true, takes || o.takesQuery
+				}
+			}
+			if values, err := url.ParseQuery(r.URL.RawQuery); matched && !takes && err == nil && len(values) > 0 {
+				key := slices.Min(slices.Collect(maps.Keys(values)))
+				g.httpError(w, r, newStatus(codes.InvalidArgument, key+": no such parameter; this call takes no query parameters",
+					ReasonInvalidArgument, map[string]string{"field": key}).Err())
+				return
+			}
+		}
+		next(w, r, params)
+	}
 }
