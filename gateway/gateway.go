@@ -145,7 +145,7 @@ func New(opts Options) (*Gateway, error) {
 		_ = conn.Close()
 		return nil, fmt.Errorf("gateway: metrics: %w", err)
 	}
-	var h http.Handler = watch.handler(g.mux)
+	var h http.Handler = watch.handler(headAsGet(g.mux))
 	if opts.LocalOnly {
 		h = g.localOnly(opts.CORSAllowedOrigins, h)
 	}
@@ -191,4 +191,16 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 func serveOpenAPI(w http.ResponseWriter, _ *http.Request, _ map[string]string) {
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(openapiv2.Document)
+}
+
+// headAsGet answers HEAD as GET (RFC 9110 §9.3.2): the mux routes by
+// method, and net/http leaves out the body of an answer to HEAD.
+func headAsGet(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			r = r.Clone(r.Context())
+			r.Method = http.MethodGet
+		}
+		next.ServeHTTP(w, r)
+	})
 }

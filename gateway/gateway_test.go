@@ -369,6 +369,18 @@ func TestErrorsCarryErrorInfo(t *testing.T) {
 	}
 }
 
+// HEAD is answered as GET, without the body, as uptime monitors probe.
+func TestHeadIsAnsweredAsGet(t *testing.T) {
+	t.Parallel()
+	s := startStack(t, gateway.Options{})
+	for _, path := range []string{"/healthz", "/openapi.json", "/v1/orgs/-/apps/-/events", "/docs"} {
+		get, head := s.do(t, http.MethodGet, path), s.do(t, http.MethodHead, path)
+		if head.code != get.code || head.code != http.StatusOK || head.body != "" || head.header.Get("Content-Type") != get.header.Get("Content-Type") {
+			t.Errorf("HEAD %s: %d %q (%s), want GET's %d and %s with no body", path, head.code, head.body, head.header.Get("Content-Type"), get.code, get.header.Get("Content-Type"))
+		}
+	}
+}
+
 func TestMethodNotAllowedListsAllowedMethods(t *testing.T) {
 	t.Parallel()
 	s := startStack(t, gateway.Options{})
