@@ -34,6 +34,9 @@ export class LiveView {
   private abort: AbortController | null = null;
   private paused = false;
   private running = false;
+  // away: the stream was ended because the tab is hidden (a browser
+  // keeps six connections to a server, and every tab's stream holds one).
+  private away = false;
   private lastCursor = 0n; // the newest cursor shown or scanned
   private epoch = "";
   private shown = new Set<bigint>();
@@ -76,6 +79,26 @@ export class LiveView {
     if (!this.running) void this.restart();
   }
 
+  // setVisible ends the stream while the tab is hidden, and resumes it
+  // after the last cursor, without a gap, when the tab is shown again.
+  setVisible(visible: boolean): void {
+    if (!visible && this.running && !this.paused && !this.away) {
+      this.away = true;
+      this.abort?.abort();
+      this.abort = null;
+      this.setState(`away after cursor ${this.lastCursor}`, "paused");
+    } else if (visible && this.away) {
+      this.away = false;
+      if (this.epoch === "" && this.lastCursor === 0n) {
+        void this.restart(); // hidden before it had loaded
+        return;
+      }
+      const abort = new AbortController();
+      this.abort = abort;
+      void this.follow(abort);
+    }
+  }
+
   private filterParams(): Record<string, string | string[]> {
     return {
       "filter.selectors": words(this.selectors.value),
@@ -97,6 +120,7 @@ export class LiveView {
 
   // restart shows the newest stored events that match, then follows.
   async restart(): Promise<void> {
+    this.away = false;
     this.abort?.abort();
     const abort = new AbortController();
     this.abort = abort;
@@ -127,6 +151,7 @@ export class LiveView {
 
   private pause(): void {
     this.paused = true;
+    this.away = false;
     this.abort?.abort();
     this.abort = null;
     this.pauseButton.textContent = "Resume";

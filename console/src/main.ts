@@ -87,8 +87,9 @@ function main(): void {
   window.addEventListener("hashchange", route);
   route();
   // The live stream runs whichever view is shown, so that it is current
-  // when the operator comes back to it.
+  // when the operator comes back to it; not while the tab is hidden.
   live.start();
+  document.addEventListener("visibilitychange", () => live.setVisible(document.visibilityState === "visible"));
 }
 
 main();

@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/imbridge/imbridge/internal/testwait"
 	"github.com/imbridge/imbridge/internal/trigger"
 )
 
@@ -170,4 +173,48 @@ func TestConsoleGlanceReadsWithOneLoop(t *testing.T) {
 	if n := value(p, "count reads", chromedp.Evaluate[int](reads)) - before; n > 6 {
 		t.Errorf("At a glance read the status %d times in 10 s, want one read every 2 s", n)
 	}
+}
+
+// A hidden tab lets go of its stream (a browser keeps six connections to
+// a server, and each tab's stream would hold one), and resumes it without
+// a gap when shown again.
+func TestConsoleLiveLetsGoOfItsStreamWhileHidden(t *testing.T) {
+	r := start(t, ingestConfig(t))
+	base := "http://" + r.app.HTTPAddr().String()
+	p := page{t, browser(t)}
+	p.run("open the console", chromedp.Navigate(base+"/console"))
+	p.fill("#api-key", testKey)
+	p.click("#api-key-save")
+	p.waitFor("the live stream", "#live-state.live")
+	streams := func() int {
+		res := httpGet(t, base+"/v1/status", testKey)
+		var st struct {
+			Streams []json.RawMessage `json:"streams"`
+		}
+		if err := json.Unmarshal([]byte(res.body), &st); err != nil || res.code != http.StatusOK {
+			t.Fatalf("GET /v1/status: %d %s (%v)", res.code, res.body, err)
+		}
+		return len(st.Streams)
+	}
+	visibility := func(state string) {
+		_ = value(p, "make the tab "+state, chromedp.Evaluate[bool](fmt.Sprintf(`(() => {
+			Object.defineProperty(document, "visibilityState", {value: %q, configurable: true});
+			document.dispatchEvent(new Event("visibilitychange"));
+			return true;
+		})()`, state)))
+	}
+	visibility("hidden")
+	p.until("the live view away", `document.getElementById("live-state").textContent.startsWith("away")`)
+	testwait.For(t, time.Minute, 50*time.Millisecond, func() error {
+		if n := streams(); n != 0 {
+			return fmt.Errorf("%d streams still open", n)
+		}
+		return nil
+	})
+	if res := r.post(t, build(t, "chat:txt", trigger.Options{})[0]); res.code != http.StatusOK {
+		t.Fatalf("POST callback: %d %s", res.code, res.body)
+	}
+	visibility("visible")
+	p.until("the event stored while the tab was hidden", `document.querySelectorAll('#live-rows tr[data-selector="chat:txt"]').length > 0`)
+	p.waitFor("the live stream again", "#live-state.live")
 }
