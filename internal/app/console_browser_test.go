@@ -108,6 +108,17 @@ type page struct {
 	ctx context.Context
 }
 
+// openConsole opens the console at url in a browser of its own, with the
+// test's API key saved.
+func openConsole(t *testing.T, url string) page {
+	t.Helper()
+	p := page{t, browser(t)}
+	p.run("open the console", chromedp.Navigate(url))
+	p.fill("#api-key", testKey)
+	p.click("#api-key-save")
+	return p
+}
+
 func (p page) run(what string, steps ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
 	_ = value(p, what, chromedp.Steps(steps...))
@@ -227,10 +238,7 @@ func TestConsoleQuickstartInABrowser(t *testing.T) {
 // not the text, so the vendor's own callback can carry it).
 func TestConsoleShowsWhatStrangersWroteAsText(t *testing.T) {
 	r := start(t, ingestConfig(t))
-	p := page{t, browser(t)}
-	p.run("open the console", chromedp.Navigate("http://"+r.app.HTTPAddr().String()+"/console"))
-	p.fill("#api-key", testKey)
-	p.click("#api-key-save")
+	p := openConsole(t, "http://"+r.app.HTTPAddr().String()+"/console")
 	p.waitFor("the live stream", "#live-state.live")
 
 	const text = `<img id=stranger src=x onerror=document.title=1><script>document.title=2</script>`
@@ -450,10 +458,7 @@ func TestConsoleShowsAStreamRefusedAtItsStart(t *testing.T) {
 	cfg := ingestConfig(t)
 	r := start(t, cfg)
 	cfg.HTTPAddr = r.app.HTTPAddr().String() // the page's origin, kept across the restart
-	p := page{t, browser(t)}
-	p.run("open the console", chromedp.Navigate("http://"+cfg.HTTPAddr+"/console"))
-	p.fill("#api-key", testKey)
-	p.click("#api-key-save")
+	p := openConsole(t, "http://"+cfg.HTTPAddr+"/console")
 	if res := r.post(t, build(t, "chat:txt", trigger.Options{})[0]); res.code != http.StatusOK {
 		t.Fatalf("POST callback: %d %s", res.code, res.body)
 	}

@@ -105,10 +105,7 @@ func (p *freezingProxy) freeze() {
 func TestConsoleLiveResumesAStreamThatWentSilent(t *testing.T) {
 	r := start(t, ingestConfig(t))
 	proxy := newFreezingProxy(t, r.app.HTTPAddr().String())
-	p := page{t, browser(t)}
-	p.run("open the console", chromedp.Navigate("http://"+proxy.addr+"/console"))
-	p.fill("#api-key", testKey)
-	p.click("#api-key-save")
+	p := openConsole(t, "http://"+proxy.addr+"/console")
 	p.waitFor("the live stream", "#live-state.live")
 	proxy.freeze()
 	if res := r.post(t, build(t, "chat:txt", trigger.Options{})[0]); res.code != http.StatusOK {
@@ -126,10 +123,7 @@ func TestConsoleHistoryPagesTheListingAskedFor(t *testing.T) {
 			t.Fatalf("POST callback: %d %s", res.code, res.body)
 		}
 	}
-	p := page{t, browser(t)}
-	p.run("open the console", chromedp.Navigate("http://"+r.app.HTTPAddr().String()+"/console#history"))
-	p.fill("#api-key", testKey)
-	p.click("#api-key-save")
+	p := openConsole(t, "http://"+r.app.HTTPAddr().String()+"/console#history")
 	p.run("choose pages of 5", chromedp.SetValue(chromedp.CSS("#history-page-size"), "5"))
 	p.click("#history-list")
 	p.until("a first page of 5", `document.querySelectorAll("#history-rows tr[data-cursor]").length === 5`)
@@ -150,10 +144,7 @@ func TestConsoleHistoryPagesTheListingAskedFor(t *testing.T) {
 // is under way.
 func TestConsoleGlanceReadsWithOneLoop(t *testing.T) {
 	r := start(t, ingestConfig(t))
-	p := page{t, browser(t)}
-	p.run("open the console", chromedp.Navigate("http://"+r.app.HTTPAddr().String()+"/console#live"))
-	p.fill("#api-key", testKey)
-	p.click("#api-key-save")
+	p := openConsole(t, "http://"+r.app.HTTPAddr().String()+"/console#live")
 	p.waitFor("the live stream", "#live-state.live")
 	_ = value(p, "show At a glance, then leave it and come back three times at once", chromedp.Evaluate[bool](`(() => {
 		location.hash = "#glance";
@@ -181,10 +172,7 @@ func TestConsoleGlanceReadsWithOneLoop(t *testing.T) {
 func TestConsoleLiveLetsGoOfItsStreamWhileHidden(t *testing.T) {
 	r := start(t, ingestConfig(t))
 	base := "http://" + r.app.HTTPAddr().String()
-	p := page{t, browser(t)}
-	p.run("open the console", chromedp.Navigate(base+"/console"))
-	p.fill("#api-key", testKey)
-	p.click("#api-key-save")
+	p := openConsole(t, base+"/console")
 	p.waitFor("the live stream", "#live-state.live")
 	streams := func() int {
 		res := httpGet(t, base+"/v1/status", testKey)
