@@ -10,6 +10,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -190,8 +191,36 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 
 func serveOpenAPI(w http.ResponseWriter, _ *http.Request, _ map[string]string) {
 	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(openapiv2.Document)
+	_, _ = w.Write(servedOpenAPI())
 }
+
+// servedOpenAPI is the generated OpenAPI document with one correction: a
+// PATCH body requires nothing. protoc-gen-openapiv2 gives it the resource's
+// create-time required fields (grpc-gateway#2566), and a client that sent
+// them would be refused, since an update changes only what it sends.
+var servedOpenAPI = sync.OnceValue(func() []byte {
+	var doc map[string]any
+	if err := json.Unmarshal(openapiv2.Document, &doc); err != nil {
+		return openapiv2.Document
+	}
+	paths, _ := doc["paths"].(map[string]any)
+	for _, item := range paths {
+		op, _ := item.(map[string]any)["patch"].(map[string]any)
+		params, _ := op["parameters"].([]any)
+		for _, p := range params {
+			if p, _ := p.(map[string]any); p["in"] == "body" {
+				if schema, ok := p["schema"].(map[string]any); ok {
+					delete(schema, "required")
+				}
+			}
+		}
+	}
+	out, err := json.Marshal(doc)
+	if err != nil {
+		return openapiv2.Document
+	}
+	return out
+})
 
 // headAsGet answers HEAD as GET (RFC 9110 §9.3.2): the mux routes by
 // method, and net/http leaves out the body of an answer to HEAD.

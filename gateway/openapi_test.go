@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/imbridge/imbridge/gateway"
 	"github.com/imbridge/imbridge/gen/openapiv2"
 )
 
@@ -183,5 +184,49 @@ func TestOpenAPIBearerSecurity(t *testing.T) {
 		if op.Security != nil && !applied(*op.Security) {
 			t.Errorf("%s (%s) overrides security with %v, without %q", key, op.OperationID, *op.Security, bearer[0])
 		}
+	}
+}
+
+// The document served asks a PATCH body for nothing: an update changes
+// what it sends, and the resource's create-time required fields (owner
+// among them) are refused there. Creating still requires them.
+func TestServedOpenAPIPatchBodiesRequireNothing(t *testing.T) {
+	t.Parallel()
+	s := startStack(t, gateway.Options{})
+	res := s.get(t, "/openapi.json")
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Parameters []struct {
+				In     string `json:"in"`
+				Schema struct {
+					Ref      string   `json:"$ref"`
+					Required []string `json:"required"`
+				} `json:"schema"`
+			} `json:"parameters"`
+		} `json:"paths"`
+		Definitions map[string]struct {
+			Required []string `json:"required"`
+		} `json:"definitions"`
+	}
+	if err := json.Unmarshal([]byte(res.body), &doc); err != nil || res.code != 200 {
+		t.Fatalf("GET /openapi.json: %d %v", res.code, err)
+	}
+	body := func(path, method string) (required []string) {
+		for _, p := range doc.Paths[path][method].Parameters {
+			if p.In == "body" && p.Schema.Ref != "" {
+				return doc.Definitions[strings.TrimPrefix(p.Schema.Ref, "#/definitions/")].Required
+			}
+			if p.In == "body" {
+				return p.Schema.Required
+			}
+		}
+		t.Fatalf("%s %s has no body", method, path)
+		return nil
+	}
+	if got := body("/v1/orgs/{org}/apps/{app}/chatrooms/{chatroom}", "patch"); len(got) != 0 {
+		t.Errorf("PATCH chatroom body requires %v", got)
+	}
+	if got := body("/v1/orgs/{org}/apps/{app}/chatrooms", "post"); !slices.Contains(got, "owner") {
+		t.Errorf("POST chatroom body requires %v, want owner among them", got)
 	}
 }
