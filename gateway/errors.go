@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -17,7 +16,6 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/imbridge/imbridge/gen/openapiv2"
 	"github.com/imbridge/imbridge/server"
 )
 
@@ -165,13 +163,9 @@ type routeTable struct{ mux *runtime.ServeMux }
 // customVerbs are the verbs of the custom methods' routes (acknowledge,
 // batchAdd…), read from the OpenAPI document generated with the routes.
 var customVerbs = sync.OnceValue(func() map[string]bool {
-	var doc struct {
-		Paths map[string]json.RawMessage `json:"paths"`
-	}
-	_ = json.Unmarshal(openapiv2.Document, &doc)
 	verbs := make(map[string]bool)
-	for p := range doc.Paths {
-		last := p[strings.LastIndexByte(p, '/')+1:]
+	for _, o := range restOps() {
+		last := o.segs[len(o.segs)-1]
 		if i := strings.LastIndexByte(last, ':'); i >= 0 && !strings.Contains(last[i:], "}") {
 			verbs[last[i+1:]] = true
 		}
