@@ -34,10 +34,7 @@ func newViolations(ctx context.Context) *violations {
 }
 
 func checkEnumsUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	var v violations
-	if msg, ok := req.(proto.Message); ok {
-		v.undefinedEnums(msg.ProtoReflect(), "")
-	}
+	v := enumViolations(req)
 	if len(v.list) == 0 {
 		return handler(ctx, req)
 	}
@@ -57,19 +54,16 @@ func (s enumCheckedStream) RecvMsg(m any) error {
 	if err := s.ServerStream.RecvMsg(m); err != nil {
 		return err
 	}
-	return checkEnums(m)
+	return enumViolations(m).err()
 }
 
-// checkEnums refuses a message that holds undefined enum numbers, with a
-// violation for each.
-func checkEnums(m any) error {
-	msg, ok := m.(proto.Message)
-	if !ok {
-		return nil
-	}
+// enumViolations has a violation for each undefined enum number in m.
+func enumViolations(m any) *violations {
 	var v violations
-	v.undefinedEnums(msg.ProtoReflect(), "")
-	return v.err()
+	if msg, ok := m.(proto.Message); ok {
+		v.undefinedEnums(msg.ProtoReflect(), "")
+	}
+	return &v
 }
 
 // undefinedEnums adds a violation for every enum value in m, at any
