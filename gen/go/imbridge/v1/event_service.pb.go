@@ -943,7 +943,7 @@ func (x *GetEventResponse) GetEvent() *Event {
 // `event_types`, `room_kind` or `msg_id` leave out are acknowledged by
 // imbridge itself, and a stored event that cannot be read is passed over
 // (logged with its cursor). Events a member's stream pulled and did not
-// send when it ended go to another member within 5 s (or the ack
+// send when it ended go to another member within 5 s (half the ack
 // deadline, if shorter); every delivery to a member counts as an attempt.
 // The position and the unacknowledged events survive restarts of imbridge
 // and of the members.
