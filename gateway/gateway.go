@@ -103,14 +103,16 @@ func New(opts Options) (*Gateway, error) {
 	}
 	setQueryParser.Do(func() { runtime.NewServeMux(runtime.SetQueryParameterParser(queryParser{})) })
 	g := &Gateway{conn: conn, routes: newRouteTable(), own: map[string]bool{}}
+	marshaler := newJSONMarshaler(&runtime.JSONPb{
+		MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: false},
+		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+	}, services...)
 	g.mux = runtime.NewServeMux(
 		// First, so that it wraps every route added after it.
-		runtime.WithMiddlewares(rememberPathParams, g.refuseSwallowedVerb, g.limitBody, g.refuseQuery),
+		runtime.WithMiddlewares(rememberPathParams, g.refuseSwallowedVerb, g.limitBody, g.refuseQuery, g.writeStreams),
 		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(conn)),
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, newJSONMarshaler(&runtime.JSONPb{
-			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: false},
-			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
-		}, services...)),
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, marshaler),
+		runtime.WithForwardResponseOption(startStream(marshaler)),
 		runtime.WithErrorHandler(handleError),
 		runtime.WithStreamErrorHandler(handleStreamError),
 		runtime.WithRoutingErrorHandler(g.handleRoutingError),

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sync/semaphore"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -105,6 +106,13 @@ func (s *EventService) SubscribeEvents(req *imbridgev1.SubscribeEventsRequest, s
 		if f := req.GetFilter(); f != nil {
 			open.filter = proto.Clone(f).(*imbridgev1.EventFilter)
 		}
+	}
+	// The stream is open: its headers go now rather than with its first
+	// message, so that a client of a quiet stream (a rare filter, an idle
+	// log) knows at once that it is open, and so does the REST gateway,
+	// which answers 200 once it has them.
+	if err := stream.SendHeader(metadata.MD{}); err != nil {
+		return err
 	}
 	defer s.open.add(open)()
 	return s.pump(ctx, stream, src, req.GetView() == imbridgev1.EventView_EVENT_VIEW_FULL, idle, opts, open)

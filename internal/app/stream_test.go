@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
 	"github.com/imbridge/imbridge/internal/config"
 	"github.com/imbridge/imbridge/internal/testwait"
 	"github.com/imbridge/imbridge/internal/trigger"
@@ -239,4 +243,77 @@ func TestAbandonedEventsAreCounted(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A stream's response starts as soon as the stream is open, before any
+// message: over REST the 200 and its content type, over gRPC the headers.
+// A client of a quiet stream (here a filter nothing matches yet, with the
+// longest heartbeat interval) knows at once that it is open, and an error
+// that ends such a stream is its one line.
+func TestStreamsStartBeforeTheirFirstMessage(t *testing.T) {
+	r := start(t, ingestConfig(t))
+	base := "http://" + r.app.HTTPAddr().String()
+	if res := httpDo(t, http.MethodPost, base+"/v1/"+appParent+"/subscriptions?subscriptionId=kicks",
+		`{"filter": {"selectors": ["muc:kick"]}}`, testKey); res.code != http.StatusOK {
+		t.Fatalf("create subscription: %d %s", res.code, res.body)
+	}
+	// open waits for the response's headers, and fails if they wait for a
+	// message: none comes before the 5-minute heartbeat.
+	open := func(path string) *ndjson {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		t.Cleanup(cancel)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+testKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: no response before its first message: %v", path, err)
+		}
+		t.Cleanup(func() { _ = resp.Body.Close() })
+		if ct := resp.Header.Get("Content-Type"); resp.StatusCode != http.StatusOK || ct != "application/json" {
+			t.Fatalf("GET %s: %s, Content-Type %q; want 200 application/json", path, resp.Status, ct)
+		}
+		return &ndjson{resp: resp, sc: bufio.NewScanner(resp.Body)}
+	}
+	plain := open("/v1/" + appParent + "/events:subscribe?filter.selectors=muc:kick&heartbeatInterval=300s")
+	member := open("/v1/" + appParent + "/subscriptions/kicks/events:subscribe?heartbeatInterval=300s")
+	quiet := open("/v1/" + appParent + "/events:subscribe?filter.selectors=roster:add&heartbeatInterval=300s")
+
+	ctx := ctxT(t)
+	grpcStream, err := imbridgev1.NewEventServiceClient(r.conn).SubscribeEvents(withKey(ctx, testKey), &imbridgev1.SubscribeEventsRequest{
+		Parent:            appParent,
+		Filter:            &imbridgev1.EventFilter{Selectors: []string{"muc:kick"}},
+		HeartbeatInterval: durationpb.New(5 * time.Minute),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := grpcStream.Header(); err != nil {
+		t.Fatalf("gRPC stream: no headers before its first message: %v", err)
+	}
+
+	kick := build(t, "muc:kick", trigger.Options{})[0]
+	if res := r.post(t, kick); res.code != http.StatusOK {
+		t.Fatalf("post muc:kick: %d %s", res.code, res.body)
+	}
+	for name, s := range map[string]*ndjson{"plain": plain, "member": member} {
+		if l := s.next(t); l.Result == nil || l.Result.Event == nil || l.Result.Event.CallID != callIDOf(t, kick) {
+			t.Errorf("%s stream: first line %+v, want the kick", name, l)
+		}
+	}
+	if msg, err := grpcStream.Recv(); err != nil || msg.GetEvent().GetCallId() != callIDOf(t, kick) {
+		t.Errorf("gRPC stream: first message %v, %v; want the kick", msg, err)
+	}
+
+	r.stop()
+	l := quiet.next(t)
+	if l.Error == nil || l.Error.Code != 14 || len(l.Error.Details) == 0 || l.Error.Details[0].Reason != "SHUTTING_DOWN" {
+		t.Errorf("quiet stream's line at shutdown %+v: want an UNAVAILABLE SHUTTING_DOWN error", l)
+	}
+	if strings.Contains(r.logs.String(), "superfluous") {
+		t.Errorf("the gateway wrote a second status:\n%s", r.logs.String())
+	}
 }

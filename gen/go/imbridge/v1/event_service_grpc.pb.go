@@ -51,11 +51,15 @@ type EventServiceClient interface {
 	// is stored. While there is nothing to send, a heartbeat comes every
 	// `heartbeat_interval` with the head of the log and the cursor the stream
 	// has examined up to, so that a client with a rare filter can checkpoint
-	// and measure its lag. Every message carries the log's `epoch`.
+	// and measure its lag. Every message carries the log's `epoch`. The
+	// stream's headers come as soon as it is open, before any message: an
+	// error in the request ends the call before them.
 	//
 	// Over HTTP (`GET /v1/{parent}/events:subscribe`) the stream is
 	// newline-delimited JSON: one `{"result": {...}}` line per message, and a
-	// final `{"error": {...}}` line when the stream ends with an error.
+	// final `{"error": {...}}` line when the stream ends with an error. The
+	// 200 comes as soon as the stream is open; a request refused before that
+	// is answered with the error's HTTP status.
 	//
 	// Delivery is at least once, end to end. A client processes an event,
 	// then persists its cursor and the epoch; after any disconnect it calls
@@ -241,11 +245,15 @@ type EventServiceServer interface {
 	// is stored. While there is nothing to send, a heartbeat comes every
 	// `heartbeat_interval` with the head of the log and the cursor the stream
 	// has examined up to, so that a client with a rare filter can checkpoint
-	// and measure its lag. Every message carries the log's `epoch`.
+	// and measure its lag. Every message carries the log's `epoch`. The
+	// stream's headers come as soon as it is open, before any message: an
+	// error in the request ends the call before them.
 	//
 	// Over HTTP (`GET /v1/{parent}/events:subscribe`) the stream is
 	// newline-delimited JSON: one `{"result": {...}}` line per message, and a
-	// final `{"error": {...}}` line when the stream ends with an error.
+	// final `{"error": {...}}` line when the stream ends with an error. The
+	// 200 comes as soon as the stream is open; a request refused before that
+	// is answered with the error's HTTP status.
 	//
 	// Delivery is at least once, end to end. A client processes an event,
 	// then persists its cursor and the epoch; after any disconnect it calls
