@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/genproto/googleapis/rpc/code"
@@ -112,6 +114,10 @@ func withErrorInfo(ctx context.Context, r *http.Request, st *status.Status) *sta
 		if strings.Contains(st.Message(), "http: request body too large") {
 			return bodyTooLarge()
 		}
+		if strings.Contains(st.Message(), "i/o timeout") {
+			// limitBody's deadline: say so, without the sockets' addresses.
+			return newStatus(codes.InvalidArgument, "body: not received in time", ReasonInvalidArgument, map[string]string{"field": "body"})
+		}
 		if msg, ok := bodyError(st.Message()); ok {
 			return newStatus(codes.InvalidArgument, "body: "+msg, ReasonInvalidArgument, map[string]string{"field": "body"})
 		}
@@ -207,9 +213,36 @@ func (g *Gateway) limitBody(next runtime.HandlerFunc) runtime.HandlerFunc {
 		}
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBytes)
+			// A body read before the API key is checked must arrive in
+			// time, or a client trickling it holds the connection (shared
+			// with the webhook) forever. The deadline goes once the body
+			// is read: a stream's connection must stay readable.
+			if r.ContentLength != 0 && g.bodyReadTimeout > 0 {
+				rc := http.NewResponseController(w)
+				if rc.SetReadDeadline(time.Now().Add(g.bodyReadTimeout)) == nil {
+					r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc}
+				}
+			}
 		}
 		next(w, r, params)
 	}
+}
+
+// deadlineBody clears the connection's read deadline once its body has
+// been read to the end.
+type deadlineBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	done bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF && !b.done {
+		b.done = true
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
 }
 
 func bodyTooLarge() *status.Status {

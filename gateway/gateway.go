@@ -54,6 +54,9 @@ type Options struct {
 	// idle clients cannot hold connections open; 0 means
 	// DefaultReadHeaderTimeout (10s).
 	ReadHeaderTimeout time.Duration
+	// BodyReadTimeout bounds reading a REST call's body once its headers
+	// are in (the routes of HandlePath bound their own); 0 is no bound.
+	BodyReadTimeout time.Duration
 	// LocalOnly answers only requests for a loopback Host, from no
 	// browser origin but its own or CORSAllowedOrigins (the webhook
 	// excepted): for an imbridge without API keys (localOnly).
@@ -71,6 +74,8 @@ type Gateway struct {
 	// own are the patterns of the routes added by HandlePath, whose wire
 	// format, body limit included, is not ours. Written before Serve.
 	own map[string]bool
+	// bodyReadTimeout is Options.BodyReadTimeout.
+	bodyReadTimeout time.Duration
 }
 
 // register adds the REST form of every service to a mux.
@@ -102,7 +107,7 @@ func New(opts Options) (*Gateway, error) {
 		return nil, fmt.Errorf("gateway: dial gRPC server %s: %w", opts.GRPCTarget, err)
 	}
 	setQueryParser.Do(func() { runtime.NewServeMux(runtime.SetQueryParameterParser(queryParser{})) })
-	g := &Gateway{conn: conn, routes: newRouteTable(), own: map[string]bool{}}
+	g := &Gateway{conn: conn, routes: newRouteTable(), own: map[string]bool{}, bodyReadTimeout: opts.BodyReadTimeout}
 	marshaler := newJSONMarshaler(&runtime.JSONPb{
 		MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: false},
 		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},

@@ -79,8 +79,12 @@ func Webhook(in *ingest.Ingester, opts WebhookOptions) func(http.ResponseWriter,
 			out = in.Refuse(ingest.RefusalTimeout, "body not received within "+opts.BodyReadTimeout.String())
 			w.Header().Set("Connection", "close")
 		case err != nil:
-			// The client hung up mid-body; nothing to answer to.
-			return
+			// The body could not be read whole: the client hung up (then
+			// nobody reads this), or it framed the body badly or sent less
+			// than it announced. Nothing was stored, so never the implicit
+			// 200 of a handler that writes nothing.
+			out = in.Refuse(ingest.RefusalMalformed, "body could not be read in full")
+			w.Header().Set("Connection", "close")
 		default:
 			_ = rc.SetReadDeadline(time.Time{})
 			out = in.Ingest(r.Context(), body, received)
@@ -89,16 +93,23 @@ func Webhook(in *ingest.Ingester, opts WebhookOptions) func(http.ResponseWriter,
 	}
 }
 
+// maxPrealloc bounds what readBody allocates on the strength of an
+// announced length alone, before the bytes arrive: a request of a few
+// headers must not make the server hold max_body_bytes for
+// body_read_timeout. Typical callbacks are far smaller.
+const maxPrealloc = 64 << 10
+
 // readBody reads r to its end, in one allocation when the request announced
-// its length (size, -1 when unknown) within the limit: io.ReadAll would
-// start at 512 bytes and grow, copying, past a typical callback's size.
+// its length (size, -1 when unknown) within the limit and maxPrealloc:
+// io.ReadAll would start at 512 bytes and grow, copying, past a typical
+// callback's size.
 func readBody(r io.Reader, size, limit int64) ([]byte, error) {
 	if size < 0 || size > limit {
 		return io.ReadAll(r)
 	}
 	// One byte more than announced, so that the read that finds the end
 	// has room and nothing grows.
-	b := make([]byte, 0, size+1)
+	b := make([]byte, 0, min(size, maxPrealloc)+1)
 	for {
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]

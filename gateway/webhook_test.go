@@ -1,12 +1,15 @@
 package gateway_test
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,21 +24,32 @@ import (
 
 // The webhook's HTTP contract: each outcome of ingest gets its status and
 // a small JSON answer; only what retrying can fix is a 5xx.
-func TestWebhookAnswers(t *testing.T) {
+// newWebhook serves the webhook alone, for the app acme#chat (secret s)
+// with drop's rules, onto a real event log.
+func newWebhook(t *testing.T, drop []string) (*httptest.Server, *eventlog.Log) {
+	t.Helper()
 	events, err := eventlog.Open(t.Context(), eventlog.Config{DataDir: t.TempDir(), Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer events.Close()
-	drop, _ := selector.ParseAll([]string{"roster"})
-	in, err := ingest.New([]ingest.App{{Appkey: "acme#chat", Secrets: []string{"s"}, Drop: drop}}, events,
+	t.Cleanup(func() { _ = events.Close() })
+	rules, err := selector.ParseAll(drop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := ingest.New([]ingest.App{{Appkey: "acme#chat", Secrets: []string{"s"}, Drop: rules}}, events,
 		ingest.Options{AppendTimeout: time.Minute, Logger: quiet, Registerer: prometheus.NewRegistry()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	handler := gateway.Webhook(in, gateway.WebhookOptions{MaxBodyBytes: 4 << 10, BodyReadTimeout: time.Minute})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler(w, r, nil) }))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return srv, events
+}
+
+func TestWebhookAnswers(t *testing.T) {
+	srv, events := newWebhook(t, []string{"roster"})
 
 	build := func(sel string, o trigger.Options) []byte {
 		o.Appkey, o.Secret, o.Now = "acme#chat", "s", time.Now()
@@ -116,5 +130,60 @@ func TestWebhookAnswers(t *testing.T) {
 	}
 	if code, a := post(build("chat:txt", trigger.Options{})); code != 503 || a.Result != "store_unavailable" {
 		t.Errorf("event log closed: %d %+v, want 503 so that the vendor retries", code, a)
+	}
+}
+
+// A body that cannot be read whole (a broken chunked encoding, or fewer
+// bytes than announced from a sender that half-closes and waits for the
+// answer) was not stored: it is answered 400 malformed, never the
+// implicit 200 of a handler that writes nothing, which the vendor would
+// take for delivered and never retry.
+func TestUnreadableBodyIsRefused(t *testing.T) {
+	srv, events := newWebhook(t, nil)
+	for name, req := range map[string]string{
+		"bad chunk size": "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\nzz\r\n",
+		"short body":     "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"appkey\":\"acme#chat\"",
+	} {
+		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(conn, req); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.(*net.TCPConn).CloseWrite()
+		_ = conn.SetReadDeadline(time.Now().Add(time.Minute)) // only turns a hang into a failure
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("%s: no answer: %v", name, err)
+		}
+		answer, _ := io.ReadAll(res.Body)
+		if res.StatusCode != http.StatusBadRequest || !bytes.Contains(answer, []byte(`"result":"malformed"`)) {
+			t.Errorf("%s: %s %s, want 400 malformed", name, res.Status, answer)
+		}
+		_ = conn.Close()
+	}
+	if head, err := events.Head(t.Context()); err != nil || head != 0 {
+		t.Errorf("log head %d (%v), want nothing stored", head, err)
+	}
+}
+
+// A request that announces a body of the whole limit and sends next to
+// nothing does not make the webhook hold the limit: a few hundred such
+// requests, each a line of headers, would hold gigabytes for
+// body_read_timeout before anything is authenticated.
+func TestAnnouncedLengthIsNotTrustedForMemory(t *testing.T) {
+	const limit = 4 << 20
+	b, err := gateway.ReadBody(strings.NewReader("{}"), limit, limit)
+	if err != nil || string(b) != "{}" {
+		t.Fatalf("read %q, %v", b, err)
+	}
+	if cap(b) > limit/16 {
+		t.Errorf("a 2-byte body announced as %d bytes holds %d bytes", limit, cap(b))
+	}
+	// A body of the length announced still comes in whole.
+	body := strings.Repeat("x", limit)
+	if b, err := gateway.ReadBody(strings.NewReader(body), limit, limit); err != nil || string(b) != body {
+		t.Errorf("a %d-byte body read as %d bytes, %v", limit, len(b), err)
 	}
 }

@@ -153,6 +153,7 @@ func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
 		Gatherer:           reg,
 		Registerer:         reg,
 		ReadHeaderTimeout:  time.Duration(cfg.HTTPReadHeaderTimeout),
+		BodyReadTimeout:    time.Duration(cfg.Webhook.BodyReadTimeout),
 		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
 		LocalOnly:          len(cfg.APIKeys) == 0,
 	})

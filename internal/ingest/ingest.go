@@ -262,23 +262,22 @@ func keepRawOnly(ev *imbridgev1.Event) {
 // can fix (the log unavailable or too slow) is RefusalUnavailable, which
 // the vendor retries; anything else is a fault of ours, logged in full.
 func (in *Ingester) storeFailed(sel string, err error) Outcome {
+	// Logged through refuse's limiter: an outage refuses every callback,
+	// and must not flood the log with a line each.
 	if errors.Is(err, context.Canceled) {
 		// The sender hung up before the log answered: no fault of ours,
 		// and nobody to answer; the vendor retries what it did not see
 		// answered.
-		in.log.Warn("callback not stored: the sender went away", "selector", sel)
-		return in.refuse(sel, RefusalUnavailable, "request cancelled")
+		return in.refuseErr(sel, RefusalUnavailable, "request cancelled", err)
 	}
 	if errors.Is(err, eventlog.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
-		in.log.Error("callback not stored: event log unavailable", "selector", sel, "err", err)
 		detail := "event log unavailable; retry"
 		if errors.Is(err, context.DeadlineExceeded) {
 			detail = "event log did not answer in time; retry"
 		}
-		return in.refuse(sel, RefusalUnavailable, detail)
+		return in.refuseErr(sel, RefusalUnavailable, detail, err)
 	}
-	in.log.Error("callback not stored: internal error", "selector", sel, "err", err)
-	return in.refuse(sel, RefusalInternal, "internal error")
+	return in.refuseErr(sel, RefusalInternal, "internal error", err)
 }
 
 // Counters gathers the callback counters (received, stored, duplicate,
@@ -294,10 +293,20 @@ func (in *Ingester) Refuse(r Refusal, detail string) Outcome {
 }
 
 func (in *Ingester) refuse(sel string, r Refusal, detail string) Outcome {
+	return in.refuseErr(sel, r, detail, nil)
+}
+
+// refuseErr is refuse with the store's error, logged (at error level) with
+// the refusal, under the same limit.
+func (in *Ingester) refuseErr(sel string, r Refusal, detail string, err error) Outcome {
 	in.metrics.rejected.WithLabelValues(family(sel), string(r)).Inc()
 	if in.logLimit.Allow() {
-		in.log.Warn("callback refused", "reason", string(r), "selector", sel, "detail", detail,
-			"unlogged_before", in.unlogged.Swap(0))
+		args := []any{"reason", string(r), "selector", sel, "detail", detail, "unlogged_before", in.unlogged.Swap(0)}
+		if err != nil && !errors.Is(err, context.Canceled) {
+			in.log.Error("callback not stored", append(args, "err", err)...)
+		} else {
+			in.log.Warn("callback refused", args...)
+		}
 	} else {
 		in.unlogged.Add(1)
 	}
