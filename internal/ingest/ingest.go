@@ -261,9 +261,9 @@ func keepRawOnly(ev *imbridgev1.Event) {
 // storeFailed turns an event log error into a refusal: one that retrying
 // can fix (the log unavailable or too slow) is RefusalUnavailable, which
 // the vendor retries; anything else is a fault of ours, logged in full.
+// Both are logged through refuse's limiter: an outage refuses every
+// callback, and must not flood the log with a line each.
 func (in *Ingester) storeFailed(sel string, err error) Outcome {
-	// Logged through refuse's limiter: an outage refuses every callback,
-	// and must not flood the log with a line each.
 	if errors.Is(err, context.Canceled) {
 		// The sender hung up before the log answered: no fault of ours,
 		// and nobody to answer; the vendor retries what it did not see

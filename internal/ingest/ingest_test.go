@@ -427,6 +427,28 @@ func TestRefusalsAreLoggedAtABoundedRate(t *testing.T) {
 	t.Errorf("no line says how many refusals were not logged:\n%s", f.out.String())
 }
 
+// An outage of the event log refuses every callback with 503, and is
+// logged as refusals are, at a bounded rate: not a line per callback.
+func TestStoreOutageIsLoggedAtABoundedRate(t *testing.T) {
+	f := newIngester(t, ingest.App{}, ingest.Options{})
+	if err := f.log.Close(); err != nil {
+		t.Fatal(err)
+	}
+	const flood = 500
+	for range flood {
+		f.ingest(t, body(t, "chat:txt", trigger.Options{}))
+	}
+	if n := testutil.ToFloat64(f.in.RejectedCounter("chat", ingest.RefusalUnavailable)); n != flood {
+		t.Errorf("counted %v refusals, want %d", n, flood)
+	}
+	if lines := strings.Count(f.out.String(), "\n"); lines >= flood/10 {
+		t.Errorf("%d callbacks refused during an outage logged %d lines, want a bounded few", flood, lines)
+	}
+	if !strings.Contains(f.out.String(), `"err":`) {
+		t.Errorf("the store's error is not logged:\n%s", f.out.String())
+	}
+}
+
 // BenchmarkIngestChatTxt runs signed chat:txt callbacks, each with its own
 // callId, through the whole write path onto a real embedded event log, as
 // the webhook does: its allocations per callback are what the garbage
