@@ -34,6 +34,23 @@ func TestSlowBodyGets408(t *testing.T) {
 	}
 }
 
+// The REST routes share the webhook's listener, and a REST body is read
+// whole before its API key is checked: a client that trickles one is cut
+// off at body_read_timeout as a slow callback is, with a 400 naming the
+// body, so that nobody who reaches the listener holds connections (and up
+// to 4 MiB each) for as long as it likes.
+func TestSlowRESTBodyIsCut(t *testing.T) {
+	cfg := ingestConfig(t)
+	cfg.Webhook.BodyReadTimeout = config.Duration(time.Second)
+	r := start(t, cfg)
+	conn := dial(t, r)
+	fmt.Fprintf(conn, "POST /v1/orgs/acme/apps/chat/chatrooms HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n")
+	answer := trickle(t, conn, strings.Repeat(" ", 15))
+	if !strings.HasPrefix(answer, "HTTP/1.1 400") || !strings.Contains(answer, "body: not received in time") || !strings.Contains(answer, `"field":"body"`) {
+		t.Fatalf("slow REST body answered %q, want 400 naming the body", answer)
+	}
+}
+
 // Headers sent one byte a second are cut off at the header deadline.
 func TestSlowHeadersAreCut(t *testing.T) {
 	cfg := ingestConfig(t)
