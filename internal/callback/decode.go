@@ -124,14 +124,27 @@ func (c *Callback) Signed() bool { return c.head.Signed() }
 // the signature covers.
 func (c *Callback) TimestampText() string { return c.head.f.timestamp }
 
-// VendorTime is the vendor's timestamp, or false when it is absent or not
-// a number of milliseconds.
+// VendorTime is the vendor's timestamp, or false when it is absent, not
+// a number of milliseconds, or outside the years 1 to 9999 that a
+// google.protobuf.Timestamp holds.
 func (c *Callback) VendorTime() (time.Time, bool) {
 	ms, err := strconv.ParseInt(c.TimestampText(), 10, 64)
-	if err != nil {
+	if err != nil || unixMilli(ms) == nil {
 		return time.Time{}, false
 	}
 	return time.UnixMilli(ms), true
+}
+
+// unixMilli is a vendor millisecond timestamp as a Timestamp, or nil when
+// it lies outside what google.protobuf.Timestamp holds: protojson (the
+// REST gateway, the NDJSON streams, the console) refuses to marshal such a
+// value, and with it the whole response that holds the event.
+func unixMilli(ms int64) *timestamppb.Timestamp {
+	ts := timestamppb.New(time.UnixMilli(ms))
+	if ts.CheckValid() != nil {
+		return nil
+	}
+	return ts
 }
 
 // DigestID is a digest of the body, the id an unsigned event is stored
@@ -279,7 +292,15 @@ func object(raw json.RawMessage) *structpb.Struct {
 	}
 	s := &structpb.Struct{}
 	if protojson.Unmarshal(raw, s) != nil {
-		return nil
+		// protojson refuses repeated keys and invalid UTF-8, which
+		// encoding/json takes (the last key counting, U+FFFD).
+		var m map[string]any
+		if json.Unmarshal(raw, &m) != nil {
+			return nil
+		}
+		if s, _ = structpb.NewStruct(m); s == nil {
+			return nil
+		}
 	}
 	return s
 }
@@ -291,7 +312,14 @@ func value(raw json.RawMessage) *structpb.Value {
 	}
 	v := &structpb.Value{}
 	if protojson.Unmarshal(raw, v) != nil {
-		return nil
+		// As object does.
+		var a any
+		if json.Unmarshal(raw, &a) != nil {
+			return nil
+		}
+		if v, _ = structpb.NewValue(a); v == nil {
+			return nil
+		}
 	}
 	return v
 }
@@ -446,7 +474,7 @@ func setMucReason(m *imbridgev1.MucEvent, raw json.RawMessage) {
 		f := obj.Data
 		sf := &imbridgev1.SharedFile{FileId: f.FileID, FileName: f.FileName, FileOwner: f.FileOwner, FileSize: int64(f.FileSize)}
 		if f.Created != 0 {
-			sf.CreateTime = timestamppb.New(time.UnixMilli(int64(f.Created)))
+			sf.CreateTime = unixMilli(int64(f.Created))
 		}
 		m.Reason = &imbridgev1.MucEvent_SharedFile{SharedFile: sf}
 		return
@@ -529,7 +557,7 @@ func reaction(p *wirePayload) *imbridgev1.ReactionEvent {
 	for _, d := range data {
 		mr := &imbridgev1.MessageReactions{MessageId: string(d.MessageID), Sender: d.From, Recipient: d.To, ChannelType: d.ChannelType}
 		if d.TS != 0 {
-			mr.Time = timestamppb.New(time.UnixMilli(int64(d.TS)))
+			mr.Time = unixMilli(int64(d.TS))
 		}
 		for _, re := range d.Reactions {
 			pr := &imbridgev1.Reaction{Reaction: re.Reaction, UserList: re.UserList, Count: int64(re.Count)}
@@ -552,7 +580,7 @@ func thread(p *wirePayload) *imbridgev1.ThreadEvent {
 		MessageCount: int64(d.MessageCount), LastMessage: object(d.LastMessage),
 	}
 	if d.Timestamp != 0 {
-		t.Time = timestamppb.New(time.UnixMilli(int64(d.Timestamp)))
+		t.Time = unixMilli(int64(d.Timestamp))
 	}
 	return t
 }

@@ -474,3 +474,78 @@ func TestJoinFieldsAsTheTablesTypeThem(t *testing.T) {
 			ev.GetSelector(), ev.GetGroupOp().GetSubEvent(), ev.GetGroupOp().GetJoinExt(), want)
 	}
 }
+
+// A vendor millisecond timestamp outside what google.protobuf.Timestamp
+// holds (years 1 to 9999) must not become an invalid Timestamp: protojson,
+// which the REST gateway, the NDJSON streams and the console use, refuses
+// to marshal such an event, so one stored event would break every page of
+// ListEvents that holds it. Reaction and thread callbacks come unsigned:
+// with `unsigned_selectors: [reaction]` anyone who can reach the webhook
+// can store one.
+func TestOutOfRangeTimestampsAreLeftOut(t *testing.T) {
+	const huge = "99999999999999999" // ms: about year 3,170,000
+	reaction, err := examples.FS.ReadFile("072_reaction.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	thread, err := examples.FS.ReadFile("073_thread.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	upload, err := examples.FS.ReadFile("045_muc_upload_file.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mute, err := examples.FS.ReadFile("091_mute_add_group.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, body string }{
+		{"reaction data ts", strings.Replace(string(reaction), "1648722783700", huge, 1)},
+		{"reaction top-level timestamp", strings.Replace(string(reaction), "1648722784819", huge, 1)},
+		{"reaction negative timestamp", strings.Replace(string(reaction), "1648722784819", "-"+huge, 1)},
+		{"thread data timestamp", strings.Replace(string(thread), `"timestamp": 1651029973455
+    },`, `"timestamp": `+huge+`
+    },`, 1)},
+		{"upload_file created", strings.Replace(string(upload), "1644909510085", huge, 1)},
+		{"mute expire_timestamp", strings.Replace(string(mute), "1729585614955", huge, 1)},
+	} {
+		if !strings.Contains(tc.body, huge) {
+			t.Fatalf("%s: the example changed; the test no longer puts %s in it", tc.name, huge)
+		}
+		cb, err := callback.Parse([]byte(tc.body))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		ev := cb.Decode(receiveTime, nil)
+		if _, err := protojson.Marshal(ev); err != nil {
+			t.Errorf("%s: decoded event cannot be served as JSON: %v", tc.name, err)
+		}
+	}
+}
+
+// The package decodes JSON with encoding/json's semantics: the last of
+// repeated keys counts and invalid UTF-8 becomes U+FFFD (decode.go's
+// package comment). A message's ext, a group operation's payload and the
+// other JSON kept as a Struct must follow them too, rather than vanish
+// whole because protojson refuses what encoding/json accepts.
+func TestStructFieldsFollowEncodingJSON(t *testing.T) {
+	raw, err := examples.FS.ReadFile("001_chat_txt.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, ext, key, want string }{
+		{"repeated key", `{"order":"old","order":"new"}`, "order", "new"},
+		{"invalid UTF-8", "{\"nick\":\"a\xffb\"}", "nick", "a\uFFFDb"},
+	} {
+		body := strings.Replace(string(raw), `"ext": {}`, `"ext": `+tc.ext, 1)
+		cb, err := callback.Parse([]byte(body))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		ext := cb.Decode(receiveTime, nil).GetMessage().GetExt()
+		if got := ext.GetFields()[tc.key].GetStringValue(); got != tc.want {
+			t.Errorf("%s: ext %s decoded as %v, want %s = %q", tc.name, tc.ext, ext, tc.key, tc.want)
+		}
+	}
+}

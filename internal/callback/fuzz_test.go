@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"testing"
 
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/imbridge/imbridge/internal/callback"
@@ -54,6 +55,9 @@ func FuzzVerifyDecode(f *testing.F) {
 		}
 		if _, err := proto.Marshal(ev); err != nil {
 			t.Fatalf("decoded event cannot be stored: %v", err)
+		}
+		if _, err := protojson.Marshal(ev); err != nil {
+			t.Fatalf("decoded event cannot be served as JSON: %v", err)
 		}
 	})
 }

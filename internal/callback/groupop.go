@@ -1,11 +1,8 @@
 package callback
 
 import (
-	"time"
-
 	json "github.com/go-json-experiment/json/v1"
 	"github.com/tidwall/gjson"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
 	"github.com/imbridge/imbridge/internal/selector"
@@ -254,7 +251,7 @@ func (c *Callback) groupOp(ev *imbridgev1.Event) *imbridgev1.GroupOpEvent {
 		op.Disabled = &b
 	}
 	if p.ExpireTimestamp > 0 {
-		op.ExpireTime = timestamppb.New(time.UnixMilli(int64(p.ExpireTimestamp)))
+		op.ExpireTime = unixMilli(int64(p.ExpireTimestamp))
 	}
 	ev.GroupId = g.id
 	ev.Sender, ev.SenderUsername = w.Operator, w.Operator

@@ -1,8 +1,6 @@
 package callback
 
 import (
-	"time"
-
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
@@ -77,5 +75,5 @@ func millis(ms flexInt) *timestamppb.Timestamp {
 	if ms <= 0 {
 		return nil
 	}
-	return timestamppb.New(time.UnixMilli(int64(ms)))
+	return unixMilli(int64(ms))
 }
