@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 )
 
 // Sentinel errors. Each is returned wrapped (test with errors.Is) together with
@@ -101,7 +102,13 @@ func (a *App) vendorError(op string, status int, body []byte) *Error {
 		e.Description = http.StatusText(status)
 	}
 	if len(e.Description) > maxDescription {
-		e.Description = e.Description[:maxDescription] + "…"
+		// Cut on a rune boundary: a split rune is not UTF-8, which gRPC
+		// details and the gateway's JSON refuse.
+		cut := maxDescription
+		for cut > 0 && !utf8.RuneStart(e.Description[cut]) {
+			cut--
+		}
+		e.Description = e.Description[:cut] + "…"
 	}
 	return e
 }

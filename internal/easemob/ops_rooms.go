@@ -292,11 +292,17 @@ func segs(list []string) string {
 	return strings.Join(esc, "%2C")
 }
 
-// need checks that each named value (name, value pairs) is not empty.
+// need checks that each named value (name, value pairs) is not empty. An
+// ID or a username must not hold a comma either: in a path segment it is
+// the vendor's list separator (%2C), which would turn a single-user call
+// into a batch one. (A room's name and a tag travel in the body and may.)
 func (a *App) need(op string, kv ...string) error {
 	for i := 0; i+1 < len(kv); i += 2 {
 		if kv[i+1] == "" {
 			return a.invalid(op, "%s is empty", kv[i])
+		}
+		if kv[i] != "name" && kv[i] != "tag" && strings.Contains(kv[i+1], ",") {
+			return a.invalid(op, "%s %q has a comma", kv[i], kv[i+1])
 		}
 	}
 	return nil

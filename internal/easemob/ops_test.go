@@ -3,10 +3,12 @@ package easemob
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -476,5 +478,48 @@ func TestOperationsCoverEveryOp(t *testing.T) {
 		if !seen[op] {
 			t.Errorf("no case for %s", op)
 		}
+	}
+}
+
+// A long vendor description (here in Chinese, 3-byte runes) is cut at
+// maxDescription bytes on a rune boundary: a split rune is not UTF-8, and
+// gRPC's error details and the gateway's JSON refuse the text, so the
+// caller would get the error without its ErrorInfo.
+func TestLongDescriptionIsCutOnARune(t *testing.T) {
+	t.Parallel()
+	desc := "x" + strings.Repeat("聊天室不存在", 60) // 1 + 1,080 bytes: byte 512 is inside a rune
+	e := answer(t, 404, `{"error":"resource_not_found","error_description":"`+desc+`"}`)
+	err := e.app.DeleteChatroom(ctxT(t), "r1")
+	var ve *Error
+	if !errors.As(err, &ve) {
+		t.Fatalf("err = %v", err)
+	}
+	if !utf8.ValidString(ve.Description) || !strings.HasPrefix(desc, strings.TrimSuffix(ve.Description, "…")) || len(ve.Description) > maxDescription+len("…") {
+		t.Errorf("description cut to %q, want a valid prefix of at most %d bytes", ve.Description, maxDescription)
+	}
+}
+
+// A single-user or single-room call puts its value in the path as one
+// segment, where a comma is the vendor's list separator (%2C): removing
+// "alice,bob" would remove two users. Such values are refused before
+// anything is sent; a room's name, in the body, may hold a comma.
+func TestSingleValueCallsRefuseAComma(t *testing.T) {
+	t.Parallel()
+	e := answer(t, 200, `{"data":{"result":true}}`)
+	for name, call := range map[string]func() error{
+		"RemoveMember":     func() error { return e.app.RemoveMember(ctxT(t), "r1", "alice,bob") },
+		"RemoveAdmin":      func() error { return e.app.RemoveAdmin(ctxT(t), "r1", "alice,bob") },
+		"RemoveSuperAdmin": func() error { return e.app.RemoveSuperAdmin(ctxT(t), "alice,bob") },
+		"DeleteChatroom":   func() error { return e.app.DeleteChatroom(ctxT(t), "1,2") },
+	} {
+		if err := call(); !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("%s with a comma: err = %v, want ErrInvalidArgument", name, err)
+		}
+	}
+	if sent := e.v.requests(); len(sent) != 0 {
+		t.Errorf("sent %d requests for values with a comma", len(sent))
+	}
+	if _, err := e.app.CreateChatroom(ctxT(t), CreateChatroom{Name: "tea, cake", Owner: "alice"}); errors.Is(err, ErrInvalidArgument) {
+		t.Errorf("a room name with a comma: %v", err)
 	}
 }

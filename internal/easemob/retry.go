@@ -113,7 +113,9 @@ func (a *App) do(ctx context.Context, rq *request) (_ []byte, err error) {
 				// The token was refused: the call was not processed. Fetch
 				// a new token and replay once; the replay is not an attempt.
 				refreshed = true
-				a.tok.invalidate(gen)
+				if !a.tok.invalidate(gen) {
+					return nil, verr // a token fetched just now was refused too
+				}
 				a.c.m.retries.WithLabelValues(a.key, rq.op, "token_refresh").Inc()
 				a.c.log.Debug("easemob: token refused, refreshing", "app", a.key, "op", rq.op)
 				attempt--

@@ -172,3 +172,71 @@ func TestTokenFetchErrorIsCleanAndNamed(t *testing.T) {
 		t.Errorf("the operation was sent %d times without a token", n)
 	}
 }
+
+// The vendor bans apps that request tokens too often (chatroom-api.md §2):
+// while it refuses the credentials, or refuses every token it hands out,
+// a burst of calls asks for a token about once a second (tokenFailHold),
+// not once a call. The bound counts the seconds the burst took, so that
+// a slow machine cannot break it.
+func TestRefusedTokensAreNotFetchedPerCall(t *testing.T) {
+	t.Parallel()
+	refusedSecret := newVendor(t, nil)
+	refusedSecret.tokenStatus = 400
+	refusedSecret.tokenBody = `{"error":"invalid_grant","error_description":"client_secret does not match"}`
+	refusedToken := newVendor(t, func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+		writeJSON(w, 401, `{"error":"auth_bad_access_token","error_description":"Unable to authenticate"}`)
+	})
+	for name, tc := range map[string]struct {
+		v    *fakeVendor
+		want func(error) bool
+	}{
+		"secret refused": {refusedSecret, func(err error) bool { return errors.Is(err, ErrTokenFetch) }},
+		"every token refused": {refusedToken, func(err error) bool {
+			var ve *Error
+			return errors.As(err, &ve) && ve.Status == 401
+		}},
+	} {
+		e := newEnv(t, tc.v, Options{RateLimits: DefaultRateLimits()})
+		start := time.Now()
+		for range 50 {
+			if _, err := e.app.ListAdmins(ctxT(t), "r1"); !tc.want(err) {
+				t.Fatalf("%s: err = %v", name, err)
+			}
+		}
+		if f, most := tc.v.fetches(), 2+int(time.Since(start)/tokenFailHold); f > most {
+			t.Errorf("%s: 50 calls made %d token requests, want at most %d", name, f, most)
+		}
+	}
+}
+
+// Calls refused together with the same expired token share the one
+// refresh, and every one of them succeeds with the new token.
+func TestConcurrent401sShareOneRefresh(t *testing.T) {
+	t.Parallel()
+	v := newVendor(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		if r.Header.Get("Authorization") == "Bearer tok-1" {
+			writeJSON(w, 401, `{"error":"unauthorized","error_description":"Unable to authenticate due to expired access token"}`)
+			return
+		}
+		writeJSON(w, 200, `{"data":[]}`)
+	})
+	e := newEnv(t, v, Options{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for range 20 {
+		wg.Go(func() {
+			_, err := e.app.ListAdmins(ctxT(t), "r1")
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("err = %v", err)
+		}
+	}
+	if f := v.fetches(); f != 2 {
+		t.Errorf("token fetches = %d, want 2", f)
+	}
+}
