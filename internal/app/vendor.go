@@ -48,7 +48,11 @@ func (a *App) newVendor(reg prometheus.Registerer) (*easemob.Client, error) {
 		}
 		apps = append(apps, more...)
 	}
-	return easemob.New(apps, easemob.Options{Logger: a.log, Registerer: reg})
+	share := 1.0 // the vendor's limits are per app, whichever process calls
+	if n := a.cfg.EasemobProcesses; n > 1 {
+		share = 1 / float64(n)
+	}
+	return easemob.New(apps, easemob.Options{Logger: a.log, Registerer: reg, RateShare: share})
 }
 
 func (a *App) startEmulator(apps []config.App) ([]easemob.AppConfig, error) {

@@ -56,6 +56,10 @@ type Config struct {
 	EventLog EventLog `json:"event_log"`
 	// Streams tunes SubscribeEvents.
 	Streams Streams `json:"streams"`
+	// EasemobProcesses is how many imbridge processes call the vendor's
+	// REST API for the same apps: each keeps to that share of the
+	// vendor's per-app rate limits.
+	EasemobProcesses int64 `json:"easemob_processes"`
 
 	// origin maps a setting's YAML key to the name the user set it by
 	// (`--flag` or `IMBRIDGE_X`) when not the file, so that errors name
@@ -219,6 +223,7 @@ func Default() Config {
 		LogFormat:             "json",
 		ShutdownTimeout:       Duration(10 * time.Second),
 		HTTPReadHeaderTimeout: Duration(10 * time.Second),
+		EasemobProcesses:      1,
 		Webhook: Webhook{
 			MaxBodyBytes:    1 << 20,
 			AppendTimeout:   Duration(5 * time.Second),
@@ -299,6 +304,7 @@ var settings = []setting{
 		c.CORSAllowedOrigins = splitList(v)
 		return nil
 	}, false},
+	{"easemob_processes", "easemob-processes", "IMBRIDGE_EASEMOB_PROCESSES", "imbridge processes calling the vendor's REST API for the same apps; each keeps to its share of the vendor's per-app rate limits (default 1)", integer(func(c *Config) *int64 { return &c.EasemobProcesses }), false},
 	{"webhook.max_body_bytes", "max-body-bytes", "IMBRIDGE_MAX_BODY_BYTES", "largest callback body accepted; larger gets 413 (default 1048576)", integer(func(c *Config) *int64 { return &c.Webhook.MaxBodyBytes }), false},
 	{"webhook.append_timeout", "append-timeout", "IMBRIDGE_APPEND_TIMEOUT", "wait for the event log before answering 503 (default 5s)", dur(func(c *Config) *Duration { return &c.Webhook.AppendTimeout }), false},
 	{"streams.heartbeat_interval", "heartbeat-interval", "IMBRIDGE_HEARTBEAT_INTERVAL", "idle time before a stream sends a heartbeat (default 15s)", dur(func(c *Config) *Duration { return &c.Streams.HeartbeatInterval }), false},

@@ -155,6 +155,7 @@ func TestBadInputNamesTheSetting(t *testing.T) {
 		{name: "replicas embedded", env: map[string]string{"IMBRIDGE_NATS_REPLICAS": "3"}, want: "IMBRIDGE_NATS_REPLICAS 3: the embedded server keeps one replica"},
 		{name: "body limit", args: []string{"--max-body-bytes", "99999999"}, want: "--max-body-bytes 99999999: want 1 to"},
 		{name: "body read timeout", file: "webhook:\n  body_read_timeout: 0s\n", want: "webhook.body_read_timeout 0s: want a positive duration"},
+		{name: "vendor processes", env: map[string]string{"IMBRIDGE_EASEMOB_PROCESSES": "0"}, want: "IMBRIDGE_EASEMOB_PROCESSES 0: want 1 to 1000"},
 		{name: "appkey with _", file: "apps:\n- appkey: a#b_c\n  secrets: [s]\n", want: `apps[0].appkey "a#b_c": want org#app`},
 		{name: "bad selector", file: "apps:\n- appkey: a#b\n  secrets: [s]\n  drop: [chat:text]\n", want: "apps[0].drop"},
 		{name: "bad chatroom id", file: "apps:\n- appkey: a#b\n  secrets: [s]\n  chatrooms: [\"a/b\"]\n", want: `apps[0].chatrooms[0] "a/b": want a chatroom id`},

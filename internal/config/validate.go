@@ -75,6 +75,9 @@ func (c *Config) Validate() error {
 	if max := eventlog.MaxBodyFor(eventlog.MaxEventBytes); c.Webhook.MaxBodyBytes <= 0 || c.Webhook.MaxBodyBytes > max {
 		bad("webhook.max_body_bytes", "%d: want 1 to %d (a stored event holds the raw body and its decoded form)", c.Webhook.MaxBodyBytes, max)
 	}
+	if c.EasemobProcesses < 1 || c.EasemobProcesses > 1000 {
+		bad("easemob_processes", "%d: want 1 to 1000", c.EasemobProcesses)
+	}
 	if c.Webhook.AppendTimeout <= 0 {
 		bad("webhook.append_timeout", "%v: want a positive duration", time.Duration(c.Webhook.AppendTimeout))
 	}

@@ -60,6 +60,10 @@ type Options struct {
 	// app, of the operations it names (keys as in DefaultRateLimits; a key
 	// that names no operation is an error). +Inf means no limit.
 	RateLimits map[string]float64
+	// RateShare is the share of every limit (after RateLimits) this client
+	// keeps to: 1/N when N processes call the vendor for the same apps,
+	// whose limits are per app. 0 = 1.
+	RateShare float64
 	// BackoffInitial and BackoffMax shape the exponential backoff between
 	// attempts (jitter ±50%, factor 2); 0 = 200ms and 5s.
 	BackoffInitial, BackoffMax time.Duration
@@ -185,6 +189,15 @@ func New(apps []AppConfig, opts Options) (*Client, error) {
 			return nil, fmt.Errorf("easemob: RateLimits: %s: %v calls/s is not positive", op, r)
 		}
 		rates[op] = r
+	}
+	switch share := opts.RateShare; {
+	case share == 0:
+	case !(share > 0 && share <= 1):
+		return nil, fmt.Errorf("easemob: RateShare %v: want more than 0, at most 1", share)
+	default:
+		for op := range rates {
+			rates[op] *= share
+		}
 	}
 	m, err := newMetrics(opts.Registerer)
 	if err != nil {

@@ -1,10 +1,16 @@
 package easemob
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/imbridge/imbridge/internal/emulator"
 )
 
 func TestNewValidates(t *testing.T) {
@@ -115,4 +121,60 @@ func TestTwoClientsShareARegistry(t *testing.T) {
 		}
 		c.Close()
 	}
+}
+
+// The vendor's rate limits are per app, whichever process calls. Two
+// processes on one app, each with RateShare 1/2, stay under the limit the
+// emulator enforces (a bucket of a second's calls); each at the whole
+// rate, they would get 429s.
+func TestProcessesShareTheVendorLimit(t *testing.T) {
+	t.Parallel()
+	emu, err := emulator.New(emulator.Options{Apps: []emulator.App{{Appkey: testAppkey, ClientID: testID, ClientSecret: testSecret}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emu.Close()
+	var served, limited atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served.Add(1)
+		emu.ServeHTTP(statusRecorder{ResponseWriter: w, limited: &limited}, r)
+	}))
+	defer srv.Close()
+	var wg sync.WaitGroup
+	for range 2 {
+		c, err := New([]AppConfig{{Appkey: testAppkey, BaseURL: srv.URL, ClientID: testID, ClientSecret: testSecret}}, Options{RateShare: 0.5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		a, _ := c.App(testAppkey)
+		wg.Go(func() {
+			for range 200 { // 2 s of the vendor's 100 calls/s, 4 s at half of it
+				_, _ = a.GetAnnouncement(ctxT(t), "100000000000001") // no such room: a 404, counted all the same
+			}
+		})
+	}
+	wg.Wait()
+	if n := served.Load(); n < 400 {
+		t.Fatalf("the vendor served %d requests, want the 400 calls", n)
+	}
+	if n := limited.Load(); n > 0 {
+		t.Errorf("the vendor answered 429 %d times to two processes that each kept half its rate", n)
+	}
+	if _, err := New(nil, Options{RateShare: 1.5}); err == nil || !strings.Contains(err.Error(), "RateShare") {
+		t.Errorf("RateShare 1.5: err = %v, want it refused", err)
+	}
+}
+
+// statusRecorder counts the 429s a handler writes.
+type statusRecorder struct {
+	http.ResponseWriter
+	limited *atomic.Int64
+}
+
+func (s statusRecorder) WriteHeader(code int) {
+	if code == http.StatusTooManyRequests {
+		s.limited.Add(1)
+	}
+	s.ResponseWriter.WriteHeader(code)
 }
