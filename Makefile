@@ -51,7 +51,7 @@ bench-admin: ## Measure the latency imbridge adds to a chatroom call (gRPC and R
 	go run ./cmd/benchadmin $(BENCH_FLAGS)
 
 .PHONY: bench-stream
-bench-stream: ## Measure SubscribeEvents against a bare grpc-go stream: fan-out ratio, webhook-to-subscriber latency at a fixed rate, peak RSS.
+bench-stream: ## Measure SubscribeEvents against a bare grpc-go stream (fan-out ratio) and a shared subscription against a bare JetStream consumer, webhook-to-subscriber latency at a fixed rate, peak RSS.
 	go run ./cmd/benchstream $(BENCH_FLAGS)
 
 .PHONY: fuzz

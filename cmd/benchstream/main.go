@@ -1,6 +1,7 @@
 // Command benchstream measures imbridge's live event stream
 // (EventService.SubscribeEvents, a gRPC server stream): how fast it fans
-// stored events out to many subscribers, how long a callback takes from
+// stored events out to many subscribers, how fast the members of a shared
+// subscription take and acknowledge them, how long a callback takes from
 // the webhook to every live subscriber, and how much memory imbridge holds
 // while doing so, each next to a baseline measured in the same run.
 //
@@ -88,6 +89,26 @@
 // dispatcher fell behind its schedule (a lag there is the generator's,
 // and it is not in the latencies, which start at the real send).
 //
+// # Shared subscription
+//
+// -members member streams of one shared subscription (from the oldest
+// event, max_outstanding -max-outstanding, ack deadline 5 minutes) take
+// the stored events between them; each acknowledges, from a goroutine of
+// its own, every cursor it received since its last AcknowledgeEvents call
+// returned. The baseline is JetStream itself: a consumer of imbridge's
+// stream with the subscription's settings (explicit acknowledgement, the
+// same ack deadline, no limit on pending acknowledgements), read by as
+// many workers, each pulling up to -max-outstanding ahead and
+// acknowledging each event, over the embedded server's client listener
+// (event_log.listen; with -target, give its URL with -nats). That is the
+// least any shared, acknowledged delivery of these events costs: what
+// imbridge adds (decoding, its gRPC stream, acknowledgement by cursor,
+// the bookkeeping of each member's share) is what the ratio shows. The
+// targets alternate for -shared-rounds rounds, each on a fresh
+// subscription; the report compares their medians. A round's time runs
+// from the release of the members to the last acknowledgement confirmed
+// (for JetStream: sent and flushed), and every event must be acknowledged.
+//
 // # Memory
 //
 // Every -rss-interval the program reads VmRSS and VmHWM from
@@ -173,6 +194,9 @@ type options struct {
 	storeWorkers  int
 	fanoutTimeout time.Duration
 
+	members, maxOut, sharedRounds int
+	natsURL                       string
+
 	liveSubs    int
 	rate        float64
 	duration    time.Duration
@@ -224,6 +248,10 @@ func parseFlags() (options, error) {
 	flag.IntVar(&o.conns, "conns", 4, "gRPC client connections per run; subscribers are spread over them round robin")
 	flag.IntVar(&o.storeWorkers, "store-concurrency", 32, "fan-out: workers posting the callbacks to store")
 	flag.DurationVar(&o.fanoutTimeout, "fanout-timeout", time.Minute, "fan-out: most a run may take before its unfinished subscribers fail")
+	flag.IntVar(&o.members, "members", 4, "shared subscription: member streams taking the stored events between them (0 skips the phase)")
+	flag.IntVar(&o.maxOut, "max-outstanding", 100, "shared subscription: events a member holds unacknowledged (its max_outstanding), and the baseline's pull batch")
+	flag.IntVar(&o.sharedRounds, "shared-rounds", 5, "shared subscription: runs of each target, alternating, each on a fresh subscription (the report compares their medians)")
+	flag.StringVar(&o.natsURL, "nats", "", "with -target: the URL of its embedded NATS server's client listener (event_log.listen), for the shared subscription's JetStream baseline")
 	flag.IntVar(&o.liveSubs, "live-subscribers", 64, "latency: live subscribers")
 	flag.Float64Var(&o.rate, "rate", 2000, "latency: callbacks posted per second")
 	flag.DurationVar(&o.duration, "duration", 5*time.Second, "latency: how long each run posts")
@@ -259,6 +287,10 @@ func parseFlags() (options, error) {
 		return o, fmt.Errorf("unexpected arguments %q", flag.Args())
 	case o.events < 1, o.conns < 1, o.storeWorkers < 1, o.liveSubs < 1, o.maxInflight < 1:
 		return o, errors.New("-events, -conns, -store-concurrency, -live-subscribers and -max-inflight must be at least 1")
+	case o.members < 0, o.maxOut < 1 || o.maxOut > 1000, o.sharedRounds < 1:
+		return o, errors.New("-members must not be negative, -max-outstanding must be 1 to 1000 and -shared-rounds at least 1")
+	case o.target == "" && o.natsURL != "":
+		return o, errors.New("-nats goes with -target (in this process, imbridge's embedded NATS listens on a port of its own)")
 	case o.rate <= 0, o.duration <= 0, o.fanoutTimeout <= 0, o.drain <= 0, o.rssEvery <= 0:
 		return o, errors.New("-rate, -duration, -fanout-timeout, -drain and -rss-interval must be positive")
 	case o.serveBaseline != "" && o.target == "":
@@ -306,9 +338,9 @@ func bench(o options) (code int, err error) {
 
 	// imbridge, in this process unless -target names one.
 	phase("start imbridge")
-	grpcAddr, webhook := o.target, o.webhook
+	grpcAddr, webhook, natsURL := o.target, o.webhook, o.natsURL
 	if o.target == "" {
-		stop, g, h, err := startImbridge(ctx, o)
+		stop, g, h, n, err := startImbridge(ctx, o)
 		if err != nil {
 			return 0, err
 		}
@@ -317,7 +349,7 @@ func bench(o options) (code int, err error) {
 				err = fmt.Errorf("imbridge: %w", serr)
 			}
 		}()
-		grpcAddr, webhook = g, h
+		grpcAddr, webhook, natsURL = g, h, n
 	}
 	if err := waitServing(ctx, grpcAddr); err != nil {
 		return 0, err
@@ -413,6 +445,25 @@ func bench(o options) (code int, err error) {
 		}
 	}
 
+	if o.members > 0 {
+		parent, err := appParent(o.appkey)
+		if err != nil {
+			return 0, err
+		}
+		for range o.sharedRounds {
+			var round [2]*sharedRun
+			if natsURL != "" {
+				phase("shared subscription JetStream")
+				runtime.GC()
+				round[0] = sharedJetStream(ictx, natsURL, spec, o.members, o.maxOut)
+			}
+			phase("shared subscription imbridge")
+			runtime.GC()
+			round[1] = sharedImbridge(ictx, grpcAddr, parent, spec, o.members, o.maxOut, o.conns)
+			rep.shared = append(rep.shared, round)
+		}
+	}
+
 	phase("latency reference")
 	runtime.GC()
 	rep.reference = postAtRate(p, reference, o.rate, o.maxInflight, nil)
@@ -440,13 +491,23 @@ func bench(o options) (code int, err error) {
 // startImbridge runs imbridge in this process on random loopback ports
 // and a temporary data directory; stop shuts it down and removes the
 // directory.
-func startImbridge(ctx context.Context, o options) (stop func() error, grpcAddr, webhook string, err error) {
+func startImbridge(ctx context.Context, o options) (stop func() error, grpcAddr, webhook, natsURL string, err error) {
 	dir, err := os.MkdirTemp("", "benchstream-")
 	if err != nil {
-		return nil, "", "", err
+		return nil, "", "", "", err
 	}
+	// The embedded NATS server's client listener, for the shared
+	// subscription's JetStream baseline: a free port, taken again at once.
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, "", "", "", err
+	}
+	natsAddr := lis.Addr().String()
+	lis.Close()
 	cfg := config.Default()
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", dir
+	cfg.EventLog.Listen = natsAddr
 	cfg.APIKeys = config.Keys(o.apiKey)
 	cfg.Apps = []config.App{{Appkey: o.appkey, Secrets: []string{o.secret}}}
 	// Every goroutine imbridge starts inherits the label role=imbridge,
@@ -462,7 +523,7 @@ func startImbridge(ctx context.Context, o options) (stop func() error, grpcAddr,
 	if err != nil {
 		cancel()
 		os.RemoveAll(dir)
-		return nil, "", "", fmt.Errorf("starting imbridge: %w", err)
+		return nil, "", "", "", fmt.Errorf("starting imbridge: %w", err)
 	}
 	stop = func() error {
 		cancel()
@@ -470,7 +531,16 @@ func startImbridge(ctx context.Context, o options) (stop func() error, grpcAddr,
 		os.RemoveAll(dir)
 		return err
 	}
-	return stop, a.GRPCAddr().String(), "http://" + a.HTTPAddr().String() + callbackPath, nil
+	return stop, a.GRPCAddr().String(), "http://" + a.HTTPAddr().String() + callbackPath, "nats://" + natsAddr, nil
+}
+
+// appParent is the resource name of the app with appkey org#app.
+func appParent(appkey string) (string, error) {
+	org, app, ok := strings.Cut(appkey, "#")
+	if !ok || org == "" || app == "" {
+		return "", fmt.Errorf("-appkey %q: want org#app", appkey)
+	}
+	return "orgs/" + org + "/apps/" + app, nil
 }
 
 // startBaseline serves the baseline on a loopback port of this process,

@@ -25,8 +25,9 @@ type report struct {
 
 	store     stored
 	listed    int
-	warmup    [2]*fanRun   // baseline, imbridge
-	fan       [][2]*fanRun // baseline, imbridge for each subscriber count
+	warmup    [2]*fanRun      // baseline, imbridge
+	fan       [][2]*fanRun    // baseline, imbridge for each subscriber count
+	shared    [][2]*sharedRun // per round: JetStream, imbridge
 	reference *paced
 	live      *liveRun
 	mem       memory
@@ -102,6 +103,8 @@ func (r *report) print(w io.Writer) (ok bool) {
 			fail("%s, %d subscribers: %d failed:\n\n- %s", x.target, x.subs, x.failed, strings.Join(x.problems, "\n- "))
 		}
 	}
+
+	r.printShared(w, fail)
 
 	lv := r.live
 	fmt.Fprintf(w, "\n## Latency: %d live subscribers (filter `*`, START_POSITION_LATEST, %d client connections), callbacks posted at %g/s for %s\n\n", o.liveSubs, o.conns, o.rate, o.duration)
@@ -215,6 +218,45 @@ func (r *report) printMemory(w io.Writer) {
 
 // printContention names the runs during which other processes used the
 // machine's cores: their figures are not this program's alone.
+func (r *report) printShared(w io.Writer, fail func(string, ...any)) {
+	if len(r.shared) == 0 {
+		return
+	}
+	o := r.opts
+	fmt.Fprintf(w, "\n## Shared subscription: the %d stored events once, between %d members\n\n", r.shared[0][1].want, o.members)
+	fmt.Fprintf(w, "imbridge: a subscription from the oldest event (ack deadline %s), %d member streams (max_outstanding %d) on %d client connections, each acknowledging with AcknowledgeEvents every cursor received since its last call returned. JetStream (the baseline): a consumer of imbridge's stream with the same settings, %d workers each pulling up to %d ahead and acknowledging each event. Time runs from the release of the members to the last acknowledgement confirmed (JetStream: sent and flushed). %d rounds, the targets alternating, each on a fresh subscription.\n\n",
+		sharedAckDeadline, o.members, o.maxOut, o.conns, o.members, o.maxOut, len(r.shared))
+	fmt.Fprintln(w, "| target | members | max outstanding | time s | events/s | deliveries | redelivered | ack calls | CPU |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+	var rates [2][]float64
+	ok := true
+	for _, round := range r.shared {
+		for i, x := range round {
+			if x == nil {
+				continue
+			}
+			fmt.Fprintln(w, x.row())
+			if f := x.failures(); f != "" {
+				ok = false
+				fail("shared subscription, %s: %s", x.target, f)
+			}
+			if x.cleanupErr != nil {
+				fmt.Fprintf(w, "\n%s: removing the subscription after the run failed: %v\n", x.target, x.cleanupErr)
+			}
+			rates[i] = append(rates[i], x.rate())
+		}
+	}
+	fmt.Fprintln(w)
+	switch {
+	case len(rates[0]) == 0:
+		fmt.Fprintln(w, "No JetStream baseline: with -target, give -nats the URL of its embedded NATS listener (event_log.listen).")
+	case ok:
+		median := func(v []float64) float64 { slices.Sort(v); return v[len(v)/2] }
+		js, im := median(rates[0]), median(rates[1])
+		fmt.Fprintf(w, "Medians: JetStream %.0f events/s, imbridge %.0f events/s; imbridge/JetStream: **%.3f**\n", js, im, im/js)
+	}
+}
+
 func (r *report) printContention(w io.Writer) {
 	runs := map[string]cpuUse{"store": r.store.cpu, "latency reference": r.reference.cpu}
 	if r.live.post != nil {
@@ -222,6 +264,13 @@ func (r *report) printContention(w io.Writer) {
 	}
 	for _, x := range flatten(r.fan) {
 		runs[fmt.Sprintf("fan-out %s %d", x.target, x.subs)] = x.cpu
+	}
+	for i, round := range r.shared {
+		for _, x := range round {
+			if x != nil {
+				runs[fmt.Sprintf("shared subscription %s %d", x.target, i+1)] = x.cpu
+			}
+		}
 	}
 	var busy []string
 	for name, u := range runs {
