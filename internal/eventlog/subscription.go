@@ -254,8 +254,12 @@ func (l *Log) Acknowledge(ctx context.Context, appkey, id string, cursors []uint
 	// The server answers an acknowledgement of a delivered event, and
 	// ignores, silently, one past what it delivered.
 	delivered := cons.CachedInfo().Delivered.Stream
+	// A channel with room for every answer: SubscribeSync's would be
+	// nats.go's default 64k messages, half a megabyte allocated and
+	// cleared on every call.
 	inbox := l.nc.NewInbox()
-	replies, err := l.nc.SubscribeSync(inbox)
+	answers := make(chan *nats.Msg, len(cursors))
+	replies, err := l.nc.ChanSubscribe(inbox, answers)
 	if err != nil {
 		return fmt.Errorf("eventlog: acknowledge: %w", unavailable(err))
 	}
@@ -279,8 +283,10 @@ func (l *Log) Acknowledge(ctx context.Context, appkey, id string, cursors []uint
 		sent++
 	}
 	for range sent {
-		if _, err := replies.NextMsgWithContext(ctx); err != nil {
-			return fmt.Errorf("eventlog: acknowledge: %w", unavailable(err))
+		select {
+		case <-answers:
+		case <-ctx.Done():
+			return fmt.Errorf("eventlog: acknowledge: %w", unavailable(ctx.Err()))
 		}
 	}
 	// Members free the slots of these events (any process).
