@@ -148,7 +148,7 @@ func authorizeUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, ha
 		return nil, err
 	}
 	resp, err := handler(ctx, req)
-	if ev, ok := resp.(*imbridgev1.GetEventResponse); ok && g != nil && g.apps != nil && !slices.Contains(g.apps, ev.GetEvent().GetAppkey()) {
+	if ev, ok := resp.(*imbridgev1.GetEventResponse); ok && err == nil && g != nil && g.apps != nil && !slices.Contains(g.apps, ev.GetEvent().GetAppkey()) {
 		r, _ := req.(*imbridgev1.GetEventRequest)
 		return nil, &eventError{cursor: r.GetCursor(), callID: r.GetCallId(), err: eventlog.ErrNotFound}
 	}

@@ -153,3 +153,17 @@ func deleteRoom(t *testing.T, r *running, rooms imbridgev1.ChatroomServiceClient
 	_, err := rooms.DeleteChatroom(withKey(ctxT(t), key), &imbridgev1.DeleteChatroomRequest{Name: name})
 	return err
 }
+
+// An app-limited key's GetEvent error is the RPC's own: authorizeUnary
+// must hide only an event of another app, not turn every failure
+// (a bad request, STORE_UNAVAILABLE, EVENT_CORRUPT) into EVENT_NOT_FOUND,
+// which tells a client the event is gone for good.
+func TestLimitedKeyGetEventKeepsItsError(t *testing.T) {
+	keys, err := NewScopedAPIKeys([]KeyGrant{{Key: "reader", Scopes: []string{ScopeEvents}, Apps: []string{"acme#chat"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := startWithKeys(t, &EventService{Store: openLog(t)}, keys)
+	_, err = r.events().GetEvent(withKey(ctxT(t), "reader"), &imbridgev1.GetEventRequest{Cursor: 1, CallId: "x"})
+	wantStatus(t, err, codes.InvalidArgument, ReasonInvalidArgument, map[string]string{"field": "cursor"})
+}
