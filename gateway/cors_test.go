@@ -111,3 +111,27 @@ func TestLocalOnly(t *testing.T) {
 		t.Errorf("the webhook from another page: %d, want 403", res.StatusCode)
 	}
 }
+
+// Running open, a page that renamed its host to 127.0.0.1 (DNS rebinding)
+// posting to the webhook as its own origin (Origin and Host
+// evil.example:8080) is refused for its Host, as any request from a page
+// is: it could store forged events of an app's unsigned_selectors.
+func TestLocalOnlyWebhookFromAPageChecksHost(t *testing.T) {
+	t.Parallel()
+	s := startStack(t, gateway.Options{LocalOnly: true})
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, s.base+gateway.WebhookPath, strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = "evil.example:8080"
+	req.Header.Set("Origin", "http://evil.example:8080")
+	req.Header.Set("Content-Type", "text/plain")
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden {
+		t.Errorf("the webhook from a rebinding page (Host = Origin = evil.example:8080): %d, want 403", res.StatusCode)
+	}
+}

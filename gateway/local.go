@@ -31,7 +31,9 @@ func (g *Gateway) localOnly(corsAllowed []string, next http.Handler) http.Handle
 			next.ServeHTTP(w, r)
 			return
 		}
-		if !webhook && !loopbackHost(r.Host) {
+		// A webhook request with an Origin comes from a page: it is checked
+		// like the rest, Host included (a rebinding page's Origin is its Host).
+		if !loopbackHost(r.Host) {
 			g.refuse(w, r, fmt.Sprintf("Host %.100q is not a loopback name: imbridge without api_keys answers only to localhost, 127.0.0.1 and [::1]; configure api_keys to serve other names", r.Host),
 				map[string]string{"host": r.Host})
 			return
