@@ -4,13 +4,16 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	imbridgev1 "github.com/imbridge/imbridge/gen/go/imbridge/v1"
 	"github.com/imbridge/imbridge/internal/easemob"
 )
 
@@ -127,6 +130,42 @@ func TestUpperSnake(t *testing.T) {
 	} {
 		if got := upperSnake(in); got != want {
 			t.Errorf("upperSnake(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// A room ID or a username of "." or ".." is a dot segment in the vendor's
+// URL: /{org}/{app}/chatrooms/../users/bob is the vendor's "delete user"
+// (DELETE /{org}/{app}/users/bob) once the path is resolved, and
+// GET /{org}/{app}/chatrooms/../users its list of every user of the app.
+// Such names must be refused before anything is sent to the vendor.
+func TestDotSegmentsNeverReachTheVendor(t *testing.T) {
+	var mu sync.Mutex
+	var sent []string
+	e := startRooms(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			sent = append(sent, r.Method+" "+r.RequestURI)
+			mu.Unlock()
+			h.ServeHTTP(w, r)
+		})
+	})
+	ctx := ctxT(t)
+	calls := map[string]error{}
+	_, calls["RemoveChatroomMember room .."] = e.rooms.RemoveChatroomMember(ctx, &imbridgev1.RemoveChatroomMemberRequest{Name: roomsApp + "/chatrooms/../members/bob"})
+	_, calls["ListChatroomMembers room .."] = e.rooms.ListChatroomMembers(ctx, &imbridgev1.ListChatroomMembersRequest{Parent: roomsApp + "/chatrooms/.."})
+	_, calls["GetChatroom room .."] = e.rooms.GetChatroom(ctx, &imbridgev1.GetChatroomRequest{Name: roomsApp + "/chatrooms/.."})
+	_, calls["ListJoinedChatrooms username .."] = e.rooms.ListJoinedChatrooms(ctx, &imbridgev1.ListJoinedChatroomsRequest{Parent: roomsApp, Username: ".."})
+	for what, err := range calls {
+		if status.Code(err) != codes.InvalidArgument {
+			t.Errorf("%s: %v, want INVALID_ARGUMENT", what, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, s := range sent {
+		if strings.Contains(s, "/../") || strings.HasSuffix(strings.SplitN(s, "?", 2)[0], "/..") || strings.Contains(s, "/./") {
+			t.Errorf("the vendor got a dot segment: %s", s)
 		}
 	}
 }

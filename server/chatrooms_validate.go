@@ -42,10 +42,12 @@ const (
 
 var (
 	// segmentRE is an org, app or room ID as they appear in resource names:
-	// nothing that would change the vendor URL (no "/", "," or "#").
-	segmentRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
-	// usernameRE is an Easemob user ID.
-	usernameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+	// nothing that would change the vendor URL (no "/", "," or "#", and
+	// no dot segment such as "..").
+	segmentRE = notDots{regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)}
+	// usernameRE is an Easemob user ID (a path segment of the vendor URL
+	// too: never only dots).
+	usernameRE = notDots{regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)}
 	// customRoomIDRE is a custom room ID (vendor `roomid`).
 	customRoomIDRE = regexp.MustCompile(`^[a-z0-9]{1,64}$`)
 	// attributeKeyRE is a custom room attribute key.
@@ -68,6 +70,15 @@ func (v *violations) err() error {
 		return nil
 	}
 	return &badRequest{violations: v.list}
+}
+
+// notDots is a pattern that also refuses a value made of dots only: "."
+// and ".." are dot segments, which move a vendor URL to another resource
+// (/{org}/{app}/chatrooms/../users/bob is the vendor's user bob).
+type notDots struct{ *regexp.Regexp }
+
+func (p notDots) MatchString(s string) bool {
+	return p.Regexp.MatchString(s) && strings.Trim(s, ".") != ""
 }
 
 // appRef is an app, `orgs/{org}/apps/{app}`.

@@ -293,16 +293,22 @@ func segs(list []string) string {
 }
 
 // need checks that each named value (name, value pairs) is not empty. An
-// ID or a username must not hold a comma either: in a path segment it is
-// the vendor's list separator (%2C), which would turn a single-user call
-// into a batch one. (A room's name and a tag travel in the body and may.)
+// ID or a username, a segment of the vendor's path, must not hold a comma
+// either (the vendor's list separator, %2C, which would turn a single-user
+// call into a batch one), nor be a dot segment ("." or "..", which moves
+// the path to another resource: chatrooms/../users/bob is user bob). A
+// room's name and a tag travel in the body and may.
 func (a *App) need(op string, kv ...string) error {
 	for i := 0; i+1 < len(kv); i += 2 {
-		if kv[i+1] == "" {
-			return a.invalid(op, "%s is empty", kv[i])
-		}
-		if kv[i] != "name" && kv[i] != "tag" && strings.Contains(kv[i+1], ",") {
-			return a.invalid(op, "%s %q has a comma", kv[i], kv[i+1])
+		name, v := kv[i], kv[i+1]
+		switch {
+		case v == "":
+			return a.invalid(op, "%s is empty", name)
+		case name == "name" || name == "tag":
+		case strings.Contains(v, ","):
+			return a.invalid(op, "%s %q has a comma", name, v)
+		case strings.Trim(v, ".") == "":
+			return a.invalid(op, "%s %q is a dot segment", name, v)
 		}
 	}
 	return nil

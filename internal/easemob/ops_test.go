@@ -501,23 +501,27 @@ func TestLongDescriptionIsCutOnARune(t *testing.T) {
 
 // A single-user or single-room call puts its value in the path as one
 // segment, where a comma is the vendor's list separator (%2C): removing
-// "alice,bob" would remove two users. Such values are refused before
-// anything is sent; a room's name, in the body, may hold a comma.
-func TestSingleValueCallsRefuseAComma(t *testing.T) {
+// "alice,bob" would remove two users; and a dot segment moves the path:
+// removing member bob of room ".." would delete user bob. Such values are
+// refused before anything is sent; a room's name, in the body, may hold a
+// comma.
+func TestSingleValueCallsRefuseACommaOrDots(t *testing.T) {
 	t.Parallel()
 	e := answer(t, 200, `{"data":{"result":true}}`)
 	for name, call := range map[string]func() error{
-		"RemoveMember":     func() error { return e.app.RemoveMember(ctxT(t), "r1", "alice,bob") },
-		"RemoveAdmin":      func() error { return e.app.RemoveAdmin(ctxT(t), "r1", "alice,bob") },
-		"RemoveSuperAdmin": func() error { return e.app.RemoveSuperAdmin(ctxT(t), "alice,bob") },
-		"DeleteChatroom":   func() error { return e.app.DeleteChatroom(ctxT(t), "1,2") },
+		"RemoveMember":          func() error { return e.app.RemoveMember(ctxT(t), "r1", "alice,bob") },
+		"RemoveAdmin":           func() error { return e.app.RemoveAdmin(ctxT(t), "r1", "alice,bob") },
+		"RemoveSuperAdmin":      func() error { return e.app.RemoveSuperAdmin(ctxT(t), "alice,bob") },
+		"DeleteChatroom":        func() error { return e.app.DeleteChatroom(ctxT(t), "1,2") },
+		"RemoveMember of ..":    func() error { return e.app.RemoveMember(ctxT(t), "..", "bob") },
+		"RemoveSuperAdmin of .": func() error { return e.app.RemoveSuperAdmin(ctxT(t), ".") },
 	} {
 		if err := call(); !errors.Is(err, ErrInvalidArgument) {
-			t.Errorf("%s with a comma: err = %v, want ErrInvalidArgument", name, err)
+			t.Errorf("%s: err = %v, want ErrInvalidArgument", name, err)
 		}
 	}
 	if sent := e.v.requests(); len(sent) != 0 {
-		t.Errorf("sent %d requests for values with a comma", len(sent))
+		t.Errorf("sent %d requests for values with a comma or dots", len(sent))
 	}
 	if _, err := e.app.CreateChatroom(ctxT(t), CreateChatroom{Name: "tea, cake", Owner: "alice"}); errors.Is(err, ErrInvalidArgument) {
 		t.Errorf("a room name with a comma: %v", err)
