@@ -42,6 +42,13 @@ type App struct {
 // Nothing is served until Run.
 func New(cfg config.Config, log *slog.Logger) (_ *App, err error) {
 	startTime := time.Now() // the counters count from here
+	// The embedded server's NATS listener takes any client, without
+	// credentials: beyond loopback it would hand the whole log to the
+	// network around every api_key.
+	if l := cfg.EventLog.Listen; l != "" && !config.IsLoopback(l) {
+		return nil, fmt.Errorf("refusing to start: %s %q is not on loopback: the embedded NATS listener takes clients without credentials, "+
+			"around api_keys; bind it to 127.0.0.1", cfg.NameOf("event_log.listen"), l)
+	}
 	if len(cfg.APIKeys) == 0 {
 		if open := cfg.NotLoopback(); len(open) > 0 {
 			return nil, fmt.Errorf("refusing to start: no api_keys are configured and not every listener is on loopback "+

@@ -323,3 +323,15 @@ func httpDo(t *testing.T, method, url, body, key string) httpResult {
 	b, _ := io.ReadAll(resp.Body)
 	return httpResult{resp.StatusCode, string(b)}
 }
+
+// The embedded server's NATS listener takes clients without credentials:
+// beyond loopback it would hand every app's events, and their deletion,
+// to the network around every API key. imbridge refuses to start so,
+// keys or not, naming the setting.
+func TestNATSListenerOnlyOnLoopback(t *testing.T) {
+	cfg := testConfig(t) // with api_keys
+	cfg.EventLog.Listen = "0.0.0.0:4222"
+	if _, err := app.New(cfg, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "event_log.listen") {
+		t.Fatalf("app.New with event_log.listen on every interface: %v, want a refusal naming event_log.listen", err)
+	}
+}

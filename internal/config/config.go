@@ -333,7 +333,7 @@ var settings = []setting{
 	{"event_log.compression", "compression", "IMBRIDGE_COMPRESSION", "compression on disk: event (each event on its own, with a dictionary learned from the events: no latency bursts), s2 (the stream's 8 MB blocks: least disk, latency bursts on small machines) or none (default event)", str(func(c *Config) *string { return &c.EventLog.Compression }), false},
 	{"event_log.call_id_index_ttl", "call-id-index-ttl", "IMBRIDGE_CALL_ID_INDEX_TTL", "how long the callId index on disk remembers a callId (default 72h)", dur(func(c *Config) *Duration { return &c.EventLog.CallIDIndexTTL }), false},
 	{"event_log.duplicate_window", "duplicate-window", "IMBRIDGE_DUPLICATE_WINDOW", "how long JetStream remembers a callId in memory, at least 20s (default 30s)", dur(func(c *Config) *Duration { return &c.EventLog.DuplicateWindow }), false},
-	{"event_log.listen", "nats-listen", "IMBRIDGE_NATS_LISTEN", "open a NATS client listener on the embedded server, host:port (default none)", str(func(c *Config) *string { return &c.EventLog.Listen }), false},
+	{"event_log.listen", "nats-listen", "IMBRIDGE_NATS_LISTEN", "open a NATS client listener on the embedded server, on a loopback host:port: it takes clients without credentials (default none)", str(func(c *Config) *string { return &c.EventLog.Listen }), false},
 }
 
 // Single-app environment: container deployments configure one app with
