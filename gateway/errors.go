@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -114,7 +115,7 @@ func withErrorInfo(ctx context.Context, r *http.Request, st *status.Status) *sta
 		if strings.Contains(st.Message(), "http: request body too large") {
 			return bodyTooLarge()
 		}
-		if strings.Contains(st.Message(), "i/o timeout") {
+		if b, ok := r.Body.(*deadlineBody); ok && b.timedOut {
 			// limitBody's deadline: say so, without the sockets' addresses.
 			return newStatus(codes.InvalidArgument, "body: not received in time", ReasonInvalidArgument, map[string]string{"field": "body"})
 		}
@@ -234,10 +235,16 @@ type deadlineBody struct {
 	io.ReadCloser
 	rc   *http.ResponseController
 	done bool
+	// timedOut: a read failed at the deadline (withErrorInfo tells it by
+	// this, not by a message that a body's own text could hold).
+	timedOut bool
 }
 
 func (b *deadlineBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		b.timedOut = true
+	}
 	if err == io.EOF && !b.done {
 		b.done = true
 		_ = b.rc.SetReadDeadline(time.Time{})

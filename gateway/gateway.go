@@ -229,12 +229,15 @@ var servedOpenAPI = sync.OnceValue(func() []byte {
 	return out
 })
 
+// headKey marks, in its context, a HEAD request that headAsGet made a GET.
+type headKey struct{}
+
 // headAsGet answers HEAD as GET (RFC 9110 §9.3.2): the mux routes by
 // method, and net/http leaves out the body of an answer to HEAD.
 func headAsGet(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodHead {
-			r = r.Clone(r.Context())
+			r = r.Clone(context.WithValue(r.Context(), headKey{}, true))
 			r.Method = http.MethodGet
 		}
 		next.ServeHTTP(w, r)

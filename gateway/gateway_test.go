@@ -576,3 +576,47 @@ func TestRESTBodiesAreBounded(t *testing.T) {
 		t.Errorf("webhook: %d %s, want its own 413", a.code, a.body)
 	}
 }
+
+// HEAD on a stream route is answered at once, headers only, and ends the
+// stream: the connection it came on then serves the client's next request
+// (net/http drops the body of an answer to HEAD, so a stream left running
+// would never fail a write, and would hold the connection).
+func TestHeadOnAStreamFreesItsConnection(t *testing.T) {
+	t.Parallel()
+	s := startStack(t, gateway.Options{})
+	tr := &http.Transport{MaxConnsPerHost: 1}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // only turns a hang into a failure
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodHead, s.base+"/v1/orgs/-/apps/-/events:subscribe", nil)
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("HEAD: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("HEAD: %s, want 200", res.Status)
+	}
+	req, _ = http.NewRequestWithContext(ctx, http.MethodGet, s.base+"/healthz", nil)
+	res, err = c.Do(req)
+	if err != nil {
+		t.Fatalf("GET /healthz after HEAD on a stream, same client: %v", err)
+	}
+	res.Body.Close()
+}
+
+// A body that arrived whole and in time but is wrong (a field whose name
+// holds "i/o timeout") is answered with what is wrong with it, not as a
+// body too slow to arrive.
+func TestBodyErrorNamingIOTimeoutIsNotADeadline(t *testing.T) {
+	t.Parallel()
+	s := startStack(t, gateway.Options{BodyReadTimeout: time.Minute})
+	for _, body := range []string{`{"i/o timeout": 1}`, `{"filter": {"selectors": 5}, "i/o timeout": 1}`} {
+		a := s.send(t, http.MethodPost, "/v1/orgs/acme/apps/chat/subscriptions?subscriptionId=billing", body)
+		st := wantError(t, "body "+body, a, http.StatusBadRequest, 3, server.ReasonInvalidArgument, map[string]string{"field": "body"})
+		if strings.Contains(st.Message, "not received in time") {
+			t.Errorf("body %s, sent at once: message %q blames the body's arrival", body, st.Message)
+		}
+	}
+}

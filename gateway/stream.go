@@ -19,6 +19,11 @@ import (
 type streamWriter struct {
 	http.ResponseWriter
 	started bool
+	// endHead, for a HEAD request, ends its stream once the headers are
+	// out: net/http drops the body of an answer to HEAD, so the stream
+	// would never fail a write, and the client, done with the answer,
+	// would find its kept-alive connection held by it.
+	endHead context.CancelFunc
 }
 
 // WriteHeader writes the status, unless the stream's response started.
@@ -40,7 +45,13 @@ func (g *Gateway) writeStreams(next runtime.HandlerFunc) runtime.HandlerFunc {
 			next(w, r, params)
 			return
 		}
-		next(&streamWriter{ResponseWriter: w}, r, params)
+		sw := &streamWriter{ResponseWriter: w}
+		if head, _ := r.Context().Value(headKey{}).(bool); head {
+			ctx, cancel := context.WithCancel(r.Context())
+			defer cancel()
+			r, sw.endHead = r.WithContext(ctx), cancel
+		}
+		next(sw, r, params)
 	}
 }
 
@@ -65,6 +76,9 @@ func startStream(m runtime.Marshaler) func(context.Context, http.ResponseWriter,
 		sw.started = true
 		// A client gone already fails the stream's first write.
 		_ = http.NewResponseController(sw.ResponseWriter).Flush()
+		if sw.endHead != nil {
+			sw.endHead()
+		}
 		return nil
 	}
 }

@@ -107,14 +107,14 @@ func (s *EventService) SubscribeEvents(req *imbridgev1.SubscribeEventsRequest, s
 			open.filter = proto.Clone(f).(*imbridgev1.EventFilter)
 		}
 	}
-	// The stream is open: its headers go now rather than with its first
-	// message, so that a client of a quiet stream (a rare filter, an idle
-	// log) knows at once that it is open, and so does the REST gateway,
-	// which answers 200 once it has them.
+	defer s.open.add(open)()
+	// The stream is open (and listed, for GetStatus): its headers go now
+	// rather than with its first message, so that a client of a quiet
+	// stream (a rare filter, an idle log) knows at once that it is open,
+	// and so does the REST gateway, which answers 200 once it has them.
 	if err := stream.SendHeader(metadata.MD{}); err != nil {
 		return err
 	}
-	defer s.open.add(open)()
 	return s.pump(ctx, stream, src, req.GetView() == imbridgev1.EventView_EVENT_VIEW_FULL, idle, opts, open)
 }
 
