@@ -35,10 +35,23 @@ func (s *ChatroomService) UpdateChatroomAnnouncement(ctx context.Context, req *i
 	}
 	room := v.announcement("announcement.name", ann.GetName())
 	v.maxChars("announcement.text", ann.GetText(), maxAnnouncement)
-	for i, p := range req.GetUpdateMask().GetPaths() {
-		if p != "text" && p != "*" && p != "name" && p != "" {
+	paths := req.GetUpdateMask().GetPaths()
+	named, bad := false, false
+	for i, p := range paths {
+		switch p {
+		case "text", "*":
+			named = true
+		case "name", "": // the identifier, or grpc-gateway's mask of an empty body
+		default:
+			bad = true
 			v.add(indexed("update_mask.paths", i), "%q cannot be updated: only text can", p)
 		}
+	}
+	if !named && !bad && len(paths) > 0 {
+		// A mask naming only the identifier (or grpc-gateway's mask of a
+		// PATCH body {}) names nothing to update, as UpdateChatroom says;
+		// taking it as "text" would clear the announcement.
+		v.add("update_mask", "names nothing to update: name text")
 	}
 	a, err := s.vendorApp(v, room.appRef)
 	if err != nil {

@@ -569,3 +569,48 @@ func TestChatroomUsernamesAreCaseInsensitive(t *testing.T) {
 		t.Errorf("MuteChatroomMember(CAROL) of Carol: %v", err)
 	}
 }
+
+// A mute longer than time.Duration holds (about 292 years) is refused as
+// too long, not as "not a whole number of milliseconds" with a value the
+// caller never sent.
+func TestChatroomLongMuteIsNotMisreported(t *testing.T) {
+	e := startRooms(t, nil)
+	room := e.createRoom(t, "u1")
+	const fourHundredYears = 400 * 365 * 86400
+	_, err := e.rooms.MuteChatroomMember(ctxT(t), &imbridgev1.MuteChatroomMemberRequest{Parent: room, Username: "u1",
+		Expiration: &imbridgev1.MuteChatroomMemberRequest_Duration{Duration: &durationpb.Duration{Seconds: fourHundredYears}}})
+	if st := status.Convert(err); st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), "too long") {
+		t.Errorf("MuteChatroomMember(400 years) = %v; want INVALID_ARGUMENT saying the duration is too long", err)
+	}
+}
+
+// An update mask that names only the identifier names nothing to update:
+// UpdateChatroom refuses it, and UpdateChatroomAnnouncement must not take
+// it as "update text" and clear the announcement (over REST, a PATCH whose
+// body holds only the name gets that mask from grpc-gateway).
+func TestChatroomAnnouncementMaskOfNameOnlyClearsNothing(t *testing.T) {
+	e := startRooms(t, nil)
+	ctx := ctxT(t)
+	room := e.createRoom(t)
+	ann := room + "/announcement"
+	if _, err := e.rooms.UpdateChatroomAnnouncement(ctx, &imbridgev1.UpdateChatroomAnnouncementRequest{
+		Announcement: &imbridgev1.ChatroomAnnouncement{Name: ann, Text: "hello"}}); err != nil {
+		t.Fatal(err)
+	}
+	// ["name"]: a PATCH body of only the name; [""]: grpc-gateway's mask of
+	// a PATCH body {} (UpdateChatroom refuses both as naming nothing).
+	for _, paths := range [][]string{{"name"}, {""}} {
+		_, err := e.rooms.UpdateChatroomAnnouncement(ctx, &imbridgev1.UpdateChatroomAnnouncementRequest{
+			Announcement: &imbridgev1.ChatroomAnnouncement{Name: ann}, UpdateMask: &fieldmaskpb.FieldMask{Paths: paths}})
+		got, gerr := e.rooms.GetChatroomAnnouncement(ctx, &imbridgev1.GetChatroomAnnouncementRequest{Name: ann})
+		if gerr != nil {
+			t.Fatal(gerr)
+		}
+		if text := got.GetAnnouncement().GetText(); text != "hello" {
+			t.Errorf("after an update whose mask is %q (answered %v), the announcement is %q, want %q kept", paths, err, text, "hello")
+		}
+		if fields := badRequestFields(t, err); len(fields) != 1 || fields[0] != "update_mask" {
+			t.Errorf("mask %q: fields %v, want update_mask", paths, fields)
+		}
+	}
+}

@@ -2,9 +2,11 @@ package server
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -125,9 +127,9 @@ func (v *violations) segments(field, name, pattern string, collections ...string
 			return nil, false
 		}
 		ids[i] = parts[2*i+1]
-		re, what := segmentRE, "1 to 64 characters of [A-Za-z0-9_.-]"
+		re, what := segmentRE, "1 to 64 characters of [A-Za-z0-9_.-], not only dots"
 		if c == "members" || c == "admins" || c == "mutes" || c == "allowlist" || c == "blocklist" || c == "chatroomSuperAdmins" {
-			re, what = usernameRE, "a username: 1 to 64 characters of [A-Za-z0-9_.-]"
+			re, what = usernameRE, "a username: 1 to 64 characters of [A-Za-z0-9_.-], not only dots"
 		}
 		if !re.MatchString(ids[i]) {
 			v.add(field, "%q is not %s: its {%s} segment must be %s", name, pattern, strings.TrimSuffix(c, "s"), what)
@@ -194,7 +196,7 @@ func (v *violations) username(field, u string) {
 	case u == "":
 		v.add(field, "required")
 	case !usernameRE.MatchString(u):
-		v.add(field, "%q is not a username: 1 to 64 characters of [A-Za-z0-9_.-]", bound(u, 80))
+		v.add(field, "%q is not a username: 1 to 64 characters of [A-Za-z0-9_.-], not only dots", bound(u, 80))
 	}
 }
 
@@ -315,6 +317,11 @@ func (v *violations) attributes(field string, attrs map[string]string) {
 func (v *violations) duration(field string, d *durationpb.Duration, unit string) {
 	if err := d.CheckValid(); err != nil {
 		v.add(field, "not a valid duration: %v", err)
+		return
+	}
+	if d.GetSeconds() >= int64(math.MaxInt64/time.Second) {
+		// AsDuration would saturate and report a value never sent.
+		v.add(field, "%ds is too long: at most %s; set permanent instead", d.GetSeconds(), time.Duration(math.MaxInt64).Truncate(time.Second))
 		return
 	}
 	dd := d.AsDuration()

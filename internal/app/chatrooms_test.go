@@ -475,3 +475,20 @@ func TestChatroomCallInFlightAtShutdownFinishes(t *testing.T) {
 		t.Errorf("GetChatroom in flight at shutdown: %v, want it to finish", err)
 	}
 }
+
+// A REST PATCH of the announcement whose body names no field ({}) changes
+// nothing, as the same PATCH of the room does (INVALID_ARGUMENT, "names
+// nothing to update"); it must not clear the announcement.
+func TestChatroomAnnouncementPatchOfNothingKeepsIt(t *testing.T) {
+	r := start(t, ingestConfig(t))
+	name := r.createRoom(t, "bob")
+	r.ok(t, "PATCH", "/v1/"+name+"/announcement", `{"text":"hello"}`)
+	roomCode, _ := r.rest(t, "PATCH", "/v1/"+name, `{}`)
+	code, m := r.rest(t, "PATCH", "/v1/"+name+"/announcement", `{}`)
+	if got := r.ok(t, "GET", "/v1/"+name+"/announcement", ""); got["text"] != "hello" {
+		t.Errorf("PATCH {} of the announcement = %d %v; the announcement is now %v, want hello kept", code, m, got["text"])
+	}
+	if code != roomCode || code != http.StatusBadRequest {
+		t.Errorf("PATCH {}: room %d, announcement %d; want both 400", roomCode, code)
+	}
+}

@@ -324,8 +324,10 @@ func (a *App) list(op, what string, items []string, max int) error {
 		return a.invalid(op, "%d %s, more than the documented limit of %d", len(items), what, max)
 	}
 	for _, s := range items {
-		if s == "" || strings.Contains(s, ",") {
-			return a.invalid(op, "%s: %q is empty or has a comma", what, s)
+		// One item alone is a whole path segment: not a dot segment
+		// either (see need).
+		if s == "" || strings.Contains(s, ",") || len(items) == 1 && strings.Trim(s, ".") == "" {
+			return a.invalid(op, "%s: %q is empty, has a comma or is a dot segment", what, s)
 		}
 	}
 	return nil

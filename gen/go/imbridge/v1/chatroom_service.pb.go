@@ -4263,7 +4263,9 @@ type UpdateChatroomAnnouncementRequest struct {
 	Announcement *ChatroomAnnouncement `protobuf:"bytes,1,opt,name=announcement,proto3" json:"announcement,omitempty"`
 	// The fields to update. Only `text` (or `*`) is allowed; `name` is
 	// ignored, and any other path is INVALID_ARGUMENT. If unset or empty,
-	// `text` is updated (so an unset `text` clears the announcement).
+	// `text` is updated (so an unset `text` clears the announcement); a mask
+	// that names only `name` (over REST, a PATCH body `{}`) names nothing to
+	// update and is INVALID_ARGUMENT.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -2143,7 +2143,9 @@ export type UpdateChatroomAnnouncementRequest = Message<"imbridge.v1.UpdateChatr
   /**
    * The fields to update. Only `text` (or `*`) is allowed; `name` is
    * ignored, and any other path is INVALID_ARGUMENT. If unset or empty,
-   * `text` is updated (so an unset `text` clears the announcement).
+   * `text` is updated (so an unset `text` clears the announcement); a mask
+   * that names only `name` (over REST, a PATCH body `{}`) names nothing to
+   * update and is INVALID_ARGUMENT.
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */
