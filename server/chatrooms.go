@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -404,10 +405,22 @@ func chatroomOf(app appRef, c easemob.Chatroom) *imbridgev1.Chatroom {
 		Owner: c.Owner, Custom: c.Custom, MemberCount: int32(c.AffiliationsCount),
 		MembersOnly: c.MembersOnly, AllowInvites: c.AllowInvites, MuteAll: c.MuteAll,
 	}
-	if !c.Created.IsZero() {
-		out.CreateTime = timestamppb.New(c.Created)
-	}
+	out.CreateTime = vendorTime(c.Created)
 	return out
+}
+
+// vendorTime is a time the vendor sent, or nil when it sent none or one a
+// google.protobuf.Timestamp cannot hold (outside the years 1 to 9999):
+// protojson refuses to write such a Timestamp, and the REST answer that
+// holds it would fail whole.
+func vendorTime(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	if ts := timestamppb.New(t); ts.CheckValid() == nil {
+		return ts
+	}
+	return nil
 }
 
 func printableASCII(s string) bool {

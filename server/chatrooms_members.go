@@ -486,10 +486,10 @@ func (v *violations) muteDuration(d *durationpb.Duration, permanent, set bool, u
 
 // expiry is the timestamp of an expiry, nil when permanent or unknown.
 func expiry(t time.Time, permanent bool) *timestamppb.Timestamp {
-	if permanent || t.IsZero() {
+	if permanent {
 		return nil
 	}
-	return timestamppb.New(t)
+	return vendorTime(t)
 }
 
 func equalFoldUser(a, b string) bool { return strings.EqualFold(a, b) }

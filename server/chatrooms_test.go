@@ -15,6 +15,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
@@ -612,5 +613,25 @@ func TestChatroomAnnouncementMaskOfNameOnlyClearsNothing(t *testing.T) {
 		if fields := badRequestFields(t, err); len(fields) != 1 || fields[0] != "update_mask" {
 			t.Errorf("mask %q: fields %v, want update_mask", paths, fields)
 		}
+	}
+}
+
+// A time the vendor sends outside what a google.protobuf.Timestamp holds
+// (years 1 to 9999) is left out: protojson refuses to write it, and the
+// REST answer holding the room, or a member's mute, would fail whole.
+func TestVendorTimesOutOfRangeAreLeftOut(t *testing.T) {
+	far := time.UnixMilli(99999999999999999) // about the year 3,170,000
+	room := chatroomOf(appRef{org: "acme", app: "chat"}, easemob.Chatroom{ID: "1", Created: far})
+	if room.GetCreateTime() != nil {
+		t.Errorf("create time %v, want none", room.GetCreateTime())
+	}
+	if _, err := protojson.Marshal(room); err != nil {
+		t.Errorf("the room cannot be written as JSON: %v", err)
+	}
+	if ts := expiry(far, false); ts != nil {
+		t.Errorf("expiry %v, want none", ts)
+	}
+	if ts := expiry(time.UnixMilli(1700000000000), false); !ts.AsTime().Equal(time.UnixMilli(1700000000000)) {
+		t.Errorf("expiry %v, want the vendor's time", ts)
 	}
 }
