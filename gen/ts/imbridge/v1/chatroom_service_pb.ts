@@ -2531,8 +2531,9 @@ export const ForceDeleteChatroomAttributesResponseSchema: GenMessage<ForceDelete
  * Every RPC forwards to one call of the Easemob chat-room REST API
  * (`https://{host}/{org}/{app}/...`), unless its documentation says it makes
  * more. imbridge obtains, caches and refreshes the vendor app (admin) token
- * itself and retries the vendor's 429 and 5xx answers with backoff; callers
- * never see or send the token. In resource names, `orgs/{org}/apps/{app}` is
+ * itself, and retries with backoff the vendor's 429 answers, its 503 answers
+ * with Retry-After, and for the RPCs without side effects its other 5xx
+ * answers and connection failures; callers never see or send the token. In resource names, `orgs/{org}/apps/{app}` is
  * the vendor org and app name (the app key `{org}#{app}` must be configured
  * in imbridge, or the RPC fails with NOT_FOUND, reason APP_NOT_CONFIGURED,
  * before anything is sent) and `chatrooms/{chatroom}` is the vendor room ID;
