@@ -194,17 +194,7 @@ func sharedImbridge(ctx context.Context, addr, parent string, spec fanSpec, memb
 				}
 			})
 		}
-		cpuFrom := sampleCPU()
-		t0 := time.Now()
-		close(release)
-		select {
-		case <-tally.done:
-			r.elapsed = time.Since(t0)
-		case <-runCtx.Done():
-			r.elapsed = time.Since(t0)
-			r.problem("not every event acknowledged within %s", spec.timeout)
-		}
-		r.cpu = cpuBetween(cpuFrom, sampleCPU())
+		r.measure(runCtx, release, tally, spec.timeout, nil)
 		cancel()
 		wg.Wait()
 		r.deliveries, r.redelivered, r.ackCalls, r.acked = deliveries.Load(), redelivered.Load(), ackCalls.Load(), tally.count()
@@ -294,26 +284,39 @@ func sharedJetStream(ctx context.Context, natsURL string, spec fanSpec, members,
 				}
 			})
 		}
-		cpuFrom := sampleCPU()
-		t0 := time.Now()
-		close(release)
-		select {
-		case <-tally.done:
-			// Every ack is sent; once flushed, the server has them all.
+		// Every ack is sent once tallied; once flushed, the server has them.
+		r.measure(runCtx, release, tally, spec.timeout, func() error {
 			if err := nc.FlushWithContext(runCtx); err != nil {
-				r.problem("flushing the acknowledgements: %v", err)
+				return fmt.Errorf("flushing the acknowledgements: %w", err)
 			}
-			r.elapsed = time.Since(t0)
-		case <-runCtx.Done():
-			r.elapsed = time.Since(t0)
-			r.problem("not every event acknowledged within %s", spec.timeout)
-		}
-		r.cpu = cpuBetween(cpuFrom, sampleCPU())
+			return nil
+		})
 		cancel()
 		wg.Wait()
 		r.deliveries, r.redelivered, r.ackCalls, r.acked = deliveries.Load(), redelivered.Load(), acks.Load(), tally.count()
 	})
 	return r
+}
+
+// measure releases the members and times them until every event is
+// acknowledged and settle (when set) has made sure of it, or the run's
+// context ends; it notes the CPU used meanwhile.
+func (r *sharedRun) measure(ctx context.Context, release chan struct{}, tally *ackTally, timeout time.Duration, settle func() error) {
+	cpuFrom := sampleCPU()
+	t0 := time.Now()
+	close(release)
+	select {
+	case <-tally.done:
+		if settle != nil {
+			if err := settle(); err != nil {
+				r.problem("%v", err)
+			}
+		}
+	case <-ctx.Done():
+		r.problem("not every event acknowledged within %s", timeout)
+	}
+	r.elapsed = time.Since(t0)
+	r.cpu = cpuBetween(cpuFrom, sampleCPU())
 }
 
 // sharedRow is a run's line in the report's table.

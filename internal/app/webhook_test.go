@@ -16,12 +16,7 @@ import (
 // past the body read deadline it gets 408 and the connection is closed,
 // and the refusal is counted.
 func TestSlowBodyGets408(t *testing.T) {
-	cfg := ingestConfig(t)
-	cfg.Webhook.BodyReadTimeout = config.Duration(time.Second)
-	r := start(t, cfg)
-	conn := dial(t, r)
-	fmt.Fprintf(conn, "POST /v1/callbacks/easemob HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n")
-	answer := trickle(t, conn, strings.Repeat("{", 60))
+	r, answer := postSlowly(t, "/v1/callbacks/easemob", strings.Repeat("{", 60))
 	if !strings.HasPrefix(answer, "HTTP/1.1 408") || !strings.Contains(answer, `"timeout"`) {
 		t.Fatalf("slow body answered %q, want 408 timeout", answer)
 	}
@@ -40,12 +35,7 @@ func TestSlowBodyGets408(t *testing.T) {
 // body, so that nobody who reaches the listener holds connections (and up
 // to 4 MiB each) for as long as it likes.
 func TestSlowRESTBodyIsCut(t *testing.T) {
-	cfg := ingestConfig(t)
-	cfg.Webhook.BodyReadTimeout = config.Duration(time.Second)
-	r := start(t, cfg)
-	conn := dial(t, r)
-	fmt.Fprintf(conn, "POST /v1/orgs/acme/apps/chat/chatrooms HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n")
-	answer := trickle(t, conn, strings.Repeat(" ", 15))
+	_, answer := postSlowly(t, "/v1/orgs/acme/apps/chat/chatrooms", strings.Repeat(" ", 15))
 	if !strings.HasPrefix(answer, "HTTP/1.1 400") || !strings.Contains(answer, "body: not received in time") || !strings.Contains(answer, `"field":"body"`) {
 		t.Fatalf("slow REST body answered %q, want 400 naming the body", answer)
 	}
@@ -83,6 +73,19 @@ func dial(t *testing.T, r *running) net.Conn {
 	}
 	t.Cleanup(func() { _ = conn.Close() })
 	return conn
+}
+
+// postSlowly starts imbridge with a body_read_timeout of 1s and POSTs body
+// to path, announced whole and sent a byte a second; it returns imbridge
+// and the answer, as trickle reads it.
+func postSlowly(t *testing.T, path, body string) (*running, string) {
+	t.Helper()
+	cfg := ingestConfig(t)
+	cfg.Webhook.BodyReadTimeout = config.Duration(time.Second)
+	r := start(t, cfg)
+	conn := dial(t, r)
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", path, len(body))
+	return r, trickle(t, conn, body)
 }
 
 // trickle writes data one byte a second until the server answers or

@@ -32,18 +32,7 @@ func TestTokenConcurrentCallersFetchOnce(t *testing.T) {
 	t.Parallel()
 	v := newVendor(t, nil)
 	v.tokenDelay = 100 * time.Millisecond // callers arrive while the fetch runs
-	e := newEnv(t, v, Options{})
-	var wg sync.WaitGroup
-	errs := make(chan error, 20)
-	for range 20 {
-		wg.Go(func() {
-			_, err := e.app.ListAdmins(ctxT(t), "r1")
-			errs <- err
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	for _, err := range listAdminsAtOnce(t, newEnv(t, v, Options{}), 20) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -220,18 +209,7 @@ func TestConcurrent401sShareOneRefresh(t *testing.T) {
 		}
 		writeJSON(w, 200, `{"data":[]}`)
 	})
-	e := newEnv(t, v, Options{})
-	var wg sync.WaitGroup
-	errs := make(chan error, 20)
-	for range 20 {
-		wg.Go(func() {
-			_, err := e.app.ListAdmins(ctxT(t), "r1")
-			errs <- err
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	for _, err := range listAdminsAtOnce(t, newEnv(t, v, Options{}), 20) {
 		if err != nil {
 			t.Errorf("err = %v", err)
 		}
@@ -239,4 +217,17 @@ func TestConcurrent401sShareOneRefresh(t *testing.T) {
 	if f := v.fetches(); f != 2 {
 		t.Errorf("token fetches = %d, want 2", f)
 	}
+}
+
+// listAdminsAtOnce makes n ListAdmins calls at once, and returns their
+// errors.
+func listAdminsAtOnce(t *testing.T, e *testEnv, n int) []error {
+	t.Helper()
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { _, errs[i] = e.app.ListAdmins(ctxT(t), "r1") })
+	}
+	wg.Wait()
+	return errs
 }
