@@ -69,6 +69,13 @@ func Webhook(in *ingest.Ingester, opts WebhookOptions) func(http.ResponseWriter,
 		if opts.BodyReadTimeout > 0 {
 			_ = rc.SetReadDeadline(received.Add(opts.BodyReadTimeout))
 		}
+		if r.ContentLength > opts.MaxBodyBytes {
+			// Refused unread: a sender that waits for 100 Continue sends
+			// nothing, and nothing is read of one that does not.
+			w.Header().Set("Connection", "close")
+			writeAnswer(w, in.Refuse(ingest.RefusalTooLarge, "body over "+strconv.FormatInt(opts.MaxBodyBytes, 10)+" bytes"))
+			return
+		}
 		body, err := readBody(http.MaxBytesReader(w, r.Body, opts.MaxBodyBytes), r.ContentLength, opts.MaxBodyBytes)
 		var out ingest.Outcome
 		var tooLarge *http.MaxBytesError

@@ -187,3 +187,26 @@ func TestAnnouncedLengthIsNotTrustedForMemory(t *testing.T) {
 		t.Errorf("a %d-byte body read as %d bytes, %v", limit, len(b), err)
 	}
 }
+
+// A body announced over the limit is refused before it is read: a sender
+// that waits for 100 Continue is answered 413 at once, and sends nothing.
+func TestAnnouncedOversizeBodyIsRefusedUnread(t *testing.T) {
+	srv, _ := newWebhook(t, nil)
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(time.Minute)) // only turns a hang into a failure
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer: %v", err)
+	}
+	answer, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusRequestEntityTooLarge || !bytes.Contains(answer, []byte(`"result":"too_large"`)) {
+		t.Errorf("a body announced over the limit, waiting for 100 Continue: %s %s, want 413 too_large at once", res.Status, answer)
+	}
+}
