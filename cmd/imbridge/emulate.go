@@ -70,7 +70,12 @@ func emulate(ctx context.Context, args []string, getenv func(string) string, std
 	mux := http.NewServeMux()
 	mux.Handle(emulator.ControlPath, emu.Control()) // fault switches, see emulator.Control
 	mux.Handle("/", emu)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// Requests get a context that ends when shutdown begins, so that one
+	// waiting out an injected latency does not hold Ctrl-C up.
+	baseCtx, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelBase()
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return baseCtx }}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	log.Info("emulating the Easemob chat-room API; fault switches at "+emulator.ControlPath, "addr", ln.Addr().String(), "appkey", *appkey,
@@ -81,6 +86,7 @@ func emulate(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	case <-ctx.Done():
 	}
+	cancelBase()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)

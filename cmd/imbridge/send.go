@@ -92,7 +92,13 @@ func firstNonEmpty(vals ...string) string {
 	return ""
 }
 
+// firstOf is the first item of a comma list as config reads it: items
+// trimmed, empty ones skipped.
 func firstOf(list string) string {
-	first, _, _ := strings.Cut(list, ",")
-	return strings.TrimSpace(first)
+	for item := range strings.SplitSeq(list, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			return item
+		}
+	}
+	return ""
 }

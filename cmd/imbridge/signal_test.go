@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -135,4 +136,41 @@ func freeAddr(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// Ctrl-C ends `imbridge emulate` promptly and cleanly (exit 0) even while
+// a request waits out an injected latency.
+func TestEmulateInterruptDuringLatency(t *testing.T) {
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"emulate", "-addr", addr, "-callback-url", ""}, func(string) string { return "" }, io.Discard, io.Discard)
+	}()
+	base := "http://" + addr
+	for {
+		res, err := http.Post(base+"/_emulator/faults", "application/json", strings.NewReader(`{"latency":"1m"}`))
+		if err == nil {
+			res.Body.Close()
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	go func() {
+		res, err := http.Get(base + "/demo/imbridge/chatrooms")
+		if err == nil {
+			res.Body.Close()
+		}
+	}()
+	time.Sleep(200 * time.Millisecond) // the request waits out the latency
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("emulate ended with %v after Ctrl-C, want nil", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("emulate did not stop")
+	}
 }

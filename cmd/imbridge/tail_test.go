@@ -556,3 +556,39 @@ func TestEventLine(t *testing.T) {
 		}
 	}
 }
+
+// A tail started at the newest end that is cut before anything came
+// resumes from when it began: it prints what was stored while it was
+// away, and nothing stored before it started.
+func TestTailLatestCutBeforeAnythingCame(t *testing.T) {
+	b := startBridge(t, bridgeConfig(t))
+	b.post(t, "chat:txt") // before the tail: never printed
+	var waits atomic.Int32
+	gate := make(chan struct{})
+	tr := startTail(t, map[string]string{apiKeyEnv: tailKey}, func(c *tailConfig) {
+		c.backoff.InitialInterval, c.backoff.MaxInterval = 10*time.Millisecond, 100*time.Millisecond
+		c.wait = func(ctx context.Context, d time.Duration) error {
+			waits.Add(1)
+			select {
+			case <-gate:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			return sleep(ctx, d)
+		}
+	}, "-addr", b.grpcAddr(), "-json", "-heartbeats", "-heartbeat-interval", "5m")
+	time.Sleep(time.Second) // the stream is open
+	b.stop()
+	waitFor(t, func() bool { return waits.Load() > 0 }, func() string { return tr.errOut.String() })
+	b = b.restart(t)
+	want := b.post(t, "chat:txt")
+	want = append(want, b.post(t, "muc:kick")...)
+	close(gate)
+	tr.printed(t, want)
+	if err := tr.stop(); err != nil {
+		t.Errorf("Ctrl-C: %v", err)
+	}
+	if strings.Contains(tr.errOut.String(), "again") {
+		t.Errorf("repeated: %s", tr.errOut.String())
+	}
+}

@@ -14,8 +14,8 @@ const ControlPath = "/_emulator/"
 type faultRequest struct {
 	// Status and Count: the next Count operation requests answer Status
 	// (429 or 5xx); Count 0 clears it.
-	Status int `json:"status"`
-	Count  int `json:"count"`
+	Status int  `json:"status"`
+	Count  *int `json:"count"`
 	// RetryAfter and Latency are durations as text ("1s", "250ms").
 	RetryAfter string `json:"retry_after"`
 	Latency    string `json:"latency"`
@@ -34,8 +34,22 @@ func (e *Emulator) Control() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+ControlPath+"faults", func(w http.ResponseWriter, r *http.Request) {
 		var req faultRequest
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil {
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil {
 			http.Error(w, "want a JSON object: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		if dec.More() {
+			http.Error(w, "want one JSON object", http.StatusBadRequest)
+			return
+		}
+		count := 0
+		if req.Count != nil {
+			count = *req.Count
+		}
+		if count < 0 || count > 0 && (req.Status < 400 || req.Status > 599) || req.Count == nil && req.Status != 0 {
+			http.Error(w, "want a status of 400 to 599 and a count of 0 or more", http.StatusBadRequest)
 			return
 		}
 		var retryAfter, latency time.Duration
@@ -47,14 +61,20 @@ func (e *Emulator) Control() http.Handler {
 			}
 		}
 		if req.Latency != "" {
-			if latency, err = time.ParseDuration(req.Latency); err != nil {
-				http.Error(w, "latency: "+err.Error(), http.StatusBadRequest)
+			if latency, err = time.ParseDuration(req.Latency); err != nil || latency < 0 {
+				http.Error(w, "latency: want a duration of 0 or more", http.StatusBadRequest)
 				return
 			}
+		}
+		if req.RetryAfter != "" && retryAfter < 0 {
+			http.Error(w, "retry_after: want a duration of 0 or more", http.StatusBadRequest)
+			return
+		}
+		if req.Latency != "" {
 			e.SetLatency(latency)
 		}
-		if req.Status != 0 || req.Count != 0 {
-			e.FailNext(req.Status, req.Count, retryAfter)
+		if req.Count != nil {
+			e.FailNext(req.Status, count, retryAfter)
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})

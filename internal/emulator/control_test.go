@@ -47,3 +47,70 @@ func TestControlOverHTTP(t *testing.T) {
 		t.Errorf("POST expire-tokens = %d", code)
 	}
 }
+
+// A fault switch that the emulator cannot honour must be refused, not
+// answered 204 while nothing was switched on: a person or a test that
+// POSTs it believes the next requests will fail.
+func TestControlRefusesFaultsItCannotHonour(t *testing.T) {
+	e, err := emulator.New(emulator.Options{Apps: []emulator.App{{Appkey: "org#app", ClientID: "id", ClientSecret: "secret"}}, AutoCreateUsers: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	mux := http.NewServeMux()
+	mux.Handle(emulator.ControlPath, e.Control())
+	mux.Handle("/", e)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	for _, body := range []string{
+		`{"status":200,"count":3}`,                             // not an error status: nothing fails
+		`{"status":302,"count":3}`,                             // idem
+		`{"count":3}`,                                          // no status: nothing fails
+		`{"status":429,"count":-1}`,                            // negative count
+		`{"status":429,"count":3,"retryAfter":"2s"}`,           // misspelt field: no Retry-After
+		`{"status":503,"count":3,"retry_after":"2s"} trailing`, // not one JSON object
+		`{"latency":"-1s"}`,                                    // negative latency
+	} {
+		res, err := http.Post(srv.URL+"/_emulator/faults", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusBadRequest {
+			t.Errorf("POST /_emulator/faults %s = %d, want 400", body, res.StatusCode)
+		}
+	}
+}
+
+// {"count":0} clears the injected failures, as the switch's documentation
+// says ("Count 0 clears it").
+func TestControlCountZeroClears(t *testing.T) {
+	e, err := emulator.New(emulator.Options{Apps: []emulator.App{{Appkey: "org#app", ClientID: "id", ClientSecret: "secret"}}, AutoCreateUsers: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	mux := http.NewServeMux()
+	mux.Handle(emulator.ControlPath, e.Control())
+	mux.Handle("/", e)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	for _, body := range []string{`{"status":503,"count":5}`, `{"count":0}`} {
+		res, err := http.Post(srv.URL+"/_emulator/faults", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusNoContent {
+			t.Fatalf("POST %s = %d", body, res.StatusCode)
+		}
+	}
+	res, err := http.Get(srv.URL + "/org/app/chatrooms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode == http.StatusServiceUnavailable {
+		t.Errorf(`after {"count":0} the next request still answers 503`)
+	}
+}

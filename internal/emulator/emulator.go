@@ -179,6 +179,9 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	written := false
 	defer func() {
 		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
 			e.log.Error("emulator: panic answering a request", "path", r.URL.Path, "panic", p)
 			if !written {
 				writeJSON(w, http.StatusInternalServerError, e.errorBody(errInjected(http.StatusInternalServerError)), 0)
@@ -186,7 +189,9 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	if !e.faults.wait(r.Context()) {
-		return // the client went away while the answer was delayed
+		// The client went away, or the server is shutting down, while
+		// the answer was delayed: no answer, not an empty 200.
+		panic(http.ErrAbortHandler)
 	}
 	status, body, retryAfter := e.answer(r)
 	written = true
