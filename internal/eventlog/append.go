@@ -161,9 +161,14 @@ func (l *Log) appendAs(ctx context.Context, ev *imbridgev1.Event, msgID string, 
 		}
 	}
 
+	// pending: nats.go may still publish the message again (it retries a
+	// "no responders" answer 250 ms later, from the message it holds): its
+	// buffers must not go back to the pool, where another Append would
+	// write over them before that retry sends them.
+	pending := false
 	bp := bufPool.Get().(*[]byte)
 	defer func() {
-		if cap(*bp) <= maxPooledBuf {
+		if cap(*bp) <= maxPooledBuf && !pending {
 			bufPool.Put(bp)
 		}
 	}()
@@ -179,7 +184,7 @@ func (l *Log) appendAs(ctx context.Context, ev *imbridgev1.Event, msgID string, 
 		l.dicts.offer(data)
 		sp := bufPool.Get().(*[]byte)
 		defer func() {
-			if cap(*sp) <= maxPooledBuf {
+			if cap(*sp) <= maxPooledBuf && !pending {
 				bufPool.Put(sp)
 			}
 		}()
@@ -200,8 +205,9 @@ func (l *Log) appendAs(ctx context.Context, ev *imbridgev1.Event, msgID string, 
 
 	// Published asynchronously: many appends share each connection's
 	// writes and its one reply subscription, and each waits only for its
-	// own acknowledgement. The message is copied out before the publish
-	// returns, so the buffer goes back to the pool at once.
+	// own acknowledgement. The publish copies the message out, but nats.go
+	// keeps the message itself for its retries until the future resolves:
+	// the buffers go back to the pool only then.
 	c := &l.appendConns[l.nextConn.Add(1)%uint32(len(l.appendConns))]
 	published := time.Now()
 	f, err := c.js.PublishMsgAsync(&nats.Msg{
@@ -224,7 +230,9 @@ func (l *Log) appendAs(ctx context.Context, ev *imbridgev1.Event, msgID string, 
 		return 0, false, 0, fmt.Errorf("eventlog: Append %s: %w", ShortID(callID), unavailable(err))
 	case <-ctx.Done():
 		// The acknowledgement may still come, or time out
-		// (WithPublishAsyncTimeout): either way its future is dropped.
+		// (WithPublishAsyncTimeout): either way its future is dropped,
+		// and nats.go may still send the message again.
+		pending = true
 		return 0, false, 0, fmt.Errorf("eventlog: Append %s: %w", ShortID(callID), unavailable(ctx.Err()))
 	}
 }

@@ -556,3 +556,70 @@ func purgeStream(t *testing.T, l *eventlog.Log) {
 		}
 	})
 }
+
+// An Append whose context ends while nats.go waits to publish its message
+// again (the server answered "no responders": a stream without a leader
+// for a moment, in a cluster's election) returns its buffers to the pool;
+// nats.go's retry then publishes whatever another Append wrote there,
+// under the first event's subject and message id. The first call id is
+// then taken: its vendor retry is a "duplicate" of another event, and the
+// callback is lost.
+func TestRetriedPublishAfterDeadlineKeepsItsBytes(t *testing.T) {
+	s := startServer(t)
+	l := openLog(t, eventlog.Config{NATSURL: s.ClientURL(), DataDir: t.TempDir(), Compression: eventlog.CompressionNone})
+	mustAppend(t, l, newEvent("org#app_warm0000", "org#app", "chat:txt"))
+
+	setSubjects := func(subj string) {
+		withRawJS(t, s.ClientURL(), func(js jetstream.JetStream) {
+			st, err := js.Stream(t.Context(), eventlog.StreamName)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc := st.CachedInfo().Config
+			sc.Subjects = []string{subj}
+			if _, err := js.UpdateStream(t.Context(), sc); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	// No stream listens on the events' subjects: publishes get "no
+	// responders", which nats.go retries 250 ms later.
+	for round := range 3 {
+		setSubjects("imbridge.paused.>")
+		first := newEvent(fmt.Sprintf("org#app_first%03d", round), "org#app", "chat:txt")
+		ctx, cancel := context.WithTimeout(t.Context(), 150*time.Millisecond)
+		_, _, err := l.Append(ctx, first)
+		cancel()
+		if err == nil {
+			t.Fatal("Append with no stream succeeded")
+		}
+		setSubjects(eventlog.SubjectPrefix + ".>")
+		// Other callbacks come meanwhile, through the same buffers.
+		deadline := time.Now().Add(time.Second)
+		var wg sync.WaitGroup
+		for w := range 4 {
+			wg.Go(func() {
+				for i := 0; time.Now().Before(deadline); i++ {
+					ev := newEvent(fmt.Sprintf("org#app_%d%d%06d", round, w, i), "org#app", "chat:txt")
+					if _, dup, err := l.Append(t.Context(), ev); err != nil || dup {
+						t.Errorf("Append %s: %v %v", ev.CallId, dup, err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		// The vendor retries the first callback.
+		c, dup, err := l.Append(t.Context(), first)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := l.Get(t.Context(), c)
+		if err != nil {
+			t.Fatalf("the vendor's retry of %s was answered dup=%v at cursor %d, which cannot be read: %v", first.CallId, dup, c, err)
+		}
+		if got.GetCallId() != first.CallId {
+			t.Fatalf("the vendor's retry of %s was answered dup=%v at cursor %d, which holds call id %q", first.CallId, dup, c, got.GetCallId())
+		}
+	}
+}
