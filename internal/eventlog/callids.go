@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"os"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -170,14 +172,15 @@ var skipTailCheck = false
 
 // callIDIndex is the local call id index and its feeder.
 type callIDIndex struct {
-	db     *pebble.DB
-	ttl    time.Duration // 0: entries never expire
-	width  time.Duration // of a partition; 0: one partition, which never ends
-	log    *slog.Logger
-	epoch  string
-	stream jetstream.Stream
-	window *dupWindow // told the stream's duplicate window at each check (nil in tests)
-	reader logReader
+	db       *pebble.DB
+	fsCloser io.Closer     // of db's file system, closed after db
+	ttl      time.Duration // 0: entries never expire
+	width    time.Duration // of a partition; 0: one partition, which never ends
+	log      *slog.Logger
+	epoch    string
+	stream   jetstream.Stream
+	window   *dupWindow // told the stream's duplicate window at each check (nil in tests)
+	reader   logReader
 
 	mu     sync.RWMutex // held for reading by every use of db; Lock in close
 	closed bool
@@ -291,11 +294,35 @@ func openIndex(dir string, ttl time.Duration, epoch string, last uint64, log *sl
 		// answers "not here" without reading its blocks.
 		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 	}
-	db, err := pebble.Open(filepath.Clean(dir), opts)
+	// Pebble's own disk health checker, which a failed Open would leak.
+	openDB := func() (*pebble.DB, io.Closer, error) {
+		fs, fsCloser := vfs.WithDiskHealthChecks(vfs.Default, 5*time.Second, nil, func(info vfs.DiskSlowInfo) {
+			log.Warn("eventlog: call id index: slow disk", "info", info.String())
+		})
+		opts.FS = fs
+		db, err := pebble.Open(filepath.Clean(dir), opts)
+		if err != nil {
+			_ = fsCloser.Close()
+			return nil, nil, err
+		}
+		return db, fsCloser, nil
+	}
+	db, fsCloser, err := openDB()
+	if err != nil && pebble.IsCorruptionError(err) {
+		// Damaged files (a disk error, a partial copy): the index is a
+		// projection of the log, so start it anew and rebuild it rather
+		// than keep imbridge from starting.
+		log.Warn("eventlog: rebuilding the call id index from the log: its files are damaged", "dir", dir, "err", err)
+		if err = os.RemoveAll(dir); err == nil {
+			if err = os.MkdirAll(dir, 0o750); err == nil {
+				db, fsCloser, err = openDB()
+			}
+		}
+	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("eventlog: call id index %s: %w", dir, err)
 	}
-	x := &callIDIndex{db: db, ttl: ttl, log: log, epoch: epoch,
+	x := &callIDIndex{db: db, fsCloser: fsCloser, ttl: ttl, log: log, epoch: epoch,
 		wake: make(chan struct{}), own: make(map[uint64]ownAppend),
 		done: make(chan struct{})}
 	x.ctx, x.cancel = context.WithCancel(context.Background())
@@ -330,14 +357,14 @@ func openIndex(dir string, ttl time.Duration, epoch string, last uint64, log *sl
 		err = x.reset()
 	}
 	if err != nil {
-		_ = db.Close()
+		_ = x.closeDB()
 		return nil, 0, fmt.Errorf("eventlog: call id index %s: %w", dir, err)
 	}
 	if err == nil {
 		err = x.loadPartitions()
 	}
 	if err != nil {
-		_ = db.Close()
+		_ = x.closeDB()
 		return nil, 0, fmt.Errorf("eventlog: call id index %s: %w", dir, err)
 	}
 	x.indexed, x.batchEnd = checkpoint, checkpoint
@@ -1200,7 +1227,14 @@ func (x *callIDIndex) close() error {
 		return nil
 	}
 	x.closed = true
-	return x.db.Close()
+	return x.closeDB()
+}
+
+// closeDB closes the store and its file system.
+func (x *callIDIndex) closeDB() error {
+	err := x.db.Close()
+	_ = x.fsCloser.Close()
+	return err
 }
 
 // pebbleLogger sends Pebble's messages to the log: its info lines (table

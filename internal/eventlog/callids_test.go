@@ -872,3 +872,41 @@ func BenchmarkIndex(b *testing.B) {
 		}
 	})
 }
+
+// An unreadable call id index (its files damaged) is emptied and rebuilt
+// from the log, as the package promises: Open must not fail for good.
+func TestDamagedIndexFilesAreRebuilt(t *testing.T) {
+	cfg := embedded(t)
+	cfg.Logger = quiet
+	l, err := eventlog.Open(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := newEvent("org#app_dmg", "org#app", "chat:txt")
+	c := mustAppend(t, l, ev)
+	indexedUpTo(t, l, c)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(cfg.DataDir, "callid-index")
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	damaged := 0
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "MANIFEST") {
+			if err := os.WriteFile(filepath.Join(dir, e.Name()), []byte("garbage"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			damaged++
+		}
+	}
+	if damaged == 0 {
+		t.Fatalf("no MANIFEST file in %s to damage", dir)
+	}
+	l = openLog(t, cfg)
+	if got, err := l.GetByCallID(t.Context(), ev.CallId); err != nil || got.GetCursor() != c {
+		t.Fatalf("GetByCallID after rebuild: %v %v", got.GetCursor(), err)
+	}
+}
