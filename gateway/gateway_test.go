@@ -1,9 +1,11 @@
 package gateway_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -618,5 +620,54 @@ func TestBodyErrorNamingIOTimeoutIsNotADeadline(t *testing.T) {
 		if strings.Contains(st.Message, "not received in time") {
 			t.Errorf("body %s, sent at once: message %q blames the body's arrival", body, st.Message)
 		}
+	}
+}
+
+// HEAD on a member stream of a shared subscription answers its headers and
+// ends: it must not take events from the subscription (they would be
+// withheld from every member until the ack deadline, and their delivery
+// attempts spent).
+func TestHeadOnAMemberStreamTakesNoEvents(t *testing.T) {
+	t.Parallel()
+	s := startStack(t, gateway.Options{})
+	for i := range 20 {
+		if _, _, err := s.events.Append(t.Context(), newEvent(fmt.Sprintf("org#app_%d", i), imbridgev1.EventType_EVENT_TYPE_CHAT, "chat")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := s.send(t, http.MethodPost, "/v1/orgs/org/apps/app/subscriptions?subscriptionId=work", `{"startPosition":"START_POSITION_EARLIEST","ackDeadline":"600s"}`)
+	if a.code != http.StatusOK {
+		t.Fatalf("create: %d %s", a.code, a.body)
+	}
+	path := "/v1/orgs/org/apps/app/subscriptions/work/events:subscribe"
+	for range 10 {
+		if h := s.do(t, http.MethodHead, path); h.code != http.StatusOK {
+			t.Fatalf("HEAD: %d", h.code)
+		}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // only turns a hang into a failure
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.base+path, nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	sc := bufio.NewScanner(res.Body)
+	got := 0
+	for got < 20 && sc.Scan() {
+		var line struct {
+			Result struct {
+				Event           *struct{ Cursor string } `json:"event"`
+				DeliveryAttempt int                      `json:"deliveryAttempt"`
+			} `json:"result"`
+		}
+		if json.Unmarshal(sc.Bytes(), &line) != nil || line.Result.Event == nil {
+			continue
+		}
+		got++
+	}
+	if got < 20 {
+		t.Errorf("a member opened after 10 HEADs got %d of the 20 events (ack deadline 600s): the HEADs took the rest", got)
 	}
 }

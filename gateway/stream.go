@@ -6,6 +6,8 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/imbridge/imbridge/server"
 )
 
 // streamWriter is the response writer of every REST call, so that a server
@@ -50,6 +52,10 @@ func (g *Gateway) writeStreams(next runtime.HandlerFunc) runtime.HandlerFunc {
 			ctx, cancel := context.WithCancel(r.Context())
 			defer cancel()
 			r, sw.endHead = r.WithContext(ctx), cancel
+			// And the server ends it once its headers are sent, before it
+			// reads anything: a member stream would otherwise take events
+			// of its subscription on the way, for nobody.
+			r.Header.Set("Grpc-Metadata-"+server.HeadOnlyMetadata, "1")
 		}
 		next(sw, r, params)
 	}

@@ -75,6 +75,10 @@ type releaser interface {
 	Release(cursors ...uint64)
 }
 
+// HeadOnlyMetadata, in a SubscribeEvents call's metadata, ends the stream
+// once its headers are sent: the REST gateway's answer to HEAD.
+const HeadOnlyMetadata = "imbridge-head-only"
+
 // SubscribeEvents streams events: see the contract for the semantics.
 func (s *EventService) SubscribeEvents(req *imbridgev1.SubscribeEventsRequest, stream grpc.ServerStreamingServer[imbridgev1.SubscribeEventsResponse]) error {
 	ctx := stream.Context()
@@ -114,6 +118,9 @@ func (s *EventService) SubscribeEvents(req *imbridgev1.SubscribeEventsRequest, s
 	// and so does the REST gateway, which answers 200 once it has them.
 	if err := stream.SendHeader(metadata.MD{}); err != nil {
 		return err
+	}
+	if md, _ := metadata.FromIncomingContext(ctx); len(md.Get(HeadOnlyMetadata)) > 0 {
+		return nil // the REST gateway's HEAD: headers only, no event taken
 	}
 	return s.pump(ctx, stream, src, req.GetView() == imbridgev1.EventView_EVENT_VIEW_FULL, idle, opts, open)
 }
