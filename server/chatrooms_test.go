@@ -635,3 +635,29 @@ func TestVendorTimesOutOfRangeAreLeftOut(t *testing.T) {
 		t.Errorf("expiry %v, want the vendor's time", ts)
 	}
 }
+
+// Only "." and ".." are dot segments; "..." is an ordinary path segment and
+// a legal Easemob username (letters, digits, "_", "-" and "."), as are
+// "a..b" and ".x". They must still reach the vendor.
+func TestUsernamesOfDotsThatAreNotDotSegments(t *testing.T) {
+	e := startRooms(t, nil)
+	ctx := ctxT(t)
+	for _, u := range []string{"a..b", ".x", "x.", "...", "...."} {
+		_, err := e.rooms.ListJoinedChatrooms(ctx, &imbridgev1.ListJoinedChatroomsRequest{Parent: roomsApp, Username: u})
+		if status.Code(err) == codes.InvalidArgument {
+			t.Errorf("ListJoinedChatrooms(username %q): %v, want it sent to the vendor", u, err)
+		}
+	}
+}
+
+// A huge negative duration is refused with the value sent, not the one
+// time.Duration saturates to, as a huge positive one is.
+func TestHugeNegativeMuteIsNotMisreported(t *testing.T) {
+	e := startRooms(t, nil)
+	room := e.createRoom(t, "u1")
+	_, err := e.rooms.MuteChatroomMember(ctxT(t), &imbridgev1.MuteChatroomMemberRequest{Parent: room, Username: "u1",
+		Expiration: &imbridgev1.MuteChatroomMemberRequest_Duration{Duration: &durationpb.Duration{Seconds: -400 * 365 * 86400}}})
+	if msg := status.Convert(err).Message(); strings.Contains(msg, "2562047h") {
+		t.Errorf("MuteChatroomMember(-400 years): %q names a value never sent", msg)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -48,7 +49,7 @@ var (
 	// no dot segment such as "..").
 	segmentRE = notDots{regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)}
 	// usernameRE is an Easemob user ID (a path segment of the vendor URL
-	// too: never only dots).
+	// too: never "." or "..").
 	usernameRE = notDots{regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)}
 	// customRoomIDRE is a custom room ID (vendor `roomid`).
 	customRoomIDRE = regexp.MustCompile(`^[a-z0-9]{1,64}$`)
@@ -74,13 +75,14 @@ func (v *violations) err() error {
 	return &badRequest{violations: v.list}
 }
 
-// notDots is a pattern that also refuses a value made of dots only: "."
-// and ".." are dot segments, which move a vendor URL to another resource
-// (/{org}/{app}/chatrooms/../users/bob is the vendor's user bob).
+// notDots is a pattern that also refuses the dot segments "." and "..",
+// which move a vendor URL to another resource
+// (/{org}/{app}/chatrooms/../users/bob is the vendor's user bob); "..."
+// is an ordinary segment, and a legal username.
 type notDots struct{ *regexp.Regexp }
 
 func (p notDots) MatchString(s string) bool {
-	return p.Regexp.MatchString(s) && strings.Trim(s, ".") != ""
+	return p.Regexp.MatchString(s) && s != "." && s != ".."
 }
 
 // appRef is an app, `orgs/{org}/apps/{app}`.
@@ -127,9 +129,9 @@ func (v *violations) segments(field, name, pattern string, collections ...string
 			return nil, false
 		}
 		ids[i] = parts[2*i+1]
-		re, what := segmentRE, "1 to 64 characters of [A-Za-z0-9_.-], not only dots"
+		re, what := segmentRE, "1 to 64 characters of [A-Za-z0-9_.-], not . or .."
 		if c == "members" || c == "admins" || c == "mutes" || c == "allowlist" || c == "blocklist" || c == "chatroomSuperAdmins" {
-			re, what = usernameRE, "a username: 1 to 64 characters of [A-Za-z0-9_.-], not only dots"
+			re, what = usernameRE, "a username: 1 to 64 characters of [A-Za-z0-9_.-], not . or .."
 		}
 		if !re.MatchString(ids[i]) {
 			v.add(field, "%q is not %s: its {%s} segment must be %s", name, pattern, strings.TrimSuffix(c, "s"), what)
@@ -196,7 +198,7 @@ func (v *violations) username(field, u string) {
 	case u == "":
 		v.add(field, "required")
 	case !usernameRE.MatchString(u):
-		v.add(field, "%q is not a username: 1 to 64 characters of [A-Za-z0-9_.-], not only dots", bound(u, 80))
+		v.add(field, "%q is not a username: 1 to 64 characters of [A-Za-z0-9_.-], not . or ..", bound(u, 80))
 	}
 }
 
@@ -317,6 +319,11 @@ func (v *violations) attributes(field string, attrs map[string]string) {
 func (v *violations) duration(field string, d *durationpb.Duration, unit string) {
 	if err := d.CheckValid(); err != nil {
 		v.add(field, "not a valid duration: %v", err)
+		return
+	}
+	if d.GetSeconds() < 0 || d.GetSeconds() == 0 && d.GetNanos() <= 0 {
+		// Before AsDuration, which saturates a huge one.
+		v.add(field, "must be positive (%ss)", strconv.FormatFloat(float64(d.GetSeconds())+float64(d.GetNanos())/1e9, 'f', -1, 64))
 		return
 	}
 	if d.GetSeconds() >= int64(math.MaxInt64/time.Second) {

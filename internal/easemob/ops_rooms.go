@@ -307,7 +307,7 @@ func (a *App) need(op string, kv ...string) error {
 		case name == "name" || name == "tag":
 		case strings.Contains(v, ","):
 			return a.invalid(op, "%s %q has a comma", name, v)
-		case strings.Trim(v, ".") == "":
+		case v == "." || v == "..":
 			return a.invalid(op, "%s %q is a dot segment", name, v)
 		}
 	}
@@ -326,7 +326,7 @@ func (a *App) list(op, what string, items []string, max int) error {
 	for _, s := range items {
 		// One item alone is a whole path segment: not a dot segment
 		// either (see need).
-		if s == "" || strings.Contains(s, ",") || len(items) == 1 && strings.Trim(s, ".") == "" {
+		if s == "" || strings.Contains(s, ",") || len(items) == 1 && (s == "." || s == "..") {
 			return a.invalid(op, "%s: %q is empty, has a comma or is a dot segment", what, s)
 		}
 	}
