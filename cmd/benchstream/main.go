@@ -445,7 +445,9 @@ func bench(o options) (code int, err error) {
 		}
 	}
 
-	if o.members > 0 {
+	if o.members > 0 && sharedUnequal(spec) != "" {
+		rep.sharedSkipped = sharedUnequal(spec)
+	} else if o.members > 0 {
 		parent, err := appParent(o.appkey)
 		if err != nil {
 			return 0, err

@@ -23,14 +23,16 @@ type report struct {
 	opts                 options
 	selfCPUs, serverCPUs string // Cpus_allowed_list of this process and of the server's
 
-	store     stored
-	listed    int
-	warmup    [2]*fanRun      // baseline, imbridge
-	fan       [][2]*fanRun    // baseline, imbridge for each subscriber count
-	shared    [][2]*sharedRun // per round: JetStream, imbridge
-	reference *paced
-	live      *liveRun
-	mem       memory
+	store  stored
+	listed int
+	warmup [2]*fanRun      // baseline, imbridge
+	fan    [][2]*fanRun    // baseline, imbridge for each subscriber count
+	shared [][2]*sharedRun // per round: JetStream, imbridge
+	// sharedSkipped says why the shared phase did not run.
+	sharedSkipped string
+	reference     *paced
+	live          *liveRun
+	mem           memory
 }
 
 // print writes the report and says whether every check passed.
@@ -216,9 +218,12 @@ func (r *report) printMemory(w io.Writer) {
 	fmt.Fprintf(w, "\nHighest RSS (MiB) in each %s from the start: %s\n", step, strings.Join(series, ", "))
 }
 
-// printContention names the runs during which other processes used the
-// machine's cores: their figures are not this program's alone.
+// printShared reports the shared-subscription phase.
 func (r *report) printShared(w io.Writer, fail func(string, ...any)) {
+	if r.sharedSkipped != "" {
+		fmt.Fprintf(w, "\n## Shared subscription\n\nNot run: %s.\n", r.sharedSkipped)
+		return
+	}
 	if len(r.shared) == 0 {
 		return
 	}
@@ -257,6 +262,8 @@ func (r *report) printShared(w io.Writer, fail func(string, ...any)) {
 	}
 }
 
+// printContention names the runs during which other processes used the
+// machine's cores: their figures are not this program's alone.
 func (r *report) printContention(w io.Writer) {
 	runs := map[string]cpuUse{"store": r.store.cpu, "latency reference": r.reference.cpu}
 	if r.live.post != nil {

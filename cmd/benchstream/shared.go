@@ -22,6 +22,19 @@ import (
 // so that a redelivery means a lost acknowledgement, not a slow member.
 const sharedAckDeadline = 5 * time.Minute
 
+// sharedUnequal says why the shared phase would compare unequal work on
+// this log, or "". An imbridge subscription starts at the app's oldest
+// event (there is no start cursor); the baseline's consumer starts at the
+// first event stored by this run. On a log that already held events (a
+// -target that served before), imbridge would take and acknowledge those
+// too.
+func sharedUnequal(spec fanSpec) string {
+	if spec.lo != 1 {
+		return fmt.Sprintf("the log held %d events before this run's (cursors %d to %d), and a subscription starts at the oldest one: run it against a fresh data directory", spec.lo-1, spec.lo, spec.hi)
+	}
+	return ""
+}
+
 // sharedRun is one run of the shared-subscription phase: members of one
 // subscription that, together, take every stored event once and
 // acknowledge it.

@@ -420,3 +420,38 @@ func TestMemberLetsGoOfEventsPastTheirDeadline(t *testing.T) {
 		}
 	}
 }
+
+// Acknowledging repeated cursors, and cursors already acknowledged, in one
+// call must return promptly: every acknowledgement sent is answered.
+func TestAcknowledgeRepeatedCursors(t *testing.T) {
+	l := openLog(t, embedded(t))
+	var cs []uint64
+	for i := range 5 {
+		cs = append(cs, mustAppend(t, l, newEvent("org#app_r"+string(rune('a'+i)), "org#app", "chat:txt")))
+	}
+	createSub(t, l, eventlogSubCfg("rep"))
+	m := join(t, l, "rep", 10)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	got := 0
+	for got < len(cs) {
+		it, err := m.Next(ctx, 100*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !it.Heartbeat {
+			got++
+		}
+	}
+	cur := []uint64{cs[0], cs[0], cs[1], cs[0], cs[1], cs[2]}
+	if err := l.Acknowledge(t.Context(), "org#app", "rep", cur); err != nil {
+		t.Fatalf("Acknowledge with repeats: %v", err)
+	}
+	if err := l.Acknowledge(t.Context(), "org#app", "rep", cur); err != nil {
+		t.Fatalf("Acknowledge again: %v", err)
+	}
+}
+
+func eventlogSubCfg(id string) eventlog.SubscriptionConfig {
+	return eventlog.SubscriptionConfig{ID: id, Earliest: true}
+}
