@@ -100,7 +100,10 @@
 // same ack deadline, no limit on pending acknowledgements), read by as
 // many workers, each pulling up to -max-outstanding ahead and
 // acknowledging each event, over the embedded server's client listener
-// (event_log.listen; with -target, give its URL with -nats). That is the
+// (event_log.listen; with -target, give its URL with -nats: imbridge
+// opens that listener on loopback only, so this program runs on the same
+// machine, and the target's log must be fresh, since a subscription
+// starts at the oldest event). That is the
 // least any shared, acknowledged delivery of these events costs: what
 // imbridge adds (decoding, its gRPC stream, acknowledgement by cursor,
 // the bookkeeping of each member's share) is what the ratio shows. The

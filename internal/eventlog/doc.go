@@ -110,8 +110,9 @@
 //
 // The index is exact in practice: keys are 128-bit hashes of the message
 // id, and GetByCallID checks the stored event's call id. An index whose
-// epoch is not the log's (the stream was recreated) is emptied and rebuilt
-// from the log, as is a new one, from the events of the last
+// epoch is not the log's (the stream was recreated), or whose files Pebble
+// finds damaged, is emptied and rebuilt from the log, as is a new one,
+// from the events of the last
 // CallIDIndexTTL. While it runs, the feeder checks every second that the
 // log is still the one it recorded: when the stream was recreated, or its
 // head went below the checkpoint (the servers lost their newest writes and
