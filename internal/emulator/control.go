@@ -70,6 +70,11 @@ func (e *Emulator) Control() http.Handler {
 			http.Error(w, "retry_after: want a duration of 0 or more", http.StatusBadRequest)
 			return
 		}
+		if req.RetryAfter != "" && req.Count == nil {
+			// Nothing to put it on: FailNext runs only with a count.
+			http.Error(w, "retry_after: goes with a status and a count", http.StatusBadRequest)
+			return
+		}
 		if req.Latency != "" {
 			e.SetLatency(latency)
 		}

@@ -114,3 +114,26 @@ func TestControlCountZeroClears(t *testing.T) {
 		t.Errorf(`after {"count":0} the next request still answers 503`)
 	}
 }
+
+// A retry_after with no count switches nothing on, so it is refused: a
+// caller meaning to add a Retry-After to the current fault must not
+// believe it did.
+func TestControlRefusesRetryAfterAlone(t *testing.T) {
+	e, err := emulator.New(emulator.Options{Apps: []emulator.App{{Appkey: "org#app", ClientID: "id", ClientSecret: "secret"}}, AutoCreateUsers: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	srv := httptest.NewServer(e.Control())
+	defer srv.Close()
+	for _, body := range []string{`{"retry_after":"2s"}`, `{"latency":"0s","retry_after":"2s"}`} {
+		res, err := http.Post(srv.URL+"/_emulator/faults", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusBadRequest {
+			t.Errorf("POST /_emulator/faults %s = %d, want 400 (nothing was switched on)", body, res.StatusCode)
+		}
+	}
+}
