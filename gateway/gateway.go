@@ -153,12 +153,14 @@ func New(opts Options) (*Gateway, error) {
 		_ = conn.Close()
 		return nil, fmt.Errorf("gateway: metrics: %w", err)
 	}
-	var h http.Handler = watch.handler(headAsGet(g.mux))
+	var h http.Handler = headAsGet(g.mux)
 	if opts.LocalOnly {
 		h = g.localOnly(opts.CORSAllowedOrigins, h)
 	}
 	g.http = &http.Server{
-		Handler:           cors(opts.CORSAllowedOrigins, h),
+		// Outermost: a request answered by cors or localOnly was read
+		// whole too, and is no cut header read.
+		Handler:           watch.handler(cors(opts.CORSAllowedOrigins, h)),
 		ConnContext:       watch.connContext,
 		ConnState:         watch.connState,
 		ReadHeaderTimeout: readHeaderTimeout,

@@ -123,3 +123,46 @@ func grepLines(text, substr string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// A CORS preflight answered in full (204), on a connection the client
+// closes after it, had its headers read whole: it is no cut header read.
+func TestPreflightIsNoCutHeaderRead(t *testing.T) {
+	cfg := ingestConfig(t)
+	cfg.CORSAllowedOrigins = []string{"https://ops.example"}
+	r := start(t, cfg)
+	conn := dial(t, r)
+	if _, err := io.WriteString(conn, "OPTIONS /v1/status HTTP/1.1\r\nHost: x\r\nOrigin: https://ops.example\r\n"+
+		"Access-Control-Request-Method: GET\r\nConnection: close\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(conn)
+	if !strings.HasPrefix(string(answer), "HTTP/1.1 204") {
+		t.Fatalf("preflight answered %q, want 204", answer)
+	}
+	time.Sleep(500 * time.Millisecond) // the server counts once it closed its side
+	metrics := httpGet(t, "http://"+r.app.HTTPAddr().String()+"/metrics", "").body
+	if !strings.Contains(metrics, "imbridge_http_header_reads_cut_total 0") {
+		t.Errorf("an answered preflight counts as a cut header read:\n%s", grepLines(metrics, "header_reads_cut"))
+	}
+}
+
+// Without api_keys, a request for another Host is answered 403 in full:
+// its headers were read, and it is no cut header read either.
+func TestLocalOnlyRefusalIsNoCutHeaderRead(t *testing.T) {
+	cfg := ingestConfig(t)
+	cfg.APIKeys = nil
+	r := start(t, cfg)
+	conn := dial(t, r)
+	if _, err := io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: rebound.example\r\nConnection: close\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(conn)
+	if !strings.HasPrefix(string(answer), "HTTP/1.1 403") {
+		t.Fatalf("foreign Host answered %q, want 403", answer)
+	}
+	time.Sleep(500 * time.Millisecond)
+	metrics := httpGet(t, "http://"+r.app.HTTPAddr().String()+"/metrics", "").body
+	if !strings.Contains(metrics, "imbridge_http_header_reads_cut_total 0") {
+		t.Errorf("a refused foreign Host counts as a cut header read:\n%s", grepLines(metrics, "header_reads_cut"))
+	}
+}

@@ -207,7 +207,10 @@ func (a *App) waitLimit(ctx context.Context, op string) error {
 			a.key, op, d.Round(time.Millisecond), context.DeadlineExceeded)
 	}
 	a.c.m.limitWaits.WithLabelValues(a.key, op).Inc()
-	a.c.m.limitWaitSecs.WithLabelValues(a.key, op).Add(d.Seconds())
+	// The time waited, not the time reserved: a call cancelled early
+	// waited only until then.
+	start := time.Now()
+	defer func() { a.c.m.limitWaitSecs.WithLabelValues(a.key, op).Add(time.Since(start).Seconds()) }()
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

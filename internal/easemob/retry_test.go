@@ -440,3 +440,28 @@ func TestAttemptTimeoutRetriedForGET(t *testing.T) {
 		t.Fatalf("got %v, %v", got, err)
 	}
 }
+
+// imbridge_easemob_rate_limit_wait_seconds_total is the time calls spent
+// waiting: a call cancelled 50ms into a 10s wait waited 50ms, not 10s.
+func TestRateLimitWaitCountsTheTimeWaited(t *testing.T) {
+	v := newVendor(t, func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+		writeJSON(w, 200, `{"data":{"id":"r1","name":"n"}}`)
+	})
+	rates := noLimits()
+	rates["GetChatrooms"] = 0.1 // one call every 10s
+	e := newEnv(t, v, Options{RateLimits: rates})
+	if _, err := e.app.GetChatrooms(ctxT(t), "r1"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	start := time.Now()
+	if _, err := e.app.GetChatrooms(ctx, "r1"); err == nil {
+		t.Fatal("second call went through a 10s rate limit")
+	}
+	waited := time.Since(start).Seconds()
+	got := testutil.ToFloat64(e.app.c.m.limitWaitSecs.WithLabelValues(testAppkey, "GetChatrooms"))
+	if got > waited+0.5 {
+		t.Errorf("rate_limit_wait_seconds_total = %.2fs, but the call waited %.2fs before it was cancelled", got, waited)
+	}
+}
