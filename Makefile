@@ -35,7 +35,7 @@ help: ## Describe each target.
 # server shuts down and exits 0, but `go run` would still exit 1, which make
 # reports as an error.
 .PHONY: run
-run: build ## Run the service on its embedded defaults (configs/dev.yaml: gRPC 127.0.0.1:9090, HTTP 127.0.0.1:8080).
+run: build ## Run the service on its embedded defaults (configs/dev.yaml: gRPC 127.0.0.1:9090, HTTP 127.0.0.1:8080, the demo app, ./data).
 	exec $(BIN)/imbridge serve $(RUN_FLAGS)
 
 .PHONY: test

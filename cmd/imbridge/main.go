@@ -50,8 +50,8 @@ Usage:
   imbridge help              show this help
 
 Run "imbridge serve -h" for every setting and its environment variable,
-"imbridge send -h" for the sender's flags, "imbridge emulate -h" for the
-emulator's.
+"imbridge tail -h" for the tail's filters and positions, "imbridge send -h"
+for the sender's flags, "imbridge emulate -h" for the emulator's.
 `
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

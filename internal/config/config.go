@@ -285,7 +285,7 @@ func integer(field func(*Config) *int64) func(*Config, string) error {
 
 var settings = []setting{
 	{"grpc_addr", "grpc-addr", "IMBRIDGE_GRPC_ADDR", "gRPC listen address (default :9090)", str(func(c *Config) *string { return &c.GRPCAddr }), false},
-	{"http_addr", "http-addr", "IMBRIDGE_HTTP_ADDR", "HTTP listen address: REST, webhook, /healthz, /metrics (default :8080)", str(func(c *Config) *string { return &c.HTTPAddr }), false},
+	{"http_addr", "http-addr", "IMBRIDGE_HTTP_ADDR", "HTTP listen address: REST, webhook, /healthz, /metrics, /openapi.json, /docs, /console (default :8080)", str(func(c *Config) *string { return &c.HTTPAddr }), false},
 	{"http_read_header_timeout", "http-read-header-timeout", "IMBRIDGE_HTTP_READ_HEADER_TIMEOUT", "disconnect HTTP clients whose headers take longer (default 10s)", dur(func(c *Config) *Duration { return &c.HTTPReadHeaderTimeout }), false},
 	{"data_dir", "data-dir", "IMBRIDGE_DATA_DIR", "directory of the callId index and the embedded event log, locked while imbridge runs (default data)", str(func(c *Config) *string { return &c.DataDir }), false},
 	{"log_level", "log-level", "IMBRIDGE_LOG_LEVEL", "log level: debug, info, warn, error (default info)", str(func(c *Config) *string { return &c.LogLevel }), false},

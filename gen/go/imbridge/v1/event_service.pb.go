@@ -826,7 +826,8 @@ type GetEventRequest struct {
 	// The event's cursor.
 	Cursor uint64 `protobuf:"varint,1,opt,name=cursor,proto3" json:"cursor,omitempty"`
 	// The event's vendor call id (`callId`). Of several events stored under
-	// one call id (see `Event.call_id`), the first stored.
+	// one call id (see `Event.call_id`), the first stored. Over HTTP, with
+	// `GET /v1/events:lookup` only: `/v1/events/{cursor}` names a cursor.
 	CallId string `protobuf:"bytes,2,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
 	// How much of the event to return; default EVENT_VIEW_FULL.
 	View          EventView `protobuf:"varint,3,opt,name=view,proto3,enum=imbridge.v1.EventView" json:"view,omitempty"`

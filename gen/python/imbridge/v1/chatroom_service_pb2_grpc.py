@@ -27,7 +27,9 @@ class ChatroomServiceStub(object):
     entry takes its resource name as `name`,
     `orgs/{org}/apps/{app}/chatrooms/{chatroom}/{collection}/{username}`; a
     batch RPC takes `parent` and `usernames`, has the custom verb `:batchAdd`
-    or `:batchRemove`, and answers one result per requested user.
+    or `:batchRemove`, and answers one result per requested user (except
+    AddChatroomMembers, which answers the users added: the vendor applies it
+    as a whole).
 
     Rate limits: the vendor allows 100 calls per second per app key unless an
     RPC says otherwise. Limits quoted as "(vendor limit)" are checked by
@@ -343,7 +345,9 @@ class ChatroomServiceServicer(object):
     entry takes its resource name as `name`,
     `orgs/{org}/apps/{app}/chatrooms/{chatroom}/{collection}/{username}`; a
     batch RPC takes `parent` and `usernames`, has the custom verb `:batchAdd`
-    or `:batchRemove`, and answers one result per requested user.
+    or `:batchRemove`, and answers one result per requested user (except
+    AddChatroomMembers, which answers the users added: the vendor applies it
+    as a whole).
 
     Rate limits: the vendor allows 100 calls per second per app key unless an
     RPC says otherwise. Limits quoted as "(vendor limit)" are checked by
@@ -1119,7 +1123,9 @@ class ChatroomService(object):
     entry takes its resource name as `name`,
     `orgs/{org}/apps/{app}/chatrooms/{chatroom}/{collection}/{username}`; a
     batch RPC takes `parent` and `usernames`, has the custom verb `:batchAdd`
-    or `:batchRemove`, and answers one result per requested user.
+    or `:batchRemove`, and answers one result per requested user (except
+    AddChatroomMembers, which answers the users added: the vendor applies it
+    as a whole).
 
     Rate limits: the vendor allows 100 calls per second per app key unless an
     RPC says otherwise. Limits quoted as "(vendor limit)" are checked by

@@ -2547,7 +2547,9 @@ export const ForceDeleteChatroomAttributesResponseSchema: GenMessage<ForceDelete
  * entry takes its resource name as `name`,
  * `orgs/{org}/apps/{app}/chatrooms/{chatroom}/{collection}/{username}`; a
  * batch RPC takes `parent` and `usernames`, has the custom verb `:batchAdd`
- * or `:batchRemove`, and answers one result per requested user.
+ * or `:batchRemove`, and answers one result per requested user (except
+ * AddChatroomMembers, which answers the users added: the vendor applies it
+ * as a whole).
  *
  * Rate limits: the vendor allows 100 calls per second per app key unless an
  * RPC says otherwise. Limits quoted as "(vendor limit)" are checked by

@@ -410,7 +410,8 @@ export type GetEventRequest = Message<"imbridge.v1.GetEventRequest"> & {
 
   /**
    * The event's vendor call id (`callId`). Of several events stored under
-   * one call id (see `Event.call_id`), the first stored.
+   * one call id (see `Event.call_id`), the first stored. Over HTTP, with
+   * `GET /v1/events:lookup` only: `/v1/events/{cursor}` names a cursor.
    *
    * @generated from field: string call_id = 2;
    */
