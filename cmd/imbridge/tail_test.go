@@ -274,15 +274,7 @@ func TestTailResumesAcrossARestart(t *testing.T) {
 		c.backoff.InitialInterval, c.backoff.MaxInterval = 10*time.Millisecond, 100*time.Millisecond
 		// Reconnections wait for the gate, so that the bridge stores
 		// events while the tail is away.
-		c.wait = func(ctx context.Context, d time.Duration) error {
-			waits.Add(1)
-			select {
-			case <-gate:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			return sleep(ctx, d)
-		}
+		c.wait = waitAtGate(&waits, gate)
 	}, "-addr", b.grpcAddr(), "-app", tailAppkey, "-s", "chat:txt", "-selector", "muc:kick,muc:ban",
 		"-from", "earliest", "-json", "-heartbeats", "-heartbeat-interval", "100ms")
 	tr.printed(t, want)
@@ -567,15 +559,7 @@ func TestTailLatestCutBeforeAnythingCame(t *testing.T) {
 	gate := make(chan struct{})
 	tr := startTail(t, map[string]string{apiKeyEnv: tailKey}, func(c *tailConfig) {
 		c.backoff.InitialInterval, c.backoff.MaxInterval = 10*time.Millisecond, 100*time.Millisecond
-		c.wait = func(ctx context.Context, d time.Duration) error {
-			waits.Add(1)
-			select {
-			case <-gate:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			return sleep(ctx, d)
-		}
+		c.wait = waitAtGate(&waits, gate)
 	}, "-addr", b.grpcAddr(), "-json", "-heartbeats", "-heartbeat-interval", "5m")
 	time.Sleep(time.Second) // the stream is open
 	b.stop()
@@ -590,5 +574,20 @@ func TestTailLatestCutBeforeAnythingCame(t *testing.T) {
 	}
 	if strings.Contains(tr.errOut.String(), "again") {
 		t.Errorf("repeated: %s", tr.errOut.String())
+	}
+}
+
+// waitAtGate is a tail's wait between reconnections that counts itself in
+// waits and holds until gate is closed, so that the bridge stores events
+// while the tail is away.
+func waitAtGate(waits *atomic.Int32, gate <-chan struct{}) func(context.Context, time.Duration) error {
+	return func(ctx context.Context, d time.Duration) error {
+		waits.Add(1)
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return sleep(ctx, d)
 	}
 }

@@ -11,16 +11,7 @@ import (
 
 // The switches work over HTTP too, for an emulator run as a process.
 func TestControlOverHTTP(t *testing.T) {
-	e, err := emulator.New(emulator.Options{Apps: []emulator.App{{Appkey: "org#app", ClientID: "id", ClientSecret: "secret"}}, AutoCreateUsers: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	mux := http.NewServeMux()
-	mux.Handle(emulator.ControlPath, e.Control())
-	mux.Handle("/", e)
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
+	srv := serveEmulator(t)
 	post := func(path, body string) int {
 		res, err := http.Post(srv.URL+path, "application/json", strings.NewReader(body))
 		if err != nil {
@@ -52,16 +43,7 @@ func TestControlOverHTTP(t *testing.T) {
 // answered 204 while nothing was switched on: a person or a test that
 // POSTs it believes the next requests will fail.
 func TestControlRefusesFaultsItCannotHonour(t *testing.T) {
-	e, err := emulator.New(emulator.Options{Apps: []emulator.App{{Appkey: "org#app", ClientID: "id", ClientSecret: "secret"}}, AutoCreateUsers: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	mux := http.NewServeMux()
-	mux.Handle(emulator.ControlPath, e.Control())
-	mux.Handle("/", e)
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
+	srv := serveEmulator(t)
 	for _, body := range []string{
 		`{"status":200,"count":3}`,                             // not an error status: nothing fails
 		`{"status":302,"count":3}`,                             // idem
@@ -85,16 +67,7 @@ func TestControlRefusesFaultsItCannotHonour(t *testing.T) {
 // {"count":0} clears the injected failures, as the switch's documentation
 // says ("Count 0 clears it").
 func TestControlCountZeroClears(t *testing.T) {
-	e, err := emulator.New(emulator.Options{Apps: []emulator.App{{Appkey: "org#app", ClientID: "id", ClientSecret: "secret"}}, AutoCreateUsers: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	mux := http.NewServeMux()
-	mux.Handle(emulator.ControlPath, e.Control())
-	mux.Handle("/", e)
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
+	srv := serveEmulator(t)
 	for _, body := range []string{`{"status":503,"count":5}`, `{"count":0}`} {
 		res, err := http.Post(srv.URL+"/_emulator/faults", "application/json", strings.NewReader(body))
 		if err != nil {
@@ -119,13 +92,7 @@ func TestControlCountZeroClears(t *testing.T) {
 // caller meaning to add a Retry-After to the current fault must not
 // believe it did.
 func TestControlRefusesRetryAfterAlone(t *testing.T) {
-	e, err := emulator.New(emulator.Options{Apps: []emulator.App{{Appkey: "org#app", ClientID: "id", ClientSecret: "secret"}}, AutoCreateUsers: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	srv := httptest.NewServer(e.Control())
-	defer srv.Close()
+	srv := serveEmulator(t)
 	for _, body := range []string{`{"retry_after":"2s"}`, `{"latency":"0s","retry_after":"2s"}`} {
 		res, err := http.Post(srv.URL+"/_emulator/faults", "application/json", strings.NewReader(body))
 		if err != nil {
@@ -136,4 +103,21 @@ func TestControlRefusesRetryAfterAlone(t *testing.T) {
 			t.Errorf("POST /_emulator/faults %s = %d, want 400 (nothing was switched on)", body, res.StatusCode)
 		}
 	}
+}
+
+// serveEmulator serves an emulator of the app org#app and its switches,
+// as imbridge emulate does.
+func serveEmulator(t *testing.T) *httptest.Server {
+	t.Helper()
+	e, err := emulator.New(emulator.Options{Apps: []emulator.App{{Appkey: "org#app", ClientID: "id", ClientSecret: "secret"}}, AutoCreateUsers: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Close() })
+	mux := http.NewServeMux()
+	mux.Handle(emulator.ControlPath, e.Control())
+	mux.Handle("/", e)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
 }
