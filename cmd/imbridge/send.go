@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/imbridge/imbridge/internal/config"
@@ -92,13 +91,10 @@ func firstNonEmpty(vals ...string) string {
 	return ""
 }
 
-// firstOf is the first item of a comma list as config reads it: items
-// trimmed, empty ones skipped.
+// firstOf is the first item of a comma list, as config reads it.
 func firstOf(list string) string {
-	for item := range strings.SplitSeq(list, ",") {
-		if item = strings.TrimSpace(item); item != "" {
-			return item
-		}
+	if items := config.SplitList(list); len(items) > 0 {
+		return items[0]
 	}
 	return ""
 }

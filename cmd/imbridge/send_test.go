@@ -71,7 +71,7 @@ func TestSendEverySelectorIsStoredAsIt(t *testing.T) {
 }
 
 // send signs with the first secret of IMBRIDGE_CALLBACK_SECRETS as the
-// bridge reads that list (config.splitList skips empty items), so that a
+// bridge reads that list (config.SplitList skips empty items), so that a
 // callback it sends is accepted by a bridge configured from the same
 // environment.
 func TestSendSecretFromEnvMatchesTheBridge(t *testing.T) {

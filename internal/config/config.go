@@ -292,7 +292,7 @@ var settings = []setting{
 	{"log_format", "log-format", "IMBRIDGE_LOG_FORMAT", "log format: json or text (default json)", str(func(c *Config) *string { return &c.LogFormat }), false},
 	{"shutdown_timeout", "shutdown-timeout", "IMBRIDGE_SHUTDOWN_TIMEOUT", "bound of a graceful shutdown (default 10s)", dur(func(c *Config) *Duration { return &c.ShutdownTimeout }), false},
 	{"api_keys", "api-keys", "IMBRIDGE_API_KEYS", "comma-separated bearer keys for the gRPC and REST API, each with every scope (scoped keys: the YAML file)", func(c *Config, v string) error {
-		keys := splitList(v)
+		keys := SplitList(v)
 		if len(keys) == 0 && v != "" {
 			// Meant to set keys, it would leave the API open.
 			return fmt.Errorf("%q holds no key", v)
@@ -301,7 +301,7 @@ var settings = []setting{
 		return nil
 	}, false},
 	{"cors_allowed_origins", "cors-allowed-origins", "IMBRIDGE_CORS_ALLOWED_ORIGINS", "comma-separated browser origins allowed to call the REST API (default none: same origin only)", func(c *Config, v string) error {
-		c.CORSAllowedOrigins = splitList(v)
+		c.CORSAllowedOrigins = SplitList(v)
 		return nil
 	}, false},
 	{"easemob_processes", "easemob-processes", "IMBRIDGE_EASEMOB_PROCESSES", "imbridge processes calling the vendor's REST API for the same apps; each keeps to its share of the vendor's per-app rate limits (default 1)", integer(func(c *Config) *int64 { return &c.EasemobProcesses }), false},
@@ -547,7 +547,7 @@ func typeProblem(e *json.UnmarshalTypeError) string {
 // applyAppEnv adds (or replaces the secrets of) the app named by
 // IMBRIDGE_APP_KEY with IMBRIDGE_CALLBACK_SECRETS.
 func (c *Config) applyAppEnv(getenv func(string) string) error {
-	appkey, secrets := getenv(AppKeyEnv), splitList(getenv(CallbackSecretsEnv))
+	appkey, secrets := getenv(AppKeyEnv), SplitList(getenv(CallbackSecretsEnv))
 	var vendor *Easemob
 	if base, id, secret := getenv(EasemobBaseURLEnv), getenv(EasemobClientIDEnv), getenv(EasemobClientSecretEnv); base != "" || id != "" || secret != "" {
 		vendor = &Easemob{BaseURL: base, ClientID: id, ClientSecret: secret}
@@ -580,7 +580,9 @@ func lookup(getenv func(string) string, key string) (string, bool) {
 	return v, v != ""
 }
 
-func splitList(v string) []string {
+// SplitList reads a comma-separated setting: items trimmed, empty ones
+// skipped.
+func SplitList(v string) []string {
 	var out []string
 	for _, p := range strings.Split(v, ",") {
 		if p = strings.TrimSpace(p); p != "" {

@@ -2,6 +2,8 @@ package emulator
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"time"
 )
@@ -44,42 +46,16 @@ func (e *Emulator) Control() http.Handler {
 			http.Error(w, "want one JSON object", http.StatusBadRequest)
 			return
 		}
-		count := 0
-		if req.Count != nil {
-			count = *req.Count
-		}
-		if count < 0 || count > 0 && (req.Status < 400 || req.Status > 599) || req.Count == nil && req.Status != 0 {
-			http.Error(w, "want a status of 400 to 599 and a count of 0 or more", http.StatusBadRequest)
-			return
-		}
-		var retryAfter, latency time.Duration
-		var err error
-		if req.RetryAfter != "" {
-			if retryAfter, err = time.ParseDuration(req.RetryAfter); err != nil {
-				http.Error(w, "retry_after: "+err.Error(), http.StatusBadRequest)
-				return
-			}
-		}
-		if req.Latency != "" {
-			if latency, err = time.ParseDuration(req.Latency); err != nil || latency < 0 {
-				http.Error(w, "latency: want a duration of 0 or more", http.StatusBadRequest)
-				return
-			}
-		}
-		if req.RetryAfter != "" && retryAfter < 0 {
-			http.Error(w, "retry_after: want a duration of 0 or more", http.StatusBadRequest)
-			return
-		}
-		if req.RetryAfter != "" && req.Count == nil {
-			// Nothing to put it on: FailNext runs only with a count.
-			http.Error(w, "retry_after: goes with a status and a count", http.StatusBadRequest)
+		retryAfter, latency, err := req.check()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
 		if req.Latency != "" {
 			e.SetLatency(latency)
 		}
 		if req.Count != nil {
-			e.FailNext(req.Status, count, retryAfter)
+			e.FailNext(req.Status, *req.Count, retryAfter)
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
@@ -92,4 +68,32 @@ func (e *Emulator) Control() http.Handler {
 		_ = json.NewEncoder(w).Encode(e.Requests())
 	})
 	return mux
+}
+
+// check refuses a switch the emulator cannot honour (it would answer 204
+// and switch nothing on), and reads its durations.
+func (req faultRequest) check() (retryAfter, latency time.Duration, err error) {
+	duration := func(name, text string) (time.Duration, error) {
+		if text == "" {
+			return 0, nil
+		}
+		d, err := time.ParseDuration(text)
+		if err != nil || d < 0 {
+			return 0, fmt.Errorf("%s: want a duration of 0 or more, got %q", name, text)
+		}
+		return d, nil
+	}
+	if retryAfter, err = duration("retry_after", req.RetryAfter); err != nil {
+		return 0, 0, err
+	}
+	if latency, err = duration("latency", req.Latency); err != nil {
+		return 0, 0, err
+	}
+	switch {
+	case req.Count == nil && (req.Status != 0 || req.RetryAfter != ""):
+		return 0, 0, errors.New("status and retry_after go with a count (0 clears)")
+	case req.Count != nil && (*req.Count < 0 || *req.Count > 0 && (req.Status < 400 || req.Status > 599)):
+		return 0, 0, errors.New("want a status of 400 to 599 and a count of 0 or more")
+	}
+	return retryAfter, latency, nil
 }
