@@ -21,11 +21,6 @@ import (
 type streamWriter struct {
 	http.ResponseWriter
 	started bool
-	// endHead, for a HEAD request, ends its stream once the headers are
-	// out: net/http drops the body of an answer to HEAD, so the stream
-	// would never fail a write, and the client, done with the answer,
-	// would find its kept-alive connection held by it.
-	endHead context.CancelFunc
 }
 
 // WriteHeader writes the status, unless the stream's response started.
@@ -47,17 +42,15 @@ func (g *Gateway) writeStreams(next runtime.HandlerFunc) runtime.HandlerFunc {
 			next(w, r, params)
 			return
 		}
-		sw := &streamWriter{ResponseWriter: w}
 		if head, _ := r.Context().Value(headKey{}).(bool); head {
-			ctx, cancel := context.WithCancel(r.Context())
-			defer cancel()
-			r, sw.endHead = r.WithContext(ctx), cancel
-			// And the server ends it once its headers are sent, before it
-			// reads anything: a member stream would otherwise take events
-			// of its subscription on the way, for nobody.
+			// A stream answers HEAD with its headers and ends, before it
+			// reads anything: net/http drops the body of an answer to
+			// HEAD, so a stream left running would never fail a write and
+			// would hold the client's kept-alive connection, and a member
+			// stream would take events of its subscription for nobody.
 			r.Header.Set("Grpc-Metadata-"+server.HeadOnlyMetadata, "1")
 		}
-		next(sw, r, params)
+		next(&streamWriter{ResponseWriter: w}, r, params)
 	}
 }
 
@@ -82,9 +75,6 @@ func startStream(m runtime.Marshaler) func(context.Context, http.ResponseWriter,
 		sw.started = true
 		// A client gone already fails the stream's first write.
 		_ = http.NewResponseController(sw.ResponseWriter).Flush()
-		if sw.endHead != nil {
-			sw.endHead()
-		}
 		return nil
 	}
 }
