@@ -69,19 +69,22 @@ func Webhook(in *ingest.Ingester, opts WebhookOptions) func(http.ResponseWriter,
 		if opts.BodyReadTimeout > 0 {
 			_ = rc.SetReadDeadline(received.Add(opts.BodyReadTimeout))
 		}
+		tooLarge := func() ingest.Outcome {
+			return in.Refuse(ingest.RefusalTooLarge, "body over "+strconv.FormatInt(opts.MaxBodyBytes, 10)+" bytes")
+		}
 		if r.ContentLength > opts.MaxBodyBytes {
 			// Refused unread: a sender that waits for 100 Continue sends
 			// nothing, and nothing is read of one that does not.
 			w.Header().Set("Connection", "close")
-			writeAnswer(w, in.Refuse(ingest.RefusalTooLarge, "body over "+strconv.FormatInt(opts.MaxBodyBytes, 10)+" bytes"))
+			writeAnswer(w, tooLarge())
 			return
 		}
 		body, err := readBody(http.MaxBytesReader(w, r.Body, opts.MaxBodyBytes), r.ContentLength, opts.MaxBodyBytes)
 		var out ingest.Outcome
-		var tooLarge *http.MaxBytesError
+		var overLimit *http.MaxBytesError
 		switch {
-		case errors.As(err, &tooLarge):
-			out = in.Refuse(ingest.RefusalTooLarge, "body over "+strconv.FormatInt(opts.MaxBodyBytes, 10)+" bytes")
+		case errors.As(err, &overLimit):
+			out = tooLarge()
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			out = in.Refuse(ingest.RefusalTimeout, "body not received within "+opts.BodyReadTimeout.String())
 			w.Header().Set("Connection", "close")

@@ -332,10 +332,6 @@ func (v *violations) duration(field string, d *durationpb.Duration, unit string)
 		return
 	}
 	dd := d.AsDuration()
-	if dd <= 0 {
-		v.add(field, "must be positive (%s)", dd)
-		return
-	}
 	whole := dd.Milliseconds()*1e6 == dd.Nanoseconds()
 	if unit == "second" {
 		whole = dd.Truncate(1e9) == dd

@@ -268,7 +268,7 @@ func (in *Ingester) storeFailed(sel string, err error) Outcome {
 		// The sender hung up before the log answered: no fault of ours,
 		// and nobody to answer; the vendor retries what it did not see
 		// answered.
-		return in.refuseErr(sel, RefusalUnavailable, "request cancelled", err)
+		return in.refuse(sel, RefusalUnavailable, "request cancelled")
 	}
 	if errors.Is(err, eventlog.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
 		detail := "event log unavailable; retry"
@@ -302,7 +302,7 @@ func (in *Ingester) refuseErr(sel string, r Refusal, detail string, err error) O
 	in.metrics.rejected.WithLabelValues(family(sel), string(r)).Inc()
 	if in.logLimit.Allow() {
 		args := []any{"reason", string(r), "selector", sel, "detail", detail, "unlogged_before", in.unlogged.Swap(0)}
-		if err != nil && !errors.Is(err, context.Canceled) {
+		if err != nil {
 			in.log.Error("callback not stored", append(args, "err", err)...)
 		} else {
 			in.log.Warn("callback refused", args...)
