@@ -105,6 +105,28 @@ func (b *bridge) restart(t *testing.T) *bridge {
 
 func (b *bridge) grpcAddr() string { return b.app.GRPCAddr().String() }
 
+// openStreams is how many streams the bridge has open, as GetStatus says.
+func (b *bridge) openStreams(t *testing.T) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, "http://"+b.app.HTTPAddr().String()+"/v1/status", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tailKey)
+	resp, err := b.client.Do(req)
+	if err != nil {
+		t.Fatalf("GET /v1/status: %v", err)
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Streams []json.RawMessage `json:"streams"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatalf("GET /v1/status: %s: %v", resp.Status, err)
+	}
+	return len(st.Streams)
+}
+
 // post sends signed callbacks of a selector to the webhook and returns
 // their call ids, in the order stored.
 func (b *bridge) post(t *testing.T, sel string) []string {
@@ -561,7 +583,7 @@ func TestTailLatestCutBeforeAnythingCame(t *testing.T) {
 		c.backoff.InitialInterval, c.backoff.MaxInterval = 10*time.Millisecond, 100*time.Millisecond
 		c.wait = waitAtGate(&waits, gate)
 	}, "-addr", b.grpcAddr(), "-json", "-heartbeats", "-heartbeat-interval", "5m")
-	time.Sleep(time.Second) // the stream is open
+	waitFor(t, func() bool { return b.openStreams(t) > 0 }, func() string { return "the tail's stream open; the tail said: " + tr.errOut.String() })
 	b.stop()
 	waitFor(t, func() bool { return waits.Load() > 0 }, func() string { return tr.errOut.String() })
 	b = b.restart(t)
